@@ -1,0 +1,12 @@
+# Source this file to get the Legion environment in a shell: the virtual environment, the built workspace and
+# headless rendering.   . scripts/env.sh
+_legion_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091
+. "$_legion_root/.venv/bin/activate"
+export AMENT_PREFIX_PATH="$_legion_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+# shellcheck disable=SC1091
+. "$_legion_root/install/setup.bash"
+export MUJOCO_GL="${MUJOCO_GL:-egl}"
+export PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
+export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
+unset _legion_root
