@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job: set up (first run only), then run the Legion stack on the simulated robot, headless, with a report.
+#   ./run.sh [--duration S] [--scene NAME]      (see: ./run.sh --help)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+scripts/setup.sh
+# shellcheck disable=SC1091
+. scripts/env.sh
+exec legion job "$@"

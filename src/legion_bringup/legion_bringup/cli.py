@@ -1,0 +1,48 @@
+"""`legion`: start Legion without ROS 2 launch.
+
+    legion launch <name> [arg:=value ...]   start a launch (sim, stack, gazebo) from the shared node list
+    legion launch <name> --show-args        list a launch's arguments
+    legion job [--duration S] [--scene S]   the main job: the stack in MuJoCo, headless, with a report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from legion_bringup.nodes import ARGUMENTS, LAUNCHES, LaunchError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="legion", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    launch = commands.add_parser("launch", help="start a launch: sim, stack or gazebo")
+    launch.add_argument("name", choices=sorted(LAUNCHES))
+    launch.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
+    launch.add_argument("--show-args", action="store_true", help="list the launch's arguments and exit")
+    job = commands.add_parser("job", help="run the main job headless in MuJoCo and write a report")
+    from legion_bringup import job as job_module
+
+    job_module.add_arguments(job)
+    options = parser.parse_args(argv)
+
+    try:
+        if options.command == "launch":
+            if options.show_args:
+                for name in LAUNCHES[options.name]:
+                    argument = ARGUMENTS[name]
+                    choices = f" ({'|'.join(argument.choices)})" if argument.choices else ""
+                    print(f"{name}:={argument.default!r}{choices}\n    {argument.description}")
+                return 0
+            from legion_bringup.launcher import parse_launch_arguments, run
+
+            return run(options.name, parse_launch_arguments(options.arguments))
+        return job_module.run(options)
+    except LaunchError as error:
+        print(f"legion: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

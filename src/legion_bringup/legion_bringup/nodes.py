@@ -1,0 +1,109 @@
+"""The node list of every Legion launch, in one place.
+
+`launch/<name>.launch.py` (ROS 2 launch) and `legion launch <name>` (pip environment, no ROS launch) both build their
+processes from `plan(name, arguments)`, so the two start the same nodes with the same parameters and remappings.
+Parameters come from `config/stack.yaml` (keyed by node name) with the launch arguments applied on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class LaunchError(Exception):
+    """A launch name or argument is unknown or invalid."""
+
+
+@dataclass(frozen=True)
+class LaunchArgument:
+    """A launch argument, with its default and what it does."""
+
+    name: str
+    default: str
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node process of a launch."""
+
+    package: str
+    executable: str
+    name: str
+    parameters: dict[str, object] = field(default_factory=dict)
+    """Parameters set by the launch arguments, applied over `config/stack.yaml`."""
+    remappings: tuple[tuple[str, str], ...] = ()
+    arguments: tuple[str, ...] = ()
+    """Command-line arguments before `--ros-args` (e.g. rviz2's `-d <file>`)."""
+    ros_only: bool = False
+    """Needs a full ROS 2 install (e.g. robot_state_publisher, rviz2); skipped by `legion launch` without one."""
+    required: bool = True
+    """When it exits, the whole launch shuts down."""
+
+
+_BOOL = ("true", "false")
+ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
+    LaunchArgument("robot", "centurion", "Robot name: urdf/<robot>.urdf.xacro and config/robots/<robot>.yaml."),
+    LaunchArgument("scene", "sorting_cell", "Scene file config/scenes/<scene>.yaml (or a path to a scene file)."),
+    LaunchArgument("headless", "true", "Run without any viewer window.", _BOOL),
+    LaunchArgument("lockstep", "false",
+                   "Simulated time advances only when the controller has answered the latest state.", _BOOL),
+    LaunchArgument("rviz", "false", "Start RViz with config/legion.rviz (needs a ROS 2 install).", _BOOL),
+    LaunchArgument("namespace", "", "Namespace for every node and topic (e.g. robot_1); empty for none."),
+)}
+
+LAUNCHES: dict[str, tuple[str, ...]] = {
+    "sim": ("robot", "scene", "headless", "lockstep", "rviz", "namespace"),
+    "stack": ("robot", "scene", "headless", "lockstep", "rviz", "namespace"),
+    "gazebo": ("robot", "scene", "headless", "rviz", "namespace"),
+}
+"""Launch name -> the arguments it takes."""
+
+
+def resolve_arguments(name: str, given: dict[str, str]) -> dict[str, str]:
+    """Defaults of launch `name` with `given` applied; raises LaunchError on an unknown launch or argument."""
+    if name not in LAUNCHES:
+        raise LaunchError(f"unknown launch '{name}'; known: {', '.join(sorted(LAUNCHES))}")
+    allowed = LAUNCHES[name]
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise LaunchError(f"launch '{name}' takes no argument {', '.join(unknown)}; it takes: {', '.join(allowed)}")
+    values = {arg: ARGUMENTS[arg].default for arg in allowed} | dict(given)
+    for arg, value in values.items():
+        choices = ARGUMENTS[arg].choices
+        if choices and value not in choices:
+            raise LaunchError(f"argument {arg}:={value} must be one of {', '.join(choices)}")
+    return values
+
+
+def _flag(value: str) -> bool:
+    return value == "true"
+
+
+def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
+    """The nodes of launch `name`, given resolved arguments (see `resolve_arguments`) and the bringup share."""
+    robot = arguments["robot"]
+    common = {"robot": robot, "use_sim_time": True}
+    nodes: list[NodeSpec] = []
+    if name in ("sim", "stack"):
+        nodes.append(NodeSpec(
+            "legion_sim", "sim_bridge", "sim_bridge",
+            parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"])},
+        ))
+    if name == "gazebo":
+        nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
+                              parameters=common, ros_only=True))
+    # TF from the URDF and joint_states, for viewers (robot_description comes from the hardware, transient-local).
+    nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
+                          parameters={"use_sim_time": True}, ros_only=True, required=False))
+    if _flag(arguments.get("rviz", "false")):
+        nodes.append(NodeSpec("rviz2", "rviz2", "rviz2", parameters={"use_sim_time": True},
+                              arguments=("-d", str(share / "config" / "legion.rviz")), ros_only=True, required=False))
+    return nodes
+
+
+def stack_parameters_file(share: Path) -> Path:
+    """`config/stack.yaml` in the given bringup share (or source) directory."""
+    return share / "config" / "stack.yaml"

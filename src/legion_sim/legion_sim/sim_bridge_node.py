@@ -1,0 +1,352 @@
+"""`sim_bridge`: the simulated Centurion in MuJoCo behind the robot's hardware interface (docs/interfaces.md).
+
+Publishes: `joint_states`, `imu/data`, `l_foot/wrench` and `r_foot/wrench` (per side of the robot config) at the
+control rate; `head_camera/color/image_raw`, `head_camera/color/camera_info`, `head_camera/depth/image_raw`,
+`head_camera/depth/camera_info` at the camera rate; `clock`; `ground_truth/odom`, `ground_truth/objects` (tests and
+benchmarks only); `robot_description` (transient-local); `hardware/status` (DiagnosticArray).
+Subscribes: `joint_commands` (legion_interfaces/JointCommand), `emergency_stop` (std_msgs/Bool, transient-local).
+Services: `emergency_stop/reset`, `sim/reset` (std_srvs/Trigger), `sim/apply_wrench` (legion_interfaces/ApplyWrench).
+
+Parameters: see `SimBridgeParameters`.
+
+The node is the clock: it steps the physics and publishes `clock` itself. In lockstep mode, after publishing the state
+stamped t it waits (at most `lockstep_timeout` of wall time) for a JointCommand stamped t from every controller that
+publishes `joint_commands`, so simulated time advances only when the controller has answered; with no command
+publisher it runs free. In real-time mode it paces the steps to the wall clock times `real_time_factor`.
+Everything runs on one thread: the executor is spun between steps, so callbacks only store what they receive.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from geometry_msgs.msg import WrenchStamped
+from legion_interfaces.msg import DetectedObjectArray, JointCommand
+from legion_interfaces.srv import ApplyWrench
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
+from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
+
+from legion_sim import conversions as conv
+
+STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+@dataclass(frozen=True)
+class SimBridgeParameters:
+    """The node's parameters, read once and range-checked."""
+
+    robot: str = "centurion"
+    scene: str = "sorting_cell"
+    """Scene name (config/scenes/<scene>.yaml) or path to a scene file."""
+    physics_rate: float = 1000.0
+    """[Hz] physics steps; the servo law is applied at every step."""
+    control_rate: float = 500.0
+    """[Hz] joint_states, imu, foot wrenches; lockstep answers are awaited at this rate."""
+    camera_rate: float = 10.0
+    """[Hz] head camera (0 disables rendering)."""
+    camera_width: int = 640
+    camera_height: int = 480
+    ground_truth_rate: float = 50.0
+    """[Hz] ground_truth/odom and ground_truth/objects."""
+    status_rate: float = 2.0
+    """[Hz] hardware/status."""
+    lockstep: bool = False
+    lockstep_timeout: float = 0.5
+    """[s] of wall time to wait for the controller's answer before stepping anyway."""
+    real_time_factor: float = 1.0
+    """Real-time mode pacing: simulated seconds per wall second (0 = as fast as possible)."""
+
+    DESCRIPTIONS = {
+        "robot": "Robot name (urdf/<robot>.urdf.xacro, config/robots/<robot>.yaml).",
+        "scene": "Scene name in config/scenes or a path to a scene YAML file.",
+        "physics_rate": "Physics rate [Hz], 100..10000; the servo law runs at every physics step.",
+        "control_rate": "Rate of joint_states, imu and foot wrenches [Hz]; must divide physics_rate.",
+        "camera_rate": "Head camera rate [Hz], 0 disables rendering.",
+        "camera_width": "Camera image width [px].",
+        "camera_height": "Camera image height [px].",
+        "ground_truth_rate": "Rate of ground_truth/odom and ground_truth/objects [Hz].",
+        "status_rate": "Rate of hardware/status [Hz].",
+        "lockstep": "Advance simulated time only when the controller has answered the latest state.",
+        "lockstep_timeout": "Longest wall-time wait for the controller's answer in lockstep mode [s].",
+        "real_time_factor": "Simulated seconds per wall second in real-time mode; 0 runs as fast as possible.",
+    }
+
+    def validated(self) -> SimBridgeParameters:
+        checks = [
+            (100.0 <= self.physics_rate <= 10000.0, "physics_rate must be in 100..10000 Hz"),
+            (0.0 < self.control_rate <= self.physics_rate, "control_rate must be in (0, physics_rate]"),
+            (abs(self.physics_rate / self.control_rate - round(self.physics_rate / self.control_rate)) < 1e-9,
+             "control_rate must divide physics_rate"),
+            (0.0 <= self.camera_rate <= self.control_rate, "camera_rate must be in [0, control_rate]"),
+            (16 <= self.camera_width <= 4096 and 16 <= self.camera_height <= 4096, "camera size out of range"),
+            (0.0 < self.ground_truth_rate <= self.control_rate, "ground_truth_rate must be in (0, control_rate]"),
+            (0.0 < self.status_rate <= 100.0, "status_rate must be in (0, 100]"),
+            (0.0 < self.lockstep_timeout <= 60.0, "lockstep_timeout must be in (0, 60] s"),
+            (0.0 <= self.real_time_factor <= 100.0, "real_time_factor must be in [0, 100]"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"invalid parameter: {message}")
+        return self
+
+
+def declare_parameters(node: Node, defaults: type) -> object:
+    """Declare every field of a parameters dataclass with its description; return the validated values."""
+    from rcl_interfaces.msg import ParameterDescriptor
+
+    values = {}
+    for name, field in defaults.__dataclass_fields__.items():
+        descriptor = ParameterDescriptor(description=defaults.DESCRIPTIONS.get(name, ""))
+        values[name] = node.declare_parameter(name, field.default, descriptor).value
+    return defaults(**values).validated()
+
+
+def resolve_scene_path(scene: str) -> Path:
+    """A scene name (config/scenes/<name>.yaml in the bringup or source share) or a path."""
+    candidate = Path(scene)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate
+    from legion_description import share_dir
+
+    for share in _bringup_shares() + [share_dir()]:
+        path = share / "config" / "scenes" / f"{scene}.yaml"
+        if path.is_file():
+            return path
+    return share_dir() / "config" / "scenes" / f"{scene}.yaml"
+
+
+def _bringup_shares() -> list[Path]:
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        return [Path(get_package_share_directory("legion_bringup"))]
+    except Exception:  # not installed, or no ament index in the environment
+        return []
+
+
+class SimBridge(Node):
+    """The simulated robot hardware node (see module docstring)."""
+
+    def __init__(self, simulation_factory=None) -> None:
+        super().__init__("sim_bridge")
+        self.params: SimBridgeParameters = declare_parameters(self, SimBridgeParameters)
+        if self.has_parameter("use_sim_time") and self.get_parameter("use_sim_time").value:
+            # This node is the clock source; its own clock stays on wall time.
+            self.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, False)])
+        from legion_sim.simulation import Simulation
+
+        factory = simulation_factory or Simulation.from_files
+        self.sim = factory(robot=self.params.robot, scene_path=resolve_scene_path(self.params.scene),
+                           physics_rate=self.params.physics_rate, camera_width=self.params.camera_width,
+                           camera_height=self.params.camera_height,
+                           camera_enabled=self.params.camera_rate > 0)
+        config = self.sim.config
+        self.frames = config.frames
+        self.sole_frames = {side: frames.sole for side, frames in config.sides.items()}
+        self.steps_per_control = round(self.params.physics_rate / self.params.control_rate)
+        self.control_period = 1.0 / self.params.control_rate
+
+        self.pub_joint_states = self.create_publisher(JointState, "joint_states", STATE_QOS)
+        self.pub_imu = self.create_publisher(Imu, "imu/data", SENSOR_QOS)
+        self.pub_wrench = {side: self.create_publisher(WrenchStamped, f"{side[0]}_foot/wrench", SENSOR_QOS) for side in self.sole_frames}
+        self.pub_clock = self.create_publisher(Clock, "/clock", QoSProfile(depth=1))
+        self.pub_color = self.create_publisher(Image, "head_camera/color/image_raw", SENSOR_QOS)
+        self.pub_color_info = self.create_publisher(CameraInfo, "head_camera/color/camera_info", SENSOR_QOS)
+        self.pub_depth = self.create_publisher(Image, "head_camera/depth/image_raw", SENSOR_QOS)
+        self.pub_depth_info = self.create_publisher(CameraInfo, "head_camera/depth/camera_info", SENSOR_QOS)
+        self.pub_odom = self.create_publisher(Odometry, "ground_truth/odom", SENSOR_QOS)
+        self.pub_objects = self.create_publisher(DetectedObjectArray, "ground_truth/objects", SENSOR_QOS)
+        self.pub_status = self.create_publisher(DiagnosticArray, "hardware/status", STATE_QOS)
+        self.pub_description = self.create_publisher(String, "robot_description", LATCHED_QOS)
+        self.pub_description.publish(String(data=self.sim.urdf_xml))
+
+        self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS)
+        self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
+        self.create_service(Trigger, "emergency_stop/reset", self.on_emergency_stop_reset)
+        self.create_service(Trigger, "sim/reset", self.on_sim_reset)
+        self.create_service(ApplyWrench, "sim/apply_wrench", self.on_apply_wrench)
+
+        self.pending_commands: list[JointCommand] = []
+        self.answered_stamp_ns = -1
+        self.last_state_stamp_ns = -1
+        self.lockstep_timeouts = 0
+        self.control_steps = 0
+        self._next_camera = 0.0
+        self._next_ground_truth = 0.0
+        self._next_status = 0.0
+        self.get_logger().info(
+            f"simulating robot '{self.params.robot}' in scene {resolve_scene_path(self.params.scene)} at "
+            f"{self.params.physics_rate:.0f} Hz physics, {self.params.control_rate:.0f} Hz control, "
+            f"{'lockstep' if self.params.lockstep else 'real-time'} mode")
+
+    # --- callbacks: convert and store -------------------------------------------------------------------------
+    def on_joint_command(self, msg: JointCommand) -> None:
+        self.pending_commands.append(msg)
+
+    def on_emergency_stop(self, msg: Bool) -> None:
+        if msg.data:
+            self.sim.set_emergency_stop(True)
+            self.get_logger().warning("emergency stop latched: holding joints until emergency_stop/reset")
+            self.publish_status(force=True)
+
+    def on_emergency_stop_reset(self, _request, response):
+        self.sim.reset_emergency_stop()
+        response.success, response.message = True, "emergency stop cleared"
+        self.get_logger().info(response.message)
+        self.publish_status(force=True)
+        return response
+
+    def on_sim_reset(self, _request, response):
+        self.sim.reset()
+        self.pending_commands.clear()
+        self._next_camera = self._next_ground_truth = self._next_status = 0.0
+        response.success, response.message = True, "simulation reset to the scene's start"
+        return response
+
+    def on_apply_wrench(self, request, response):
+        force = [request.wrench.force.x, request.wrench.force.y, request.wrench.force.z]
+        torque = [request.wrench.torque.x, request.wrench.torque.y, request.wrench.torque.z]
+        try:
+            self.sim.apply_wrench(request.body, force, torque, request.duration)
+            response.success, response.message = True, f"applying wrench to '{request.body}' for {request.duration} s"
+        except Exception as error:  # unknown body, non-finite values: report, keep running
+            response.success, response.message = False, str(error)
+            self.get_logger().warning(f"sim/apply_wrench rejected: {error}")
+        return response
+
+    # --- the step loop ------------------------------------------------------------------------------------------
+    def apply_pending_commands(self) -> None:
+        for msg in self.pending_commands:
+            accepted, reason = self.sim.set_command(*conv.joint_command_arrays(msg))
+            if accepted:
+                stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+                self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
+            else:
+                self.get_logger().warning(f"joint command rejected: {reason}", throttle_duration_sec=1.0)
+                self.publish_status(force=True)
+        self.pending_commands.clear()
+
+    def publish_state(self) -> None:
+        now = self.sim.time
+        stamp = conv.time_msg(now)
+        self.last_state_stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        self.pub_clock.publish(Clock(clock=stamp))
+        names, q, qd, tau = self.sim.joint_state()
+        self.pub_joint_states.publish(conv.joint_state_msg(stamp, names, q, qd, tau))
+        orientation, gyro, accel = self.sim.imu()
+        self.pub_imu.publish(conv.imu_msg(stamp, self.frames["imu"], orientation, gyro, accel))
+        for side, (force, torque) in self.sim.foot_wrenches().items():
+            self.pub_wrench[side].publish(conv.wrench_msg(stamp, self.sole_frames[side], force, torque))
+        if now + 1e-9 >= self._next_ground_truth:
+            self._next_ground_truth = now + 1.0 / self.params.ground_truth_rate
+            position, orientation, linear, angular = self.sim.ground_truth_base()
+            self.pub_odom.publish(conv.odometry_msg(stamp, self.frames["odom"], self.frames["base"], position,
+                                                    orientation, linear, angular))
+            self.pub_objects.publish(conv.objects_msg(stamp, self.frames["odom"], self.sim.ground_truth_objects()))
+        if self.params.camera_rate > 0 and now + 1e-9 >= self._next_camera:
+            self._next_camera = now + 1.0 / self.params.camera_rate
+            self.publish_camera(stamp)
+        self.publish_status()
+
+    def publish_camera(self, stamp) -> None:
+        rgb, depth, (fx, fy, cx, cy) = self.sim.render_camera()
+        height, width = depth.shape
+        color_frame = self.frames["camera_color_optical"]
+        depth_frame = self.frames["camera_depth_optical"]
+        self.pub_color.publish(conv.rgb_image_msg(stamp, color_frame, rgb))
+        self.pub_color_info.publish(conv.camera_info_msg(stamp, color_frame, width, height, fx, fy, cx, cy))
+        self.pub_depth.publish(conv.depth_image_msg(stamp, depth_frame, depth))
+        self.pub_depth_info.publish(conv.camera_info_msg(stamp, depth_frame, width, height, fx, fy, cx, cy))
+
+    def publish_status(self, force: bool = False) -> None:
+        now = self.sim.time
+        if not force and now + 1e-9 < self._next_status:
+            return
+        self._next_status = now + 1.0 / self.params.status_rate
+        status = dict(self.sim.status())
+        status["lockstep_timeouts"] = self.lockstep_timeouts
+        if status.get("emergency_stop"):
+            level, message = DiagnosticStatus.ERROR, "emergency stop latched"
+        elif status.get("protective_stop"):
+            level, message = DiagnosticStatus.WARN, "protective stop: command watchdog tripped"
+        else:
+            level, message = DiagnosticStatus.OK, "running"
+        self.pub_status.publish(conv.diagnostics_msg(conv.time_msg(now), "sim_bridge: hardware",
+                                                     self.params.robot, level, message, status))
+
+    def wait_for_answer(self, executor: SingleThreadedExecutor) -> None:
+        """Lockstep: spin until every command publisher has answered the latest state, or the timeout passes."""
+        deadline = time.monotonic() + self.params.lockstep_timeout
+        while rclpy.ok():
+            if self.count_publishers("joint_commands") == 0 or self.answered_stamp_ns >= self.last_state_stamp_ns:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.lockstep_timeouts += 1
+                return
+            executor.spin_once(timeout_sec=min(remaining, 0.01))
+            self.apply_pending_commands()
+
+    def run(self, executor: SingleThreadedExecutor) -> None:
+        """Step the simulation forever (until shutdown)."""
+        wall_start, sim_start = time.monotonic(), self.sim.time
+        while rclpy.ok():
+            self.publish_state()
+            if self.params.lockstep:
+                self.wait_for_answer(executor)
+            else:
+                target = wall_start + (self.sim.time + self.control_period - sim_start) / max(
+                    self.params.real_time_factor, 1e-9) if self.params.real_time_factor > 0 else 0.0
+                while True:
+                    executor.spin_once(timeout_sec=0.0)
+                    remaining = target - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    time.sleep(min(remaining, 0.001))
+                if self.params.real_time_factor > 0 and time.monotonic() - target > 0.5:
+                    wall_start, sim_start = time.monotonic(), self.sim.time  # fell behind: do not try to catch up
+            executor.spin_once(timeout_sec=0.0)
+            self.apply_pending_commands()
+            self.sim.step(self.steps_per_control)
+            self.control_steps += 1
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SimBridge()
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        node.run(executor)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception as error:  # broken scene or URDF: say which file and why, exit non-zero
+        message = f"sim_bridge: {error}"
+        (node.get_logger().fatal(message) if node else print(message, file=sys.stderr, flush=True))
+        return 1
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
