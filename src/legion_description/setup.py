@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 def tree(folder: str) -> list[tuple[str, list[str]]]:
     """data_files entries that install `folder` (a link to the workspace's top-level folder) under share/."""
     entries = []
-    for directory in sorted(p for p in (HERE / folder).rglob("*") if p.is_dir()) + [HERE / folder]:
+    for directory in [*sorted(p for p in (HERE / folder).rglob("*") if p.is_dir()), HERE / folder]:
         files = [str(f.relative_to(HERE)) for f in sorted(directory.iterdir()) if f.is_file()]
         if files:
             entries.append((f"share/{PACKAGE}/{directory.relative_to(HERE)}", files))

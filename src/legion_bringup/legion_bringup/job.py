@@ -12,7 +12,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from legion_bringup.launcher import LaunchedNodes
@@ -62,10 +62,11 @@ def observe(report: JobReport, duration: float, timeout: float, launched: Launch
     """Watch the stack's topics until `duration` of simulated time has passed; fill `report`."""
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
-    from legion_interfaces.msg import DetectedObjectArray
     from nav_msgs.msg import Odometry
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image, Imu, JointState
+
+    from legion_interfaces.msg import DetectedObjectArray
 
     rclpy.init()
     node = rclpy.create_node("legion_job", parameter_overrides=[Parameter("use_sim_time", value=True)])
@@ -164,7 +165,7 @@ def run(options: argparse.Namespace) -> int:
         report.errors.append(str(error))
     folder = Path(options.reports)
     folder.mkdir(parents=True, exist_ok=True)
-    name = datetime.now(timezone.utc).strftime("job-%Y%m%d-%H%M%S")
+    name = datetime.now(UTC).strftime("job-%Y%m%d-%H%M%S")
     markdown = render_markdown(report)
     (folder / f"{name}.md").write_text(markdown)
     (folder / f"{name}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")

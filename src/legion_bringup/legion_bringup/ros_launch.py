@@ -5,11 +5,11 @@ Needs `launch` and `launch_ros`, which exist on a ROS 2 install only; the pip en
 
 from __future__ import annotations
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from launch import LaunchDescription
 from legion_bringup.launcher import bringup_share
 from legion_bringup.nodes import ARGUMENTS, LAUNCHES, plan, resolve_arguments, stack_parameters_file
 

@@ -165,8 +165,8 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
     for group in _SINGLE_GROUPS + _SIDED_GROUPS:
         entry = _require(gains_in, group, source, "gains.")
         group_gains[group] = JointGains(
-            stiffness=_positive(_require(entry, "stiffness", source, f"gains.{group}."), source, f"gains.{group}.stiffness"),
-            damping=_positive(_require(entry, "damping", source, f"gains.{group}."), source, f"gains.{group}.damping"),
+            **{key: _positive(_require(entry, key, source, f"gains.{group}."), source, f"gains.{group}.{key}")
+               for key in ("stiffness", "damping")},
         )
     limits = data.get("limits") or {}
     return RobotConfig(

@@ -8,9 +8,10 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Pose, Vector3, WrenchStamped
-from legion_interfaces.msg import DetectedObject, DetectedObjectArray, JointCommand
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
+
+from legion_interfaces.msg import DetectedObject, DetectedObjectArray, JointCommand
 
 
 def time_msg(seconds: float) -> Time:

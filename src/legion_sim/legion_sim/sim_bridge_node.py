@@ -22,12 +22,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
-from legion_interfaces.msg import DetectedObjectArray, JointCommand
-from legion_interfaces.srv import ApplyWrench
 from nav_msgs.msg import Odometry
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -38,6 +37,8 @@ from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
+from legion_interfaces.msg import DetectedObjectArray, JointCommand
+from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -71,7 +72,7 @@ class SimBridgeParameters:
     real_time_factor: float = 1.0
     """Real-time mode pacing: simulated seconds per wall second (0 = as fast as possible)."""
 
-    DESCRIPTIONS = {
+    DESCRIPTIONS: ClassVar[dict[str, str]] = {
         "robot": "Robot name (urdf/<robot>.urdf.xacro, config/robots/<robot>.yaml).",
         "scene": "Scene name in config/scenes or a path to a scene YAML file.",
         "physics_rate": "Physics rate [Hz], 100..10000; the servo law runs at every physics step.",
@@ -123,7 +124,7 @@ def resolve_scene_path(scene: str) -> Path:
         return candidate
     from legion_description import share_dir
 
-    for share in _bringup_shares() + [share_dir()]:
+    for share in [*_bringup_shares(), share_dir()]:
         path = share / "config" / "scenes" / f"{scene}.yaml"
         if path.is_file():
             return path
@@ -163,7 +164,8 @@ class SimBridge(Node):
 
         self.pub_joint_states = self.create_publisher(JointState, "joint_states", STATE_QOS)
         self.pub_imu = self.create_publisher(Imu, "imu/data", SENSOR_QOS)
-        self.pub_wrench = {side: self.create_publisher(WrenchStamped, f"{side[0]}_foot/wrench", SENSOR_QOS) for side in self.sole_frames}
+        self.pub_wrench = {side: self.create_publisher(WrenchStamped, f"{side[0]}_foot/wrench", SENSOR_QOS)
+                           for side in self.sole_frames}
         self.pub_clock = self.create_publisher(Clock, "/clock", QoSProfile(depth=1))
         self.pub_color = self.create_publisher(Image, "head_camera/color/image_raw", SENSOR_QOS)
         self.pub_color_info = self.create_publisher(CameraInfo, "head_camera/color/camera_info", SENSOR_QOS)

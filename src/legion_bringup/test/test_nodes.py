@@ -1,0 +1,81 @@
+"""The shared node list and the `legion launch` argument handling, without starting anything."""
+
+from pathlib import Path
+
+import pytest
+from legion_bringup.launcher import command_line, parse_launch_arguments
+from legion_bringup.nodes import ARGUMENTS, LAUNCHES, LaunchError, NodeSpec, plan, resolve_arguments
+
+SHARE = Path("/share")
+
+
+def test_every_launch_argument_is_described():
+    for name, arguments in LAUNCHES.items():
+        for argument in arguments:
+            assert ARGUMENTS[argument].description, (name, argument)
+
+
+def test_defaults_and_overrides():
+    values = resolve_arguments("sim", {"scene": "empty"})
+    assert values["scene"] == "empty"
+    assert values["robot"] == "centurion"
+    assert values["lockstep"] == "false"
+
+
+@pytest.mark.parametrize(("name", "given", "message"), [
+    ("walk", {}, "unknown launch 'walk'"),
+    ("sim", {"speed": "1"}, "takes no argument speed"),
+    ("sim", {"lockstep": "yes"}, "lockstep:=yes must be one of true, false"),
+    ("gazebo", {"lockstep": "true"}, "takes no argument lockstep"),
+])
+def test_bad_arguments_are_named(name, given, message):
+    with pytest.raises(LaunchError, match=message):
+        resolve_arguments(name, given)
+
+
+def test_sim_plan_has_the_bridge_with_launch_parameters():
+    nodes = plan("sim", resolve_arguments("sim", {"scene": "empty", "lockstep": "true"}), SHARE)
+    bridge = next(n for n in nodes if n.name == "sim_bridge")
+    assert bridge.package == "legion_sim"
+    assert bridge.parameters["scene"] == "empty"
+    assert bridge.parameters["lockstep"] is True
+    assert bridge.parameters["use_sim_time"] is True
+    assert all(n.ros_only for n in nodes if n.package in ("robot_state_publisher", "rviz2"))
+
+
+def test_rviz_only_when_asked():
+    without = plan("sim", resolve_arguments("sim", {}), SHARE)
+    with_rviz = plan("sim", resolve_arguments("sim", {"rviz": "true"}), SHARE)
+    assert "rviz2" not in {n.name for n in without}
+    rviz = next(n for n in with_rviz if n.name == "rviz2")
+    assert rviz.arguments == ("-d", str(SHARE / "config" / "legion.rviz"))
+
+
+def test_command_line_carries_parameters_namespace_and_remaps(tmp_path):
+    params = tmp_path / "stack.yaml"
+    params.write_text("{}\n")
+    node = NodeSpec("pkg", "exe", "my_node", {"lockstep": True, "rate": 2.5, "scene": "empty"},
+                    remappings=(("odom", "ground_truth/odom"),))
+    command = command_line(node, Path("/bin/exe"), params, "robot_1")
+    assert command[:4] == ["/bin/exe", "--ros-args", "-r", "__node:=my_node"]
+    text = " ".join(command)
+    assert "-r __ns:=/robot_1" in text
+    assert f"--params-file {params}" in text
+    assert "-p lockstep:=true" in text and "-p rate:=2.5" in text and "-p scene:=empty" in text
+    assert "-r odom:=ground_truth/odom" in text
+
+
+def test_parse_launch_arguments():
+    assert parse_launch_arguments(["scene:=empty", "rviz:=false"]) == {"scene": "empty", "rviz": "false"}
+    with pytest.raises(LaunchError, match="name:=value"):
+        parse_launch_arguments(["scene=empty"])
+
+
+def test_stack_yaml_keys_name_nodes_of_the_plan():
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    keys = yaml.safe_load((root / "config" / "stack.yaml").read_text()).keys()
+    planned = {n.name for name in LAUNCHES for n in plan(name, resolve_arguments(name, {}), SHARE)}
+    for key in keys:
+        assert key.removeprefix("/**/") in planned, key
