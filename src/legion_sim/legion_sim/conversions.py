@@ -134,10 +134,10 @@ def objects_msg(stamp: Time, frame_id: str, objects: Sequence[tuple[str, str, np
     return msg
 
 
-def diagnostics_msg(stamp: Time, name: str, hardware_id: str, level: int, message: str,
+def diagnostics_msg(stamp: Time, name: str, hardware_id: str, level: bytes, message: str,
                     values: dict[str, object]) -> DiagnosticArray:
-    """One DiagnosticStatus; level is DiagnosticStatus.OK/WARN/ERROR/STALE."""
-    status = DiagnosticStatus(level=bytes([level]), name=name, hardware_id=hardware_id, message=message,
+    """One DiagnosticStatus; level is DiagnosticStatus.OK/WARN/ERROR/STALE (bytes)."""
+    status = DiagnosticStatus(level=level, name=name, hardware_id=hardware_id, message=message,
                               values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
     msg = DiagnosticArray(status=[status])
     msg.header.stamp = stamp

@@ -39,6 +39,8 @@ from std_srvs.srv import Trigger
 
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
+from legion_common.parameters import declare_parameters, require
+
 from legion_sim import conversions as conv
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -88,33 +90,17 @@ class SimBridgeParameters:
     }
 
     def validated(self) -> SimBridgeParameters:
-        checks = [
-            (100.0 <= self.physics_rate <= 10000.0, "physics_rate must be in 100..10000 Hz"),
-            (0.0 < self.control_rate <= self.physics_rate, "control_rate must be in (0, physics_rate]"),
-            (abs(self.physics_rate / self.control_rate - round(self.physics_rate / self.control_rate)) < 1e-9,
-             "control_rate must divide physics_rate"),
-            (0.0 <= self.camera_rate <= self.control_rate, "camera_rate must be in [0, control_rate]"),
-            (16 <= self.camera_width <= 4096 and 16 <= self.camera_height <= 4096, "camera size out of range"),
-            (0.0 < self.ground_truth_rate <= self.control_rate, "ground_truth_rate must be in (0, control_rate]"),
-            (0.0 < self.status_rate <= 100.0, "status_rate must be in (0, 100]"),
-            (0.0 < self.lockstep_timeout <= 60.0, "lockstep_timeout must be in (0, 60] s"),
-            (0.0 <= self.real_time_factor <= 100.0, "real_time_factor must be in [0, 100]"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(f"invalid parameter: {message}")
+        require(100.0 <= self.physics_rate <= 10000.0, "physics_rate must be in 100..10000 Hz")
+        require(0.0 < self.control_rate <= self.physics_rate, "control_rate must be in (0, physics_rate]")
+        ratio = self.physics_rate / self.control_rate
+        require(abs(ratio - round(ratio)) < 1e-9, "control_rate must divide physics_rate")
+        require(0.0 <= self.camera_rate <= self.control_rate, "camera_rate must be in [0, control_rate]")
+        require(16 <= self.camera_width <= 4096 and 16 <= self.camera_height <= 4096, "camera size out of range")
+        require(0.0 < self.ground_truth_rate <= self.control_rate, "ground_truth_rate must be in (0, control_rate]")
+        require(0.0 < self.status_rate <= 100.0, "status_rate must be in (0, 100]")
+        require(0.0 < self.lockstep_timeout <= 60.0, "lockstep_timeout must be in (0, 60] s")
+        require(0.0 <= self.real_time_factor <= 100.0, "real_time_factor must be in [0, 100]")
         return self
-
-
-def declare_parameters(node: Node, defaults: type) -> object:
-    """Declare every field of a parameters dataclass with its description; return the validated values."""
-    from rcl_interfaces.msg import ParameterDescriptor
-
-    values = {}
-    for name, field in defaults.__dataclass_fields__.items():
-        descriptor = ParameterDescriptor(description=defaults.DESCRIPTIONS.get(name, ""))
-        values[name] = node.declare_parameter(name, field.default, descriptor).value
-    return defaults(**values).validated()
 
 
 def resolve_scene_path(scene: str) -> Path:
@@ -140,6 +126,26 @@ def _bringup_shares() -> list[Path]:
         return []
 
 
+def build_simulation(params: SimBridgeParameters):
+    """(Simulation, expanded URDF) for the node's parameters. Raises SimError naming the broken file."""
+    from legion_description.robot_config import load_robot_config
+    from legion_description.robot_files import DescriptionError, expand_urdf
+
+    from legion_sim.errors import SimError
+    from legion_sim.model_builder import SimOptions
+    from legion_sim.scene import load_scene
+    from legion_sim.simulation import Simulation
+
+    try:
+        config = load_robot_config(params.robot)
+        urdf = expand_urdf(params.robot)
+    except DescriptionError as error:
+        raise SimError(str(error)) from error
+    options = SimOptions(physics_rate=params.physics_rate, camera_width=params.camera_width,
+                         camera_height=params.camera_height)
+    return Simulation(config, load_scene(resolve_scene_path(params.scene)), urdf, options), urdf
+
+
 class SimBridge(Node):
     """The simulated robot hardware node (see module docstring)."""
 
@@ -149,13 +155,7 @@ class SimBridge(Node):
         if self.has_parameter("use_sim_time") and self.get_parameter("use_sim_time").value:
             # This node is the clock source; its own clock stays on wall time.
             self.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, False)])
-        from legion_sim.simulation import Simulation
-
-        factory = simulation_factory or Simulation.from_files
-        self.sim = factory(robot=self.params.robot, scene_path=resolve_scene_path(self.params.scene),
-                           physics_rate=self.params.physics_rate, camera_width=self.params.camera_width,
-                           camera_height=self.params.camera_height,
-                           camera_enabled=self.params.camera_rate > 0)
+        self.sim, self.urdf_xml = (simulation_factory or build_simulation)(self.params)
         config = self.sim.config
         self.frames = config.frames
         self.sole_frames = {side: frames.sole for side, frames in config.sides.items()}
@@ -175,7 +175,7 @@ class SimBridge(Node):
         self.pub_objects = self.create_publisher(DetectedObjectArray, "ground_truth/objects", SENSOR_QOS)
         self.pub_status = self.create_publisher(DiagnosticArray, "hardware/status", STATE_QOS)
         self.pub_description = self.create_publisher(String, "robot_description", LATCHED_QOS)
-        self.pub_description.publish(String(data=self.sim.urdf_xml))
+        self.pub_description.publish(String(data=self.urdf_xml))
 
         self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
@@ -234,11 +234,11 @@ class SimBridge(Node):
     # --- the step loop ------------------------------------------------------------------------------------------
     def apply_pending_commands(self) -> None:
         for msg in self.pending_commands:
+            # Any command answers the state it is stamped with, even one the hardware rejects or ignores.
+            stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
             accepted, reason = self.sim.set_command(*conv.joint_command_arrays(msg))
-            if accepted:
-                stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-                self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
-            else:
+            if not accepted:
                 self.get_logger().warning(f"joint command rejected: {reason}", throttle_duration_sec=1.0)
                 self.publish_status(force=True)
         self.pending_commands.clear()
@@ -248,26 +248,31 @@ class SimBridge(Node):
         stamp = conv.time_msg(now)
         self.last_state_stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
         self.pub_clock.publish(Clock(clock=stamp))
-        names, q, qd, tau = self.sim.joint_state()
-        self.pub_joint_states.publish(conv.joint_state_msg(stamp, names, q, qd, tau))
-        orientation, gyro, accel = self.sim.imu()
-        self.pub_imu.publish(conv.imu_msg(stamp, self.frames["imu"], orientation, gyro, accel))
-        for side, (force, torque) in self.sim.foot_wrenches().items():
-            self.pub_wrench[side].publish(conv.wrench_msg(stamp, self.sole_frames[side], force, torque))
+        joints = self.sim.joint_state()
+        self.pub_joint_states.publish(conv.joint_state_msg(stamp, joints.names, joints.position, joints.velocity,
+                                                           joints.effort))
+        imu = self.sim.imu()
+        self.pub_imu.publish(conv.imu_msg(stamp, self.frames["imu"], imu.orientation, imu.angular_velocity,
+                                          imu.linear_acceleration))
+        for side, wrench in self.sim.foot_wrenches().items():
+            self.pub_wrench[side].publish(conv.wrench_msg(stamp, self.sole_frames[side], wrench.force, wrench.torque))
         if now + 1e-9 >= self._next_ground_truth:
             self._next_ground_truth = now + 1.0 / self.params.ground_truth_rate
-            position, orientation, linear, angular = self.sim.ground_truth_base()
-            self.pub_odom.publish(conv.odometry_msg(stamp, self.frames["odom"], self.frames["base"], position,
-                                                    orientation, linear, angular))
-            self.pub_objects.publish(conv.objects_msg(stamp, self.frames["odom"], self.sim.ground_truth_objects()))
+            base = self.sim.ground_truth_base()
+            self.pub_odom.publish(conv.odometry_msg(stamp, self.frames["odom"], self.frames["base"], base.position,
+                                                    base.orientation, base.linear_velocity, base.angular_velocity))
+            objects = [(o.id, o.label, o.position, o.orientation, o.size) for o in self.sim.ground_truth_objects()]
+            self.pub_objects.publish(conv.objects_msg(stamp, self.frames["odom"], objects))
         if self.params.camera_rate > 0 and now + 1e-9 >= self._next_camera:
             self._next_camera = now + 1.0 / self.params.camera_rate
             self.publish_camera(stamp)
         self.publish_status()
 
     def publish_camera(self, stamp) -> None:
-        rgb, depth, (fx, fy, cx, cy) = self.sim.render_camera()
+        frame = self.sim.render_camera()
+        rgb, depth, k = frame.rgb, frame.depth, frame.intrinsics
         height, width = depth.shape
+        fx, fy, cx, cy = k.fx, k.fy, k.cx, k.cy
         color_frame = self.frames["camera_color_optical"]
         depth_frame = self.frames["camera_depth_optical"]
         self.pub_color.publish(conv.rgb_image_msg(stamp, color_frame, rgb))
@@ -281,6 +286,8 @@ class SimBridge(Node):
             return
         self._next_status = now + 1.0 / self.params.status_rate
         status = dict(self.sim.status())
+        rejected = status.pop("commands_rejected", {})
+        status.update({f"commands_rejected.{reason}": count for reason, count in rejected.items()})
         status["lockstep_timeouts"] = self.lockstep_timeouts
         if status.get("emergency_stop"):
             level, message = DiagnosticStatus.ERROR, "emergency stop latched"

@@ -1,0 +1,1 @@
+"""Small pieces every Legion node shares."""
