@@ -1,0 +1,703 @@
+"""The simulated robot hardware: Legion's hardware interface (docs/interfaces.md, "Hardware interface") over MuJoCo.
+
+`Simulation` owns one MuJoCo model of a robot in a scene. It does what the real robot's joint servos, IMU, ankle
+force/torque sensors and head camera do, and nothing a controller should do:
+
+- **Servo law**, at every physics step (default 1 kHz), per actuated joint:
+  `tau = effort + stiffness * (position - q) + damping * (velocity - qdot)`, clamped to the joint's URDF effort limit.
+- **Commands** (`set_command`) name a subset of joints; the others keep their last command. A malformed command
+  (unequal lengths, unknown or repeated joint, non-finite value, negative gain, no joints) is rejected whole and
+  counted by reason; the last valid command stays in force.
+- **Start**: the robot stands at the scene's start pose in the configuration's standing posture, soles on the floor
+  (base height from the kinematics), holding that posture with the configuration's gains plus, as feed-forward, the
+  joint torques that carry the robot's weight in that posture on both soles (the *initial hold*), so it stands with
+  nobody commanding. Joint impedance alone keeps a humanoid up only if the leg stiffness beats gravity's toppling
+  stiffness through three joints in series: measured on Centurion (65 kg), 400 N m/rad topples backwards within
+  about 5 s, 500 holds (3 mm drift in 10 s), 800 holds firmly.
+- **Protective stop**: on an e-stop (`set_emergency_stop(True)`, latched) or when the watchdog trips, the hardware
+  latches the measured joint positions and holds them with the configuration's stiffness and damping (damping times
+  `protective_stop_damping_scale`), keeping the torque each joint applied at that instant as feed-forward (a bumpless
+  hold: a standing robot keeps carrying its weight instead of sagging by load / stiffness). It ignores commands and
+  never goes limp. The hold replaces the stored command, so after the stop clears every joint a new command does not
+  name keeps holding where it stopped.
+  - The watchdog arms with the first valid command (the initial hold never trips it) and trips when no valid command
+    has arrived for longer than `watchdog_timeout` of *simulated* time. A fresh valid command clears a watchdog stop
+    (and is applied).
+  - `reset_emergency_stop()` clears an e-stop; `set_emergency_stop(False)` does not. After the reset the robot keeps
+    holding until the next valid command, which also re-arms the watchdog.
+- **Sensors** read after the last step: joint state, IMU, ankle wrenches (in the sole frames), head camera.
+  MuJoCo computes sensors at the start of a step, so IMU and wrench values lag the state by one physics step.
+
+Nothing here reads a clock or sleeps: time is the simulation's own (`time`), advanced by `step`. Not thread-safe.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+from legion_description.robot_config import SIDES, RobotConfig
+
+from legion_sim.errors import SimError
+from legion_sim.model_builder import (
+    CAMERA_NAME,
+    HIDDEN_GROUP,
+    BuiltModel,
+    SimOptions,
+    build_model,
+    ft_site_name,
+)
+from legion_sim.scene import Scene
+
+STOP_NONE = ""
+STOP_ESTOP = "emergency_stop"
+STOP_WATCHDOG = "watchdog"
+
+REJECT_EMPTY = "empty"
+REJECT_LENGTH = "length_mismatch"
+REJECT_UNKNOWN = "unknown_joint"
+REJECT_DUPLICATE = "duplicate_joint"
+REJECT_NOT_NUMBER = "not_a_number"
+REJECT_NON_FINITE = "non_finite"
+REJECT_NEGATIVE_GAIN = "negative_gain"
+
+
+@dataclass(frozen=True)
+class JointState:
+    """Measured state of every actuated joint, in the order of `RobotConfig.all_joints`."""
+
+    names: tuple[str, ...]
+    position: np.ndarray
+    """(n,) [rad]"""
+    velocity: np.ndarray
+    """(n,) [rad/s]"""
+    effort: np.ndarray
+    """(n,) torque the servo applied in the last physics step, after clamping [N m]"""
+
+
+@dataclass(frozen=True)
+class ImuReading:
+    """What the IMU on `imu_link` measures."""
+
+    orientation: np.ndarray
+    """(4,) orientation of imu_link in the world (odom) frame, quaternion (x, y, z, w)."""
+    angular_velocity: np.ndarray
+    """(3,) [rad/s] in imu_link."""
+    linear_acceleration: np.ndarray
+    """(3,) [m/s^2] in imu_link, specific force: +9.81 along the world's up axis when at rest."""
+
+
+@dataclass(frozen=True)
+class Wrench:
+    """A wrench in a named frame."""
+
+    force: np.ndarray
+    """(3,) [N]"""
+    torque: np.ndarray
+    """(3,) [N m] about the frame's origin."""
+
+
+@dataclass(frozen=True)
+class CameraIntrinsics:
+    """Pinhole intrinsics of the head camera (no distortion), pixel centres at integer coordinates (ROS convention).
+
+    A point (x, y, z) in the optical frame (z forward, x right, y down) projects to pixel
+    u = fx x / z + cx, v = fy y / z + cy.
+    """
+
+    width: int
+    height: int
+    fx: float
+    """[px]"""
+    fy: float
+    """[px]"""
+    cx: float
+    """[px]"""
+    cy: float
+    """[px]"""
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(3, 3) camera matrix K."""
+        return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
+
+
+@dataclass(frozen=True)
+class CameraFrame:
+    """One frame of the head camera; depth is registered to rgb (same pixels, same intrinsics)."""
+
+    rgb: np.ndarray
+    """(H, W, 3) uint8, row 0 at the top."""
+    depth: np.ndarray
+    """(H, W) float32 [m] along the optical axis (z-depth); NaN where nothing is within `camera_far`."""
+    intrinsics: CameraIntrinsics
+    time: float
+    """Simulation time of the frame [s]."""
+
+
+@dataclass(frozen=True)
+class BaseState:
+    """True pose and twist of the floating base (`base_link`) in the world (odom) frame. Tests and benchmarks only."""
+
+    position: np.ndarray
+    """(3,) [m] base_link origin in the world."""
+    orientation: np.ndarray
+    """(4,) quaternion (x, y, z, w) of base_link in the world."""
+    linear_velocity: np.ndarray
+    """(3,) [m/s] of the base_link origin, in base_link axes (as nav_msgs/Odometry's twist)."""
+    angular_velocity: np.ndarray
+    """(3,) [rad/s] in base_link axes."""
+    linear_velocity_world: np.ndarray
+    """(3,) [m/s] in world axes."""
+    angular_velocity_world: np.ndarray
+    """(3,) [rad/s] in world axes."""
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """True pose of one scene part. Tests and benchmarks only."""
+
+    id: str
+    label: str
+    position: np.ndarray
+    """(3,) [m] centre of the part in the world."""
+    orientation: np.ndarray
+    """(4,) quaternion (x, y, z, w) in the world."""
+    size: tuple[float, float, float]
+    """Bounding box extent in the part's own axes [m] (cylinder: 2r, 2r, h; sphere: 2r, 2r, 2r)."""
+
+
+@dataclass
+class _AppliedWrench:
+    body: int
+    site: int
+    """Site whose origin is the point of application, or -1 for the body origin."""
+    force: np.ndarray
+    torque: np.ndarray
+    end_time: float
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of two 3-vectors (np.cross costs ~10 us a call on small arrays)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
+def _xyzw(wxyz: np.ndarray) -> np.ndarray:
+    return np.array([wxyz[1], wxyz[2], wxyz[3], wxyz[0]])
+
+
+class Simulation:
+    """The simulated robot hardware (see the module docstring for the behaviour).
+
+    Args:
+        config: the robot's configuration (joint groups, frames, standing posture, gains, watchdog timeout).
+        scene: the scene the robot stands in.
+        urdf: the robot's expanded URDF text (`legion_description.robot_files.expand_urdf`).
+        options: simulator tunables; defaults if None.
+
+    Raises:
+        SimError: the model cannot be built (see `build_model`).
+    """
+
+    def __init__(self, config: RobotConfig, scene: Scene, urdf: str, options: SimOptions | None = None):
+        self.config = config
+        self.scene = scene
+        self.options = options or SimOptions()
+        self._built: BuiltModel = build_model(urdf, config, scene, self.options)
+        self.model: mujoco.MjModel = self._built.model
+        self.data: mujoco.MjData = mujoco.MjData(self.model)
+        model = self.model
+
+        # Joint bookkeeping. Internal arrays are in actuator (model) order; the public order is config.all_joints.
+        self.joint_names: tuple[str, ...] = tuple(config.all_joints)
+        self._index = {name: i for i, name in enumerate(self._built.joint_names)}
+        self._public_to_model = np.array([self._index[name] for name in self.joint_names])
+        n = len(self._built.joint_names)
+        qpos_adr, dof_adr = self._built.qpos_adr, self._built.dof_adr
+        self._q = self._view(self.data.qpos, qpos_adr)
+        self._qd = self._view(self.data.qvel, dof_adr)
+        self._limit = self._built.effort_limit.copy()
+        self._hold_kp = np.array([config.gains[name].stiffness for name in self._built.joint_names])
+        self._hold_kd = np.array([config.gains[name].damping for name in self._built.joint_names])
+        self._stop_kd = self._hold_kd * config.protective_stop_damping_scale
+        self._standing = np.array([config.standing[name] for name in self._built.joint_names])
+        self._cmd_pos = np.zeros(n)
+        self._cmd_vel = np.zeros(n)
+        self._cmd_eff = np.zeros(n)
+        self._cmd_kp = np.zeros(n)
+        self._cmd_kd = np.zeros(n)
+        self._tau = np.zeros(n)
+        self._scratch = np.zeros(n)
+
+        self.robot_mass: float = float(model.body_subtreemass[self._built.root_body])
+        """Total mass of the robot [kg]."""
+        self._sole_sites = {side: model.site(config.sides[side].sole).id for side in SIDES}
+        self._ft_sites = {side: model.site(ft_site_name(config.sides[side].ankle)).id for side in SIDES}
+        self._imu_adr = {name: int(model.sensor_adr[model.sensor(name).id])
+                         for name in ("imu_orientation", "imu_angular_velocity", "imu_linear_acceleration")}
+        self._ft_adr = {side: (int(model.sensor_adr[model.sensor(f"{side}_ankle_force").id]),
+                               int(model.sensor_adr[model.sensor(f"{side}_ankle_torque").id])) for side in SIDES}
+        self._gravity = np.array(model.opt.gravity)
+        self._intrinsics = self._camera_intrinsics()
+        self._renderer: mujoco.Renderer | None = None
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------------ construction
+    @classmethod
+    def from_names(cls, robot: str = "centurion", scene: str = "empty", options: SimOptions | None = None,
+                   **xacro_args: str | bool) -> Simulation:
+        """Build from a robot name (config/robots/<robot>.yaml + its URDF xacro) and a scene name or path.
+
+        Raises:
+            SimError: anything missing or invalid (description errors are re-raised as SimError).
+        """
+        from legion_description.robot_config import load_robot_config
+        from legion_description.robot_files import DescriptionError, expand_urdf
+
+        from legion_sim.scene import load_scene
+
+        try:
+            config = load_robot_config(robot)
+            urdf = expand_urdf(robot, **xacro_args)
+        except DescriptionError as error:
+            raise SimError(str(error)) from error
+        return cls(config, load_scene(scene), urdf, options)
+
+    @staticmethod
+    def _view(array: np.ndarray, addresses: np.ndarray) -> np.ndarray | _Gather:
+        """A numpy view of array[addresses] when the addresses are contiguous (they are for a URDF tree)."""
+        if len(addresses) and np.array_equal(addresses, np.arange(addresses[0], addresses[0] + len(addresses))):
+            return array[addresses[0]:addresses[0] + len(addresses)]
+        return _Gather(array, addresses)
+
+    def close(self) -> None:
+        """Free the renderer (the model and data go with the object)."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    # ------------------------------------------------------------------------------------------------ time, reset
+    @property
+    def time(self) -> float:
+        """Simulation time [s] since the last reset."""
+        return float(self.data.time)
+
+    @property
+    def timestep(self) -> float:
+        """Physics (and servo) period [s]."""
+        return float(self.model.opt.timestep)
+
+    def reset(self) -> None:
+        """Back to the start: robot standing at the scene's start pose under the initial hold, parts where the scene
+        puts them, time 0, no stop latched, the watchdog disarmed, all counters zeroed, no applied wrenches."""
+        model, data = self.model, self.data
+        mujoco.mj_resetData(model, data)
+        start = self.scene.robot_start
+        root = self._built.root_qpos_adr
+        data.qpos[root:root + 3] = (start.x, start.y, 0.0)
+        data.qpos[root + 3:root + 7] = (math.cos(start.yaw / 2.0), 0.0, 0.0, math.sin(start.yaw / 2.0))
+        self._q[:] = self._standing
+        mujoco.mj_kinematics(model, data)
+        lowest_sole = min(data.site_xpos[site][2] for site in self._sole_sites.values())
+        data.qpos[root + 2] = -lowest_sole
+
+        mujoco.mj_forward(model, data)
+        self._set_hold(self._standing, self._hold_kd, self._static_standing_torques())
+        self._servo()  # the torques the hold applies from the first step on (what joint_state reports until then)
+        self._stop = STOP_NONE
+        self._estop_latched = False
+        self._watchdog_armed = False
+        self._last_command_time = 0.0
+        self._watchdog_trips = 0
+        self._accepted = 0
+        self._ignored = 0
+        self._rejected: Counter[str] = Counter()
+        self._wrenches: list[_AppliedWrench] = []  # mj_resetData zeroed xfrc_applied
+
+    def _set_hold(self, position: np.ndarray, damping: np.ndarray, effort: np.ndarray) -> None:
+        """Make the stored command a hold at `position` with the configured stiffness, `damping` and a feed-forward
+        `effort` (all in model order)."""
+        self._cmd_pos[:] = position
+        self._cmd_vel[:] = 0.0
+        self._cmd_eff[:] = effort
+        self._cmd_kp[:] = self._hold_kp
+        self._cmd_kd[:] = damping
+
+    def _static_standing_torques(self) -> np.ndarray:
+        """Joint torques [N m] (model order) that hold the current posture at rest on both soles.
+
+        Static equilibrium with the two sole wrenches w (world axes, at the sole origins) as unknowns:
+        `bias = tau + J^T w`, where bias is gravity (qvel = 0) and J (12, nv) stacks the soles' Jacobians. The base's
+        six rows have no actuator, which fixes w up to the internal wrench between the feet; the least-norm w is
+        taken, then tau is read from the joint rows. Needs mj_forward at the posture.
+        """
+        model, data = self.model, self.data
+        jacobians = []
+        for site in self._sole_sites.values():
+            translation, rotation = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+            mujoco.mj_jacSite(model, data, translation, rotation, site)
+            jacobians += [translation, rotation]
+        jacobian = np.vstack(jacobians)  # (12, nv)
+        bias = data.qfrc_bias.copy()  # (nv,) gravity only at rest
+        base = slice(self._built.root_dof_adr, self._built.root_dof_adr + 6)
+        wrenches = np.linalg.lstsq(jacobian[:, base].T, bias[base], rcond=None)[0]  # (12,)
+        return (bias - jacobian.T @ wrenches)[self._built.dof_adr]
+
+    # ------------------------------------------------------------------------------------------------ stepping
+    def step(self, n: int = 1) -> None:
+        """Advance `n` physics steps, applying the servo law, the watchdog and applied wrenches at each."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise SimError(f"step count must be a non-negative integer, got {n!r}")
+        model, data = self.model, self.data
+        timeout = self.config.watchdog_timeout
+        for _ in range(n):
+            if self._wrenches:
+                self._apply_wrenches()
+            self._servo()
+            mujoco.mj_step(model, data)
+            if self._watchdog_armed and not self._stop and data.time - self._last_command_time > timeout + 1e-9:
+                self._watchdog_trips += 1
+                self._enter_stop(STOP_WATCHDOG)
+
+    def _servo(self) -> None:
+        """tau = effort + kp (position - q) + kd (velocity - qdot), clamped to +-limit, into data.ctrl."""
+        tau, scratch = self._tau, self._scratch
+        np.subtract(self._cmd_pos, self._q, out=tau)
+        tau *= self._cmd_kp
+        np.subtract(self._cmd_vel, self._qd, out=scratch)
+        scratch *= self._cmd_kd
+        tau += scratch
+        tau += self._cmd_eff
+        np.clip(tau, -self._limit, self._limit, out=tau)
+        self.data.ctrl[:] = tau
+
+    # ------------------------------------------------------------------------------------------------ commands
+    def set_command(self, names: Sequence[str], position: Sequence[float], velocity: Sequence[float],
+                    effort: Sequence[float], stiffness: Sequence[float], damping: Sequence[float]
+                    ) -> tuple[bool, str]:
+        """Take a joint command (JointCommand fields; every array has one value per name).
+
+        Returns:
+            (accepted, reason): reason is "" when accepted, else `<reason_key>: <detail>` with reason_key one of
+            empty, length_mismatch, unknown_joint, duplicate_joint, not_a_number, non_finite, negative_gain (each
+            counted in `status()["commands_rejected"]`) or emergency_stop (a valid command ignored during an e-stop,
+            counted in `status()["commands_ignored"]`).
+        """
+        error = self._validate(names, position, velocity, effort, stiffness, damping)
+        if error is not None:
+            key, detail = error
+            self._rejected[key] += 1
+            return False, f"{key}: {detail}"
+        if self._estop_latched:
+            self._ignored += 1
+            return False, f"{STOP_ESTOP}: emergency stop latched, command ignored until reset"
+        index = np.fromiter((self._index[name] for name in names), dtype=int, count=len(names))
+        self._cmd_pos[index] = position
+        self._cmd_vel[index] = velocity
+        self._cmd_eff[index] = effort
+        self._cmd_kp[index] = stiffness
+        self._cmd_kd[index] = damping
+        self._accepted += 1
+        self._last_command_time = float(self.data.time)
+        self._watchdog_armed = True
+        self._stop = STOP_NONE  # only a watchdog stop can be active here: an e-stop returned above
+        return True, ""
+
+    def _validate(self, names: Sequence[str], *arrays: Sequence[float]) -> tuple[str, str] | None:
+        """(reason_key, detail) of the first problem with a command, or None if it is valid."""
+        labels = ("position", "velocity", "effort", "stiffness", "damping")
+        try:
+            count = len(names)
+            lengths = [len(a) for a in arrays]
+        except TypeError:
+            return REJECT_NOT_NUMBER, "names and every value array must be sequences"
+        if count == 0:
+            return REJECT_EMPTY, "command names no joint"
+        for label, length in zip(labels, lengths, strict=True):
+            if length != count:
+                return REJECT_LENGTH, f"{label} has {length} values for {count} joint names"
+        unknown = [name for name in names if not isinstance(name, str) or name not in self._index]
+        if unknown:
+            return REJECT_UNKNOWN, f"unknown joint(s) {unknown[:5]}"
+        if len(set(names)) != count:
+            repeated = sorted({name for name in names if list(names).count(name) > 1})
+            return REJECT_DUPLICATE, f"joint(s) named more than once {repeated}"
+        for label, values in zip(labels, arrays, strict=True):
+            try:
+                values = np.asarray(values, dtype=float)
+            except (TypeError, ValueError):
+                return REJECT_NOT_NUMBER, f"{label} holds a value that is not a number"
+            if values.shape != (count,):
+                return REJECT_NOT_NUMBER, f"{label} must be a flat list of numbers"
+            if not np.all(np.isfinite(values)):
+                bad = [names[i] for i in np.flatnonzero(~np.isfinite(values))[:5]]
+                return REJECT_NON_FINITE, f"{label} is not finite for {bad}"
+            if label in ("stiffness", "damping") and np.any(values < 0.0):
+                bad = [names[i] for i in np.flatnonzero(values < 0.0)[:5]]
+                return REJECT_NEGATIVE_GAIN, f"{label} is negative for {bad}"
+        return None
+
+    # ------------------------------------------------------------------------------------------------ stops
+    def _enter_stop(self, reason: str) -> None:
+        """Latch the measured joint positions and hold them; an active stop keeps its latched positions."""
+        if not self._stop:
+            self._set_hold(np.array(self._q), self._stop_kd, self._tau)
+        self._stop = reason
+
+    def set_emergency_stop(self, active: bool) -> None:
+        """`True` latches an emergency (protective) stop. `False` does nothing: only `reset_emergency_stop` clears."""
+        if active:
+            self._estop_latched = True
+            self._enter_stop(STOP_ESTOP)
+
+    def reset_emergency_stop(self) -> bool:
+        """Clear a latched e-stop; the robot keeps holding until the next valid command (which re-arms the
+        watchdog). Returns whether an e-stop was latched."""
+        was_latched = self._estop_latched
+        if was_latched:
+            self._estop_latched = False
+            self._stop = STOP_NONE
+            self._watchdog_armed = False
+        return was_latched
+
+    @property
+    def stopped(self) -> str:
+        """Why the hardware is in a protective stop: "", "emergency_stop" or "watchdog"."""
+        return self._stop
+
+    def status(self) -> dict:
+        """Hardware status for `hardware/status`.
+
+        Keys: emergency_stop (bool, latched), protective_stop (bool), stop_reason ("", "emergency_stop",
+        "watchdog"), watchdog_armed (bool), watchdog_trips (int), commands_accepted (int), commands_rejected
+        (dict reason -> count), commands_rejected_total (int), commands_ignored (int, valid but during an e-stop),
+        last_command_age (float [s] or None before the first command), time (float [s]).
+        """
+        return {
+            "emergency_stop": self._estop_latched,
+            "protective_stop": bool(self._stop),
+            "stop_reason": self._stop,
+            "watchdog_armed": self._watchdog_armed,
+            "watchdog_trips": self._watchdog_trips,
+            "commands_accepted": self._accepted,
+            "commands_rejected": dict(self._rejected),
+            "commands_rejected_total": sum(self._rejected.values()),
+            "commands_ignored": self._ignored,
+            "last_command_age": (self.time - self._last_command_time) if self._accepted else None,
+            "time": self.time,
+        }
+
+    # ------------------------------------------------------------------------------------------------ sensors
+    def joint_state(self) -> JointState:
+        """Position, velocity and applied effort of every actuated joint (order of `joint_names`)."""
+        order = self._public_to_model
+        return JointState(names=self.joint_names, position=np.array(self._q)[order],
+                          velocity=np.array(self._qd)[order], effort=self._tau[order].copy())
+
+    @property
+    def effort_limits(self) -> dict[str, float]:
+        """Joint name -> effort limit [N m] from the URDF."""
+        return {name: float(self._limit[self._index[name]]) for name in self.joint_names}
+
+    def imu(self) -> ImuReading:
+        """The IMU on imu_link (see ImuReading)."""
+        sensordata = self.data.sensordata
+        quat, gyro, accel = (self._imu_adr[k] for k in ("imu_orientation", "imu_angular_velocity",
+                                                        "imu_linear_acceleration"))
+        return ImuReading(orientation=_xyzw(sensordata[quat:quat + 4]),
+                          angular_velocity=sensordata[gyro:gyro + 3].copy(),
+                          linear_acceleration=sensordata[accel:accel + 3].copy())
+
+    def foot_wrenches(self) -> dict[str, Wrench]:
+        """Per side, the wrench the ground (and anything else touching the foot) exerts on the foot, in the sole
+        frame: force [N] and torque [N m] about the sole origin.
+
+        Computed like a real driver does from the ankle force/torque sensor: the sensor gives the wrench the leg
+        exerts on the foot at the ankle; the foot's own weight below the sensor is compensated statically (the foot's
+        inertial forces are not, so a swinging foot reads a few newtons). Standing still, the z forces add up to the
+        robot's weight.
+        """
+        data, sensordata = self.data, self.data.sensordata
+        wrenches = {}
+        for side in SIDES:
+            force_adr, torque_adr = self._ft_adr[side]
+            site, sole, foot = self._ft_sites[side], self._sole_sites[side], self._built.foot_bodies[side]
+            site_rotation = data.site_xmat[site].reshape(3, 3)
+            # MuJoCo's force/torque sensor: the wrench the leg (parent) exerts on the foot (child body and its
+            # subtree) about the site, in the site frame.
+            force_leg_on_foot = site_rotation @ sensordata[force_adr:force_adr + 3]
+            torque_leg_on_foot = site_rotation @ sensordata[torque_adr:torque_adr + 3]
+            foot_mass = self.model.body_subtreemass[foot]
+            weight = foot_mass * self._gravity
+            ankle = data.site_xpos[site]
+            force = -force_leg_on_foot - weight
+            torque_at_ankle = -torque_leg_on_foot - _cross(data.subtree_com[foot] - ankle, weight)
+            torque_at_sole = torque_at_ankle + _cross(ankle - data.site_xpos[sole], force)
+            sole_rotation = data.site_xmat[sole].reshape(3, 3)
+            wrenches[side] = Wrench(force=sole_rotation.T @ force, torque=sole_rotation.T @ torque_at_sole)
+        return wrenches
+
+    def contact_wrenches(self) -> dict[str, Wrench]:
+        """Per side, the summed contact wrench on the foot body, in the sole frame about the sole origin [N, N m].
+
+        Ground truth for checking `foot_wrenches` (no sensor model); not part of the hardware interface.
+        """
+        model, data = self.model, self.data
+        totals = {side: (np.zeros(3), np.zeros(3)) for side in SIDES}
+        foot_of = {body: side for side, body in self._built.foot_bodies.items()}
+        local = np.zeros(6)
+        for i in range(data.ncon):
+            contact = data.contact[i]
+            bodies = (model.geom_bodyid[contact.geom1], model.geom_bodyid[contact.geom2])
+            for k, body in enumerate(bodies):
+                side = foot_of.get(int(body))
+                if side is None:
+                    continue
+                mujoco.mj_contactForce(model, data, i, local)
+                frame = contact.frame.reshape(3, 3)  # rows: contact normal (from geom1 to geom2) and tangents
+                force_on_geom2 = frame.T @ local[:3]
+                force = force_on_geom2 if k == 1 else -force_on_geom2
+                sole = self._sole_sites[side]
+                totals[side][0][:] += force
+                totals[side][1][:] += _cross(contact.pos - data.site_xpos[sole], force)
+        wrenches = {}
+        for side, (force, torque) in totals.items():
+            sole_rotation = data.site_xmat[self._sole_sites[side]].reshape(3, 3)
+            wrenches[side] = Wrench(force=sole_rotation.T @ force, torque=sole_rotation.T @ torque)
+        return wrenches
+
+    # ------------------------------------------------------------------------------------------------ camera
+    def _camera_intrinsics(self) -> CameraIntrinsics:
+        width, height = self.options.camera_width, self.options.camera_height
+        fovy = math.radians(float(self.model.cam_fovy[self.model.camera(CAMERA_NAME).id]))
+        focal = 0.5 * height / math.tan(0.5 * fovy)  # square pixels: MuJoCo widens the view by the aspect ratio
+        return CameraIntrinsics(width=width, height=height, fx=focal, fy=focal, cx=(width - 1) / 2.0,
+                                cy=(height - 1) / 2.0)
+
+    @property
+    def camera_intrinsics(self) -> CameraIntrinsics:
+        """Intrinsics of both head camera images (depth is registered to colour)."""
+        return self._intrinsics
+
+    def render_camera(self) -> CameraFrame:
+        """Render the head camera: colour and z-depth [m] (NaN = nothing within camera_far). Headless (EGL)."""
+        if self._renderer is None:
+            try:
+                self._renderer = mujoco.Renderer(self.model, self.options.camera_height, self.options.camera_width)
+            except Exception as error:  # the GL backends raise several types
+                raise SimError(f"cannot create the camera renderer (MUJOCO_GL={os.environ.get('MUJOCO_GL')!r}; "
+                               "MuJoCo reads it when first imported, so set it or import legion_sim before mujoco): "
+                               f"{error}") from error
+            flags = self._renderer.scene.flags
+            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
+                         mujoco.mjtRndFlag.mjRND_SKYBOX):
+                flags[flag] = False
+            self._scene_option = mujoco.MjvOption()
+            self._scene_option.geomgroup[HIDDEN_GROUP] = 0
+            self._scene_option.sitegroup[:] = 0
+        renderer = self._renderer
+        renderer.update_scene(self.data, camera=CAMERA_NAME, scene_option=self._scene_option)
+        rgb = renderer.render()
+        renderer.enable_depth_rendering()
+        try:
+            depth = renderer.render()
+        finally:
+            renderer.disable_depth_rendering()
+        depth[depth >= self.options.camera_far * (1.0 - 1e-4)] = np.nan
+        return CameraFrame(rgb=rgb, depth=depth, intrinsics=self._intrinsics, time=self.time)
+
+    # ------------------------------------------------------------------------------------------------ ground truth
+    def ground_truth_base(self) -> BaseState:
+        """True base_link pose and twist in the world (odom) frame. For tests and benchmarks only."""
+        data, root = self.data, self._built.root_body
+        dof = self._built.root_dof_adr
+        rotation = data.xmat[root].reshape(3, 3)
+        velocity_world = data.qvel[dof:dof + 3].copy()  # free joint: world-frame linear velocity of the body origin
+        omega_local = data.qvel[dof + 3:dof + 6].copy()  # and body-frame angular velocity
+        return BaseState(position=data.xpos[root].copy(), orientation=_xyzw(data.xquat[root]),
+                         linear_velocity=rotation.T @ velocity_world, angular_velocity=omega_local,
+                         linear_velocity_world=velocity_world, angular_velocity_world=rotation @ omega_local)
+
+    def ground_truth_objects(self) -> list[ObjectState]:
+        """True poses of the scene's parts, in scene order. For tests and benchmarks only."""
+        data = self.data
+        states = []
+        for part in self.scene.parts:
+            body = self._built.part_bodies[part.id]
+            states.append(ObjectState(id=part.id, label=part.label, position=data.xpos[body].copy(),
+                                      orientation=_xyzw(data.xquat[body]), size=part.bounding_size))
+        return states
+
+    # ------------------------------------------------------------------------------------------------ disturbances
+    def apply_wrench(self, body_name: str, force_world: Sequence[float], torque_world: Sequence[float],
+                     duration: float) -> None:
+        """Push a body: apply a force [N] and torque [N m] in world axes at the origin of `body_name` (a model body,
+        a part id, or any robot link frame) for `duration` [s] of simulated time from now.
+
+        Raises:
+            SimError: unknown body, non-finite or wrongly sized vectors, or a non-positive duration.
+        """
+        model = self.model
+        body = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, body_name)
+        site = -1
+        if body < 0:
+            site = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, body_name)
+            if site < 0:
+                raise SimError(f"apply_wrench: no body or link frame named '{body_name}'")
+            body = int(model.site_bodyid[site])
+        if body == 0:
+            raise SimError("apply_wrench: the world body cannot be pushed")
+        vectors = []
+        for label, value in (("force", force_world), ("torque", torque_world)):
+            try:
+                vector = np.asarray(value, dtype=float)
+            except (TypeError, ValueError) as error:
+                raise SimError(f"apply_wrench: {label} must be 3 numbers, got {value!r}") from error
+            if vector.shape != (3,) or not np.all(np.isfinite(vector)):
+                raise SimError(f"apply_wrench: {label} must be 3 finite numbers, got {value!r}")
+            vectors.append(vector)
+        if not isinstance(duration, (int, float)) or not math.isfinite(duration) or duration <= 0.0:
+            raise SimError(f"apply_wrench: duration must be a positive number of seconds, got {duration!r}")
+        self._wrenches.append(_AppliedWrench(body=int(body), site=site, force=vectors[0], torque=vectors[1],
+                                             end_time=self.time + float(duration)))
+
+    def _apply_wrenches(self) -> None:
+        """Write the active wrenches into xfrc_applied (which acts at each body's centre of mass)."""
+        data = self.data
+        for wrench in self._wrenches:
+            data.xfrc_applied[wrench.body] = 0.0
+        still_active = []
+        for wrench in self._wrenches:
+            if data.time >= wrench.end_time - 1e-9:
+                continue
+            point = data.site_xpos[wrench.site] if wrench.site >= 0 else data.xpos[wrench.body]
+            data.xfrc_applied[wrench.body, :3] += wrench.force
+            data.xfrc_applied[wrench.body, 3:] += wrench.torque + _cross(point - data.xipos[wrench.body],
+                                                                           wrench.force)
+            still_active.append(wrench)
+        self._wrenches = still_active
+
+
+class _Gather:
+    """array[addresses] that reads and writes through (the fallback when joint addresses are not contiguous)."""
+
+    def __init__(self, array: np.ndarray, addresses: np.ndarray):
+        self._array, self._addresses = array, addresses
+
+    def __array__(self, dtype=None, copy=None):
+        values = self._array[self._addresses]
+        return values if dtype is None else values.astype(dtype)
+
+    def __setitem__(self, key, value) -> None:
+        self._array[self._addresses[key]] = value
+
+    def __getitem__(self, key):
+        return self._array[self._addresses[key]]
+
+    def __len__(self) -> int:
+        return len(self._addresses)
