@@ -1,4 +1,4 @@
-"""`ros2 launch legion_bringup stack.launch.py`: the simulated robot in MuJoCo plus the whole Legion robot software stack.
+"""`ros2 launch legion_bringup stack.launch.py`: the simulated robot in MuJoCo plus the Legion robot software stack.
 
 The node list is shared with `legion launch stack` (legion_bringup/nodes.py); `--show-args` lists the arguments.
 """

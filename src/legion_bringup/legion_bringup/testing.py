@@ -35,7 +35,7 @@ class Probe:
         self.messages: dict[str, list] = {}
         self._lock = threading.Lock()
         self.answering = False
-        self.hold_command: tuple[Sequence[str], Sequence[float], Sequence[float], Sequence[float]] | None = None
+        self.hold_command: tuple[list[str], list[float], list[float], list[float], list[float]] | None = None
         self._command_pub = None
         self._executor = SingleThreadedExecutor()
         self._executor.add_node(self.node)
@@ -93,22 +93,25 @@ class Probe:
         return self.latest_time(topic)
 
     def answer_lockstep(self, names: Sequence[str], positions: Sequence[float], stiffness: Sequence[float],
-                        damping: Sequence[float]) -> None:
-        """Become the lockstep controller: answer every joint_states with this position hold."""
-        from legion_interfaces.msg import JointCommand
+                        damping: Sequence[float], effort: Sequence[float] | None = None) -> None:
+        """Become the lockstep controller: answer every joint_states with this position hold (with feed-forward
+        `effort` [N m], zero if None)."""
         from sensor_msgs.msg import JointState
 
+        from legion_interfaces.msg import JointCommand
+
         self.hold_command = (list(names), [float(v) for v in positions], [float(v) for v in stiffness],
-                             [float(v) for v in damping])
+                             [float(v) for v in damping],
+                             [float(v) for v in effort] if effort is not None else [0.0] * len(names))
         if self._command_pub is None:
             self._command_pub = self.node.create_publisher(JointCommand, "joint_commands", RELIABLE)
 
             def answer(msg: JointState) -> None:
                 if not self.answering or self.hold_command is None:
                     return
-                names_, positions_, kp, kd = self.hold_command
+                names_, positions_, kp, kd, ff = self.hold_command
                 command = JointCommand(name=names_, position=positions_, velocity=[0.0] * len(names_),
-                                       effort=[0.0] * len(names_), stiffness=kp, damping=kd)
+                                       effort=ff, stiffness=kp, damping=kd)
                 command.header.stamp = msg.header.stamp
                 self._command_pub.publish(command)
             self.record("joint_states", JointState, callback=answer)

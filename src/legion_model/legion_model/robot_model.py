@@ -568,6 +568,21 @@ class RobotModel:
         """
         return pin.rnea(self.model, self._scratch_data, self._checked_q(q), self._checked_v(v), self._checked_v(a))
 
+    def static_contact_torques(self, sides: Iterable[str] = SIDES) -> tuple[np.ndarray, np.ndarray]:
+        """Joint torques that hold the robot still at the last `update` with the soles of `sides` on the ground.
+
+        The contact wrenches f (6 per sole, LOCAL_WORLD_ALIGNED at the sole frame) are the least-norm ones that carry
+        the floating base: g_base = J_base.T f; the joint torques are then tau = g_joints - J_joints.T f. Torques for
+        a position-hold command's feed-forward (the hardware does not sag under the robot's weight).
+
+        Returns:
+            (tau (na,) [N m] in `joint_names` order, f (6 * len(sides),) [N, N m] stacked per side).
+        """
+        jacobians = np.vstack([self.frame_jacobian(self.config.sides[side].sole) for side in sides])  # (6k, nv)
+        gravity = self.data.g
+        wrenches = np.linalg.lstsq(jacobians[:, :6].T, gravity[:6], rcond=None)[0]
+        return gravity[6:] - jacobians[:, 6:].T @ wrenches, wrenches
+
     # ------------------------------------------------------------------------------------------------ support
 
     def support_polygon(self, sides: Iterable[str] = SIDES) -> SupportPolygon:

@@ -27,6 +27,7 @@ from typing import ClassVar
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
+from legion_common.parameters import declare_parameters, require
 from nav_msgs.msg import Odometry
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -39,8 +40,6 @@ from std_srvs.srv import Trigger
 
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
-from legion_common.parameters import declare_parameters, require
-
 from legion_sim import conversions as conv
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
