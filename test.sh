@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 scripts/setup.sh
 # shellcheck disable=SC1091
+set +u  # the colcon and venv activation scripts read unset variables
 . scripts/env.sh
+set -u
 echo "[test] ruff check"
 ruff check .
 echo "[test] pytest"

@@ -6,6 +6,8 @@ _legion_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export AMENT_PREFIX_PATH="$_legion_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
 # shellcheck disable=SC1091
 . "$_legion_root/install/setup.bash"
+# The `legion` command (installed where `ros2 run legion_bringup legion` finds it).
+export PATH="$_legion_root/install/legion_bringup/lib/legion_bringup:$PATH"
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
 export PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
