@@ -13,12 +13,15 @@ The node is the clock: it steps the physics and publishes `clock` itself. In loc
 stamped t it waits (at most `lockstep_timeout` of wall time) for a JointCommand stamped t from every controller that
 publishes `joint_commands`, so simulated time advances only when the controller has answered; with no command
 publisher it runs free. In real-time mode it paces the steps to the wall clock times `real_time_factor`.
-Everything runs on one thread: the executor is spun between steps, so callbacks only store what they receive.
+The executor spins on its own thread; callbacks only queue what they receive, and the step loop (main thread)
+alone touches the simulation, between two steps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
 from legion_common.parameters import declare_parameters, require
 from nav_msgs.msg import Odometry
+from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -161,19 +165,19 @@ class SimBridge(Node):
         self.steps_per_control = round(self.params.physics_rate / self.params.control_rate)
         self.control_period = 1.0 / self.params.control_rate
 
-        self.pub_joint_states = self.create_publisher(JointState, "joint_states", STATE_QOS)
-        self.pub_imu = self.create_publisher(Imu, "imu/data", SENSOR_QOS)
-        self.pub_wrench = {side: self.create_publisher(WrenchStamped, f"{side[0]}_foot/wrench", SENSOR_QOS)
+        self.pub_joint_states = self._publisher(JointState, "joint_states", STATE_QOS)
+        self.pub_imu = self._publisher(Imu, "imu/data", SENSOR_QOS)
+        self.pub_wrench = {side: self._publisher(WrenchStamped, f"{side[0]}_foot/wrench", SENSOR_QOS)
                            for side in self.sole_frames}
-        self.pub_clock = self.create_publisher(Clock, "/clock", QoSProfile(depth=1))
-        self.pub_color = self.create_publisher(Image, "head_camera/color/image_raw", SENSOR_QOS)
-        self.pub_color_info = self.create_publisher(CameraInfo, "head_camera/color/camera_info", SENSOR_QOS)
-        self.pub_depth = self.create_publisher(Image, "head_camera/depth/image_raw", SENSOR_QOS)
-        self.pub_depth_info = self.create_publisher(CameraInfo, "head_camera/depth/camera_info", SENSOR_QOS)
-        self.pub_odom = self.create_publisher(Odometry, "ground_truth/odom", SENSOR_QOS)
-        self.pub_objects = self.create_publisher(DetectedObjectArray, "ground_truth/objects", SENSOR_QOS)
-        self.pub_status = self.create_publisher(DiagnosticArray, "hardware/status", STATE_QOS)
-        self.pub_description = self.create_publisher(String, "robot_description", LATCHED_QOS)
+        self.pub_clock = self._publisher(Clock, "/clock", QoSProfile(depth=1))
+        self.pub_color = self._publisher(Image, "head_camera/color/image_raw", SENSOR_QOS)
+        self.pub_color_info = self._publisher(CameraInfo, "head_camera/color/camera_info", SENSOR_QOS)
+        self.pub_depth = self._publisher(Image, "head_camera/depth/image_raw", SENSOR_QOS)
+        self.pub_depth_info = self._publisher(CameraInfo, "head_camera/depth/camera_info", SENSOR_QOS)
+        self.pub_odom = self._publisher(Odometry, "ground_truth/odom", SENSOR_QOS)
+        self.pub_objects = self._publisher(DetectedObjectArray, "ground_truth/objects", SENSOR_QOS)
+        self.pub_status = self._publisher(DiagnosticArray, "hardware/status", STATE_QOS)
+        self.pub_description = self._publisher(String, "robot_description", LATCHED_QOS)
         self.pub_description.publish(String(data=self.urdf_xml))
 
         self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS)
@@ -182,7 +186,9 @@ class SimBridge(Node):
         self.create_service(Trigger, "sim/reset", self.on_sim_reset)
         self.create_service(ApplyWrench, "sim/apply_wrench", self.on_apply_wrench)
 
-        self.pending_commands: list[JointCommand] = []
+        self._inbox: list = []
+        """Commands and actions queued by the callbacks (executor thread) for the step loop."""
+        self._wake = threading.Condition()
         self.answered_stamp_ns = -1
         self.last_state_stamp_ns = -1
         self.lockstep_timeouts = 0
@@ -195,52 +201,97 @@ class SimBridge(Node):
             f"{self.params.physics_rate:.0f} Hz physics, {self.params.control_rate:.0f} Hz control, "
             f"{'lockstep' if self.params.lockstep else 'real-time'} mode")
 
-    # --- callbacks: convert and store -------------------------------------------------------------------------
+    def _publisher(self, kind: type, topic: str, qos: QoSProfile):
+        """A publisher without QoS event handlers: each one is a waitable the executor polls at every spin, and this
+        node spins 500 times per simulated second."""
+        return self.create_publisher(kind, topic, qos,
+                                     event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
+
+    # --- callbacks (executor thread): queue for the step loop, which alone touches the simulation ---------------
+    def _queue(self, item) -> None:
+        with self._wake:
+            self._inbox.append(item)
+            self._wake.notify()
+
+    def _run_in_loop(self, action):
+        """Run `action()` on the step loop between two steps and return its result (for services)."""
+        done = threading.Event()
+        box: list = []
+
+        def task() -> None:
+            try:
+                box.append(action())
+            finally:
+                done.set()
+        self._queue(task)
+        while not done.wait(0.1):
+            if not rclpy.ok():
+                raise RuntimeError("shutting down")
+        return box[0]
+
     def on_joint_command(self, msg: JointCommand) -> None:
-        self.pending_commands.append(msg)
+        self._queue(msg)
 
     def on_emergency_stop(self, msg: Bool) -> None:
         if msg.data:
-            self.sim.set_emergency_stop(True)
-            self.get_logger().warning("emergency stop latched: holding joints until emergency_stop/reset")
-            self.publish_status(force=True)
+            self._queue(self._latch_emergency_stop)
 
     def on_emergency_stop_reset(self, _request, response):
-        self.sim.reset_emergency_stop()
-        response.success, response.message = True, "emergency stop cleared"
+        response.success = self._run_in_loop(self.sim.reset_emergency_stop) or True
+        response.message = "emergency stop cleared"
         self.get_logger().info(response.message)
-        self.publish_status(force=True)
         return response
 
     def on_sim_reset(self, _request, response):
-        self.sim.reset()
-        self.pending_commands.clear()
-        self._next_camera = self._next_ground_truth = self._next_status = 0.0
+        self._run_in_loop(self._reset)
         response.success, response.message = True, "simulation reset to the scene's start"
         return response
 
     def on_apply_wrench(self, request, response):
         force = [request.wrench.force.x, request.wrench.force.y, request.wrench.force.z]
         torque = [request.wrench.torque.x, request.wrench.torque.y, request.wrench.torque.z]
-        try:
-            self.sim.apply_wrench(request.body, force, torque, request.duration)
-            response.success, response.message = True, f"applying wrench to '{request.body}' for {request.duration} s"
-        except Exception as error:  # unknown body, non-finite values: report, keep running
-            response.success, response.message = False, str(error)
+
+        def apply() -> str:
+            try:
+                self.sim.apply_wrench(request.body, force, torque, request.duration)
+                return ""
+            except Exception as error:  # unknown body, non-finite values: report, keep running
+                return str(error)
+        error = self._run_in_loop(apply)
+        response.success = not error
+        response.message = error or f"applying wrench to '{request.body}' for {request.duration} s"
+        if error:
             self.get_logger().warning(f"sim/apply_wrench rejected: {error}")
         return response
 
-    # --- the step loop ------------------------------------------------------------------------------------------
-    def apply_pending_commands(self) -> None:
-        for msg in self.pending_commands:
+    # --- the step loop (main thread) ----------------------------------------------------------------------------
+    def _latch_emergency_stop(self) -> None:
+        self.sim.set_emergency_stop(True)
+        self.get_logger().warning("emergency stop latched: holding joints until emergency_stop/reset")
+
+    def _reset(self) -> None:
+        self.sim.reset()
+        self._next_camera = self._next_ground_truth = self._next_status = 0.0
+
+    def process_inbox(self) -> None:
+        """Apply what the callbacks queued: commands, e-stops and service requests, in arrival order."""
+        with self._wake:
+            items, self._inbox = self._inbox, []
+        status_changed = False
+        for item in items:
+            if not isinstance(item, JointCommand):
+                item()
+                status_changed = True
+                continue
             # Any command answers the state it is stamped with, even one the hardware rejects or ignores.
-            stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            stamp_ns = item.header.stamp.sec * 1_000_000_000 + item.header.stamp.nanosec
             self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
-            accepted, reason = self.sim.set_command(*conv.joint_command_arrays(msg))
+            accepted, reason = self.sim.set_command(*conv.joint_command_arrays(item))
             if not accepted:
                 self.get_logger().warning(f"joint command rejected: {reason}", throttle_duration_sec=1.0)
-                self.publish_status(force=True)
-        self.pending_commands.clear()
+                status_changed = True
+        if status_changed:
+            self.publish_status(force=True)
 
     def publish_state(self) -> None:
         now = self.sim.time
@@ -297,41 +348,43 @@ class SimBridge(Node):
         self.pub_status.publish(conv.diagnostics_msg(conv.time_msg(now), "sim_bridge: hardware",
                                                      self.params.robot, level, message, status))
 
-    def wait_for_answer(self, executor: SingleThreadedExecutor) -> None:
-        """Lockstep: spin until every command publisher has answered the latest state, or the timeout passes."""
+    def wait_for_answer(self) -> None:
+        """Lockstep: wait until every command publisher has answered the latest state, or the timeout passes."""
         deadline = time.monotonic() + self.params.lockstep_timeout
         while rclpy.ok():
-            if self.count_publishers("joint_commands") == 0 or self.answered_stamp_ns >= self.last_state_stamp_ns:
+            self.process_inbox()
+            if self.answered_stamp_ns >= self.last_state_stamp_ns or self.count_publishers("joint_commands") == 0:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.lockstep_timeouts += 1
                 return
-            executor.spin_once(timeout_sec=min(remaining, 0.01))
-            self.apply_pending_commands()
+            with self._wake:
+                if not self._inbox:
+                    self._wake.wait(min(remaining, 0.05))
 
-    def run(self, executor: SingleThreadedExecutor) -> None:
-        """Step the simulation forever (until shutdown)."""
+    def run(self) -> None:
+        """Step the simulation until shutdown; the executor spins on another thread."""
+        rate = self.params.real_time_factor
         wall_start, sim_start = time.monotonic(), self.sim.time
         while rclpy.ok():
             self.publish_state()
             if self.params.lockstep:
-                self.wait_for_answer(executor)
-            else:
-                target = wall_start + (self.sim.time + self.control_period - sim_start) / max(
-                    self.params.real_time_factor, 1e-9) if self.params.real_time_factor > 0 else 0.0
-                while True:
-                    executor.spin_once(timeout_sec=0.0)
-                    remaining = target - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    time.sleep(min(remaining, 0.001))
-                if self.params.real_time_factor > 0 and time.monotonic() - target > 0.5:
-                    wall_start, sim_start = time.monotonic(), self.sim.time  # fell behind: do not try to catch up
-            executor.spin_once(timeout_sec=0.0)
-            self.apply_pending_commands()
+                self.wait_for_answer()
+            elif rate > 0:
+                lag = time.monotonic() - (wall_start + (self.sim.time - sim_start) / rate)
+                if lag < 0:
+                    time.sleep(-lag)
+                elif lag > 0.5:
+                    wall_start, sim_start = time.monotonic(), self.sim.time  # fell behind: do not race to catch up
+            self.process_inbox()
             self.sim.step(self.steps_per_control)
             self.control_steps += 1
+
+
+def _spin(executor: SingleThreadedExecutor) -> None:
+    with contextlib.suppress(ExternalShutdownException):
+        executor.spin()
 
 
 def main(args: list[str] | None = None) -> int:
@@ -341,7 +394,9 @@ def main(args: list[str] | None = None) -> int:
         node = SimBridge()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        node.run(executor)
+        spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
+        spinner.start()
+        node.run()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as error:  # broken scene or URDF: say which file and why, exit non-zero
