@@ -79,3 +79,22 @@ def test_stack_yaml_keys_name_nodes_of_the_plan():
     planned = {n.name for name in LAUNCHES for n in plan(name, resolve_arguments(name, {}), SHARE)}
     for key in keys:
         assert key.removeprefix("/**/") in planned, key
+
+
+def test_launch_files_compile_and_use_the_shared_list():
+    import importlib.util
+    import py_compile
+
+    root = Path(__file__).resolve().parents[3]
+    for name in LAUNCHES:
+        path = root / "launch" / f"{name}.launch.py"
+        if not path.exists():
+            continue  # written by its own issue
+        py_compile.compile(str(path), doraise=True)
+        text = path.read_text()
+        assert "legion_bringup.ros_launch" in text
+        if importlib.util.find_spec("launch") and importlib.util.find_spec("launch_ros"):  # a ROS 2 install
+            spec = importlib.util.spec_from_file_location(f"{name}_launch", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            assert module.generate_launch_description().entities
