@@ -92,6 +92,11 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
             "legion_sim", "sim_bridge", "sim_bridge",
             parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"])},
         ))
+    if name == "stack":
+        # Perception reads `odom`. Until the state estimator exists, the simulator's ground_truth/odom stands in for
+        # it: this remap is the one allowed stopgap (perception never subscribes to ground truth by name).
+        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common,
+                              remappings=(("odom", "ground_truth/odom"),)))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))

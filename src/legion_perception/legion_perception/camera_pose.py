@@ -1,0 +1,45 @@
+"""The head camera's pose in `odom` from the robot's state: `odom` -> base (odometry) composed with
+base -> camera (forward kinematics of the joint positions over the robot model). Never from ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from legion_perception.errors import InputError
+
+
+class CameraPoseSource:
+    """Computes `camera_to_odom` with a `legion_model.RobotModel`.
+
+    Args:
+        model: the robot's model (`RobotModel.load(robot, lock_hands=True)` is enough: the hands do not move the head).
+        camera_frame: the camera optical frame's name (the robot config's `frames.camera_color_optical`).
+    """
+
+    def __init__(self, model, camera_frame: str):
+        self.model = model
+        self.camera_frame = camera_frame
+        model.frame_id(camera_frame)  # raises ModelError if the model has no such frame
+        self._reference = model.standing_configuration()
+
+    def camera_to_odom(self, base_to_odom: np.ndarray, joint_positions: Mapping[str, float]) -> np.ndarray:
+        """Pose of the camera optical frame in `odom`.  # (4, 4)
+
+        Args:
+            base_to_odom: pose of the base frame in `odom` (from the `odom` topic).  # (4, 4)
+            joint_positions: joint name -> position [rad]; joints not named keep the standing posture, names the
+                model does not know are ignored (a JointState may carry joints of other tools).
+
+        Raises:
+            InputError: a pose or position is not finite.
+        """
+        if base_to_odom.shape != (4, 4) or not np.isfinite(base_to_odom).all():
+            raise InputError("base pose is not a finite 4x4 transform")
+        known = {n: float(p) for n, p in joint_positions.items() if n in self.model.q_index}
+        if not all(np.isfinite(list(known.values()))):
+            raise InputError("joint_states carries a non-finite position")
+        q = self.model.q_from_joint_positions(base_to_odom, known, reference=self._reference)
+        self.model.update(q)
+        return np.array(self.model.transform_frame_to_world_matrix(self.camera_frame))

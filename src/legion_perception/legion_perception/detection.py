@@ -1,0 +1,425 @@
+"""Parts on tables and in bins from one registered colour + depth frame.
+
+Pipeline (all in `PartDetector.detect`):
+
+1. Pixels with a saturated colour and a depth in [min_range, max_range] (or no depth: a sensor's dropout) are
+   labelled with the nearest named hue (HSV); depth discontinuities are cut out so that parts at different depths
+   do not merge. A clipped (over-exposed) pixel takes the colour of its nearest unclipped neighbour of similar hue.
+2. Each connected blob of one colour is deprojected with the camera intrinsics (eroded by a pixel: edge pixels mix
+   colours and depths) and transformed into `odom` with the camera pose.
+3. A blob no larger than a part is a part. Its shape is a sphere if a sphere fits its points; otherwise its top face
+   (the points within `top_face_tolerance` of the highest) is a disc (cylinder) or a rectangle (box). The top face
+   gives the centre in x, y, the yaw and the footprint; the height is the top face minus the supporting surface,
+   read from a ring of pixels around the blob.
+4. A larger blob is searched as a container (a bin): its outline (walls) and floor level are removed, and the blobs
+   that stand on its floor are parts.
+
+The label is `<colour>_<shape>` with shape `cube` (a box with nearly equal sides), `box`, `cylinder` or `sphere`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from legion_perception.config import DetectionConfig
+from legion_perception.errors import InputError
+from legion_perception.geometry import CameraIntrinsics, deproject, transform_points, wrap_angle
+
+_NO_COLOUR = 255
+_KERNEL3 = np.ones((3, 3), np.uint8)
+
+
+@dataclass(frozen=True)
+class PartDetection:
+    """One part seen in one frame."""
+
+    label: str
+    """Class, `<colour>_<shape>`, e.g. `red_cube`."""
+    colour: str
+    shape: str
+    """Geometric shape: `box`, `cylinder` or `sphere`."""
+    position: np.ndarray
+    """Centre of the part in `odom` [m].  # (3,)"""
+    yaw: float
+    """Heading of the part's x axis about odom z [rad]: in [-pi/4, pi/4) for a box, 0 for round parts."""
+    size: np.ndarray
+    """Extent along the part's own x, y, z axes [m].  # (3,)"""
+    confidence: float
+    """0..1, from the number of points and the fit."""
+    pixel_box: tuple[int, int, int, int]
+    """(u, v, width, height) of the blob in the image [px]."""
+    points: int
+    """Number of 3D points used."""
+    occluded: bool = False
+    """Something nearer hides part of it: its centre and size may be off (the tracker does not move a confirmed
+    track to an occluded detection)."""
+
+
+@dataclass(frozen=True)
+class _Blob:
+    colour: str
+    u: np.ndarray  # (n,) pixel columns of the eroded blob with valid depth
+    v: np.ndarray  # (n,) pixel rows
+    points: np.ndarray  # (n, 3) in odom
+    pixel_box: tuple[int, int, int, int]
+
+
+def hue_lookup(config: DetectionConfig) -> np.ndarray:
+    """Table from OpenCV's full-range hue (0..255) to the index of the nearest named colour, or 255 if none is
+    within `hue_tolerance`.  # (256,) uint8"""
+    degrees = np.arange(256) * 360.0 / 256.0
+    hues = np.asarray(config.colour_hues, dtype=float)
+    distance = np.abs((degrees[:, None] - hues[None, :] + 180.0) % 360.0 - 180.0)  # (256, k)
+    nearest = distance.argmin(axis=1)
+    table = np.where(distance[np.arange(256), nearest] <= config.hue_tolerance, nearest, _NO_COLOUR)
+    return table.astype(np.uint8)
+
+
+def fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Least-squares sphere through points: (centre [m] (3,), radius [m], RMS distance to the surface [m]).
+
+    Solves |p|^2 = 2 c.p + (r^2 - |c|^2) linearly, about the points' mean for conditioning.
+    """
+    mean = points.mean(axis=0)
+    p = points - mean
+    a = np.hstack([2.0 * p, np.ones((len(p), 1))])
+    b = (p * p).sum(axis=1)
+    solution, *_ = np.linalg.lstsq(a, b, rcond=None)
+    centre = solution[:3]
+    radius_sq = solution[3] + centre @ centre
+    if not math.isfinite(radius_sq) or radius_sq <= 0:
+        return centre + mean, math.inf, math.inf
+    radius = math.sqrt(radius_sq)
+    rms = float(np.sqrt(np.mean((np.linalg.norm(p - centre, axis=1) - radius) ** 2)))
+    return centre + mean, radius, rms
+
+
+def fit_circle(xy: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares circle through 2D points: (centre [m] (2,), radius [m])."""
+    mean = xy.mean(axis=0)
+    p = xy - mean
+    a = np.hstack([2.0 * p, np.ones((len(p), 1))])
+    b = (p * p).sum(axis=1)
+    solution, *_ = np.linalg.lstsq(a, b, rcond=None)
+    centre = solution[:2]
+    radius = math.sqrt(max(solution[2] + centre @ centre, 0.0))
+    return centre + mean, radius
+
+
+def depth_edges(depth: np.ndarray, jump: float) -> np.ndarray:
+    """Pixels on the far side of a depth jump larger than `jump` times the depth: the background next to an
+    occluding edge, where a real sensor's depth mixes both surfaces.  # (H, W) bool"""
+    edges = np.zeros(depth.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        du = np.diff(depth, axis=1)  # depth[:, 1:] - depth[:, :-1]
+        limit = jump * np.fmin(depth[:, 1:], depth[:, :-1])
+        edges[:, 1:] |= du > limit  # right pixel farther
+        edges[:, :-1] |= -du > limit  # left pixel farther
+        dv = np.diff(depth, axis=0)
+        limit = jump * np.fmin(depth[1:, :], depth[:-1, :])
+        edges[1:, :] |= dv > limit
+        edges[:-1, :] |= -dv > limit
+    return edges
+
+
+DEPTH_JUMP = 0.02
+"""Relative depth step (2 % of the depth: 2 cm at 1 m) that separates two surfaces."""
+OCCLUSION_MARGIN = 0.015
+"""[m] a surface next to a blob and this much nearer than the blob there hides part of it."""
+
+
+def is_occluded(u: np.ndarray, v: np.ndarray, depth: np.ndarray, margin: float = OCCLUSION_MARGIN,
+                blob_u: np.ndarray | None = None, blob_v: np.ndarray | None = None) -> bool:
+    """Whether an occluder cuts the surface at pixels (u, v): pixels within 2 px of them, outside the whole blob
+    (pixels blob_u, blob_v; default the same), that see something `margin` nearer than the surface next to them."""
+    blob_u = u if blob_u is None else blob_u
+    blob_v = v if blob_v is None else blob_v
+    height, width = depth.shape
+    u0, v0 = max(int(u.min()) - 3, 0), max(int(v.min()) - 3, 0)
+    u1, v1 = min(int(u.max()) + 4, width), min(int(v.max()) + 4, height)
+    window = depth[v0:v1, u0:u1]
+    far = np.float32(1e6)  # stands for "no surface pixel here" (OpenCV's min filter turns inf into FLT_MAX)
+    surface = np.full(window.shape, far, np.float32)
+    surface[v - v0, u - u0] = depth[v, u]
+    near_surface = cv2.erode(surface, _KERNEL3, iterations=2)  # nearest surface depth within 2 px
+    outside = np.ones(window.shape, bool)
+    inside = (blob_u >= u0) & (blob_u < u1) & (blob_v >= v0) & (blob_v < v1)
+    outside[blob_v[inside] - v0, blob_u[inside] - u0] = False
+    ring = outside & (surface == far) & (near_surface < far)
+    with np.errstate(invalid="ignore"):
+        front = window[ring] < near_surface[ring] - margin
+    return int(front.sum()) >= 3
+
+
+CLIPPED_VALUE = 250
+"""A pixel whose brightest channel reaches this (0..255) is clipped: its hue is bent towards the other channels'."""
+
+
+CLIP_HUE_SHIFT = 25.0
+"""[deg] the most clipping bends a hue: a clipped pixel only takes a neighbour's colour this close to its own hue."""
+
+
+def _relabel_clipped(colours: np.ndarray, hue: np.ndarray, region: np.ndarray, clipped: np.ndarray,
+                     colour_hues: np.ndarray) -> np.ndarray:
+    """Colour indices of one region with each clipped pixel given the colour of the nearest unclipped, coloured
+    pixel of the region if that colour's hue is within CLIP_HUE_SHIFT of the pixel's own (a brightly lit top face
+    takes the colour of the part's shaded sides, not of a neighbouring part). Unchanged without such pixels.
+
+    Args:
+        colours: colour index per pixel (255: none).  # (h, w) uint8
+        hue: OpenCV full-range hue (0..255).  # (h, w) uint8
+        region, clipped: masks of the region and of its clipped pixels.  # (h, w) bool
+        colour_hues: hue of each colour index [deg].  # (k,)
+    """
+    reliable = region & ~clipped & (colours != _NO_COLOUR)
+    if not reliable.any():
+        return colours
+    _, nearest = cv2.distanceTransformWithLabels((~reliable).view(np.uint8), cv2.DIST_L2, 3,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+    source = colours[reliable]  # raster order, as OpenCV numbers the zero pixels
+    proposed = source[nearest[clipped] - 1]
+    own_hue = hue[clipped].astype(float) * (360.0 / 256.0)
+    shift = np.abs((own_hue - colour_hues[proposed] + 180.0) % 360.0 - 180.0)
+    out = colours.copy()
+    out[clipped] = np.where(shift <= CLIP_HUE_SHIFT, proposed, colours[clipped])
+    return out
+
+
+class PartDetector:
+    """Detects parts in registered colour + depth frames (see the module docstring)."""
+
+    def __init__(self, config: DetectionConfig):
+        self.config = config
+        self._lookup = hue_lookup(config)
+        self._names = tuple(config.colour_names)
+        self._hues = np.asarray(config.colour_hues, dtype=float)
+
+    # -------------------------------------------------------------------------------------------- entry point
+
+    def detect(self, rgb: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics,
+               camera_to_odom: np.ndarray) -> list[PartDetection]:
+        """The parts in one frame.
+
+        Args:
+            rgb: colour image.  # (H, W, 3) uint8
+            depth: z-depth registered to the colour image [m]; NaN, inf or 0 where unknown.  # (H, W) float32
+            camera: intrinsics of both images.
+            camera_to_odom: pose of the camera optical frame in `odom`.  # (4, 4)
+
+        Raises:
+            InputError: the images' shapes or types do not match each other or the intrinsics.
+        """
+        check_frame(rgb, depth, camera)
+        cfg = self.config
+        depth = np.asarray(depth, dtype=np.float32)
+        self._depth = depth
+        with np.errstate(invalid="ignore"):
+            known = np.isfinite(depth) & (depth > 0.0)
+            valid = (depth > cfg.min_range) & (depth < cfg.max_range)
+        # Colour blobs run across depth dropouts (NaN, 0: a real sensor's holes) but are cut at occlusion edges and
+        # end where the depth leaves the range; only pixels with a valid depth give points.
+        edges = depth_edges(depth, DEPTH_JUMP)
+        valid &= ~edges
+        segmentable = valid | ~known
+        hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)
+        chroma = ((hsv[..., 1] >= cfg.min_saturation * 255.0) & (hsv[..., 2] >= cfg.min_value * 255.0)
+                  & segmentable)
+        colour_index = self._lookup[hsv[..., 0]]
+        colour_index[~chroma] = _NO_COLOUR
+        clipped = chroma & (hsv[..., 2] >= CLIPPED_VALUE)
+
+        # Coloured regions first (one labelling of the whole image), then blobs of one colour inside each region.
+        count, regions, stats, _ = cv2.connectedComponentsWithStats(chroma.view(np.uint8), connectivity=8)
+        detections: list[PartDetection] = []
+        for k in range(1, count):
+            if stats[k, cv2.CC_STAT_AREA] < cfg.min_pixels:
+                continue
+            x0, y0, w, h = (int(q) for q in stats[k, :4])
+            in_region = regions[y0:y0 + h, x0:x0 + w] == k
+            colours = colour_index[y0:y0 + h, x0:x0 + w]
+            region_clipped = in_region & clipped[y0:y0 + h, x0:x0 + w]
+            if region_clipped.any():
+                colours = _relabel_clipped(colours, hsv[y0:y0 + h, x0:x0 + w, 0], in_region, region_clipped,
+                                           self._hues)
+            present = np.bincount(colours[in_region], minlength=256)
+            for index in np.flatnonzero(present[:len(self._names)] >= cfg.min_pixels):
+                mask = (in_region & (colours == index)).view(np.uint8)
+                n, blobs, blob_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+                for b in range(1, n):
+                    if blob_stats[b, cv2.CC_STAT_AREA] < cfg.min_pixels:
+                        continue
+                    bx, by, bw, bh = (int(q) for q in blob_stats[b, :4])
+                    blob_mask = blobs[by:by + bh, bx:bx + bw] == b
+                    detections.extend(self._blob_parts(self._names[index], blob_mask, (x0 + bx, y0 + by, bw, bh),
+                                                       depth, valid, camera, camera_to_odom))
+        return detections
+
+    # -------------------------------------------------------------------------------------------- per blob
+
+    def _blob_parts(self, colour: str, blob_mask: np.ndarray, box: tuple[int, int, int, int], depth: np.ndarray,
+                    valid: np.ndarray, camera: CameraIntrinsics, camera_to_odom: np.ndarray) -> list[PartDetection]:
+        """Parts from one connected blob of one colour: `blob_mask` (h, w) bool covers image box (u, v, w, h)."""
+        cfg = self.config
+        x0, y0, w, h = box
+        height, width = depth.shape
+        if x0 <= 0 or y0 <= 0 or x0 + w >= width or y0 + h >= height:
+            return []  # cut by the image border: its extent and centre would be wrong
+        pad = cfg.support_ring + 1
+        u0, v0 = max(x0 - pad, 0), max(y0 - pad, 0)
+        u1, v1 = min(x0 + w + pad, width), min(y0 + h + pad, height)
+        mask = np.zeros((v1 - v0, u1 - u0), np.uint8)
+        mask[y0 - v0:y0 - v0 + h, x0 - u0:x0 - u0 + w] = blob_mask
+        core = cv2.erode(mask, _KERNEL3, iterations=cfg.edge_erosion) if cfg.edge_erosion else mask
+        core_valid = core.astype(bool) & valid[v0:v1, u0:u1]
+        vv, uu = np.nonzero(core_valid)
+        if len(uu) < cfg.min_points:
+            return []
+        blob = self._blob(colour, uu + u0, vv + v0, depth, camera, camera_to_odom, box)
+        xy = blob.points[:, :2]
+        low, high = np.percentile(xy, (2.0, 98.0), axis=0)
+        extent = high - low
+        if extent.max() <= cfg.max_part_size:
+            ring = cv2.dilate(mask, _KERNEL3, iterations=cfg.support_ring).astype(bool) & ~mask.astype(bool)
+            ring &= np.isfinite(depth[v0:v1, u0:u1]) & (depth[v0:v1, u0:u1] > 0)
+            rv, ru = np.nonzero(ring)
+            ring_points = transform_points(camera_to_odom, deproject(ru + u0, rv + v0, depth[rv + v0, ru + u0], camera))
+            part = self._estimate(blob, ring_z=ring_points[:, 2], support=None)
+            return [part] if part is not None else []
+        return self._container_parts(blob)
+
+    def _blob(self, colour: str, u: np.ndarray, v: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics,
+              camera_to_odom: np.ndarray, pixel_box: tuple[int, int, int, int]) -> _Blob:
+        z = depth[v, u]
+        keep = np.abs(z - np.median(z)) <= self.config.max_part_size * 2.0
+        u, v, z = u[keep], v[keep], z[keep]
+        points = transform_points(camera_to_odom, deproject(u, v, z, camera))
+        return _Blob(colour, u, v, points, pixel_box)
+
+    def _container_parts(self, blob: _Blob) -> list[PartDetection]:
+        """Parts standing on the floor of a large blob of their own colour (a bin), walls and floor removed."""
+        cfg = self.config
+        xy = blob.points[:, :2].astype(np.float32)
+        (cx, cy), (lx, ly), angle = cv2.minAreaRect(xy)
+        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        local = (xy - np.array([cx, cy], np.float32)) @ np.array([[c, -s], [s, c]], np.float32)
+        to_outline = np.minimum(lx / 2.0 - np.abs(local[:, 0]), ly / 2.0 - np.abs(local[:, 1]))
+        inner = to_outline > cfg.container_wall_margin
+        if inner.sum() < cfg.min_points:
+            return []
+        z = blob.points[inner, 2]
+        bins = np.arange(z.min(), z.max() + 2 * cfg.container_floor_tolerance, cfg.container_floor_tolerance)
+        if len(bins) < 2:
+            return []
+        histogram, edges = np.histogram(z, bins=bins)
+        top = int(histogram.argmax())
+        near_floor = z[(z >= edges[max(top - 1, 0)]) & (z <= edges[min(top + 2, len(edges) - 1)])]
+        if len(near_floor) < 0.2 * len(z):
+            return []  # no dominant horizontal floor: not a container (a shirt, a wall)
+        floor = float(np.median(near_floor))
+        standing = inner.copy()
+        standing[inner] = (z > floor + cfg.container_floor_tolerance) & (z < floor + cfg.max_part_size)
+        if standing.sum() < cfg.min_points:
+            return []
+        u, v = blob.u[standing], blob.v[standing]
+        u0, v0 = int(u.min()), int(v.min())
+        mask = np.zeros((int(v.max()) - v0 + 1, int(u.max()) - u0 + 1), np.uint8)
+        mask[v - v0, u - u0] = 1
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        points = blob.points[standing]
+        parts = []
+        for k in range(1, count):
+            if stats[k, cv2.CC_STAT_AREA] < cfg.min_pixels:
+                continue
+            member = labels[v - v0, u - u0] == k
+            x, y, w, h = (int(q) for q in stats[k, :4])
+            sub = _Blob(blob.colour, u[member], v[member], points[member], (x + u0, y + v0, w, h))
+            part = self._estimate(sub, ring_z=None, support=floor)
+            if part is not None:
+                parts.append(part)
+        return parts
+
+    # -------------------------------------------------------------------------------------------- estimation
+
+    def _estimate(self, blob: _Blob, ring_z: np.ndarray | None, support: float | None) -> PartDetection | None:
+        """Shape, centre, yaw and size of one part's blob, or None if it is no plausible part."""
+        cfg = self.config
+        points = blob.points
+        if len(points) < cfg.min_points:
+            return None
+        z = points[:, 2]
+        z_low, z_top = (float(q) for q in np.percentile(z, (1.0, 99.5)))
+        if support is None:
+            support = z_low
+            if ring_z is not None and len(ring_z):
+                below = ring_z[(ring_z >= z_low - cfg.support_search) & (ring_z <= z_top - cfg.min_part_size)]
+                if len(below) >= 5:
+                    support = min(float(np.median(below)), z_low)
+
+        centre, radius, rms = fit_sphere(points)
+        if (rms <= cfg.sphere_fit_tolerance * radius and cfg.min_part_size <= 2 * radius <= cfg.max_part_size
+                and centre[2] < z_top):
+            size = np.full(3, 2.0 * radius)
+            return self._detection(blob, "sphere", centre, 0.0, size, rms / radius, None)
+
+        on_top = z >= z_top - cfg.top_face_tolerance
+        top = points[on_top, :2]
+        if len(top) < 5:
+            return None
+        top32 = (top * 1000.0).astype(np.float32)  # [mm]: OpenCV's geometry prefers pixel-like magnitudes
+        (rx, ry), (rw, rh), angle = cv2.minAreaRect(top32)
+        hull_area = cv2.contourArea(cv2.convexHull(top32))
+        fill = hull_area / max(rw * rh, 1e-9)
+        height = z_top - support
+        if fill < cfg.circle_fill_max:
+            hull = cv2.convexHull(top32).reshape(-1, 2).astype(np.float64) / 1000.0
+            (px, py), r = fit_circle(hull) if len(hull) >= 3 else ((rx / 1000.0, ry / 1000.0), 0.0)
+            position = np.array([px, py, 0.5 * (z_top + support)])
+            return self._detection(blob, "cylinder", position, 0.0, np.array([2 * r, 2 * r, height]), 1.0 - fill,
+                                   on_top)
+        yaw = math.radians(angle)
+        lx, ly = rw / 1000.0, rh / 1000.0
+        wrapped = wrap_angle(yaw, math.pi / 2.0)
+        if round((wrapped - yaw) / (math.pi / 2.0)) % 2:
+            lx, ly = ly, lx
+        position = np.array([rx / 1000.0, ry / 1000.0, 0.5 * (z_top + support)])
+        return self._detection(blob, "box", position, wrapped, np.array([lx, ly, height]), 1.0 - fill, on_top)
+
+    def _detection(self, blob: _Blob, shape: str, position: np.ndarray, yaw: float, size: np.ndarray,
+                   misfit: float, on_top: np.ndarray | None) -> PartDetection | None:
+        """A detection from the estimate, or None if implausible. It is occluded if something nearer cuts the
+        surface the estimate rests on: the top face (`on_top`, a mask of the blob's points) or, for a sphere, all."""
+        cfg = self.config
+        if not (np.isfinite(position).all() and np.isfinite(size).all()):
+            return None
+        if size.min() < cfg.min_part_size or size.max() > cfg.max_part_size:
+            return None
+        name = shape
+        if shape == "box":
+            name = "cube" if size.max() <= cfg.cube_aspect_max * size.min() else "box"
+        if on_top is None:
+            occluded = is_occluded(blob.u, blob.v, self._depth)
+        else:
+            occluded = is_occluded(blob.u[on_top], blob.v[on_top], self._depth, blob_u=blob.u, blob_v=blob.v)
+        confidence = float(np.clip(len(blob.points) / 150.0, 0.1, 1.0) * np.clip(1.0 - misfit, 0.1, 1.0))
+        return PartDetection(label=f"{blob.colour}_{name}", colour=blob.colour, shape=shape, position=position,
+                             yaw=float(yaw), size=size, confidence=confidence * (0.5 if occluded else 1.0),
+                             pixel_box=blob.pixel_box, points=len(blob.points), occluded=occluded)
+
+
+def check_frame(rgb: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics) -> None:
+    """InputError unless rgb is (H, W, 3) uint8, depth (H, W) float and both match the intrinsics' size."""
+    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise InputError(f"colour image must be (H, W, 3) uint8, got {getattr(rgb, 'shape', None)} "
+                         f"{getattr(rgb, 'dtype', None)}")
+    if not isinstance(depth, np.ndarray) or depth.ndim != 2 or depth.dtype.kind != "f":
+        raise InputError(f"depth image must be (H, W) float, got {getattr(depth, 'shape', None)} "
+                         f"{getattr(depth, 'dtype', None)}")
+    if depth.shape != rgb.shape[:2]:
+        raise InputError(f"depth {depth.shape[1]}x{depth.shape[0]} is not registered to colour "
+                         f"{rgb.shape[1]}x{rgb.shape[0]}")
+    if (camera.width, camera.height) != (rgb.shape[1], rgb.shape[0]):
+        raise InputError(f"camera info says {camera.width}x{camera.height}, images are {rgb.shape[1]}x{rgb.shape[0]}")

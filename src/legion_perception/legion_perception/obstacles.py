@@ -1,0 +1,144 @@
+"""Obstacle occupancy grid in `odom` from depth images, with the floor removed, for the gait planner.
+
+Every `pixel_step`-th pixel of a depth image is deprojected and put into `odom`. Points lower than `floor_height`
+are floor: they make their cell observed and, if no obstacle point falls there, lower its evidence. Points between
+`floor_height` and `max_height` (the robot's height) are obstacles and raise it. Points within `self_radius` of the
+robot's base (its own arms and hands) are ignored. Evidence saturates at +-`max_evidence`, so a cell changes state
+within a few frames when the world changes. The grid is a square of side `size` centred on the robot; it moves with
+the robot in whole cells, keeping what it knew of the overlap.
+
+Cell values (nav_msgs/OccupancyGrid): -1 never observed, 0 free, 100 occupied. Rows run along odom y, columns along
+odom x; `origin` is the odom position of the corner of cell (0, 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from legion_perception.config import ObstacleConfig
+from legion_perception.geometry import CameraIntrinsics, deproject, transform_points
+
+UNKNOWN, FREE, OCCUPIED = -1, 0, 100
+
+
+@dataclass(frozen=True)
+class OccupancyGrid:
+    """A 2D occupancy grid in `odom` (z up, at floor level)."""
+
+    origin: tuple[float, float]
+    """Odom (x, y) of the outer corner of cell (row 0, column 0) [m]."""
+    resolution: float
+    """Cell side [m]."""
+    data: np.ndarray
+    """Cell values -1 / 0 / 100; row index along y, column index along x.  # (rows, columns) int8"""
+
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
+        """(row, column) of the cell holding odom point (x, y); may be outside the grid."""
+        return (math.floor((y - self.origin[1]) / self.resolution), math.floor((x - self.origin[0]) / self.resolution))
+
+    def value_at(self, x: float, y: float) -> int:
+        """Value of the cell at odom (x, y), UNKNOWN outside the grid."""
+        row, column = self.cell_of(x, y)
+        if 0 <= row < self.data.shape[0] and 0 <= column < self.data.shape[1]:
+            return int(self.data[row, column])
+        return UNKNOWN
+
+
+class ObstacleMapper:
+    """Accumulates depth frames into a robot-centred occupancy grid (see the module docstring)."""
+
+    def __init__(self, config: ObstacleConfig):
+        self.config = config
+        self.cells = max(1, round(config.size / config.resolution))
+        self.evidence = np.zeros((self.cells, self.cells), np.int16)
+        self.observed = np.zeros((self.cells, self.cells), bool)
+        self.origin_index: tuple[int, int] | None = None  # (ix, iy) of cell (0, 0) in units of resolution
+        self._pixel_cache: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.evidence[:] = 0
+        self.observed[:] = False
+        self.origin_index = None
+
+    def update(self, depth: np.ndarray, camera: CameraIntrinsics, camera_to_odom: np.ndarray,
+               robot_xy: np.ndarray) -> OccupancyGrid:
+        """Fold one depth frame in and return the grid.
+
+        Args:
+            depth: z-depth [m], NaN/inf/0 where unknown.  # (H, W)
+            camera: intrinsics of the depth image.
+            camera_to_odom: pose of the camera optical frame in `odom`.  # (4, 4)
+            robot_xy: the robot base's odom (x, y) [m]: the grid's centre and the self filter's centre.  # (2,)
+        """
+        cfg = self.config
+        self._recentre(robot_xy)
+        step = cfg.pixel_step
+        sub = np.asarray(depth[::step, ::step], dtype=np.float32)
+        u, v = self._pixels(sub.shape, step)
+        with np.errstate(invalid="ignore"):
+            valid = (sub > 0.05) & (sub < cfg.max_range)
+        points = transform_points(camera_to_odom, deproject(u[valid], v[valid], sub[valid], camera))
+        near_robot = np.hypot(points[:, 0] - robot_xy[0], points[:, 1] - robot_xy[1]) < cfg.self_radius
+        points = points[~near_robot & (points[:, 2] <= cfg.max_height)]
+
+        ox, oy = self.origin_index
+        column = np.floor(points[:, 0] / cfg.resolution).astype(np.int64) - ox
+        row = np.floor(points[:, 1] / cfg.resolution).astype(np.int64) - oy
+        inside = (column >= 0) & (column < self.cells) & (row >= 0) & (row < self.cells)
+        flat = (row * self.cells + column)[inside]
+        is_obstacle = points[inside, 2] >= cfg.floor_height
+        n = self.cells * self.cells
+        hits = np.bincount(flat[is_obstacle], minlength=n).reshape(self.cells, self.cells)
+        floor = np.bincount(flat[~is_obstacle], minlength=n).reshape(self.cells, self.cells)
+
+        hit = hits >= cfg.min_points
+        self.evidence[hit] += cfg.hit_evidence
+        self.evidence[(floor > 0) & ~hit] -= cfg.free_evidence
+        np.clip(self.evidence, -cfg.max_evidence, cfg.max_evidence, out=self.evidence)
+        self.observed |= hit | (floor > 0)
+        return self.grid()
+
+    def grid(self) -> OccupancyGrid:
+        cfg = self.config
+        data = np.full((self.cells, self.cells), UNKNOWN, np.int8)
+        data[self.observed] = FREE
+        data[self.observed & (self.evidence >= cfg.occupied_threshold)] = OCCUPIED
+        ox, oy = self.origin_index if self.origin_index is not None else (0, 0)
+        return OccupancyGrid(origin=(ox * cfg.resolution, oy * cfg.resolution), resolution=cfg.resolution, data=data)
+
+    def _recentre(self, robot_xy: np.ndarray) -> None:
+        """Move the grid (in whole cells) so that the robot is at its centre, keeping the overlap."""
+        res = self.config.resolution
+        wanted = (math.floor(robot_xy[0] / res) - self.cells // 2, math.floor(robot_xy[1] / res) - self.cells // 2)
+        if self.origin_index is None:
+            self.origin_index = wanted
+            return
+        dx, dy = wanted[0] - self.origin_index[0], wanted[1] - self.origin_index[1]
+        if dx == 0 and dy == 0:
+            return
+        self.evidence = _shifted(self.evidence, dy, dx, 0)
+        self.observed = _shifted(self.observed, dy, dx, False)
+        self.origin_index = wanted
+
+    def _pixels(self, shape: tuple[int, ...], step: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._pixel_cache is None or self._pixel_cache[0] != (*shape, step):
+            v, u = np.mgrid[0:shape[0], 0:shape[1]]
+            self._pixel_cache = ((*shape, step), (u * step).astype(np.float64), (v * step).astype(np.float64))
+        return self._pixel_cache[1], self._pixel_cache[2]
+
+
+def _shifted(array: np.ndarray, rows: int, columns: int, fill: object) -> np.ndarray:
+    """`array` moved so that new[r, c] = old[r + rows, c + columns]; cells from outside get `fill`."""
+    out = np.full_like(array, fill)
+    h, w = array.shape
+    if abs(rows) >= h or abs(columns) >= w:
+        return out
+    src_r = slice(max(rows, 0), h + min(rows, 0))
+    dst_r = slice(max(-rows, 0), h + min(-rows, 0))
+    src_c = slice(max(columns, 0), w + min(columns, 0))
+    dst_c = slice(max(-columns, 0), w + min(-columns, 0))
+    out[dst_r, dst_c] = array[src_r, src_c]
+    return out

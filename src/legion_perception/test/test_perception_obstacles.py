@@ -1,0 +1,102 @@
+"""Obstacle grid from rendered depth: furniture occupied, floor free (removed), unseen cells unknown."""
+
+import math
+
+import numpy as np
+import pytest
+from legion_perception.config import ObstacleConfig
+from legion_perception.obstacles import FREE, OCCUPIED, UNKNOWN, ObstacleMapper, _shifted
+from legion_perception.testing import Viewpoint, capture, look, make_sim
+
+
+@pytest.fixture(scope="module")
+def cell():
+    sim = make_sim("sorting_cell")
+    yield sim
+    sim.close()
+
+
+def build_grid(sim, views, config: ObstacleConfig | None = None):
+    mapper = ObstacleMapper(config or ObstacleConfig())
+    grid = None
+    for view in views:
+        look(sim, view)
+        cap = capture(sim)
+        grid = mapper.update(cap.depth, cap.camera, cap.camera_to_odom, np.array([view.x, view.y]))
+    return grid
+
+
+def test_table_bins_and_pillar_are_occupied_floor_is_free_behind_is_unknown(cell):
+    views = [Viewpoint(neck_pitch=0.8), Viewpoint(neck_pitch=0.3), Viewpoint(neck_pitch=0.3, neck_yaw=0.6),
+             Viewpoint(neck_pitch=0.8, neck_yaw=0.9), Viewpoint(neck_pitch=0.8, neck_yaw=-0.9)]
+    grid = build_grid(cell, views)
+    assert grid.data.shape == (160, 160) and grid.resolution == pytest.approx(0.05)
+    scene = cell.scene
+    (table,) = scene.tables
+    assert grid.value_at(*table.position) == OCCUPIED
+    for bin_ in scene.bins:
+        assert grid.value_at(*bin_.position) == OCCUPIED, bin_.name
+    pillar = next(o for o in scene.obstacles if o.name == "pillar")
+    # the pillar's near face (towards the robot) is what the camera sees
+    direction = -np.array(pillar.position) / np.linalg.norm(pillar.position)
+    near_face = np.array(pillar.position) + direction * (pillar.size[0] - 0.02)
+    assert grid.value_at(*near_face) == OCCUPIED
+    assert grid.value_at(1.5, -0.3) == FREE  # open floor ahead, beyond the table
+    assert grid.value_at(-1.0, 0.0) == UNKNOWN  # behind the robot: never seen
+    assert grid.value_at(0.0, 0.0) in (UNKNOWN, FREE)  # the robot does not map itself
+    occupied = np.argwhere(grid.data == OCCUPIED)
+    assert len(occupied) > 50
+
+
+def test_nothing_on_an_empty_floor(tmp_path):
+    sim = make_sim({"name": "bare"}, tmp_path)
+    grid = build_grid(sim, [Viewpoint(neck_pitch=0.5, yaw=a) for a in (-0.5, 0.0, 0.5)])
+    sim.close()
+    assert (grid.data == OCCUPIED).sum() == 0
+    assert (grid.data == FREE).sum() > 400
+
+
+def test_the_grid_follows_the_robot_and_keeps_what_it_knew(cell):
+    mapper = ObstacleMapper(ObstacleConfig(size=4.0))
+    look(cell, Viewpoint(neck_pitch=0.6))
+    cap = capture(cell)
+    first = mapper.update(cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2))
+    table_cell = first.value_at(0.6, 0.0)
+    assert table_cell == OCCUPIED
+    # The robot walks back 1 m without seeing anything new (an empty depth image): the table stays known.
+    moved = mapper.update(np.full_like(cap.depth, np.nan), cap.camera, cap.camera_to_odom, np.array([-1.0, 0.0]))
+    assert moved.origin[0] == pytest.approx(first.origin[0] - 1.0)
+    assert moved.value_at(0.6, 0.0) == OCCUPIED
+    assert moved.value_at(-2.9, 0.0) == UNKNOWN
+
+
+def test_shifting_an_array():
+    a = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(_shifted(a, 1, 0, -1), [[4, 5, 6, 7], [8, 9, 10, 11], [-1, -1, -1, -1]])
+    np.testing.assert_array_equal(_shifted(a, 0, -1, 0), [[0, 0, 1, 2], [0, 4, 5, 6], [0, 8, 9, 10]])
+    assert (_shifted(a, 5, 0, 7) == 7).all()
+
+
+def test_a_removed_obstacle_clears_within_a_few_frames():
+    """Evidence saturates, so a cell seen as floor for a while after being occupied becomes free."""
+    from legion_perception.geometry import CameraIntrinsics
+
+    config = ObstacleConfig(pixel_step=1)
+    mapper = ObstacleMapper(config)
+    camera = CameraIntrinsics(100.0, 100.0, 15.5, 15.5, 32, 32)
+    # a camera 1 m above the floor looking straight down: optical z = -world z, x = world x, y = -world y
+    camera_to_odom = np.eye(4)
+    camera_to_odom[:3, :3] = np.diag([1.0, -1.0, -1.0])
+    camera_to_odom[:3, 3] = (2.0, 0.0, 1.0)
+    box = np.full((32, 32), 1.0, np.float32)
+    box[12:20, 12:20] = 0.7  # a 0.3 m high box under the camera
+    robot = np.zeros(2)
+    for _ in range(3):
+        grid = mapper.update(box, camera, camera_to_odom, robot)
+    assert grid.value_at(2.0, 0.0) == OCCUPIED
+    floor = np.full((32, 32), 1.0, np.float32)
+    frames = 0
+    while grid.value_at(2.0, 0.0) != FREE:
+        grid = mapper.update(floor, camera, camera_to_odom, robot)
+        frames += 1
+        assert frames <= math.ceil((config.max_evidence + 1) / config.free_evidence)

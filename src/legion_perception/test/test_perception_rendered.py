@@ -1,0 +1,246 @@
+"""Parts from images rendered by the simulator: accuracy against ground truth over viewpoints, lighting, depth noise,
+clutter, occlusion and bins; tracking without phantoms; the camera pose from kinematics.
+
+Figures asserted (from the issue): position error median < 1 cm and 95th percentile < 2 cm at 0.5-1.5 m range,
+every part detected and correctly labelled from the start pose, no phantom objects over 100 frames.
+"""
+
+import math
+import time
+
+import numpy as np
+import pytest
+from legion_perception.config import PerceptionConfig
+from legion_perception.detection import PartDetector
+from legion_perception.pipeline import Frame, PerceptionCore
+from legion_perception.testing import (
+    Viewpoint,
+    capture,
+    fully_in_view,
+    look,
+    make_sim,
+    match,
+    set_lighting,
+    sorting_cell,
+    truth,
+)
+
+START = Viewpoint(neck_pitch=0.8)
+"""The robot at the scene's start pose, looking down at the table."""
+DETECTOR = PartDetector(PerceptionConfig().detection)
+
+
+@pytest.fixture(scope="module")
+def cell():
+    sim = make_sim("sorting_cell")
+    yield sim
+    sim.close()
+
+
+def detect(sim, view: Viewpoint, depth_noise: float = 0.0, rng=None):
+    look(sim, view)
+    cap = capture(sim, depth_noise, rng)
+    return cap, DETECTOR.detect(cap.rgb, cap.depth, cap.camera, cap.camera_to_odom)
+
+
+def test_every_part_is_found_and_labelled_from_the_start_pose(cell):
+    _, detections = detect(cell, START)
+    expected = truth(cell)
+    pairs, extra, missed = match(detections, expected)
+    assert not missed and not extra
+    for part, detection, error in pairs:
+        assert detection.label == expected[part][0]
+        assert error < 0.005, (part, error)
+        assert not detection.occluded
+
+
+def test_orientation_and_size_from_the_start_pose(cell):
+    _, detections = detect(cell, START)
+    pairs, _, _ = match(detections, truth(cell))
+    scene = cell.scene
+    for part_id, detection, _ in pairs:
+        part = scene.part(part_id)
+        np.testing.assert_allclose(detection.size, part.bounding_size, atol=0.005, err_msg=part_id)
+        if part.shape == "box":  # a square box's yaw is defined modulo a quarter turn
+            error = (detection.yaw - part.yaw + math.pi / 4) % (math.pi / 2) - math.pi / 4
+            assert abs(error) < 0.05, (part_id, detection.yaw, part.yaw)
+
+
+@pytest.mark.parametrize(("depth_noise", "lighting"), [(0.0, 1.0), (0.002, 1.0), (0.0, 0.35), (0.0, 1.8)],
+                         ids=["clean", "depth-noise-2mm", "dim", "bright"])
+def test_position_error_over_viewpoints(cell, depth_noise, lighting):
+    """Random viewpoints (robot position and heading, head pitch and yaw) with parts at 0.5-1.5 m."""
+    rng = np.random.default_rng(7)
+    set_lighting(cell, lighting)
+    errors, wrong_labels, extras, seen, missed = [], [], 0, 0, []
+    try:
+        for _ in range(8):
+            view = Viewpoint(x=rng.uniform(-0.6, 0.1), y=rng.uniform(-0.25, 0.25), yaw=rng.uniform(-0.3, 0.3),
+                             neck_pitch=rng.uniform(0.45, 0.9), neck_yaw=rng.uniform(-0.3, 0.3))
+            cap, detections = detect(cell, view, depth_noise, rng)
+            expected = truth(cell)
+            pairs, extra, missing = match(detections, expected)
+            extras += len(extra)
+            for part, detection, error in pairs:
+                distance = np.linalg.norm(expected[part][1] - cap.camera_to_odom[:3, 3])
+                if 0.5 <= distance <= 1.5:
+                    errors.append(error)
+                if detection.label != expected[part][0]:
+                    wrong_labels.append((part, detection.label))
+            in_view = [p for p in expected if fully_in_view(cell, cap, expected[p][1])]
+            seen += len(in_view)
+            missed += [p for p in missing if p in in_view]
+    finally:
+        set_lighting(cell, 1.0)
+    errors = np.array(errors)
+    assert len(errors) >= 20
+    assert np.median(errors) < 0.01 and np.percentile(errors, 95) < 0.02, (np.median(errors), errors.max())
+    assert not wrong_labels
+    assert extras == 0
+    assert len(missed) <= 0.05 * seen, missed
+
+
+def random_clutter(rng: np.random.Generator, count: int) -> list[dict]:
+    """Parts on a jittered grid over the table (none touching), random shapes, sizes, colours and yaws."""
+    colours = ["red", "green", "blue", "yellow", "orange", "purple", "cyan", "magenta"]
+    places = [(x, y) for x in (0.42, 0.52, 0.62, 0.72) for y in (-0.3, -0.15, 0.0, 0.15, 0.3)]
+    parts = []
+    for i, k in enumerate(rng.permutation(len(places))[:count]):
+        x, y = places[k]
+        x, y = x + rng.uniform(-0.015, 0.015), y + rng.uniform(-0.02, 0.02)
+        colour = colours[rng.integers(len(colours))]
+        shape = ("box", "cylinder", "sphere")[rng.integers(3)]
+        if shape == "box":
+            side = rng.uniform(0.035, 0.06)
+            size, label = [side, side, side], f"{colour}_cube"
+        elif shape == "cylinder":
+            size, label = [rng.uniform(0.02, 0.03), rng.uniform(0.05, 0.1)], f"{colour}_cylinder"
+        else:
+            size, label = [rng.uniform(0.02, 0.035)], f"{colour}_sphere"
+        parts.append({"id": f"p{i}", "label": label, "shape": shape, "colour": colour, "size": size, "mass": 0.1,
+                      "position": [x, y], "yaw": float(rng.uniform(-0.7, 0.7))})
+    return parts
+
+
+def test_clutter_and_partial_occlusion(tmp_path):
+    """A table full of parts of every colour and shape, with a tall cylinder hiding half of a small cube."""
+    rng = np.random.default_rng(11)
+    scene = sorting_cell()
+    scene["name"] = "clutter"
+    scene["parts"] = [
+        *random_clutter(rng, 14),
+        {"id": "hidden", "label": "green_cube", "shape": "box", "colour": "green", "size": [0.04, 0.04, 0.04],
+         "mass": 0.1, "position": [0.80, -0.05]},
+        {"id": "wall", "label": "blue_cylinder", "shape": "cylinder", "colour": "blue", "size": [0.03, 0.11],
+         "mass": 0.1, "position": [0.74, -0.03]},
+    ]
+    sim = make_sim(scene, tmp_path)
+    errors, occluded, wrong, extras, missed, seen = [], 0, [], 0, [], 0
+    for view in (START, Viewpoint(x=-0.2, neck_pitch=0.7), Viewpoint(y=0.2, yaw=-0.2, neck_pitch=0.75),
+                 Viewpoint(x=-0.1, y=-0.2, yaw=0.25, neck_pitch=0.75, neck_yaw=-0.1)):
+        cap, detections = detect(sim, view)
+        expected = truth(sim)
+        pairs, extra, missing = match(detections, expected)
+        extras += len(extra)
+        for part, detection, error in pairs:
+            if detection.occluded:
+                occluded += 1
+                assert error < 0.03, (part, error)  # hidden in part: rougher, but still the right place
+                continue
+            errors.append(error)
+            if detection.label != expected[part][0]:
+                wrong.append((part, detection.label, expected[part][0]))
+        in_view = [p for p in expected if fully_in_view(sim, cap, expected[p][1])]
+        seen += len(in_view)
+        missed += [p for p in missing if p in in_view and p != "hidden"]
+    sim.close()
+    errors = np.array(errors)
+    assert occluded >= 1, "the hidden cube is seen and flagged as partly hidden"
+    assert np.median(errors) < 0.01 and np.percentile(errors, 95) < 0.02, (np.median(errors), errors.max())
+    assert not wrong
+    assert extras == 0
+    assert len(missed) <= 0.1 * seen, missed
+
+
+def test_parts_in_bins_of_their_own_colour(tmp_path):
+    scene = sorting_cell()
+    scene["name"] = "filled_bins"
+    scene["parts"] += [
+        {"id": "in_red_bin", "label": "red_cube", "shape": "box", "colour": "red", "size": [0.05, 0.05, 0.05],
+         "mass": 0.1, "position": [0.33, 0.70], "yaw": 0.4},
+        {"id": "in_green_bin", "label": "blue_cylinder", "shape": "cylinder", "colour": "blue", "size": [0.025, 0.08],
+         "mass": 0.1, "position": [0.72, 0.75]},
+    ]
+    sim = make_sim(scene, tmp_path)
+    for view in (Viewpoint(yaw=0.9, neck_pitch=0.8), Viewpoint(yaw=0.5, neck_pitch=0.85, neck_yaw=0.6)):
+        _, detections = detect(sim, view)
+        expected = truth(sim)
+        pairs, extra, _ = match(detections, expected)
+        found = {part: (detection, error) for part, detection, error in pairs}
+        assert not extra
+        for part in ("in_red_bin", "in_green_bin"):
+            detection, error = found[part]
+            assert detection.label == expected[part][0] and error < 0.01, (part, detection.label, error)
+    sim.close()
+
+
+def test_no_phantom_objects_over_100_frames(cell):
+    """The tracker's output over 100 frames of a moving head with depth noise: exactly the six parts, stable ids."""
+    rng = np.random.default_rng(3)
+    core = PerceptionCore()
+    expected = truth(cell)
+    ids_of: dict[str, str] = {}
+    for k in range(100):
+        view = Viewpoint(neck_pitch=0.8 + 0.06 * math.sin(k / 7.0), neck_yaw=0.12 * math.sin(k / 11.0),
+                         x=0.03 * math.sin(k / 13.0))
+        look(cell, view)
+        cap = capture(cell, 0.002, rng)
+        result = core.process(Frame(cap.rgb, cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2), 0.1 * k),
+                              obstacles=False, people=False)
+        if k < 2:
+            assert result.objects == []
+            continue
+        pairs, extra, missed = match(result.objects, expected, gate=0.01)
+        assert not extra and not missed, (k, [o.id for o in result.objects])
+        for part, track, _ in pairs:
+            assert track.label == expected[part][0]
+            assert ids_of.setdefault(part, track.id) == track.id, "ids are stable"
+    assert sorted(ids_of.values()) == sorted(["red_cube_1", "red_cube_2", "blue_cylinder_1", "blue_cylinder_2",
+                                              "green_cube_1", "yellow_sphere_1"])
+
+
+def test_camera_pose_from_odometry_and_kinematics_matches_the_simulator(cell):
+    from legion_perception.camera_pose import CameraPoseSource
+    from legion_perception.geometry import pose_to_matrix
+
+    from legion_model import RobotModel
+
+    source = CameraPoseSource(RobotModel.load("centurion", lock_hands=True), "head_camera_color_optical_frame")
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        look(cell, Viewpoint(x=rng.uniform(-1, 1), y=rng.uniform(-1, 1), yaw=rng.uniform(-3, 3),
+                             neck_pitch=rng.uniform(-0.5, 0.9), neck_yaw=rng.uniform(-1, 1),
+                             waist_pitch=rng.uniform(0.0, 0.3)))
+        base = cell.ground_truth_base()  # what ground_truth/odom carries; the node reads it as `odom`
+        joints = cell.joint_state()
+        camera_to_odom = source.camera_to_odom(pose_to_matrix(base.position, base.orientation),
+                                               dict(zip(joints.names, joints.position, strict=True)))
+        reference = capture(cell).camera_to_odom
+        assert np.linalg.norm(camera_to_odom[:3, 3] - reference[:3, 3]) < 1e-4
+        assert np.abs(camera_to_odom[:3, :3] - reference[:3, :3]).max() < 1e-4
+
+
+def test_processing_time_regression_guard(cell):
+    """Per-frame time of the whole core (parts, tracking, obstacles, faces at head height) on 640x480. The issue's
+    figure (median < 30 ms) is measured by bench/bench_perception.py; this loose bound only catches regressions on a
+    busy test machine."""
+    core = PerceptionCore()
+    look(cell, START)
+    cap = capture(cell)
+    times = []
+    for k in range(15):
+        frame = Frame(cap.rgb, cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2), 0.1 * k)
+        started = time.perf_counter()
+        core.process(frame)
+        times.append(time.perf_counter() - started)
+    assert np.median(times) < 0.06, np.median(times)
