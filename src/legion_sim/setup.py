@@ -18,5 +18,9 @@ setup(
     description="Simulated Legion robot hardware in MuJoCo.",
     license="Apache-2.0",
     tests_require=["pytest"],
-    entry_points={"console_scripts": ["sim_bridge = legion_sim.sim_bridge_node:main"]},
+    entry_points={"console_scripts": [
+        "sim_bridge = legion_sim.sim_bridge_node:main",
+        "gazebo_joint_command_adapter = legion_sim.gazebo_adapter_node:main",
+        "gazebo_world = legion_sim.gazebo_world:main",
+    ]},
 )

@@ -28,6 +28,9 @@ force/torque sensors and head camera do, and nothing a controller should do:
 - **Sensors** read after the last step: joint state, IMU, ankle wrenches (in the sole frames), head camera.
   MuJoCo computes sensors at the start of a step, so IMU and wrench values lag the state by one physics step.
 
+The servo law, command validation and the stop state machine are the simulator-independent `hardware_rules` (shared
+with the Gazebo joint command adapter); this class adds the MuJoCo model, the initial hold, the sensors and pushes.
+
 Nothing here reads a clock or sleeps: time is the simulation's own (`time`), advanced by `step`. Not thread-safe.
 """
 
@@ -35,7 +38,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,6 +46,7 @@ import numpy as np
 from legion_description.robot_config import SIDES, RobotConfig
 
 from legion_sim.errors import SimError
+from legion_sim.hardware_rules import HardwareRules
 from legion_sim.model_builder import (
     CAMERA_NAME,
     HIDDEN_GROUP,
@@ -53,18 +56,6 @@ from legion_sim.model_builder import (
     ft_site_name,
 )
 from legion_sim.scene import Scene
-
-STOP_NONE = ""
-STOP_ESTOP = "emergency_stop"
-STOP_WATCHDOG = "watchdog"
-
-REJECT_EMPTY = "empty"
-REJECT_LENGTH = "length_mismatch"
-REJECT_UNKNOWN = "unknown_joint"
-REJECT_DUPLICATE = "duplicate_joint"
-REJECT_NOT_NUMBER = "not_a_number"
-REJECT_NON_FINITE = "non_finite"
-REJECT_NEGATIVE_GAIN = "negative_gain"
 
 
 @dataclass(frozen=True)
@@ -222,17 +213,15 @@ class Simulation:
         self._q = self._view(self.data.qpos, qpos_adr)
         self._qd = self._view(self.data.qvel, dof_adr)
         self._limit = self._built.effort_limit.copy()
-        self._hold_kp = np.array([config.gains[name].stiffness for name in self._built.joint_names])
-        self._hold_kd = np.array([config.gains[name].damping for name in self._built.joint_names])
-        self._stop_kd = self._hold_kd * config.protective_stop_damping_scale
+        # The command in force, validation, watchdog and e-stop, in model order.
+        self._rules = HardwareRules(
+            self._built.joint_names,
+            hold_stiffness=np.array([config.gains[name].stiffness for name in self._built.joint_names]),
+            hold_damping=np.array([config.gains[name].damping for name in self._built.joint_names]),
+            effort_limit=self._limit, watchdog_timeout=config.watchdog_timeout,
+            stop_damping_scale=config.protective_stop_damping_scale)
         self._standing = np.array([config.standing[name] for name in self._built.joint_names])
-        self._cmd_pos = np.zeros(n)
-        self._cmd_vel = np.zeros(n)
-        self._cmd_eff = np.zeros(n)
-        self._cmd_kp = np.zeros(n)
-        self._cmd_kd = np.zeros(n)
         self._tau = np.zeros(n)
-        self._scratch = np.zeros(n)
 
         self.robot_mass: float = float(model.body_subtreemass[self._built.root_body])
         """Total mass of the robot [kg]."""
@@ -307,26 +296,10 @@ class Simulation:
         data.qpos[root + 2] = -lowest_sole
 
         mujoco.mj_forward(model, data)
-        self._set_hold(self._standing, self._hold_kd, self._static_standing_torques())
+        self._rules.hold(self._standing, self._static_standing_torques())
         self._servo()  # the torques the hold applies from the first step on (what joint_state reports until then)
-        self._stop = STOP_NONE
-        self._estop_latched = False
-        self._watchdog_armed = False
-        self._last_command_time = 0.0
-        self._watchdog_trips = 0
-        self._accepted = 0
-        self._ignored = 0
-        self._rejected: Counter[str] = Counter()
+        self._rules.reset()
         self._wrenches: list[_AppliedWrench] = []  # mj_resetData zeroed xfrc_applied
-
-    def _set_hold(self, position: np.ndarray, damping: np.ndarray, effort: np.ndarray) -> None:
-        """Make the stored command a hold at `position` with the configured stiffness, `damping` and a feed-forward
-        `effort` (all in model order)."""
-        self._cmd_pos[:] = position
-        self._cmd_vel[:] = 0.0
-        self._cmd_eff[:] = effort
-        self._cmd_kp[:] = self._hold_kp
-        self._cmd_kd[:] = damping
 
     def _static_standing_torques(self) -> np.ndarray:
         """Joint torques [N m] (model order) that hold the current posture at rest on both soles.
@@ -353,28 +326,18 @@ class Simulation:
         """Advance `n` physics steps, applying the servo law, the watchdog and applied wrenches at each."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SimError(f"step count must be a non-negative integer, got {n!r}")
-        model, data = self.model, self.data
-        timeout = self.config.watchdog_timeout
+        model, data, rules = self.model, self.data, self._rules
         for _ in range(n):
             if self._wrenches:
                 self._apply_wrenches()
             self._servo()
             mujoco.mj_step(model, data)
-            if self._watchdog_armed and not self._stop and data.time - self._last_command_time > timeout + 1e-9:
-                self._watchdog_trips += 1
-                self._enter_stop(STOP_WATCHDOG)
+            rules.check_watchdog(float(data.time), self._q, self._tau)
 
     def _servo(self) -> None:
         """tau = effort + kp (position - q) + kd (velocity - qdot), clamped to +-limit, into data.ctrl."""
-        tau, scratch = self._tau, self._scratch
-        np.subtract(self._cmd_pos, self._q, out=tau)
-        tau *= self._cmd_kp
-        np.subtract(self._cmd_vel, self._qd, out=scratch)
-        scratch *= self._cmd_kd
-        tau += scratch
-        tau += self._cmd_eff
-        np.clip(tau, -self._limit, self._limit, out=tau)
-        self.data.ctrl[:] = tau
+        self._rules.torques(self._q, self._qd, out=self._tau)
+        self.data.ctrl[:] = self._tau
 
     # ------------------------------------------------------------------------------------------------ commands
     def set_command(self, names: Sequence[str], position: Sequence[float], velocity: Sequence[float],
@@ -388,109 +351,32 @@ class Simulation:
             counted in `status()["commands_rejected"]`) or emergency_stop (a valid command ignored during an e-stop,
             counted in `status()["commands_ignored"]`).
         """
-        error = self._validate(names, position, velocity, effort, stiffness, damping)
-        if error is not None:
-            key, detail = error
-            self._rejected[key] += 1
-            return False, f"{key}: {detail}"
-        if self._estop_latched:
-            self._ignored += 1
-            return False, f"{STOP_ESTOP}: emergency stop latched, command ignored until reset"
-        index = np.fromiter((self._index[name] for name in names), dtype=int, count=len(names))
-        self._cmd_pos[index] = position
-        self._cmd_vel[index] = velocity
-        self._cmd_eff[index] = effort
-        self._cmd_kp[index] = stiffness
-        self._cmd_kd[index] = damping
-        self._accepted += 1
-        self._last_command_time = float(self.data.time)
-        self._watchdog_armed = True
-        self._stop = STOP_NONE  # only a watchdog stop can be active here: an e-stop returned above
-        return True, ""
-
-    def _validate(self, names: Sequence[str], *arrays: Sequence[float]) -> tuple[str, str] | None:
-        """(reason_key, detail) of the first problem with a command, or None if it is valid."""
-        labels = ("position", "velocity", "effort", "stiffness", "damping")
-        try:
-            count = len(names)
-            lengths = [len(a) for a in arrays]
-        except TypeError:
-            return REJECT_NOT_NUMBER, "names and every value array must be sequences"
-        if count == 0:
-            return REJECT_EMPTY, "command names no joint"
-        for label, length in zip(labels, lengths, strict=True):
-            if length != count:
-                return REJECT_LENGTH, f"{label} has {length} values for {count} joint names"
-        unknown = [name for name in names if not isinstance(name, str) or name not in self._index]
-        if unknown:
-            return REJECT_UNKNOWN, f"unknown joint(s) {unknown[:5]}"
-        if len(set(names)) != count:
-            repeated = sorted({name for name in names if list(names).count(name) > 1})
-            return REJECT_DUPLICATE, f"joint(s) named more than once {repeated}"
-        for label, values in zip(labels, arrays, strict=True):
-            try:
-                values = np.asarray(values, dtype=float)
-            except (TypeError, ValueError):
-                return REJECT_NOT_NUMBER, f"{label} holds a value that is not a number"
-            if values.shape != (count,):
-                return REJECT_NOT_NUMBER, f"{label} must be a flat list of numbers"
-            if not np.all(np.isfinite(values)):
-                bad = [names[i] for i in np.flatnonzero(~np.isfinite(values))[:5]]
-                return REJECT_NON_FINITE, f"{label} is not finite for {bad}"
-            if label in ("stiffness", "damping") and np.any(values < 0.0):
-                bad = [names[i] for i in np.flatnonzero(values < 0.0)[:5]]
-                return REJECT_NEGATIVE_GAIN, f"{label} is negative for {bad}"
-        return None
+        return self._rules.set_command(names, position, velocity, effort, stiffness, damping, float(self.data.time))
 
     # ------------------------------------------------------------------------------------------------ stops
-    def _enter_stop(self, reason: str) -> None:
-        """Latch the measured joint positions and hold them; an active stop keeps its latched positions."""
-        if not self._stop:
-            self._set_hold(np.array(self._q), self._stop_kd, self._tau)
-        self._stop = reason
-
     def set_emergency_stop(self, active: bool) -> None:
         """`True` latches an emergency (protective) stop. `False` does nothing: only `reset_emergency_stop` clears."""
-        if active:
-            self._estop_latched = True
-            self._enter_stop(STOP_ESTOP)
+        self._rules.set_emergency_stop(active, self._q, self._tau)
 
     def reset_emergency_stop(self) -> bool:
         """Clear a latched e-stop; the robot keeps holding until the next valid command (which re-arms the
         watchdog). Returns whether an e-stop was latched."""
-        was_latched = self._estop_latched
-        if was_latched:
-            self._estop_latched = False
-            self._stop = STOP_NONE
-            self._watchdog_armed = False
-        return was_latched
+        return self._rules.reset_emergency_stop()
 
     @property
     def stopped(self) -> str:
         """Why the hardware is in a protective stop: "", "emergency_stop" or "watchdog"."""
-        return self._stop
+        return self._rules.stopped
 
     def status(self) -> dict:
-        """Hardware status for `hardware/status`.
+        """Hardware status for `hardware/status` (see `HardwareRules.status`).
 
         Keys: emergency_stop (bool, latched), protective_stop (bool), stop_reason ("", "emergency_stop",
         "watchdog"), watchdog_armed (bool), watchdog_trips (int), commands_accepted (int), commands_rejected
         (dict reason -> count), commands_rejected_total (int), commands_ignored (int, valid but during an e-stop),
         last_command_age (float [s] or None before the first command), time (float [s]).
         """
-        return {
-            "emergency_stop": self._estop_latched,
-            "protective_stop": bool(self._stop),
-            "stop_reason": self._stop,
-            "watchdog_armed": self._watchdog_armed,
-            "watchdog_trips": self._watchdog_trips,
-            "commands_accepted": self._accepted,
-            "commands_rejected": dict(self._rejected),
-            "commands_rejected_total": sum(self._rejected.values()),
-            "commands_ignored": self._ignored,
-            "last_command_age": (self.time - self._last_command_time) if self._accepted else None,
-            "time": self.time,
-        }
+        return self._rules.status(self.time)
 
     # ------------------------------------------------------------------------------------------------ sensors
     def joint_state(self) -> JointState:
