@@ -100,13 +100,20 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
-    # TF from the URDF and joint_states, for viewers (robot_description comes from the hardware, transient-local).
+    # TF from the URDF and joint_states, for viewers. gazebo.launch.py hands it the use_gazebo description itself.
+    description = {} if name == "gazebo" else {"robot_description": _robot_description(robot)}
     nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
-                          parameters={"use_sim_time": True}, ros_only=True, required=False))
+                          parameters={"use_sim_time": True} | description, ros_only=True, required=False))
     if _flag(arguments.get("rviz", "false")):
         nodes.append(NodeSpec("rviz2", "rviz2", "rviz2", parameters={"use_sim_time": True},
                               arguments=("-d", str(share / "config" / "legion.rviz")), ros_only=True, required=False))
     return nodes
+
+
+def _robot_description(robot: str) -> str:
+    from legion_description import expand_urdf
+
+    return expand_urdf(robot)
 
 
 def stack_parameters_file(share: Path) -> Path:
