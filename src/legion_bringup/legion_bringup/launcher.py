@@ -66,8 +66,18 @@ def command_line(node: NodeSpec, executable: Path, params_file: Path, namespace:
         command += ["-r", f"__ns:=/{namespace.strip('/')}"]
     if params_file.is_file():
         command += ["--params-file", str(params_file)]
+    long_values = {k: v for k, v in node.parameters.items() if isinstance(v, str) and ("\n" in v or len(v) > 256)}
+    if long_values:  # e.g. robot_description: a parameters file, not a command-line word
+        import tempfile
+
+        import yaml
+
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix=f"{node.name}_", delete=False) as handle:
+            yaml.safe_dump({f"/**/{node.name}": {"ros__parameters": long_values}}, handle, width=1 << 20)
+        command += ["--params-file", handle.name]
     for key, value in node.parameters.items():
-        command += ["-p", f"{key}:={_parameter_value(value)}"]
+        if key not in long_values:
+            command += ["-p", f"{key}:={_parameter_value(value)}"]
     for source, target in node.remappings:
         command += ["-r", f"{source}:={target}"]
     return command

@@ -98,3 +98,14 @@ def test_launch_files_compile_and_use_the_shared_list():
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             assert module.generate_launch_description().entities
+
+
+def test_long_parameters_go_through_a_parameters_file(tmp_path):
+    import yaml
+
+    urdf = "<robot name='x'>\n  <link name='base_link'/>\n</robot>"
+    node = NodeSpec("robot_state_publisher", "robot_state_publisher", "rsp", {"robot_description": urdf, "a": 1})
+    command = command_line(node, Path("/bin/rsp"), tmp_path / "missing.yaml", "")
+    files = [command[i + 1] for i, word in enumerate(command) if word == "--params-file"]
+    assert len(files) == 1 and "-p a:=1" in " ".join(command) and "robot_description:=" not in " ".join(command)
+    assert yaml.safe_load(Path(files[0]).read_text()) == {"/**/rsp": {"ros__parameters": {"robot_description": urdf}}}
