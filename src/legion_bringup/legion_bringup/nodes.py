@@ -93,10 +93,12 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
             parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"])},
         ))
     if name == "stack":
-        # Perception reads `odom`. Until the state estimator exists, the simulator's ground_truth/odom stands in for
-        # it: this remap is the one allowed stopgap (perception never subscribes to ground truth by name).
-        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common,
-                              remappings=(("odom", "ground_truth/odom"),)))
+        # `odom` for everyone: leg odometry from the IMU, encoders and foot force sensors, starting at the scene's
+        # robot start pose (in simulation the scene's world frame is `odom`).
+        x, y, yaw = _scene_start(arguments["scene"])
+        nodes.append(NodeSpec("legion_estimation", "state_estimator", "state_estimator",
+                              parameters=common | {"initial_x": x, "initial_y": y, "initial_yaw": yaw}))
+        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
@@ -108,6 +110,18 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         nodes.append(NodeSpec("rviz2", "rviz2", "rviz2", parameters={"use_sim_time": True},
                               arguments=("-d", str(share / "config" / "legion.rviz")), ros_only=True, required=False))
     return nodes
+
+
+def _scene_start(scene: str) -> tuple[float, float, float]:
+    """The robot's start pose (x [m], y [m], yaw [rad]) in a scene file; the launch fails on a broken scene."""
+    from legion_sim.errors import SimError
+    from legion_sim.scene import load_scene
+
+    try:
+        start = load_scene(scene).robot_start
+    except SimError as error:
+        raise LaunchError(str(error)) from error
+    return start.x, start.y, start.yaw
 
 
 def _robot_description(robot: str) -> str:

@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import rclpy
@@ -45,6 +44,7 @@ from std_srvs.srv import Trigger
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
+from legion_sim.scene import scene_path
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
@@ -106,29 +106,6 @@ class SimBridgeParameters:
         return self
 
 
-def resolve_scene_path(scene: str) -> Path:
-    """A scene name (config/scenes/<name>.yaml in the bringup or source share) or a path."""
-    candidate = Path(scene)
-    if candidate.suffix in (".yaml", ".yml"):
-        return candidate
-    from legion_description import share_dir
-
-    for share in [*_bringup_shares(), share_dir()]:
-        path = share / "config" / "scenes" / f"{scene}.yaml"
-        if path.is_file():
-            return path
-    return share_dir() / "config" / "scenes" / f"{scene}.yaml"
-
-
-def _bringup_shares() -> list[Path]:
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        return [Path(get_package_share_directory("legion_bringup"))]
-    except Exception:  # not installed, or no ament index in the environment
-        return []
-
-
 def build_simulation(params: SimBridgeParameters):
     """(Simulation, expanded URDF) for the node's parameters. Raises SimError naming the broken file."""
     from legion_description.robot_config import load_robot_config
@@ -146,7 +123,7 @@ def build_simulation(params: SimBridgeParameters):
         raise SimError(str(error)) from error
     options = SimOptions(physics_rate=params.physics_rate, camera_width=params.camera_width,
                          camera_height=params.camera_height)
-    return Simulation(config, load_scene(resolve_scene_path(params.scene)), urdf, options), urdf
+    return Simulation(config, load_scene(scene_path(params.scene)), urdf, options), urdf
 
 
 class SimBridge(Node):
@@ -197,7 +174,7 @@ class SimBridge(Node):
         self._next_ground_truth = 0.0
         self._next_status = 0.0
         self.get_logger().info(
-            f"simulating robot '{self.params.robot}' in scene {resolve_scene_path(self.params.scene)} at "
+            f"simulating robot '{self.params.robot}' in scene {scene_path(self.params.scene)} at "
             f"{self.params.physics_rate:.0f} Hz physics, {self.params.control_rate:.0f} Hz control, "
             f"{'lockstep' if self.params.lockstep else 'real-time'} mode")
 
