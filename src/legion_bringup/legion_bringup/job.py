@@ -38,6 +38,11 @@ class JobReport:
     base_height_change: float = 0.0
     max_tilt_deg: float = 0.0
     objects_seen: int = 0
+    """Scene parts (ground truth)."""
+    estimator_max_error: float = -1.0
+    """Largest distance between the state estimator's `odom` and the true base position [m] (-1: no odom)."""
+    perceived: list[dict] = field(default_factory=list)
+    """Parts on `perception/objects` at the end: id, label, error [m] to the nearest true part of that label."""
     camera_nonempty: bool = False
     hardware_status: str = ""
     stood: bool = False
@@ -72,7 +77,8 @@ def observe(report: JobReport, duration: float, timeout: float, launched: Launch
     node = rclpy.create_node("legion_job", parameter_overrides=[Parameter("use_sim_time", value=True)])
     counts: dict[str, int] = {}
     state: dict[str, object] = {"first": None, "last": None, "tilt": 0.0, "status": "", "objects": 0,
-                                "camera": False, "t0": None, "t": 0.0}
+                                "camera": False, "t0": None, "t": 0.0, "estimates": {}, "estimator_error": -1.0,
+                                "truth": None, "perceived": None}
 
     def count(topic: str):
         def callback(msg) -> None:
@@ -86,8 +92,20 @@ def observe(report: JobReport, duration: float, timeout: float, launched: Launch
                 state["first"] = state["first"] or (p.x, p.y, p.z)
                 state["last"] = (p.x, p.y, p.z)
                 state["tilt"] = max(state["tilt"], _tilt_deg(q.x, q.y, q.z, q.w))
+                estimate = state["estimates"].pop(round(stamp * 1e6), None)
+                if estimate is not None:
+                    state["estimator_error"] = max(state["estimator_error"], math.dist(estimate, (p.x, p.y, p.z)))
+            elif topic == "odom":
+                p = msg.pose.pose.position
+                state["estimates"][round(stamp * 1e6)] = (p.x, p.y, p.z)
+                if len(state["estimates"]) > 2000:  # keep the newest only
+                    for key in sorted(state["estimates"])[:1000]:
+                        del state["estimates"][key]
             elif topic == "ground_truth/objects":
                 state["objects"] = len(msg.objects)
+                state["truth"] = msg
+            elif topic == "perception/objects":
+                state["perceived"] = msg
             elif topic == "head_camera/color/image_raw":
                 state["camera"] = state["camera"] or any(msg.data[:: max(1, len(msg.data) // 997)])
             elif topic == "hardware/status" and msg.status:
@@ -96,7 +114,8 @@ def observe(report: JobReport, duration: float, timeout: float, launched: Launch
 
     for topic, kind in (("joint_states", JointState), ("imu/data", Imu), ("ground_truth/odom", Odometry),
                         ("ground_truth/objects", DetectedObjectArray), ("head_camera/color/image_raw", Image),
-                        ("head_camera/depth/image_raw", Image), ("hardware/status", DiagnosticArray)):
+                        ("head_camera/depth/image_raw", Image), ("hardware/status", DiagnosticArray),
+                        ("odom", Odometry), ("perception/objects", DetectedObjectArray)):
         node.create_subscription(kind, topic, count(topic), 50)
     wall_start = time.monotonic()
     try:
@@ -126,10 +145,25 @@ def observe(report: JobReport, duration: float, timeout: float, launched: Launch
         report.base_height_change = state["last"][2] - state["first"][2]
     report.max_tilt_deg = state["tilt"]
     report.objects_seen = state["objects"]
+    report.estimator_max_error = state["estimator_error"]
+    report.perceived = _perception_errors(state["perceived"], state["truth"])
     report.camera_nonempty = bool(state["camera"])
     report.hardware_status = state["status"]
     report.stood = (report.sim_duration >= 0.99 * duration and abs(report.base_height_change) < 0.05
                     and report.max_tilt_deg < 10.0)
+
+
+def _perception_errors(perceived, truth) -> list[dict]:
+    """Each perceived part with the distance to the nearest true part of the same label [m] (None: no such part)."""
+    if perceived is None:
+        return []
+    rows = []
+    for seen in perceived.objects:
+        p = seen.pose.position
+        distances = [math.dist((p.x, p.y, p.z), (t.pose.position.x, t.pose.position.y, t.pose.position.z))
+                     for t in (truth.objects if truth else []) if t.label == seen.label]
+        rows.append({"id": seen.id, "label": seen.label, "error": min(distances) if distances else None})
+    return rows
 
 
 def render_markdown(report: JobReport) -> str:
@@ -142,6 +176,11 @@ def render_markdown(report: JobReport) -> str:
         f"height change {report.base_height_change * 100:+.2f} cm, largest tilt {report.max_tilt_deg:.2f} deg",
         f"- scene objects (ground truth): {report.objects_seen}; camera images non-empty: "
         f"{'yes' if report.camera_nonempty else 'no'}",
+        f"- state estimator: largest base position error {report.estimator_max_error * 100:.2f} cm"
+        if report.estimator_max_error >= 0 else "- state estimator: no `odom` received",
+        f"- perception: {len(report.perceived)} parts reported"
+        + "".join(f"; {row['id']} ({row['label']}) " + (f"{row['error'] * 1000:.1f} mm off" if row["error"] is not None
+                                                      else "matches no true part") for row in report.perceived),
         f"- hardware status: {report.hardware_status or 'none received'}",
         "",
         "| topic | messages | rate [1/sim s] |",
