@@ -51,6 +51,7 @@ src_hash="$( (find src -type f \( -name package.xml -o -name setup.py -o -name s
               find src urdf config launch -print | sort) | sha256sum | cut -c1-16)"
 if ! stamp_ok "$ROOT/install/.legion-build" "$src_hash"; then
   say "colcon build"
+  mkdir -p build
   export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
   export CMAKE_PREFIX_PATH="$VENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
   export PATH="$VENV/bin:$PATH"

@@ -98,6 +98,10 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         x, y, yaw = _scene_start(arguments["scene"])
         nodes.append(NodeSpec("legion_estimation", "state_estimator", "state_estimator",
                               parameters=common | {"initial_x": x, "initial_y": y, "initial_yaw": yaw}))
+        # Balance and whole-body tasks: answers every joint_states with a joint_commands (lockstep). It reads the
+        # state estimator's `odom` (the ground-truth remap the whole-body control issue allowed as a stopgap is no
+        # longer needed now that the estimator runs in this launch).
+        nodes.append(NodeSpec("legion_control", "whole_body_controller", "whole_body_controller", parameters=common))
         nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
