@@ -64,6 +64,8 @@ class RobotConfig:
     """Standing posture [rad]; every joint of the robot, 0 where the file names none."""
     gains: dict[str, JointGains]
     """Position-hold gains per joint name."""
+    postures: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Named postures [rad] for tasks (e.g. `inspect_table`): joint -> position, for the joints each one changes."""
     watchdog_timeout: float = 0.05
     """[s] no valid command for this long makes the hardware take a protective stop."""
     protective_stop_damping_scale: float = 1.0
@@ -160,6 +162,17 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
             raise DescriptionError(f"{source}: standing position of '{name}' must be a finite number")
         standing[name] = float(value)
 
+    postures: dict[str, dict[str, float]] = {}
+    for posture, joints in (data.get("postures") or {}).items():
+        if not isinstance(joints, dict) or not joints:
+            raise DescriptionError(f"{source}: 'postures.{posture}' must map joint names to positions")
+        for name, value in joints.items():
+            if name not in group_of:
+                raise DescriptionError(f"{source}: posture '{posture}' names unknown joint '{name}'")
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise DescriptionError(f"{source}: position of '{name}' in posture '{posture}' must be finite")
+        postures[str(posture)] = {name: float(value) for name, value in joints.items()}
+
     gains_in = _require(data, "gains", source, "")
     group_gains = {}
     for group in _SINGLE_GROUPS + _SIDED_GROUPS:
@@ -180,6 +193,7 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
         sole_width=_positive(_require(sole, "width", source, "sole."), source, "sole.width"),
         standing=standing,
         gains={name: group_gains[group] for name, group in group_of.items()},
+        postures=postures,
         watchdog_timeout=_positive(limits.get("watchdog_timeout", 0.05), source, "limits.watchdog_timeout"),
         protective_stop_damping_scale=_positive(limits.get("protective_stop_damping_scale", 1.0), source,
                                                 "limits.protective_stop_damping_scale"),

@@ -21,6 +21,7 @@ def test_centurion_config_groups_and_frames():
     assert config.frames["camera_color_optical"] == "head_camera_color_optical_frame"
     assert set(config.standing) == set(config.all_joints)
     assert config.gains["l_knee"].stiffness > 0
+    assert config.postures["inspect_table"]["neck_pitch"] > 0.5
 
 
 def _write(tmp_path: Path, mutate) -> Path:
@@ -39,6 +40,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda d: d["standing"]["joint_positions"].update(foo=1.0), "unknown joint 'foo'"),
     (lambda d: d["gains"]["legs"].update(stiffness=-1), "gains.legs.stiffness"),
     (lambda d: d["sole"].update(width=float("nan")), "sole.width"),
+    (lambda d: d["postures"].update(bow={"no_joint": 0.1}), "posture 'bow' names unknown joint 'no_joint'"),
 ])
 def test_broken_config_is_named(tmp_path, mutate, message):
     path = _write(tmp_path, mutate)
