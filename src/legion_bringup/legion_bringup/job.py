@@ -1,8 +1,16 @@
 """The main job: the Legion stack on the simulated Centurion in MuJoCo, headless, in lockstep, with a report.
 
-`legion job` starts `legion launch stack headless:=true lockstep:=true`, watches the robot through its ROS topics for
-`--duration` seconds of simulated time, and writes what happened to `reports/job-<time>.md` and `.json`.
-Ground truth is read here only to report and judge the run, never to control the robot.
+`legion job` starts `legion launch stack headless:=true lockstep:=true` and drives the robot through a short shift
+at the sorting cell, through the stack's own interfaces only:
+
+1. stand: the robot balances in place (`--stand` simulated seconds);
+2. inspect: it takes the robot config's `inspect_table` posture (`posture/reference`: head down at the table) and
+   reports the parts perception finds (`perception/objects`);
+3. walk: `walk_to` a pose `--walk` metres behind the start, then `walk_to` back to the start (skipped with 0);
+4. settle: it stands for a second.
+
+Ground truth (`ground_truth/*`) is read here only to judge the run: base drift, falls, the state estimator's error,
+perception's position errors and the walking pose errors. What happened goes to `reports/job-<time>.md` and `.json`.
 """
 
 from __future__ import annotations
@@ -18,6 +26,13 @@ from pathlib import Path
 from legion_bringup.launcher import LaunchedNodes
 from legion_bringup.nodes import LaunchError
 
+FALL_TILT_DEG = 30.0
+"""Base tilt beyond which the robot counts as fallen [deg]."""
+PERCEPTION_TOLERANCE = 0.02
+"""Largest position error of a perceived part that counts as found [m]."""
+WALK_TOLERANCE = 0.05
+"""Largest final position error of a walk that counts as arrived [m]."""
+
 
 @dataclass
 class JobReport:
@@ -28,129 +43,218 @@ class JobReport:
     sim_duration: float = 0.0
     wall_duration: float = 0.0
     real_time_factor: float = 0.0
+    phases: list[dict] = field(default_factory=list)
+    """Each phase: name, start and end [sim s], result."""
     messages: dict[str, int] = field(default_factory=dict)
     """Topic -> messages received."""
     rates: dict[str, float] = field(default_factory=dict)
     """Topic -> messages per simulated second."""
-    base_start: list[float] = field(default_factory=list)
-    base_end: list[float] = field(default_factory=list)
-    base_drift_xy: float = 0.0
-    base_height_change: float = 0.0
+    stand_drift_xy: float = 0.0
+    """Base drift while standing [m]."""
     max_tilt_deg: float = 0.0
-    objects_seen: int = 0
+    fell: bool = False
+    objects_in_scene: int = 0
     """Scene parts (ground truth)."""
+    perceived: list[dict] = field(default_factory=list)
+    """Parts on `perception/objects` after inspecting: id, label, error [m] to the nearest true part of that label."""
+    parts_found: int = 0
+    """True parts with a perceived part of the same label within PERCEPTION_TOLERANCE."""
+    walks: list[dict] = field(default_factory=list)
+    """Each walk_to: target, success, message, final position error [m], final yaw error [deg], duration [s]."""
     estimator_max_error: float = -1.0
     """Largest distance between the state estimator's `odom` and the true base position [m] (-1: no odom)."""
-    perceived: list[dict] = field(default_factory=list)
-    """Parts on `perception/objects` at the end: id, label, error [m] to the nearest true part of that label."""
-    camera_nonempty: bool = False
     hardware_status: str = ""
-    stood: bool = False
+    success: bool = False
     errors: list[str] = field(default_factory=list)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--duration", type=float, default=10.0, help="simulated seconds to run (default 10)")
     parser.add_argument("--scene", default="sorting_cell", help="scene name or file (default sorting_cell)")
     parser.add_argument("--robot", default="centurion", help="robot name (default centurion)")
+    parser.add_argument("--stand", type=float, default=2.0, help="simulated seconds of standing first (default 2)")
+    parser.add_argument("--walk", type=float, default=0.5,
+                        help="walk_to this far back and return [m] (default 0.5; 0 skips walking)")
     parser.add_argument("--reports", default="reports", help="folder for the report files (default reports/)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="wall-clock limit [s] (default 600)")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="wall-clock limit [s] (default 1200)")
 
 
-def _tilt_deg(qx: float, qy: float, qz: float, qw: float) -> float:
+def _yaw(q) -> float:
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+def _tilt_deg(q) -> float:
     """Angle between the base z axis and the world z axis [deg]."""
-    zz = 1.0 - 2.0 * (qx * qx + qy * qy)
+    zz = 1.0 - 2.0 * (q.x * q.x + q.y * q.y)
     return math.degrees(math.acos(max(-1.0, min(1.0, zz))))
 
 
-def observe(report: JobReport, duration: float, timeout: float, launched: LaunchedNodes) -> None:
-    """Watch the stack's topics until `duration` of simulated time has passed; fill `report`."""
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
-    from nav_msgs.msg import Odometry
-    from rclpy.parameter import Parameter
-    from sensor_msgs.msg import Image, Imu, JointState
+class Shift:
+    """The job's ROS side: one node that watches the stack and asks it for work, spun by the caller."""
 
-    from legion_interfaces.msg import DetectedObjectArray
+    def __init__(self, report: JobReport, launched: LaunchedNodes, timeout: float) -> None:
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from nav_msgs.msg import Odometry
+        from rclpy.action import ActionClient
+        from rclpy.parameter import Parameter
+        from sensor_msgs.msg import JointState
 
-    rclpy.init()
-    node = rclpy.create_node("legion_job", parameter_overrides=[Parameter("use_sim_time", value=True)])
-    counts: dict[str, int] = {}
-    state: dict[str, object] = {"first": None, "last": None, "tilt": 0.0, "status": "", "objects": 0,
-                                "camera": False, "t0": None, "t": 0.0, "estimates": {}, "estimator_error": -1.0,
-                                "truth": None, "perceived": None}
+        from legion_description import load_robot_config
+        from legion_interfaces.action import WalkTo
+        from legion_interfaces.msg import DetectedObjectArray
 
-    def count(topic: str):
-        def callback(msg) -> None:
-            counts[topic] = counts.get(topic, 0) + 1
-            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-            if topic == "joint_states":
-                state["t0"] = stamp if state["t0"] is None else state["t0"]
-                state["t"] = stamp
-            elif topic == "ground_truth/odom":
-                p, q = msg.pose.pose.position, msg.pose.pose.orientation
-                state["first"] = state["first"] or (p.x, p.y, p.z)
-                state["last"] = (p.x, p.y, p.z)
-                state["tilt"] = max(state["tilt"], _tilt_deg(q.x, q.y, q.z, q.w))
-                estimate = state["estimates"].pop(round(stamp * 1e6), None)
-                if estimate is not None:
-                    state["estimator_error"] = max(state["estimator_error"], math.dist(estimate, (p.x, p.y, p.z)))
-            elif topic == "odom":
-                p = msg.pose.pose.position
-                state["estimates"][round(stamp * 1e6)] = (p.x, p.y, p.z)
-                if len(state["estimates"]) > 2000:  # keep the newest only
-                    for key in sorted(state["estimates"])[:1000]:
-                        del state["estimates"][key]
-            elif topic == "ground_truth/objects":
-                state["objects"] = len(msg.objects)
-                state["truth"] = msg
-            elif topic == "perception/objects":
-                state["perceived"] = msg
-            elif topic == "head_camera/color/image_raw":
-                state["camera"] = state["camera"] or any(msg.data[:: max(1, len(msg.data) // 997)])
-            elif topic == "hardware/status" and msg.status:
-                state["status"] = msg.status[0].message
-        return callback
+        self.rclpy = rclpy
+        self.report, self.launched = report, launched
+        self.deadline = time.monotonic() + timeout
+        self.config = load_robot_config(report.robot)
+        rclpy.init()
+        self.node = rclpy.create_node("legion_job", parameter_overrides=[Parameter("use_sim_time", value=True)])
+        self.counts: dict[str, int] = {}
+        self.time = -1.0
+        self.start_time = -1.0
+        self.truth = None
+        self.truth_objects = None
+        self.perceived = None
+        self.estimates: dict[int, tuple[float, float, float]] = {}
+        for topic, kind, callback in (
+                ("joint_states", JointState, self._on_joint_states),
+                ("ground_truth/odom", Odometry, self._on_truth),
+                ("ground_truth/objects", DetectedObjectArray, lambda m: setattr(self, "truth_objects", m)),
+                ("perception/objects", DetectedObjectArray, lambda m: setattr(self, "perceived", m)),
+                ("odom", Odometry, self._on_estimate),
+                ("hardware/status", DiagnosticArray, self._on_status)):
+            self.node.create_subscription(kind, topic, self._counted(topic, callback), 50)
+        self.posture = self.node.create_publisher(JointState, "posture/reference", 10)
+        self.walk_to = ActionClient(self.node, WalkTo, "walk_to")
+        self.WalkTo = WalkTo
 
-    for topic, kind in (("joint_states", JointState), ("imu/data", Imu), ("ground_truth/odom", Odometry),
-                        ("ground_truth/objects", DetectedObjectArray), ("head_camera/color/image_raw", Image),
-                        ("head_camera/depth/image_raw", Image), ("hardware/status", DiagnosticArray),
-                        ("odom", Odometry), ("perception/objects", DetectedObjectArray)):
-        node.create_subscription(kind, topic, count(topic), 50)
-    wall_start = time.monotonic()
-    try:
-        while time.monotonic() - wall_start < timeout:
-            rclpy.spin_once(node, timeout_sec=0.05)
-            if state["t0"] is not None and state["t"] - state["t0"] >= duration:
-                break
-            exited = launched.exited_required()
+    def _counted(self, topic, callback):
+        def wrapped(msg) -> None:
+            self.counts[topic] = self.counts.get(topic, 0) + 1
+            callback(msg)
+        return wrapped
+
+    def _on_joint_states(self, msg) -> None:
+        self.time = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        if self.start_time < 0:
+            self.start_time = self.time
+
+    def _on_truth(self, msg) -> None:
+        self.truth = msg
+        pose = msg.pose.pose
+        tilt = _tilt_deg(pose.orientation)
+        self.report.max_tilt_deg = max(self.report.max_tilt_deg, tilt)
+        if tilt > FALL_TILT_DEG:
+            self.report.fell = True
+        stamp = round((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1e6)
+        estimate = self.estimates.pop(stamp, None)
+        if estimate is not None:
+            error = math.dist(estimate, (pose.position.x, pose.position.y, pose.position.z))
+            self.report.estimator_max_error = max(self.report.estimator_max_error, error)
+
+    def _on_estimate(self, msg) -> None:
+        p = msg.pose.pose.position
+        self.estimates[round((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1e6)] = (p.x, p.y, p.z)
+        if len(self.estimates) > 2000:  # keep the newest only
+            for key in sorted(self.estimates)[:1000]:
+                del self.estimates[key]
+
+    def _on_status(self, msg) -> None:
+        if msg.status:
+            self.report.hardware_status = msg.status[0].message
+
+    # --- waiting ---------------------------------------------------------------------------------------------------
+    def spin_until(self, done, what: str) -> bool:
+        """Spin until `done()`; False (with an error in the report) on a node exit, a fall or the wall-clock limit."""
+        while not done():
+            self.rclpy.spin_once(self.node, timeout_sec=0.05)
+            exited = self.launched.exited_required()
             if exited is not None:
-                report.errors.append(f"node '{exited[0]}' exited with code {exited[1]}")
-                break
-        else:
-            report.errors.append(f"timed out after {timeout:.0f} s of wall time")
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+                self.report.errors.append(f"node '{exited[0]}' exited with code {exited[1]} during {what}")
+                return False
+            if self.report.fell:
+                self.report.errors.append(f"the robot fell during {what}")
+                return False
+            if time.monotonic() > self.deadline:
+                self.report.errors.append(f"wall-clock limit reached during {what}")
+                return False
+        return True
 
-    report.wall_duration = time.monotonic() - wall_start
-    report.sim_duration = (state["t"] - state["t0"]) if state["t0"] is not None else 0.0
-    report.real_time_factor = report.sim_duration / report.wall_duration if report.wall_duration else 0.0
-    report.messages = dict(sorted(counts.items()))
-    if report.sim_duration > 0:
-        report.rates = {k: round(v / report.sim_duration, 1) for k, v in report.messages.items()}
-    if state["first"] and state["last"]:
-        report.base_start, report.base_end = list(state["first"]), list(state["last"])
-        report.base_drift_xy = math.dist(state["first"][:2], state["last"][:2])
-        report.base_height_change = state["last"][2] - state["first"][2]
-    report.max_tilt_deg = state["tilt"]
-    report.objects_seen = state["objects"]
-    report.estimator_max_error = state["estimator_error"]
-    report.perceived = _perception_errors(state["perceived"], state["truth"])
-    report.camera_nonempty = bool(state["camera"])
-    report.hardware_status = state["status"]
-    report.stood = (report.sim_duration >= 0.99 * duration and abs(report.base_height_change) < 0.05
-                    and report.max_tilt_deg < 10.0)
+    def wait_sim(self, seconds: float, what: str) -> bool:
+        if not self.spin_until(lambda: self.time >= 0 and self.truth is not None, f"{what} (start-up)"):
+            return False
+        end = self.time + seconds
+        return self.spin_until(lambda: self.time >= end, what)
+
+    def phase(self, name: str, run) -> bool:
+        start = self.time
+        result = run()
+        ok = bool(result) and not self.report.fell
+        self.report.phases.append({"name": name, "start": round(start, 3), "end": round(self.time, 3),
+                                   "result": result if isinstance(result, str) else ("done" if ok else "failed")})
+        return ok
+
+    # --- the phases --------------------------------------------------------------------------------------------
+    def stand(self, seconds: float):
+        if not self.wait_sim(0.0, "stand"):
+            return False
+        start = self.truth.pose.pose.position
+        if not self.wait_sim(seconds, "stand"):
+            return False
+        end = self.truth.pose.pose.position
+        self.report.stand_drift_xy = math.hypot(end.x - start.x, end.y - start.y)
+        return f"drift {self.report.stand_drift_xy * 100:.2f} cm"
+
+    def inspect(self):
+        from sensor_msgs.msg import JointState
+
+        posture = self.config.postures.get("inspect_table", {})
+        msg = JointState(name=list(posture), position=list(posture.values()))
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        self.posture.publish(msg)
+        if not self.wait_sim(3.0, "inspect"):
+            return False
+        self.report.objects_in_scene = len(self.truth_objects.objects) if self.truth_objects else 0
+        self.report.perceived = _perception_errors(self.perceived, self.truth_objects)
+        self.report.parts_found = _parts_found(self.perceived, self.truth_objects)
+        return f"{self.report.parts_found} of {self.report.objects_in_scene} parts found within 2 cm"
+
+    def walk(self, x: float, y: float, yaw: float):
+        from geometry_msgs.msg import PoseStamped
+
+        if not self.walk_to.wait_for_server(timeout_sec=30.0):
+            self.report.errors.append("walk_to action server not available")
+            return False
+        goal = self.WalkTo.Goal(target=PoseStamped())
+        goal.target.header.frame_id = self.config.frames["odom"]
+        goal.target.pose.position.x, goal.target.pose.position.y = x, y
+        goal.target.pose.orientation.z, goal.target.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+        start = self.time
+        sent = self.walk_to.send_goal_async(goal)
+        if not self.spin_until(sent.done, "walk_to (goal)"):
+            return False
+        handle = sent.result()
+        if not handle.accepted:
+            self.report.walks.append({"target": [x, y, yaw], "success": False, "message": "goal rejected"})
+            return "goal rejected"
+        result_future = handle.get_result_async()
+        if not self.spin_until(result_future.done, "walk_to"):
+            return False
+        result = result_future.result().result
+        if not self.wait_sim(1.0, "walk_to (settle)"):
+            return False
+        pose = self.truth.pose.pose
+        error = math.hypot(pose.position.x - x, pose.position.y - y)
+        yaw_error = math.degrees(abs(math.remainder(_yaw(pose.orientation) - yaw, math.tau)))
+        self.report.walks.append({"target": [x, y, yaw], "success": bool(result.success), "message": result.message,
+                                  "position_error": round(error, 4), "yaw_error_deg": round(yaw_error, 2),
+                                  "duration": round(self.time - start, 2)})
+        return (f"{'arrived' if result.success else 'failed: ' + result.message}, {error * 100:.1f} cm and "
+                f"{yaw_error:.1f} deg from the target in {self.time - start:.1f} s")
+
+    def close(self) -> None:
+        self.node.destroy_node()
+        self.rclpy.try_shutdown()
 
 
 def _perception_errors(perceived, truth) -> list[dict]:
@@ -162,26 +266,74 @@ def _perception_errors(perceived, truth) -> list[dict]:
         p = seen.pose.position
         distances = [math.dist((p.x, p.y, p.z), (t.pose.position.x, t.pose.position.y, t.pose.position.z))
                      for t in (truth.objects if truth else []) if t.label == seen.label]
-        rows.append({"id": seen.id, "label": seen.label, "error": min(distances) if distances else None})
+        rows.append({"id": seen.id, "label": seen.label,
+                     "error": round(min(distances), 4) if distances else None})
     return rows
+
+
+def _parts_found(perceived, truth) -> int:
+    """True parts with a perceived part of their label within PERCEPTION_TOLERANCE."""
+    if perceived is None or truth is None:
+        return 0
+    found = 0
+    for part in truth.objects:
+        t = part.pose.position
+        if any(seen.label == part.label and math.dist((t.x, t.y, t.z), (seen.pose.position.x, seen.pose.position.y,
+                                                                          seen.pose.position.z)) < PERCEPTION_TOLERANCE
+               for seen in perceived.objects):
+            found += 1
+    return found
+
+
+def run_shift(report: JobReport, options: argparse.Namespace, launched: LaunchedNodes) -> None:
+    shift = Shift(report, launched, options.timeout)
+    wall_start = time.monotonic()
+    try:
+        ok = shift.phase("stand", lambda: shift.stand(options.stand))
+        ok = ok and shift.phase("inspect", shift.inspect)
+        if ok and options.walk > 0:
+            start = shift.truth.pose.pose.position
+            ok = shift.phase("walk back", lambda: shift.walk(start.x - options.walk, start.y, 0.0))
+            ok = ok and shift.phase("walk to start", lambda: shift.walk(start.x, start.y, 0.0))
+        ok and shift.phase("settle", lambda: shift.wait_sim(1.0, "settle"))
+    finally:
+        report.wall_duration = time.monotonic() - wall_start
+        report.sim_duration = max(0.0, shift.time - shift.start_time) if shift.start_time >= 0 else 0.0
+        report.real_time_factor = report.sim_duration / report.wall_duration if report.wall_duration else 0.0
+        report.messages = dict(sorted(shift.counts.items()))
+        if report.sim_duration > 0:
+            report.rates = {k: round(v / report.sim_duration, 1) for k, v in report.messages.items()}
+        shift.close()
+    walks_ok = all(w.get("success") and w.get("position_error", 1.0) < WALK_TOLERANCE for w in report.walks)
+    report.success = (not report.errors and not report.fell and report.parts_found == report.objects_in_scene > 0
+                      and walks_ok)
 
 
 def render_markdown(report: JobReport) -> str:
     lines = [
         f"# Legion job report: {report.robot} in scene {report.scene}",
         "",
-        f"- simulated {report.sim_duration:.2f} s in {report.wall_duration:.1f} s of wall time "
-        f"(real-time factor {report.real_time_factor:.2f}, lockstep)",
-        f"- stood: {'yes' if report.stood else 'NO'}; base drift {report.base_drift_xy * 100:.2f} cm in xy, "
-        f"height change {report.base_height_change * 100:+.2f} cm, largest tilt {report.max_tilt_deg:.2f} deg",
-        f"- scene objects (ground truth): {report.objects_seen}; camera images non-empty: "
-        f"{'yes' if report.camera_nonempty else 'no'}",
+        f"Result: **{'success' if report.success else 'FAILED'}**. Simulated {report.sim_duration:.2f} s in "
+        f"{report.wall_duration:.1f} s of wall time (real-time factor {report.real_time_factor:.2f}, lockstep).",
+        "",
+        "| phase | sim time [s] | result |",
+        "|---|---|---|",
+        *(f"| {p['name']} | {p['start']:.2f} - {p['end']:.2f} | {p['result']} |" for p in report.phases),
+        "",
+        f"- balance: {'FELL' if report.fell else 'stayed up'}; largest base tilt {report.max_tilt_deg:.2f} deg; "
+        f"drift while standing {report.stand_drift_xy * 100:.2f} cm",
+        f"- perception: {report.parts_found} of {report.objects_in_scene} parts found within "
+        f"{PERCEPTION_TOLERANCE * 100:.0f} cm; reported: "
+        + (", ".join(f"{r['id']} ({r['label']}, " + (f"{r['error'] * 1000:.1f} mm)" if r["error"] is not None
+                                                       else "no such part)") for r in report.perceived) or "none"),
+        "- walking: " + ("; ".join(f"to ({w['target'][0]:.2f}, {w['target'][1]:.2f}): "
+                                   + (f"{w['message'] or 'arrived'}, {w['position_error'] * 100:.1f} cm / "
+                                      f"{w['yaw_error_deg']:.1f} deg off in {w['duration']:.1f} s"
+                                      if "position_error" in w else w["message"]) for w in report.walks)
+                         or "not done"),
         f"- state estimator: largest base position error {report.estimator_max_error * 100:.2f} cm"
         if report.estimator_max_error >= 0 else "- state estimator: no `odom` received",
-        f"- perception: {len(report.perceived)} parts reported"
-        + "".join(f"; {row['id']} ({row['label']}) " + (f"{row['error'] * 1000:.1f} mm off" if row["error"] is not None
-                                                      else "matches no true part") for row in report.perceived),
-        f"- hardware status: {report.hardware_status or 'none received'}",
+        f"- hardware status at the end: {report.hardware_status or 'none received'}",
         "",
         "| topic | messages | rate [1/sim s] |",
         "|---|---:|---:|",
@@ -199,7 +351,7 @@ def run(options: argparse.Namespace) -> int:
     try:
         with LaunchedNodes("stack", {"robot": options.robot, "scene": options.scene, "headless": "true",
                                      "lockstep": "true"}, echo=True) as launched:
-            observe(report, options.duration, options.timeout, launched)
+            run_shift(report, options, launched)
     except LaunchError as error:
         report.errors.append(str(error))
     folder = Path(options.reports)
@@ -210,4 +362,4 @@ def run(options: argparse.Namespace) -> int:
     (folder / f"{name}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     print(markdown, flush=True)
     print(f"[legion job] report written to {folder / name}.md and .json", flush=True)
-    return 0 if report.stood and not report.errors else 1
+    return 0 if report.success else 1
