@@ -187,7 +187,7 @@ class Shift:
         return self.spin_until(lambda: self.time >= end, what)
 
     def phase(self, name: str, run) -> bool:
-        start = self.time
+        start = max(self.time, 0.0)  # the first phase starts before the first state arrives
         result = run()
         ok = bool(result) and not self.report.fell
         self.report.phases.append({"name": name, "start": round(start, 3), "end": round(self.time, 3),
