@@ -102,6 +102,9 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         # state estimator's `odom` (the ground-truth remap the whole-body control issue allowed as a stopgap is no
         # longer needed now that the estimator runs in this launch).
         nodes.append(NodeSpec("legion_control", "whole_body_controller", "whole_body_controller", parameters=common))
+        # Footsteps and the CoM / swing-foot reference (gait/reference) from cmd_vel and walk_to. It reads the state
+        # estimator's `odom` like the controller (no ground-truth remap: planners must not see ground truth).
+        nodes.append(NodeSpec("legion_gait", "gait_planner", "gait_planner", parameters=common))
         nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",

@@ -1,0 +1,887 @@
+"""The whole-body controller core: balance and task tracking for a humanoid by task-space inverse dynamics.
+
+Per control cycle (`update`), from the joint state and the base state (`set_base_state`, from `odom`):
+
+1. estimate q, v (`KinematicBaseEstimator`) and update the Pinocchio model once;
+2. read the references at this time: CoM, base orientation and contacts from the gait reference (or, without one,
+   balance in place over the current soles), plus a balance offset, the hand targets and the posture reference;
+3. build and solve the inverse-dynamics QP (`InverseDynamicsQP`): floating-base dynamics, stance soles held with
+   their wrenches in the contact wrench cones, torque and joint limits; CoM, base orientation, swing soles, hands,
+   angular momentum and posture as weighted tasks;
+4. turn its joint accelerations and torques into a joint command: feed-forward torque plus position and velocity
+   targets integrated from the accelerations, with moderate gains, so that the joint servos absorb latency;
+5. drive the hands with the grasp controller (joint space, not in the QP);
+6. watch for a fall (base tilt, CoM outside the support polygon, CoM too low) and then command joint damping only.
+
+A bad reference (non-finite, unreachable) is rejected by its setter with a ControlError: the last good one stays in
+force and the rejection is reported in the following cycles' reports. An infeasible QP is solved again without the
+torque and joint limits; if that fails too, the last good command is repeated with targets at the measured state.
+The command is checked to be finite before it is returned; it never holds a NaN.
+
+Nothing here reads a clock, sleeps or publishes: time and state come in as arguments, commands and reports go out.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import time as timing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pinocchio as pin
+from legion_model.support_polygon import convex_hull_2d
+
+from legion_control.base_estimator import KinematicBaseEstimator
+from legion_control.contact import centre_of_pressure, wrench_cone_matrix
+from legion_control.errors import ControlError
+from legion_control.grasp import GraspController, HandCommand
+from legion_control.inverse_dynamics import AccelerationTask, Contact, DynamicsTerms, InverseDynamicsQP, Solution
+from legion_control.parameters import WbcParameters
+from legion_control.references import (
+    BalanceOffset,
+    BaseState,
+    GaitSample,
+    GaitTrajectory,
+    HandTarget,
+    checked_balance_offset,
+    checked_hand_target,
+)
+from legion_model import BASE_NV, RobotModel, sole_corners_in_world
+
+GRAVITY = 9.81
+"""[m/s^2]"""
+LWA = pin.LOCAL_WORLD_ALIGNED
+REJECTION_REPORT_TIME = 2.0
+"""[s] a rejected reference is reported for this long after the rejection."""
+SLIP_AXES = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+"""Components of a stance sole's pose error (sole frame: x, y, z, roll, pitch, yaw) that the contact stiffness
+corrects: sliding and turning on the ground. Height, roll and pitch are the ground's business (a compliant contact
+sinks and tilts a little under load; pulling against that only distorts the body)."""
+SUPPORT_POLYGON_REFRESH = 0.05
+"""[s] the support polygon is recomputed this often (and whenever the stance changes)."""
+MAX_TARGET_DEVIATION = 0.15
+"""[rad] the integrated joint targets stay this close to the measured positions."""
+
+
+class ControllerState(enum.Enum):
+    WAITING = "waiting"
+    """No base state yet: the joints hold the standing posture."""
+    BALANCING = "balancing"
+    FALLEN = "fallen"
+    """A fall was detected: joint damping only, until the robot stands upright on both soles again."""
+
+
+@dataclass
+class JointCommandArrays:
+    """A JointCommand's arrays, one entry per name."""
+
+    names: tuple[str, ...]
+    position: np.ndarray
+    """[rad]"""
+    velocity: np.ndarray
+    """[rad/s]"""
+    effort: np.ndarray
+    """[N m]"""
+    stiffness: np.ndarray
+    """[N m/rad]"""
+    damping: np.ndarray
+    """[N m s/rad]"""
+
+    def is_finite(self) -> bool:
+        return bool(np.isfinite(np.concatenate((self.position, self.velocity, self.effort, self.stiffness,
+                                                self.damping))).all())
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for `diagnostics` and tests."""
+
+    time: float
+    state: ControllerState
+    model_update_time: float = 0.0
+    """[s] state estimation and model update."""
+    qp_build_time: float = 0.0
+    """[s] references, tasks, contacts and QP assembly."""
+    qp_solve_time: float = 0.0
+    """[s] inside the QP solver."""
+    total_time: float = 0.0
+    """[s] the whole cycle."""
+    cpu_time: float = 0.0
+    """[s] CPU time of the whole cycle on this thread: `total_time` without the time other processes took the CPU."""
+    qp_status: str = ""
+    qp_relaxed: bool = False
+    qp_iterations: int = 0
+    base_source: str = "none"
+    task_errors: dict[str, float] = field(default_factory=dict)
+    """Task name -> error norm [m or rad]."""
+    contact_forces: dict[str, np.ndarray] = field(default_factory=dict)
+    """side -> wrench (f, tau) in the sole frame about its origin, as the QP planned it [N, N m]."""
+    centres_of_pressure: dict[str, np.ndarray] = field(default_factory=dict)
+    """side -> CoP (x, y) in the sole frame [m]."""
+    warnings: list[str] = field(default_factory=list)
+    fall_reason: str = ""
+
+
+@dataclass
+class _HandTrack:
+    """A hand task's target and the moving reference that approaches it."""
+
+    target: HandTarget
+    position: np.ndarray
+    orientation: np.ndarray
+    """Rotation matrix of the moving reference.  # (3, 3)"""
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(6))
+
+
+def _yaw(rotation: np.ndarray) -> float:
+    return math.atan2(rotation[1, 0], rotation[0, 0])
+
+
+def _mean_yaw(yaws: Sequence[float]) -> float:
+    return math.atan2(sum(math.sin(y) for y in yaws), sum(math.cos(y) for y in yaws))
+
+
+def _rotation_z(yaw: float) -> np.ndarray:
+    c, s = math.cos(yaw), math.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _quaternion_to_rotation(xyzw: np.ndarray) -> np.ndarray:
+    return pin.Quaternion(xyzw[3], xyzw[0], xyzw[1], xyzw[2]).normalized().matrix()
+
+
+class WholeBodyController:
+    """The controller core (see the module docstring).
+
+    Args:
+        robot: the robot model with the hands locked (the QP's model); its configuration names joints and frames.
+        params: tunables.
+        solver: QP solver name (`daqp` by default; see `qp_solvers`).
+
+    Raises:
+        ControlError: the model has hand joints in it, or the grasp postures do not fit the hands.
+    """
+
+    def __init__(self, robot: RobotModel, params: WbcParameters | None = None, solver: str = "daqp") -> None:
+        self.robot = robot
+        self.params = params or WbcParameters()
+        config = robot.config
+        self.config = config
+        self.sides: tuple[str, ...] = tuple(config.sides)
+        self.sole_frames = {side: config.sides[side].sole for side in self.sides}
+        self.gripper_frames = {side: config.sides[side].gripper for side in self.sides}
+        self.hand_joints = {side: tuple(config.joints("hands", side)) for side in self.sides}
+        body_hands = [name for names in self.hand_joints.values() for name in names if name in robot.v_index]
+        if body_hands:
+            raise ControlError(f"the whole-body model must have the hands locked; it has {body_hands[:3]}...")
+        self.body_joints: tuple[str, ...] = robot.joint_names
+        self.nv, self.na = robot.nv, robot.na
+        self.model, self.data = robot.model, robot.data
+        self._sole_ids = {side: robot.frame_id(frame) for side, frame in self.sole_frames.items()}
+        self._gripper_ids = {side: robot.frame_id(frame) for side, frame in self.gripper_frames.items()}
+        self._base_id = robot.frame_id(config.frames["base"])
+
+        limits = robot.joint_limits
+        self._q_lower, self._q_upper = limits.lower, limits.upper
+        self._v_limit = limits.velocity
+        self._tau_limit = limits.effort
+        self._joint_damping = np.array(robot.model.damping[BASE_NV:])
+        self._hold_stiffness = np.array([config.gains[n].stiffness for n in self.body_joints])
+        self._hold_damping = np.array([config.gains[n].damping for n in self.body_joints])
+        self._standing = np.array([config.standing.get(n, 0.0) for n in self.body_joints])
+        self._hand_names = tuple(n for side in self.sides for n in self.hand_joints[side])
+        self._hand_stiffness = np.array([config.gains[n].stiffness for n in self._hand_names])
+        self._hand_damping = np.array([config.gains[n].damping for n in self._hand_names])
+        self.command_names: tuple[str, ...] = self.body_joints + self._hand_names
+
+        q_standing = robot.standing_configuration()
+        robot.update(q_standing)
+        com = robot.com_position()
+        soles = [robot.transform_sole_to_world(side) for side in self.sides]
+        middle = np.mean([sole.translation for sole in soles], axis=0)
+        self.standing_com_height = float(com[2] - middle[2])
+        """Height of the CoM above the soles in the standing posture [m]."""
+        self.standing_com_offset = _rotation_z(-_mean_yaw([_yaw(sole.rotation) for sole in soles])) @ (com - middle)
+        """CoM of the standing posture from the soles' midpoint, in their heading frame [m]: where balancing in
+        place puts the CoM."""
+        self._reach_limit = {side: self._reach(side) for side in self.sides}
+        self._waist_id = robot.model.getJointId(config.joints("waist")[0])
+        self.half_length = 0.5 * config.sole_length
+        self.half_width = 0.5 * config.sole_width
+
+        full_limits_lower = {n: float(config.standing.get(n, 0.0)) - 10.0 for n in self._hand_names}
+        full_limits_upper = {n: float(config.standing.get(n, 0.0)) + 10.0 for n in self._hand_names}
+        full = robot.full_model
+        for name in self._hand_names:
+            joint = full.joints[full.getJointId(name)]
+            full_limits_lower[name] = float(full.lowerPositionLimit[joint.idx_q])
+            full_limits_upper[name] = float(full.upperPositionLimit[joint.idx_q])
+        self.grasp = GraspController(self.hand_joints, full_limits_lower, full_limits_upper, self.params.grasp,
+                                     config.standing)
+
+        group_weights = self.params.posture_weights
+        self._posture_weight = self.params.posture.weight * np.array(
+            [getattr(group_weights, config.group_of.get(n, "arms"), 1.0) for n in self.body_joints])
+        self.qp = InverseDynamicsQP(self.nv, BASE_NV, solver, self.params.limits.regularization)
+        self.estimator = KinematicBaseEstimator(robot, self.sole_frames, self.params.estimator.blend_time)
+        self._configure_cones()
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------------ setup
+    def _reach(self, side: str) -> float:
+        """Upper bound of the distance from the first waist joint to the gripper frame [m]: the sum of the distances
+        between consecutive joint origins along the waist and the arm, then to the gripper (at the neutral
+        configuration; link lengths do not depend on it)."""
+        model = self.robot.model
+        data = model.createData()
+        pin.framesForwardKinematics(model, data, pin.neutral(model))
+        chain = self.config.joints("waist") + self.config.joints("arms", side)
+        points = [data.oMi[model.getJointId(name)].translation for name in chain]
+        points.append(data.oMf[self._gripper_ids[side]].translation)
+        return float(sum(np.linalg.norm(b - a) for a, b in itertools.pairwise(points)))
+
+    def _configure_cones(self) -> None:
+        contact = self.params.contact
+        margin = contact.cop_margin
+        cone = wrench_cone_matrix(contact.friction / math.sqrt(2.0), self.half_length - margin,
+                                  self.half_width - margin)
+        least_force = np.array([[0.0, 0.0, -1.0, 0.0, 0.0, 0.0]])
+        self._cone = np.vstack((cone, least_force))  # (17, 6)
+        self._cone_upper = np.zeros(len(self._cone))
+        self._cone_upper[-1] = -contact.min_normal_force
+        self._wrench_weight = np.array([contact.force_weight] * 3 + [contact.torque_weight] * 3)
+
+    def reset(self) -> None:
+        """Forget state and references: wait for a base state, then balance in place."""
+        self.state = ControllerState.WAITING
+        self.estimator.reset()
+        self.gait: GaitTrajectory | None = None
+        self.offset: BalanceOffset | None = None
+        self.posture = self._standing.copy()
+        self.hand_tracks: dict[str, _HandTrack | None] = {side: None for side in self.sides}
+        self._rejections: dict[str, tuple[float, str]] = {}
+        self._last_time: float | None = None
+        self._now = 0.0
+        self._q_target: np.ndarray | None = None
+        self._v_target: np.ndarray | None = None
+        self._last_command: JointCommandArrays | None = None
+        self._contact_poses: dict[str, pin.SE3] = {}
+        self._stance: tuple[str, ...] = self.sides
+        self._com_blend: tuple[float, np.ndarray] | None = None
+        self._last_com_reference: np.ndarray | None = None
+        self._upright_since: float | None = None
+        self._fall_reason = ""
+        self._support_cache: dict[tuple[str, ...], tuple[float, np.ndarray, np.ndarray]] = {}
+        self._cos_max_tilt = math.cos(self.params.fall.max_tilt)
+        self._joint_index_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    # ------------------------------------------------------------------------------------------------ inputs
+    def _reject(self, key: str, error: ControlError) -> None:
+        self._rejections[key] = (self._now, str(error))
+
+    def set_base_state(self, base: BaseState) -> None:
+        """Odometry: the base pose and twist at `base.time` (odom -> base_link).
+
+        Raises:
+            ControlError: non-finite values or a non-unit quaternion (the message is ignored).
+        """
+        values = np.concatenate((base.position, base.orientation, base.linear_velocity, base.angular_velocity))
+        if values.shape != (13,) or not np.all(np.isfinite(values)) or not math.isfinite(base.time):
+            error = ControlError("odometry with non-finite or malformed values ignored")
+            self._reject("odom", error)
+            raise error
+        norm = float(np.linalg.norm(base.orientation))
+        if abs(norm - 1.0) > 1e-3:
+            error = ControlError(f"odometry orientation is not a unit quaternion (norm {norm:.4f}); ignored")
+            self._reject("odom", error)
+            raise error
+        self.estimator.add_odometry(BaseState(base.time, np.asarray(base.position, dtype=float),
+                                              np.asarray(base.orientation, dtype=float) / norm,
+                                              np.asarray(base.linear_velocity, dtype=float),
+                                              np.asarray(base.angular_velocity, dtype=float)))
+
+    def set_gait_reference(self, samples: Sequence[GaitSample]) -> None:
+        """A new gait reference replaces the old one; no samples means balance in place on the current soles.
+
+        Raises:
+            ControlError: a malformed sample, times that do not increase, a CoM height outside the allowed range,
+                or a CoM or swing sole too far from the soles (the last good reference stays in force).
+        """
+        try:
+            if not samples:
+                if self.gait is not None:
+                    self._start_com_blend()
+                self.gait = None
+                return
+            trajectory = GaitTrajectory(samples)
+            self._check_gait_reachable(trajectory)
+        except ControlError as error:
+            self._reject("gait/reference", error)
+            raise
+        if self.gait is None:  # from balancing in place to the planner's reference; a new plan replacing the
+            self._start_com_blend()  # previous one is continuous (the planner's business): no blend then
+        self.gait = trajectory
+
+    def _check_gait_reachable(self, trajectory: GaitTrajectory) -> None:
+        refs = self.params.references
+        heights = (refs.min_com_height_ratio * self.standing_com_height,
+                   refs.max_com_height_ratio * self.standing_com_height)
+        for sample in trajectory.samples:
+            stance = [s for s in sample.soles.values() if s.in_contact]
+            ground = min(s.position[2] for s in sample.soles.values())
+            height = sample.com_position[2] - ground
+            if not heights[0] <= height <= heights[1]:
+                raise ControlError(f"gait CoM height {height:.3f} m at t={sample.time:.3f} s is outside "
+                                   f"[{heights[0]:.3f}, {heights[1]:.3f}] m")
+            middle = np.mean([s.position for s in stance], axis=0)
+            distance = float(np.hypot(*(sample.com_position[:2] - middle[:2])))
+            if distance > refs.max_com_distance:
+                raise ControlError(f"gait CoM {distance:.3f} m from the stance soles at t={sample.time:.3f} s is "
+                                   "unreachable")
+            for side, sole in sample.soles.items():
+                if side not in self.sides:
+                    raise ControlError(f"gait reference names unknown side '{side}'")
+                if not sole.in_contact:
+                    gap = float(np.linalg.norm(sole.position - middle))
+                    if gap > refs.max_sole_distance:
+                        raise ControlError(f"{side} swing sole reference {gap:.3f} m from the stance sole is "
+                                           "unreachable")
+
+    def set_balance_offset(self, offset: BalanceOffset) -> None:
+        """Offset of the CoM reference (see `BalanceOffset`); it stays until replaced.
+
+        Raises:
+            ControlError: non-finite or out-of-range offset (the last good one stays in force).
+        """
+        refs = self.params.references
+        try:
+            self.offset = checked_balance_offset(offset, refs.max_com_offset, refs.max_com_lowering,
+                                                 refs.max_com_raising)
+        except ControlError as error:
+            self._reject("balance/offset", error)
+            raise
+
+    def set_hand_target(self, side: str, target: HandTarget | None) -> None:
+        """Send a gripper frame to a pose in odom, or release the hand task (None).
+
+        Raises:
+            ControlError: unknown side; a non-finite target (the hand task is released); a target out of the
+                arm's reach (the last good target stays in force).
+        """
+        if side not in self.sides:
+            raise ControlError(f"no hand on side '{side}'")
+        key = f"{side}_hand/target"
+        if target is None:
+            self.hand_tracks[side] = None
+            return
+        try:
+            target = checked_hand_target(target)
+        except ControlError as error:
+            self.hand_tracks[side] = None
+            released = ControlError(f"{error}; hand task released")
+            self._reject(key, released)
+            raise released from error
+        if self.state == ControllerState.BALANCING:
+            waist = self.data.oMi[self._waist_id].translation
+            distance = float(np.linalg.norm(target.position - waist))
+            reach = self._reach_limit[side] - self.params.hand.reach_margin
+            if distance > reach:
+                error = ControlError(f"{side} hand target {distance:.3f} m from the waist is beyond the reach "
+                                     f"{reach:.3f} m; keeping the previous target")
+                self._reject(key, error)
+                raise error
+        track = self.hand_tracks[side]
+        if track is None:
+            gripper = self.data.oMf[self._gripper_ids[side]]
+            self.hand_tracks[side] = _HandTrack(target, gripper.translation.copy(), gripper.rotation.copy())
+        else:
+            track.target = target
+
+    def set_hand_command(self, side: str, command: HandCommand) -> None:
+        """Open, power grasp or pinch, with a closure level (see `grasp`)."""
+        self.grasp.set_command(side, command)
+
+    def set_posture_reference(self, positions: Mapping[str, float]) -> None:
+        """Joint positions [rad] that replace the standing posture's for the named joints (none: standing posture).
+
+        Raises:
+            ControlError: an unknown joint or a non-finite position (the last good posture stays in force).
+        """
+        posture = self._standing.copy()
+        try:
+            for name, value in positions.items():
+                if name not in self.robot.v_index:
+                    if any(name in names for names in self.hand_joints.values()):
+                        continue  # the hands follow the grasp controller
+                    raise ControlError(f"posture reference names unknown joint '{name}'")
+                if not math.isfinite(value):
+                    raise ControlError(f"posture reference for '{name}' is not finite")
+                posture[self.robot.v_index[name] - BASE_NV] = value
+        except ControlError as error:
+            self._reject("posture/reference", error)
+            raise
+        margin = self.params.limits.position_margin
+        self.posture = np.clip(posture, self._q_lower + margin, self._q_upper - margin)
+
+    # ------------------------------------------------------------------------------------------------ the cycle
+    def _joint_indices(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._joint_index_cache.get(names)
+        if cached is None:
+            where = {name: i for i, name in enumerate(names)}
+            missing = [n for n in self.body_joints if n not in where]
+            if missing:
+                raise ControlError(f"joint state lacks joints {missing[:5]}")
+            body = np.array([where[n] for n in self.body_joints])
+            hands = np.array([where.get(n, -1) for n in self._hand_names])
+            cached = (body, hands)
+            self._joint_index_cache[names] = cached
+        return cached
+
+    def update(self, time: float, names: Sequence[str], positions: Sequence[float],
+               velocities: Sequence[float]) -> tuple[JointCommandArrays, CycleReport]:
+        """One control cycle: the command that answers the joint state stamped `time`, and a report.
+
+        Args:
+            time: stamp of the joint state [s].
+            names, positions, velocities: the joint state (any order; hands may be included).
+
+        Raises:
+            ControlError: the joint state lacks a body joint or its arrays differ in length (no command can be
+                computed; the caller should keep the hardware's last command).
+        """
+        start = timing.perf_counter()
+        self._cpu_start = timing.thread_time()
+        names = tuple(names)
+        positions = np.asarray(positions, dtype=float)
+        velocities = np.asarray(velocities, dtype=float)
+        if positions.shape != (len(names),) or velocities.shape != (len(names),):
+            raise ControlError(f"joint state arrays have lengths {positions.shape}, {velocities.shape} for "
+                               f"{len(names)} names")
+        body_index, _ = self._joint_indices(names)
+        q_joints = positions[body_index]
+        v_joints = velocities[body_index]
+        period = 1.0 / self.params.control_rate
+        dt = period if self._last_time is None else float(np.clip(time - self._last_time, 0.25 * period,
+                                                                     4.0 * period))
+        self._last_time = time
+        self._now = time
+        report = CycleReport(time=time, state=self.state)
+        hand_targets = self.grasp.update(dt)
+
+        if not (np.isfinite(q_joints).all() and np.isfinite(v_joints).all()):
+            report.warnings.append("joint state is not finite: repeating the last command")
+            command = self._last_command or self._hold_command(self._standing, hand_targets)
+            return self._finish(command, report, start)
+
+        estimate = self.estimator.estimate(time, q_joints, v_joints, self._stance)
+        report.base_source = self.estimator.source
+        if estimate is None:
+            self.state = ControllerState.WAITING
+            report.state = self.state
+            report.warnings.append("waiting for odom: holding the standing posture")
+            return self._finish(self._hold_command(self._standing, hand_targets), report, start)
+        q, v = estimate
+        self.robot.update(q, v)
+        report.model_update_time = timing.perf_counter() - start
+
+        if self.state == ControllerState.WAITING:
+            self._start_balancing(q_joints, v_joints)
+        elif self.state == ControllerState.FALLEN:
+            if self._upright(time, q):
+                self._start_balancing(q_joints, v_joints)
+                report.warnings.append("upright on both soles again: balancing")
+            else:
+                report.state = self.state
+                report.fall_reason = self._fall_reason
+                return self._finish(self._damping_command(q_joints, hand_targets), report, start)
+
+        fall = self._fall_check(q)
+        if fall:
+            self.state = ControllerState.FALLEN
+            self._fall_reason = fall
+            self._upright_since = None
+            report.state = self.state
+            report.fall_reason = fall
+            report.warnings.append(f"fall detected ({fall}): joint damping only")
+            return self._finish(self._damping_command(q_joints, hand_targets), report, start)
+
+        build_start = timing.perf_counter()
+        contacts, tasks, terms = self._build(time, q, v, dt, report)
+        solution = self.qp.solve(terms, contacts, tasks, relax_limits=True)
+        report.qp_build_time = timing.perf_counter() - build_start - solution.solve_time
+        report.qp_solve_time = solution.solve_time
+        report.qp_status = solution.status
+        report.qp_relaxed = solution.relaxed
+        report.qp_iterations = solution.iterations
+        if solution.relaxed and solution.ok:
+            report.warnings.append("QP infeasible with torque and joint limits: solved without them")
+        if not solution.ok:
+            report.warnings.append(f"QP failed ({solution.status}): repeating the last torques")
+            command = self._fallback_command(q_joints, v_joints, hand_targets)
+            return self._finish(command, report, start)
+        self.estimator.loads = {side: float(wrench[2]) for side, wrench in solution.wrenches.items()}
+        for side, wrench in solution.wrenches.items():
+            report.contact_forces[side] = wrench
+            report.centres_of_pressure[side] = centre_of_pressure(wrench)
+        command = self._command(solution, q_joints, v_joints, dt, hand_targets)
+        return self._finish(command, report, start)
+
+    def _finish(self, command: JointCommandArrays, report: CycleReport, start: float
+                ) -> tuple[JointCommandArrays, CycleReport]:
+        if not command.is_finite():
+            report.warnings.append("computed command was not finite: holding the measured posture instead")
+            command = self._hold_command(self._standing, {s: self.grasp.targets[s].copy() for s in self.sides})
+        else:
+            self._last_command = command
+        for key, (when, message) in list(self._rejections.items()):
+            if self._now - when > REJECTION_REPORT_TIME or self._now < when:
+                del self._rejections[key]
+            else:
+                report.warnings.append(f"{key} rejected, keeping the last good reference: {message}")
+        report.total_time = timing.perf_counter() - start
+        report.cpu_time = timing.thread_time() - self._cpu_start
+        return command, report
+
+    # ------------------------------------------------------------------------------------------------ states
+    def _start_balancing(self, q_joints: np.ndarray, v_joints: np.ndarray) -> None:
+        self.state = ControllerState.BALANCING
+        self._stance = self.sides if self.gait is None else self._stance
+        self._contact_poses = {side: self.data.oMf[self._sole_ids[side]].copy() for side in self._stance}
+        self._q_target = q_joints.copy()
+        self._v_target = v_joints.copy()
+        self._last_com_reference = self.data.com[0].copy()
+        self._com_blend = (self._now, self._last_com_reference.copy())
+        for side in self.sides:
+            self.hand_tracks[side] = None
+
+    def _support_edges(self, sides: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Support polygon of the given soles' rectangles as half-planes `normals @ p <= offsets` (outward unit edge
+        normals), cached for a while: stance soles do not move.  # (k, 2), (k,)
+
+        While a gait reference swings a sole, the rectangle where that sole is planned to land counts too: in single
+        support the CoM of a walking gait legitimately leaves the stance sole towards the landing one.
+        """
+        landings = self._landing_poses(sides)
+        key = (tuple(sides), tuple(landings))
+        cached = self._support_cache.get(key)
+        if cached is not None and 0.0 <= self._now - cached[0] < SUPPORT_POLYGON_REFRESH:
+            return cached[1], cached[2]
+        poses = [self.data.oMf[self._sole_ids[side]] for side in sides] + list(landings.values())
+        corners = [sole_corners_in_world(pose, 2 * self.half_length, 2 * self.half_width)[:, :2] for pose in poses]
+        hull = convex_hull_2d(np.vstack(corners))
+        edges = np.roll(hull, -1, axis=0) - hull
+        normals = np.stack((edges[:, 1], -edges[:, 0]), axis=1)
+        normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+        offsets = np.sum(normals * hull, axis=1)
+        self._support_cache[key] = (self._now, normals, offsets)
+        return normals, offsets
+
+    def _landing_poses(self, stance: Sequence[str]) -> dict[str, pin.SE3]:
+        """side -> where the gait reference lands each sole that is not in `stance` (its pose at the first later
+        sample in which it stands, else at the last sample); empty without a gait reference."""
+        if self.gait is None or len(stance) == len(self.sides):
+            return {}
+        landings = {}
+        for side in self.sides:
+            if side in stance:
+                continue
+            later = [s for s in self.gait.samples if s.time >= self._now and s.soles[side].in_contact]
+            sole = (later[0] if later else self.gait.samples[-1]).soles[side]
+            landings[side] = pin.SE3(_quaternion_to_rotation(sole.orientation), sole.position)
+        return landings
+
+    def _distance_outside(self, point: np.ndarray, sides: Sequence[str]) -> float:
+        """Largest signed distance [m] of a ground point from the support polygon's edge lines: its distance
+        outside the polygon (at most that near a corner), negative inside (the depth)."""
+        normals, offsets = self._support_edges(sides)
+        return float(np.max(normals @ point - offsets))
+
+    def _fall_check(self, q: np.ndarray) -> str:
+        fall = self.params.fall
+        upright = float(self.data.oMf[self._base_id].rotation[2, 2])  # cosine of the tilt
+        if upright < self._cos_max_tilt:
+            tilt = math.acos(max(-1.0, min(1.0, upright)))
+            return f"base tilt {tilt:.2f} rad > {fall.max_tilt} rad"
+        com = self.data.com[0]
+        ground = min(self.data.oMf[self._sole_ids[side]].translation[2] for side in self.sides)
+        if com[2] - ground < fall.min_com_height_ratio * self.standing_com_height:
+            return f"CoM height {com[2] - ground:.2f} m too low"
+        outside = self._distance_outside(com[:2], self._stance)
+        if outside > fall.com_margin:
+            return f"CoM {outside:.2f} m outside the support polygon"
+        return ""
+
+    def _upright(self, time: float, q: np.ndarray) -> bool:
+        """Whether the robot has stood upright on both flat soles, CoM over them, for the recovery time."""
+        rotation = self.data.oMf[self._base_id].rotation
+        tilt = math.acos(float(np.clip(rotation[2, 2], -1.0, 1.0)))
+        soles = [self.data.oMf[self._sole_ids[side]] for side in self.sides]
+        flat = all(sole.rotation[2, 2] > math.cos(0.05) for sole in soles)
+        level = max(s.translation[2] for s in soles) - min(s.translation[2] for s in soles) < 0.02
+        inside = self._distance_outside(self.data.com[0][:2], self.sides) < -0.02
+        height = self.data.com[0][2] - min(s.translation[2] for s in soles)
+        tall = height > 0.9 * self.standing_com_height
+        if tilt < 0.25 * self.params.fall.max_tilt and flat and level and inside and tall:
+            if self._upright_since is None:
+                self._upright_since = time
+            return time - self._upright_since >= self.params.fall.recovery_time
+        self._upright_since = None
+        return False
+
+    # ------------------------------------------------------------------------------------------------ references
+    def _start_com_blend(self) -> None:
+        if self._last_com_reference is not None:
+            self._com_blend = (self._now, self._last_com_reference.copy())
+
+    def _heading(self, sides: Sequence[str]) -> float:
+        return _mean_yaw([_yaw(self.data.oMf[self._sole_ids[side]].rotation) for side in sides])
+
+    def _reference(self, time: float) -> tuple[GaitSample | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                              np.ndarray]:
+        """(gait sample or None, CoM position, velocity, acceleration, base rotation, base angular velocity)."""
+        sample = self.gait.sample(time) if self.gait is not None else None
+        if sample is not None:
+            stance = tuple(side for side in self.sides if sample.soles[side].in_contact)
+        else:
+            stance = self.sides
+        self._update_stance(stance)
+        heading = self._heading(self._stance)
+        if sample is None:
+            soles = [self.data.oMf[self._sole_ids[side]].translation for side in self._stance]
+            com = sum(soles) / len(soles) + _rotation_z(heading) @ self.standing_com_offset
+            com_velocity, com_acceleration = np.zeros(3), np.zeros(3)
+            base_rotation, base_angular_velocity = _rotation_z(heading), np.zeros(3)
+        else:
+            com, com_velocity, com_acceleration = (sample.com_position.copy(), sample.com_velocity.copy(),
+                                                   sample.com_acceleration.copy())
+            base_rotation = (_rotation_z(heading) if sample.base_orientation is None
+                             else _quaternion_to_rotation(sample.base_orientation))
+            base_angular_velocity = sample.base_angular_velocity
+        if self._com_blend is not None:
+            blend_start, blend_from = self._com_blend
+            duration = self.params.references.transition_time
+            s = 1.0 if duration <= 0.0 else min((time - blend_start) / duration, 1.0)
+            if s >= 1.0:
+                self._com_blend = None
+            else:
+                smooth = s * s * (3.0 - 2.0 * s)
+                com = blend_from + smooth * (com - blend_from)
+        if self.offset is not None:
+            heading_rotation = _rotation_z(heading)
+            com = com + heading_rotation @ self.offset.offset
+            if time - self.offset.time <= self.params.references.offset_timeout:
+                com_velocity = com_velocity + heading_rotation @ self.offset.velocity
+                com_acceleration = com_acceleration + heading_rotation @ self.offset.acceleration
+        refs = self.params.references
+        ground = min(self.data.oMf[self._sole_ids[side]].translation[2] for side in self._stance)
+        com[2] = min(max(com[2], ground + refs.min_com_height_ratio * self.standing_com_height),
+                     ground + refs.max_com_height_ratio * self.standing_com_height)
+        self._last_com_reference = com.copy()
+        return sample, com, com_velocity, com_acceleration, base_rotation, base_angular_velocity
+
+    def _update_stance(self, stance: tuple[str, ...]) -> None:
+        if stance == self._stance:
+            return
+        for side in stance:
+            if side not in self._stance:  # touch-down: hold the sole where it landed
+                self._contact_poses[side] = self.data.oMf[self._sole_ids[side]].copy()
+        for side in self._stance:
+            if side not in stance:
+                self._contact_poses.pop(side, None)
+        self._stance = stance
+
+    def _hand_reference(self, side: str, dt: float) -> _HandTrack | None:
+        track = self.hand_tracks[side]
+        if track is None:
+            return None
+        if self._now - track.target.time > self.params.hand.target_timeout:
+            self.hand_tracks[side] = None
+            self._reject(f"{side}_hand/target", ControlError("target is stale: hand task released"))
+            return None
+        hand = self.params.hand
+        error = track.target.position - track.position
+        distance = float(np.linalg.norm(error))
+        step = min(distance, hand.max_speed * dt)
+        linear = error / distance * step / dt if distance > 1e-9 else np.zeros(3)
+        target_rotation = _quaternion_to_rotation(track.target.orientation)
+        rotation_error = pin.log3(target_rotation @ track.orientation.T)
+        angle = float(np.linalg.norm(rotation_error))
+        turn = min(angle, hand.max_angular_speed * dt)
+        angular = rotation_error / angle * turn / dt if angle > 1e-9 else np.zeros(3)
+        track.position = track.position + linear * dt
+        track.orientation = pin.exp3(angular * dt) @ track.orientation
+        track.velocity = np.concatenate((linear, angular))
+        return track
+
+    # ------------------------------------------------------------------------------------------------ the QP
+    def _acceleration_bounds(self, q_joints: np.ndarray, v_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        limits = self.params.limits
+        T = limits.position_horizon
+        margin = limits.position_margin
+        upper_q = 2.0 * (self._q_upper - margin - q_joints - v_joints * T) / (T * T)
+        lower_q = 2.0 * (self._q_lower + margin - q_joints - v_joints * T) / (T * T)
+        v_max = limits.velocity_scale * self._v_limit
+        upper_v = (v_max - v_joints) / limits.velocity_horizon
+        lower_v = (-v_max - v_joints) / limits.velocity_horizon
+        a_max = limits.max_joint_acceleration
+        upper = np.minimum(np.minimum(upper_q, upper_v), a_max)
+        lower = np.maximum(np.maximum(lower_q, lower_v), -a_max)
+        # Where the bounds cross (a joint already beyond a limit), take their middle: push back, not fail.
+        crossed = lower > upper
+        if np.any(crossed):
+            middle = 0.5 * (lower[crossed] + upper[crossed])
+            lower[crossed] = middle - 1e-3
+            upper[crossed] = middle + 1e-3
+        return lower, upper
+
+    def _build(self, time: float, q: np.ndarray, v: np.ndarray, dt: float, report: CycleReport
+               ) -> tuple[list[Contact], list[AccelerationTask], DynamicsTerms]:
+        params = self.params
+        model, data = self.model, self.data
+        q_joints, v_joints = q[7:], v[BASE_NV:]
+        sample, com_ref, com_vel_ref, com_acc_ref, base_rot_ref, base_omega_ref = self._reference(time)
+
+        contacts: list[Contact] = []
+        load = self.robot.mass * GRAVITY / max(len(self._stance), 1)
+        wrench_reference = np.array([0.0, 0.0, load, 0.0, 0.0, 0.0])
+        cp = params.contact
+        for side in self._stance:
+            frame_id = self._sole_ids[side]
+            J = pin.getFrameJacobian(model, data, frame_id, pin.LOCAL)
+            drift = pin.getFrameAcceleration(model, data, frame_id, pin.LOCAL).vector
+            desired = np.zeros(6)
+            if cp.stiffness > 0.0 or cp.damping > 0.0:
+                twist = pin.getFrameVelocity(model, data, frame_id, pin.LOCAL).vector
+                error = pin.log6(data.oMf[frame_id].actInv(self._contact_poses[side])).vector
+                desired = cp.stiffness * SLIP_AXES * error - cp.damping * twist
+            contacts.append(Contact(side, J, drift, desired, self._cone, self._cone_upper, wrench_reference,
+                                    self._wrench_weight))
+
+        tasks: list[AccelerationTask] = []
+        # Centre of mass.
+        com, com_velocity = data.com[0], data.vcom[0]
+        com_drift = data.dAg[:3] @ v / self.robot.mass
+        gains = params.com
+        com_error = com_ref - com
+        tasks.append(AccelerationTask(
+            "com", data.Jcom, com_acc_ref + gains.stiffness * com_error + gains.damping * (com_vel_ref - com_velocity)
+            - com_drift, gains.weight))
+        report.task_errors["com"] = float(np.linalg.norm(com_error))
+
+        # Base orientation.
+        gains = params.base_orientation
+        base = data.oMf[self._base_id]
+        J_base = pin.getFrameJacobian(model, data, self._base_id, LWA)[3:]
+        omega = pin.getFrameVelocity(model, data, self._base_id, LWA).angular
+        base_drift = pin.getFrameClassicalAcceleration(model, data, self._base_id, LWA).angular
+        orientation_error = pin.log3(base_rot_ref @ base.rotation.T)
+        tasks.append(AccelerationTask(
+            "base_orientation", J_base,
+            gains.stiffness * orientation_error + gains.damping * (base_omega_ref - omega) - base_drift, gains.weight))
+        report.task_errors["base_orientation"] = float(np.linalg.norm(orientation_error))
+
+        # Swing soles.
+        if sample is not None:
+            gains = params.swing_foot
+            for side in self.sides:
+                if side in self._stance:
+                    continue
+                sole_ref = sample.soles[side]
+                frame_id = self._sole_ids[side]
+                pose = data.oMf[frame_id]
+                error = np.concatenate((sole_ref.position - pose.translation,
+                                        pin.log3(_quaternion_to_rotation(sole_ref.orientation) @ pose.rotation.T)))
+                velocity = pin.getFrameVelocity(model, data, frame_id, LWA).vector
+                drift = pin.getFrameClassicalAcceleration(model, data, frame_id, LWA).vector
+                tasks.append(AccelerationTask(
+                    f"{side}_sole", pin.getFrameJacobian(model, data, frame_id, LWA),
+                    sole_ref.acceleration + gains.stiffness * error + gains.damping * (sole_ref.velocity - velocity)
+                    - drift, gains.weight))
+                report.task_errors[f"{side}_sole"] = float(np.linalg.norm(error[:3]))
+
+        # Hands.
+        hand = params.hand
+        hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
+        for side in self.sides:
+            track = self._hand_reference(side, dt)
+            if track is None:
+                continue
+            frame_id = self._gripper_ids[side]
+            pose = data.oMf[frame_id]
+            error = np.concatenate((track.position - pose.translation, pin.log3(track.orientation @ pose.rotation.T)))
+            velocity = pin.getFrameVelocity(model, data, frame_id, LWA).vector
+            drift = pin.getFrameClassicalAcceleration(model, data, frame_id, LWA).vector
+            tasks.append(AccelerationTask(
+                f"{side}_hand", pin.getFrameJacobian(model, data, frame_id, LWA),
+                hand.stiffness * error + hand.damping * (track.velocity - velocity) - drift, hand_weight))
+            report.task_errors[f"{side}_hand"] = float(np.linalg.norm(track.target.position - pose.translation))
+
+        # Angular momentum about the CoM.
+        momentum = params.angular_momentum
+        if momentum.weight > 0.0:
+            angular_momentum = data.Ag[3:] @ v
+            tasks.append(AccelerationTask("angular_momentum", data.Ag[3:],
+                                          -momentum.damping * angular_momentum - data.dAg[3:] @ v, momentum.weight))
+
+        # Posture.
+        gains = params.posture
+        posture_error = self.posture - q_joints
+        tasks.append(AccelerationTask("posture", None, gains.stiffness * posture_error - gains.damping * v_joints,
+                                      self._posture_weight, selection=slice(BASE_NV, self.nv)))
+        report.task_errors["posture"] = float(np.sqrt(np.mean(posture_error ** 2)))
+
+        lower, upper = self._acceleration_bounds(q_joints, v_joints)
+        terms = DynamicsTerms(data.M, data.nle, params.limits.torque_scale * self._tau_limit, lower, upper)
+        return contacts, tasks, terms
+
+    # ------------------------------------------------------------------------------------------------ commands
+    def _command(self, solution: Solution, q_joints: np.ndarray, v_joints: np.ndarray, dt: float,
+                 hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
+        cmd = self.params.command
+        acceleration = solution.acceleration[BASE_NV:]
+        leak = 0.0 if cmd.leak_time <= 0.0 else math.exp(-dt / cmd.leak_time)
+        q_from = q_joints + leak * (self._q_target - q_joints)
+        v_from = v_joints + leak * (self._v_target - v_joints)
+        self._v_target = v_from + acceleration * dt
+        self._q_target = q_from + v_from * dt + 0.5 * acceleration * dt * dt
+        self._q_target = np.clip(self._q_target, q_joints - MAX_TARGET_DEVIATION, q_joints + MAX_TARGET_DEVIATION)
+        effort = solution.torque + cmd.friction_compensation * self._joint_damping * v_joints
+        return self._assemble(self._q_target, self._v_target, effort, cmd.stiffness_scale * self._hold_stiffness,
+                              cmd.damping_scale * self._hold_damping, hand_targets)
+
+    def _assemble(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, stiffness: np.ndarray,
+                  damping: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
+        grasp = self.params.grasp
+        hands = np.concatenate([hand_targets[side] for side in self.sides])
+        n_hands = len(hands)
+        return JointCommandArrays(
+            self.command_names,
+            np.concatenate((position, hands)),
+            np.concatenate((velocity, np.zeros(n_hands))),
+            np.concatenate((effort, np.zeros(n_hands))),
+            np.concatenate((stiffness, grasp.stiffness_scale * self._hand_stiffness)),
+            np.concatenate((damping, grasp.damping_scale * self._hand_damping)))
+
+    def _hold_command(self, posture: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
+        """Hold a posture with the robot's position-hold gains and no feed-forward (waiting, last resort)."""
+        zeros = np.zeros(self.na)
+        return self._assemble(posture, zeros, zeros, self._hold_stiffness, self._hold_damping, hand_targets)
+
+    def _damping_command(self, q_joints: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
+        """The safe behaviour after a fall: joint damping only (no stiffness, no feed-forward)."""
+        zeros = np.zeros(self.na)
+        return self._assemble(q_joints, zeros, zeros, zeros, self.params.fall.damping_scale * self._hold_damping,
+                              hand_targets)
+
+    def _fallback_command(self, q_joints: np.ndarray, v_joints: np.ndarray,
+                          hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
+        """The QP failed: the last good torques, with targets at the measured state."""
+        cmd = self.params.command
+        last = self._last_command
+        effort = last.effort[:self.na] if last is not None else np.zeros(self.na)
+        self._q_target, self._v_target = q_joints.copy(), v_joints.copy()
+        return self._assemble(q_joints, v_joints, effort, cmd.stiffness_scale * self._hold_stiffness,
+                              cmd.damping_scale * self._hold_damping, hand_targets)

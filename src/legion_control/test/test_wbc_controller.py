@@ -1,0 +1,255 @@
+"""The controller core without a simulator: states, references and their rejection, failure paths, fall detection.
+
+Every command it returns must be finite and name every body and hand joint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pinocchio as pin
+import pytest
+from legion_control.grasp import GraspMode, HandCommand
+from legion_control.qp_solvers import QpResult
+
+from legion_control import (
+    BalanceOffset,
+    BaseState,
+    ControlError,
+    ControllerState,
+    GaitSample,
+    HandTarget,
+    SoleReference,
+    WbcParameters,
+    WholeBodyController,
+)
+
+DT = 0.002
+
+
+def run(controller, standing, cycles=1, start=0.0, base=None):
+    base0, names, positions, velocities = standing
+    command = report = None
+    for i in range(cycles):
+        t = start + i * DT
+        controller.set_base_state(dataclasses.replace(base or base0, time=t))
+        command, report = controller.update(t, names, positions, velocities)
+        assert command.is_finite()
+        assert set(command.names) == set(names)
+    return command, report
+
+
+def sole_reference(controller, side, in_contact=True, lift=0.0):
+    pose = controller.data.oMf[controller._sole_ids[side]]
+    position = pose.translation + np.array([0.0, 0.0, lift])
+    return SoleReference(in_contact, position, pin.SE3ToXYZQUAT(pose)[3:], np.zeros(6), np.zeros(6))
+
+
+def gait_sample(controller, t, com=None, swing=None):
+    soles = {side: sole_reference(controller, side, side != swing, 0.03 if side == swing else 0.0)
+             for side in controller.sides}
+    com = controller.data.com[0].copy() if com is None else np.asarray(com)
+    return GaitSample(t, com, np.zeros(3), np.zeros(3), None, np.zeros(3), soles)
+
+
+def test_without_odom_it_holds_the_standing_posture(controller, standing):
+    _, names, positions, velocities = standing
+    command, report = controller.update(0.0, names, positions, velocities)
+    assert report.state == ControllerState.WAITING
+    assert command.is_finite()
+    assert np.all(command.stiffness > 0.0)
+    assert "waiting for odom" in " ".join(report.warnings)
+
+
+def test_standing_it_carries_the_weight_on_both_soles(controller, standing, robot):
+    command, report = run(controller, standing, cycles=5)
+    assert report.state == ControllerState.BALANCING and report.qp_status == "optimal"
+    total = sum(w[2] for w in report.contact_forces.values())
+    assert total == pytest.approx(robot.mass * 9.81, rel=0.02)
+    assert report.task_errors["com"] < 1e-3
+    knee = list(command.names).index(robot.config.joints("legs", "left")[3])
+    assert abs(command.effort[knee]) > 1.0  # feed-forward holds the bent knee
+    assert 0.0 < command.stiffness[knee] < robot.config.gains[command.names[knee]].stiffness  # moderate gains
+
+
+def test_a_non_finite_joint_state_repeats_the_last_command(controller, standing):
+    _, names, positions, velocities = standing
+    good, _ = run(controller, standing, cycles=2)
+    bad = positions.copy()
+    bad[3] = np.nan
+    command, report = controller.update(2 * DT, names, bad, velocities)
+    assert command.is_finite()
+    assert np.array_equal(command.effort, good.effort)
+    assert "not finite" in " ".join(report.warnings)
+
+
+def test_a_joint_state_without_a_body_joint_is_an_error(controller, standing):
+    _, names, positions, velocities = standing
+    with pytest.raises(ControlError, match="lacks joints"):
+        controller.update(0.0, names[1:], positions[1:], velocities[1:])
+
+
+def test_bad_gait_references_are_rejected_and_the_last_good_one_kept(controller, standing):
+    run(controller, standing, cycles=2)
+    good = [gait_sample(controller, 0.0), gait_sample(controller, 1.0)]
+    controller.set_gait_reference(good)
+    kept = controller.gait
+    nan = gait_sample(controller, 0.0, com=[np.nan, 0.0, 0.9])
+    far = gait_sample(controller, 0.0, com=controller.data.com[0] + [0.8, 0.0, 0.0])
+    low = gait_sample(controller, 0.0, com=controller.data.com[0] - [0.0, 0.0, 0.6])
+    flight = dataclasses.replace(good[0], soles={s: dataclasses.replace(r, in_contact=False)
+                                                 for s, r in good[0].soles.items()})
+    for samples, message in (([nan], "finite"), ([far], "unreachable"), ([low], "height"),
+                             ([flight], "no sole in contact"), ([good[1], good[0]], "increase")):
+        with pytest.raises(ControlError, match=message):
+            controller.set_gait_reference(samples)
+        assert controller.gait is kept
+    _, report = run(controller, standing, cycles=1, start=2 * DT)
+    assert any("gait/reference rejected" in w for w in report.warnings)
+    controller.set_gait_reference([])
+    assert controller.gait is None
+
+
+def test_a_swing_sole_leaves_the_stance_and_gets_a_task(controller, standing):
+    run(controller, standing, cycles=2)
+    left = controller.data.oMf[controller._sole_ids["left"]].translation
+    com_over_left = np.array([left[0], left[1], controller.data.com[0][2]])
+    controller.set_gait_reference([gait_sample(controller, 0.0, com=com_over_left, swing="right")])
+    _, report = run(controller, standing, cycles=1, start=2 * DT)
+    assert set(report.contact_forces) == {"left"}
+    assert "right_sole" in report.task_errors
+
+
+def test_hand_targets_bad_unreachable_released_and_stale(controller, standing):
+    run(controller, standing, cycles=2)
+    gripper = controller.data.oMf[controller._gripper_ids["right"]]
+    quaternion = pin.SE3ToXYZQUAT(gripper)[3:]
+    good = HandTarget(0.0, gripper.translation + np.array([0.2, 0.1, 0.0]), quaternion)
+    controller.set_hand_target("right", good)
+    track = controller.hand_tracks["right"]
+    with pytest.raises(ControlError, match="beyond the reach"):
+        controller.set_hand_target("right", HandTarget(0.0, gripper.translation + np.array([3.0, 0.0, 0.0]),
+                                                       quaternion))
+    assert controller.hand_tracks["right"] is track and track.target is not None
+    assert track.target.position == pytest.approx(good.position)
+    _, report = run(controller, standing, cycles=1, start=2 * DT)
+    assert "right_hand" in report.task_errors
+    with pytest.raises(ControlError, match="released"):
+        controller.set_hand_target("right", HandTarget(0.0, np.array([np.nan, 0.0, 1.0]), quaternion))
+    assert controller.hand_tracks["right"] is None
+    controller.set_hand_target("right", good)
+    controller.set_hand_target("right", None)
+    assert controller.hand_tracks["right"] is None
+    controller.set_hand_target("left", HandTarget(0.0, good.position * [1.0, -1.0, 1.0], quaternion))
+    stale_after = controller.params.hand.target_timeout + 0.1
+    _, report = run(controller, standing, cycles=1, start=stale_after)
+    assert controller.hand_tracks["left"] is None
+    assert any("stale" in w for w in report.warnings)
+
+
+def test_balance_offset_and_posture_are_range_checked(controller, standing):
+    run(controller, standing, cycles=1)
+    with pytest.raises(ControlError, match="exceeds"):
+        controller.set_balance_offset(BalanceOffset(0.0, np.array([0.5, 0.0, 0.0]), np.zeros(3), np.zeros(3)))
+    with pytest.raises(ControlError, match="vertical"):
+        controller.set_balance_offset(BalanceOffset(0.0, np.array([0.0, 0.0, -0.5]), np.zeros(3), np.zeros(3)))
+    with pytest.raises(ControlError, match="finite"):
+        controller.set_balance_offset(BalanceOffset(0.0, np.array([np.inf, 0.0, 0.0]), np.zeros(3), np.zeros(3)))
+    assert controller.offset is None
+    controller.set_balance_offset(BalanceOffset(0.0, np.array([0.0, 0.05, -0.05]), np.zeros(3), np.zeros(3)))
+    assert controller.offset is not None
+    with pytest.raises(ControlError, match="unknown joint"):
+        controller.set_posture_reference({"tail": 0.3})
+    with pytest.raises(ControlError, match="not finite"):
+        controller.set_posture_reference({controller.body_joints[0]: float("nan")})
+
+
+def test_hand_commands_drive_the_hand_joints(controller, standing, robot):
+    controller.set_hand_command("left", HandCommand(GraspMode.POWER, 1.0))
+    command = None
+    for i in range(600):
+        command, _ = run(controller, standing, cycles=1, start=i * DT)
+    index = {n: i for i, n in enumerate(command.names)}
+    left_hand = robot.config.joints("hands", "left")
+    right_hand = robot.config.joints("hands", "right")
+    left_closed = np.array([command.position[index[n]] for n in left_hand])
+    right_open = np.array([command.position[index[n]] for n in right_hand])
+    assert np.max(left_closed) > 1.0 and np.allclose(right_open, 0.0)
+
+
+def test_an_infeasible_qp_falls_back_to_the_last_torques(controller, standing, monkeypatch):
+    good, _ = run(controller, standing, cycles=2)
+    monkeypatch.setattr(controller.qp.solver, "solve", lambda *args: QpResult(None, False, "infeasible"))
+    command, report = run(controller, standing, cycles=1, start=2 * DT)
+    assert command.is_finite()
+    assert np.array_equal(command.effort, good.effort)
+    assert any("QP failed" in w for w in report.warnings)
+
+
+def test_a_non_finite_solution_never_reaches_the_command(controller, standing, monkeypatch):
+    run(controller, standing, cycles=2)
+    original = controller.qp.solve
+
+    def poisoned(*args, **kwargs):
+        solution = original(*args, **kwargs)
+        solution.torque[:] = np.nan
+        return solution
+
+    monkeypatch.setattr(controller.qp, "solve", poisoned)
+    command, report = run(controller, standing, cycles=1, start=2 * DT)
+    assert command.is_finite()
+    assert any("not finite" in w for w in report.warnings)
+
+
+def test_a_tilted_base_is_a_fall_with_damping_only_then_recovery(controller, standing):
+    base, *_ = standing
+    run(controller, standing, cycles=2)
+    tilt = pin.Quaternion(pin.rpy.rpyToMatrix(0.9, 0.0, 0.0))
+    fallen = dataclasses.replace(base, orientation=np.array([tilt.x, tilt.y, tilt.z, tilt.w]))
+    command, report = run(controller, standing, cycles=1, start=2 * DT, base=fallen)
+    assert report.state == ControllerState.FALLEN and "tilt" in report.fall_reason
+    na = controller.na
+    assert np.all(command.stiffness[:na] == 0.0) and np.all(command.effort[:na] == 0.0)
+    assert np.all(command.damping[:na] > 0.0)
+    recovery = controller.params.fall.recovery_time
+    _, report = run(controller, standing, cycles=int(recovery / DT) + 5, start=3 * DT)
+    assert report.state == ControllerState.BALANCING
+
+
+def test_reset_forgets_references(controller, standing):
+    run(controller, standing, cycles=1)
+    controller.set_balance_offset(BalanceOffset(0.0, np.array([0.0, 0.05, 0.0]), np.zeros(3), np.zeros(3)))
+    controller.reset()
+    assert controller.offset is None and controller.state == ControllerState.WAITING
+
+
+def test_non_finite_odometry_is_ignored(controller, standing):
+    base, *_ = standing
+    with pytest.raises(ControlError):
+        controller.set_base_state(dataclasses.replace(base, position=np.array([np.nan, 0.0, 1.0])))
+    assert not controller.estimator.has_odometry
+
+
+def test_other_solvers_balance_too(robot, standing):
+    controller = WholeBodyController(robot, WbcParameters(), solver="proxsuite")
+    _, report = run(controller, standing, cycles=3)
+    assert report.qp_status == "solved" or report.qp_status == "optimal" or "solved" in report.qp_status
+    total = sum(w[2] for w in report.contact_forces.values())
+    assert total == pytest.approx(robot.mass * 9.81, rel=0.02)
+
+
+def test_base_state_type(standing):
+    base, *_ = standing
+    assert isinstance(base, BaseState)
+
+
+def test_the_fall_check_counts_the_planned_landing_of_a_swing_sole(controller, standing):
+    run(controller, standing, cycles=2)
+    left = controller.data.oMf[controller._sole_ids["left"]].translation
+    beyond_left = left[:2] + np.array([0.0, 0.02])  # over the left sole, 0.2 m off the right one
+    assert controller._distance_outside(beyond_left, ("right",)) > 0.15
+    controller.set_gait_reference([gait_sample(controller, 0.0, swing="left"),
+                                   gait_sample(controller, 1.0)])  # the left sole lands where it stands now
+    controller._support_cache.clear()
+    assert controller._distance_outside(beyond_left, ("right",)) < 0.0

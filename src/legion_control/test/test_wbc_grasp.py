@@ -1,0 +1,58 @@
+"""The joint-space grasp controller: modes, closure, rate limit, joint limits, bad commands."""
+
+import numpy as np
+import pytest
+from legion_control.errors import ControlError
+from legion_control.grasp import GraspController, GraspMode, HandCommand, checked_hand_command
+from legion_control.parameters import GraspParameters
+
+JOINTS = {"left": ("l_a", "l_b", "l_c"), "right": ("r_a", "r_b", "r_c")}
+LOWER = {n: -0.1 for names in JOINTS.values() for n in names}
+UPPER = {n: 1.2 for names in JOINTS.values() for n in names}
+PARAMS = GraspParameters(open=(0.0, 0.0, 0.0), power=(1.0, 1.0, 2.0), pinch=(0.5, 0.0, 0.2), speed=2.0)
+
+
+def make() -> GraspController:
+    return GraspController(JOINTS, LOWER, UPPER, PARAMS, {})
+
+
+def settle(grasp: GraspController, seconds: float = 2.0) -> dict[str, np.ndarray]:
+    targets = {}
+    for _ in range(int(seconds / 0.002)):
+        targets = grasp.update(0.002)
+    return targets
+
+
+def test_closure_interpolates_between_open_and_the_mode_posture_within_limits():
+    grasp = make()
+    grasp.set_command("left", HandCommand(GraspMode.POWER, 0.5))
+    grasp.set_command("right", HandCommand(GraspMode.PINCH, 1.0))
+    targets = settle(grasp)
+    assert np.allclose(targets["left"], [0.5, 0.5, 1.0])
+    assert np.allclose(targets["right"], [0.5, 0.0, 0.2])
+    grasp.set_command("left", HandCommand(GraspMode.POWER, 1.0))
+    assert np.allclose(settle(grasp)["left"], [1.0, 1.0, 1.2])  # 2.0 clamped to the upper limit
+    grasp.set_command("left", HandCommand(GraspMode.OPEN, 0.7))  # closure ignored when open
+    assert np.allclose(settle(grasp)["left"], 0.0)
+
+
+def test_targets_move_at_most_at_the_grasp_speed():
+    grasp = make()
+    grasp.set_command("left", HandCommand(GraspMode.POWER, 1.0))
+    previous = grasp.targets["left"].copy()
+    for _ in range(50):
+        current = grasp.update(0.002)["left"]
+        assert np.all(np.abs(current - previous) <= PARAMS.speed * 0.002 + 1e-12)
+        previous = current
+
+
+@pytest.mark.parametrize(("mode", "closure"), [(7, 0.5), (1, 1.5), (2, float("nan")), (0, -0.1)])
+def test_bad_hand_commands_are_rejected(mode, closure):
+    with pytest.raises(ControlError):
+        checked_hand_command(mode, closure)
+
+
+def test_postures_must_fit_the_hands():
+    with pytest.raises(ControlError, match="has 2 values"):
+        GraspController(JOINTS, LOWER, UPPER, GraspParameters(open=(0.0, 0.0), power=(1.0, 1.0),
+                                                              pinch=(0.5, 0.0)), {})

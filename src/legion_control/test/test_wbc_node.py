@@ -1,0 +1,91 @@
+"""The node in-process over DDS, without a simulator: it answers each joint state with a command of the same stamp,
+reports on diagnostics, and refuses out-of-range parameters."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from legion_control.conversions import time_msg  # noqa: E402
+from legion_control.errors import ControlError  # noqa: E402
+from legion_control.whole_body_controller_node import STATE_QOS, WholeBodyControllerNode  # noqa: E402
+from nav_msgs.msg import Odometry  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from sensor_msgs.msg import JointState  # noqa: E402
+
+from legion_interfaces.msg import JointCommand  # noqa: E402
+
+
+@pytest.fixture
+def ros(monkeypatch):
+    # A ROS domain of this process's own, so that other stacks running on the machine do not reach the node.
+    monkeypatch.setenv("ROS_DOMAIN_ID", str(20 + os.getpid() % 60))
+    rclpy.init()
+    try:
+        yield
+    finally:
+        rclpy.try_shutdown()
+
+
+def spin_until(executor, predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        executor.spin_once(timeout_sec=0.02)
+    return predicate()
+
+
+def test_every_joint_state_gets_a_command_with_its_stamp(ros, robot):
+    node = WholeBodyControllerNode(parameter_overrides=[Parameter("diagnostics_rate", value=50.0)])
+    peer = rclpy.create_node("wbc_node_test_peer")
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    executor.add_node(peer)
+    commands: list[JointCommand] = []
+    diagnostics: list[DiagnosticArray] = []
+    peer.create_subscription(JointCommand, "joint_commands", commands.append, STATE_QOS)
+    peer.create_subscription(DiagnosticArray, "diagnostics", diagnostics.append, 10)
+    states = peer.create_publisher(JointState, "joint_states", STATE_QOS)
+    odom = peer.create_publisher(Odometry, "odom", 10)
+    try:
+        assert spin_until(executor, lambda: states.get_subscription_count() > 0 and odom.get_subscription_count() > 0)
+        q = robot.standing_configuration()
+        names = list(robot.config.all_joints)
+        positions = [robot.config.standing.get(n, 0.0) for n in names]
+        stamps = [time_msg(0.002 * i) for i in range(20)]
+        for stamp in stamps:
+            msg = Odometry()
+            msg.header.stamp = stamp
+            msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = q[:3]
+            (msg.pose.pose.orientation.x, msg.pose.pose.orientation.y, msg.pose.pose.orientation.z,
+             msg.pose.pose.orientation.w) = q[3:7]
+            odom.publish(msg)
+            state = JointState(name=names, position=positions, velocity=[0.0] * len(names),
+                               effort=[0.0] * len(names))
+            state.header.stamp = stamp
+            states.publish(state)
+            before = len(commands)
+            assert spin_until(executor, lambda before=before: len(commands) > before)
+        assert [c.header.stamp for c in commands] == stamps
+        last = commands[-1]
+        assert set(last.name) == set(names)
+        assert np.all(np.isfinite(last.effort)) and max(abs(e) for e in last.effort) > 1.0
+        assert spin_until(executor, lambda: any(s.name.startswith("whole_body_controller")
+                                                for d in diagnostics for s in d.status))
+        values = {kv.key: kv.value for d in diagnostics for s in d.status for kv in s.values}
+        assert values["state"] == "balancing" and "qp_solve_time_median_ms" in values
+    finally:
+        executor.shutdown()
+        peer.destroy_node()
+        node.destroy_node()
+
+
+def test_out_of_range_parameters_stop_the_node(ros):
+    with pytest.raises(ControlError, match=r"contact\.friction"):
+        WholeBodyControllerNode(parameter_overrides=[Parameter("contact.friction", value=9.0)])

@@ -1,0 +1,395 @@
+"""`gait_planner`: the ROS 2 adapter of `legion_gait.planner.GaitPlanner` (footsteps, CoM and swing-foot reference).
+
+A thin node: callbacks convert and store, one timer replans and publishes; errors are caught at the callback boundary
+and reported on `diagnostics` (the last published reference, which always ends standing, then stays in force).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time as timing
+from collections import deque
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from geometry_msgs.msg import Twist
+from legion_common.parameters import ParameterError, declare_parameters, require
+from nav_msgs.msg import Odometry
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
+from sensor_msgs.msg import JointState
+from visualization_msgs.msg import MarkerArray
+
+from legion_gait import conversions as conv
+from legion_gait.errors import GaitError
+from legion_gait.parameters import GaitParameters
+from legion_gait.planner import GaitPhase, GaitPlanner, GoalStatus, PlannerOutput
+from legion_gait.robot_geometry import RobotGeometry
+from legion_gait.state import MeasuredState, measured_state
+from legion_interfaces.action import WalkTo
+from legion_interfaces.msg import FootstepPlan, GaitReference
+
+INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+"""cmd_vel, odom, joint_states."""
+REFERENCE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+"""gait/reference: only the newest window matters."""
+LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""gait/footsteps and gait/markers: a viewer that joins late gets the current plan."""
+WARN_PERIOD = 2.0
+"""[s] between two log lines of the same kind."""
+
+
+@dataclass(frozen=True)
+class NodeParameters:
+    """The node's own parameters (the planner's are those of `GaitParameters`, under the same names)."""
+
+    robot: str = "centurion"
+    update_rate: float = 20.0
+    """[Hz] replanning and publication of gait/reference and gait/footsteps."""
+    marker_rate: float = 5.0
+    """[Hz] gait/markers; 0 disables them."""
+    diagnostics_rate: float = 1.0
+    """[Hz]"""
+    state_timeout: float = 0.25
+    """[s] odom or joint_states older than this are not used for feedback (the plan runs open loop meanwhile)."""
+
+    DESCRIPTIONS: ClassVar[dict[str, str]] = {
+        "robot": "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): sole size, sides, kinematics.",
+        "update_rate": "Replanning and gait/reference rate [Hz], 1..200.",
+        "marker_rate": "gait/markers rate [Hz], 0..50; 0 disables them.",
+        "diagnostics_rate": "diagnostics rate [Hz], 0.1..10.",
+        "state_timeout": "odom / joint_states older than this are not used [s], 0.01..5.",
+    }
+
+    def validated(self) -> NodeParameters:
+        require(bool(self.robot), "robot must not be empty")
+        require(1.0 <= self.update_rate <= 200.0, f"update_rate = {self.update_rate} is outside [1, 200] Hz")
+        require(0.0 <= self.marker_rate <= 50.0, f"marker_rate = {self.marker_rate} is outside [0, 50] Hz")
+        require(0.1 <= self.diagnostics_rate <= 10.0, f"diagnostics_rate = {self.diagnostics_rate} is outside "
+                "[0.1, 10] Hz")
+        require(0.01 <= self.state_timeout <= 5.0, f"state_timeout = {self.state_timeout} is outside [0.01, 5] s")
+        return self
+
+
+class GaitPlannerNode(Node):
+    """Footsteps and the CoM / swing-foot reference that make the robot walk on command.
+
+    Subscribes (reliable, depth 10):
+        `cmd_vel` (geometry_msgs/Twist, base_link axes): forward, sideways, yaw rate. Older than `command_timeout`
+            means stale: the robot finishes its step and stands with the feet together. Non-finite or absurd values
+            are rejected, values beyond the limits clamped, both with a warning.
+        `odom` (nav_msgs/Odometry, odom -> base_link): base pose and twist. The stack launch remaps it to
+            `ground_truth/odom` until a state estimator exists.
+        `joint_states` (sensor_msgs/JointState): with odom, through the robot's kinematics, the measured soles, CoM
+            and DCM (capture-point feedback, landings).
+    Publishes:
+        `gait/reference` (legion_interfaces/GaitReference, reliable, depth 2): at `update_rate` while the planner
+            drives the robot (from the first cmd_vel or walk_to goal until `idle_time` after it stands again), a
+            window of samples from now to the plan's end, which is always standing on both feet. Idle, nothing: the
+            controller balances on its own.
+        `gait/footsteps` (legion_interfaces/FootstepPlan, reliable, transient-local): the footstep in flight and the
+            planned ones, at `update_rate`.
+        `gait/markers` (visualization_msgs/MarkerArray, transient-local): footsteps, soles, CoM, DCM and ZMP paths.
+        `diagnostics` (diagnostic_msgs/DiagnosticArray): phase, command, DCM error, feedback, timing, goal, warnings.
+    Action server:
+        `walk_to` (legion_interfaces/action/WalkTo): target base_footprint pose in odom. Rejected with a reason
+            (in the log and diagnostics) when it cannot be reached; aborted with the reason in `message` on a fall,
+            a timeout, a preemption or a failure to settle within tolerance; canceling stops safely (finish the step,
+            feet together) before the goal is reported canceled. Feedback: distance and angle left, steps taken.
+    Parameters:
+        `robot`, `update_rate` [Hz], `marker_rate` [Hz], `diagnostics_rate` [Hz], `state_timeout` [s], and every
+        field of `legion_gait.parameters.GaitParameters` (step timing, CoM height, step height, limits, ...),
+        each with its description and range (`config/stack.yaml`, block `gait_planner`).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("gait_planner", **kwargs)
+        self.node_params = declare_parameters(self, NodeParameters)
+        self.gait_params = declare_parameters(self, GaitParameters)
+        from legion_model import RobotModel
+
+        self.model = RobotModel.load(self.node_params.robot, lock_hands=True)
+        self.geometry = RobotGeometry.from_model(self.model)
+        self.odom_frame = self.model.config.frames["odom"]
+        self.planner = GaitPlanner(self.gait_params, self.geometry, self.odom_frame)
+
+        self.pub_reference = self.create_publisher(GaitReference, "gait/reference", REFERENCE_QOS)
+        self.pub_footsteps = self.create_publisher(FootstepPlan, "gait/footsteps", LATCHED_QOS)
+        self.pub_markers = self.create_publisher(MarkerArray, "gait/markers", LATCHED_QOS)
+        self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
+        self.create_subscription(Twist, "cmd_vel", self.on_cmd_vel, INPUT_QOS)
+        self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
+        self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
+        self._action_group = ReentrantCallbackGroup()
+        self.walk_to = ActionServer(self, WalkTo, "walk_to", execute_callback=self.execute_walk_to,
+                                    goal_callback=self.on_goal_request, cancel_callback=self.on_cancel_request,
+                                    callback_group=self._action_group)
+        self.create_timer(1.0 / self.node_params.update_rate, self.on_timer)
+
+        self._odometry: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._joints: tuple[float, dict[str, float], dict[str, float]] | None = None
+        self._last_now = -math.inf
+        self._next_markers = -math.inf
+        self._next_diagnostics = -math.inf
+        self._last_output: PlannerOutput | None = None
+        self._published_empty = False
+        self._warnings: deque[str] = deque(maxlen=5)
+        self._errors: deque[str] = deque(maxlen=5)
+        self._update_times: deque[float] = deque(maxlen=500)
+        self._counts = {"updates": 0, "feedback_adjustments": 0, "early_steps": 0, "reanchors": 0,
+                        "commands_rejected": 0, "goals_rejected": 0}
+        self._goal_handle = None
+        self._goal_future: Future | None = None
+        self._last_log: dict[str, float] = {}
+        self.get_logger().info(
+            f"gait planning for '{self.node_params.robot}': {self.gait_params.step_duration:.2f} s steps, CoM at "
+            f"{self.gait_params.com_height:.2f} m, up to {self.gait_params.max_forward_speed:.2f} m/s, "
+            f"replanning at {self.node_params.update_rate:.0f} Hz")
+
+    # ------------------------------------------------------------------------------------------------ inputs
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _warn(self, kind: str, message: str) -> None:
+        """Log a warning at most every WARN_PERIOD per kind (wall time), and keep it for diagnostics."""
+        self._warnings.append(message)
+        wall = timing.monotonic()
+        if wall - self._last_log.get(kind, -math.inf) >= WARN_PERIOD:
+            self._last_log[kind] = wall
+            self.get_logger().warning(message)
+
+    def on_cmd_vel(self, msg: Twist) -> None:
+        linear, angular = conv.twist_components(msg)
+        warnings = self.planner.set_velocity_command(self._now(), linear, angular)
+        for warning in warnings:
+            if "rejected" in warning:
+                self._counts["commands_rejected"] += 1
+            self._warn("cmd_vel", warning)
+
+    def on_odometry(self, msg: Odometry) -> None:
+        self._odometry = conv.odometry_arrays(msg)
+
+    def on_joint_states(self, msg: JointState) -> None:
+        try:
+            positions, velocities = conv.joint_maps(msg)
+        except ValueError as error:
+            self._errors.append(f"joint_states: {error}")
+            self._warn("joint_states", f"joint_states ignored: {error}")
+            return
+        self._joints = (conv.time_seconds(msg.header.stamp), positions, velocities)
+
+    def _measured(self, now: float) -> MeasuredState | None:
+        """The measured state from the newest odom and joint_states, if both are fresh and finite."""
+        if self._odometry is None or self._joints is None:
+            return None
+        stamp, position, orientation, linear, angular = self._odometry
+        if now - stamp > self.node_params.state_timeout or now - self._joints[0] > self.node_params.state_timeout:
+            self._warn("state", f"odom or joint_states older than {self.node_params.state_timeout} s: planning "
+                                "without feedback")
+            return None
+        values = np.concatenate([position, orientation, linear, angular])
+        if not np.all(np.isfinite(values)) or abs(float(np.linalg.norm(orientation)) - 1.0) > 1e-3:
+            self._warn("odom", "odom with non-finite values or a non-unit quaternion ignored")
+            return None
+        _, positions, velocities = self._joints
+        state = measured_state(self.model, stamp, position, orientation, linear, angular, positions, velocities)
+        if not (np.all(np.isfinite(state.com_position)) and np.all(np.isfinite(state.com_velocity))):
+            self._warn("joint_states", "joint_states with non-finite values ignored")
+            return None
+        return state
+
+    # ------------------------------------------------------------------------------------------------ walk_to
+    def on_goal_request(self, goal: WalkTo.Goal) -> GoalResponse:
+        """Accept a goal only if it can be reached (the reason of a rejection goes to the log and diagnostics)."""
+        target = goal.target
+        position = (target.pose.position.x, target.pose.position.y, target.pose.position.z)
+        orientation = (target.pose.orientation.x, target.pose.orientation.y, target.pose.orientation.z,
+                       target.pose.orientation.w)
+        try:
+            self.planner.check_goal(self._now(), target.header.frame_id, position, orientation)
+        except GaitError as error:
+            self._counts["goals_rejected"] += 1
+            self._errors.append(f"walk_to rejected: {error}")
+            self.get_logger().warning(f"walk_to goal rejected: {error}")
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def on_cancel_request(self, goal_handle) -> CancelResponse:
+        return CancelResponse.ACCEPT
+
+    async def execute_walk_to(self, goal_handle) -> WalkTo.Result:
+        """Hand the goal to the planner; the timer reports feedback and completes the returned future."""
+        target = goal_handle.request.target
+        result = WalkTo.Result()
+        try:
+            self.planner.set_goal(
+                self._now(), target.header.frame_id,
+                (target.pose.position.x, target.pose.position.y, target.pose.position.z),
+                (target.pose.orientation.x, target.pose.orientation.y, target.pose.orientation.z,
+                 target.pose.orientation.w))
+        except GaitError as error:
+            goal_handle.abort()
+            result.success, result.message = False, str(error)
+            return result
+        if self._goal_handle is not None and self._goal_future is not None and not self._goal_future.done():
+            self._goal_future.set_result(("aborted", "preempted by a new goal"))
+        self._goal_handle = goal_handle
+        future = Future()
+        self._goal_future = future
+        outcome, message = await future
+        progress = self.planner.progress
+        result.message = message
+        result.success = outcome == "succeeded"
+        if progress is not None and progress.final_pose is not None:
+            result.final_pose = conv.pose_msg(progress.final_pose, self.planner.floor_height)
+        if outcome == "succeeded":
+            goal_handle.succeed()
+        elif outcome == "canceled":
+            goal_handle.canceled()
+        else:
+            goal_handle.abort()
+        return result
+
+    def _goal_tick(self) -> None:
+        """Feedback of the active goal; complete it when the planner is done with it."""
+        handle, future = self._goal_handle, self._goal_future
+        if handle is None or future is None or future.done():
+            return
+        progress = self.planner.progress
+        if handle.is_cancel_requested and progress is not None and progress.status == GoalStatus.ACTIVE:
+            self.planner.cancel_goal()
+        if progress is None:
+            return
+        feedback = WalkTo.Feedback()
+        feedback.distance_remaining = float(progress.distance_remaining) if math.isfinite(
+            progress.distance_remaining) else -1.0
+        feedback.angle_remaining = float(progress.angle_remaining)
+        feedback.steps_taken = int(progress.steps_taken)
+        handle.publish_feedback(feedback)
+        if progress.done:
+            future.set_result((progress.status.value, progress.message))
+
+    # ------------------------------------------------------------------------------------------------ the cycle
+    def on_timer(self) -> None:
+        try:
+            self._tick()
+        except Exception as error:  # the callback boundary: report it; the last reference (ending standing) stays
+            self._errors.append(f"{type(error).__name__}: {error}")
+            self._warn("update", f"planning failed, the last reference stays: {type(error).__name__}: {error}")
+
+    def _tick(self) -> None:
+        now = self._now()
+        if now <= 0.0:
+            return  # no clock yet (simulated time starts with the first /clock message)
+        if now < self._last_now - 1e-6:
+            self.get_logger().warning(f"time jumped back from {self._last_now:.3f} s to {now:.3f} s: planner reset")
+            self.planner.reset()
+            self._last_output = None
+        self._last_now = now
+        start = timing.perf_counter()
+        output = self.planner.update(now, self._measured(now))
+        if output is None:
+            self._warn("waiting", "waiting for odom and joint_states")
+            return
+        self._update_times.append(timing.perf_counter() - start)
+        self._counts["updates"] += 1
+        self._last_output = output
+        for warning in output.warnings:
+            self._warn("planner", warning)
+        for event in output.events:
+            if event.startswith("capture-point"):
+                self._counts["feedback_adjustments"] += 1
+            elif event.startswith("stepping sooner"):
+                self._counts["early_steps"] += 1
+            elif event.startswith("re-anchored"):
+                self._counts["reanchors"] += 1
+            else:
+                self.get_logger().info(event)
+        self._publish(now, output)
+        self._goal_tick()
+        if now >= self._next_diagnostics:
+            self._next_diagnostics = now + 1.0 / self.node_params.diagnostics_rate
+            self._publish_diagnostics(now, output)
+
+    def _publish(self, now: float, output: PlannerOutput) -> None:
+        if output.samples is None:
+            if not self._published_empty:  # fallen: no reference, the controller balances or damps on its own
+                empty = GaitReference()
+                empty.header.stamp = conv.time_msg(now)
+                empty.header.frame_id = self.odom_frame
+                self.pub_reference.publish(empty)
+                self._published_empty = True
+            return
+        self._published_empty = False
+        if not output.active:
+            return  # idle: the controller balances on its own (it holds the last, standing, reference)
+        self.pub_reference.publish(conv.gait_reference_msg(output.samples, now, self.odom_frame))
+        self.pub_footsteps.publish(conv.footstep_plan_msg(output.footsteps, now, self.odom_frame))
+        if self.node_params.marker_rate > 0.0 and now >= self._next_markers:
+            self._next_markers = now + 1.0 / self.node_params.marker_rate
+            self.pub_markers.publish(conv.markers_msg(
+                output.footsteps, output.soles, output.samples, now, self.odom_frame, self.geometry.sole_length,
+                self.geometry.sole_width, float(output.plan.floor_height) if output.plan is not None else 0.0))
+
+    def _publish_diagnostics(self, now: float, output: PlannerOutput) -> None:
+        times = np.array(self._update_times) if self._update_times else np.zeros(1)
+        command = self.planner.command
+        progress = self.planner.progress
+        level = DiagnosticStatus.OK
+        message = output.phase.value
+        if output.phase == GaitPhase.FALLEN:
+            level, message = DiagnosticStatus.ERROR, "fallen: no plan until the robot stands again"
+        elif self._errors or self._warnings:
+            level = DiagnosticStatus.WARN
+            message = (self._errors or self._warnings)[-1]
+        values = {
+            "phase": output.phase.value,
+            "command_age": float(now - command.time) if command is not None else -1.0,
+            "command": " ".join(f"{v:.3f}" for v in command.velocity) if command is not None else "none",
+            "dcm_error": float(output.dcm_error),
+            "footsteps_planned": len(output.footsteps),
+            "reference_samples": len(output.samples) if output.samples is not None else 0,
+            "update_time_median": float(np.median(times)),
+            "update_time_max": float(np.max(times)),
+            **self._counts,
+            "goal": progress.status.value if progress is not None else "none",
+            "goal_distance_remaining": float(progress.distance_remaining) if progress is not None else -1.0,
+            "last_warning": self._warnings[-1] if self._warnings else "",
+            "last_error": self._errors[-1] if self._errors else "",
+        }
+        self.pub_diagnostics.publish(conv.diagnostics_msg(now, "gait_planner", self.node_params.robot, level,
+                                                          message, values))
+        self._warnings.clear()
+        self._errors.clear()
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = GaitPlannerNode()
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ParameterError, GaitError) as error:
+        print(f"gait_planner: {error}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

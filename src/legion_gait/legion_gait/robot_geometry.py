@@ -1,0 +1,65 @@
+"""What the gait planner needs to know about the robot's body, read from its model once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from legion_description.robot_config import SIDES
+
+from legion_gait.errors import GaitError
+from legion_gait.geometry import mean_yaw, pose2, relative, yaw_from_rotation
+
+
+@dataclass(frozen=True)
+class RobotGeometry:
+    """Sole size, which side is which, and where the base sits over the feet when standing."""
+
+    sole_length: float = 0.22
+    """[m] sole rectangle along the sole x axis (centred on the sole frame origin)."""
+    sole_width: float = 0.10
+    """[m] sole rectangle along the sole y axis."""
+    side_sign: dict[str, float] = field(default_factory=lambda: {"left": 1.0, "right": -1.0})
+    """side -> +1 for the side on the robot's +y (left), -1 for the other."""
+    base_in_feet_frame: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    """Base (base_link projected on the floor) seen from the feet frame (midpoint of the soles, their mean heading)
+    in the standing posture: (x [m], y [m], yaw [rad]).  # (3,)"""
+    standing_com_height: float = 0.95
+    """[m] CoM height above the soles in the standing posture."""
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return tuple(self.side_sign)
+
+    def other(self, side: str) -> str:
+        """The other side."""
+        first, second = self.side_sign
+        if side == first:
+            return second
+        if side == second:
+            return first
+        raise GaitError(f"unknown side '{side}': expected one of {self.sides}")
+
+    @classmethod
+    def from_model(cls, model) -> RobotGeometry:
+        """From a `legion_model.RobotModel`: its configuration's sole size and its standing posture.
+
+        Raises:
+            GaitError: the standing posture does not put one sole on each side of the base.
+        """
+        config = model.config
+        q = model.standing_configuration()
+        model.update(q)
+        soles = {side: model.transform_sole_to_world(side) for side in SIDES}
+        yaws = {side: yaw_from_rotation(soles[side].rotation) for side in SIDES}
+        middle = 0.5 * (soles[SIDES[0]].translation + soles[SIDES[1]].translation)
+        feet = pose2(middle[0], middle[1], mean_yaw(yaws[SIDES[0]], yaws[SIDES[1]]))
+        side_sign = {side: float(np.sign(relative(feet, pose2(*soles[side].translation[:2], 0.0))[1]))
+                     for side in SIDES}
+        if sorted(side_sign.values()) != [-1.0, 1.0]:
+            raise GaitError(f"robot '{config.name}': the standing posture does not put one sole on each side")
+        base = model.transform_base_to_world()
+        base_pose = pose2(base.translation[0], base.translation[1], yaw_from_rotation(base.rotation))
+        com = model.com_position()
+        return cls(sole_length=config.sole_length, sole_width=config.sole_width, side_sign=side_sign,
+                   base_in_feet_frame=relative(feet, base_pose), standing_com_height=float(com[2] - middle[2]))

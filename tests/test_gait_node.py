@@ -1,0 +1,177 @@
+"""The `gait_planner` node in-process over DDS, fed a synthetic standing robot (odom and joint_states at 50 Hz):
+its topics, parameters, the walk_to action (reject, feedback, cancel) and diagnostics. The robot does not move, so
+this tests the ROS interface, not walking (test_gait_walking.py and test_gait_stack.py do)."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Twist
+from legion_bringup.testing import LATCHED, Probe
+from legion_gait.gait_planner_node import GaitPlannerNode
+from legion_gait.testing import isolated_ros_domain
+from nav_msgs.msg import Odometry
+from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from visualization_msgs.msg import MarkerArray
+
+from legion_gait import conversions as conv
+from legion_interfaces.action import WalkTo
+from legion_interfaces.msg import FootstepPlan, GaitReference
+from legion_model import RobotModel
+
+TIMEOUT = 30.0  # [s] wall
+
+
+class FakeRobot:
+    """Publishes a standing Centurion's odom and joint_states, stamped with the node clock, from a timer."""
+
+    def __init__(self, probe: Probe) -> None:
+        model = RobotModel.load("centurion", lock_hands=True)
+        q = model.standing_configuration()
+        self.base = q[:7]
+        self.names = list(model.joint_names)
+        self.positions = q[7:].tolist()
+        self.node = probe.node
+        self.pub_odom = probe.publisher(Odometry, "odom")
+        self.pub_joints = probe.publisher(JointState, "joint_states")
+        self.timer = self.node.create_timer(0.02, self.publish)
+
+    def publish(self) -> None:
+        stamp = self.node.get_clock().now().to_msg()
+        odometry = Odometry()
+        odometry.header.stamp = stamp
+        odometry.header.frame_id = "odom"
+        pose = odometry.pose.pose
+        pose.position.x, pose.position.y, pose.position.z = self.base[:3].tolist()
+        pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = self.base[3:].tolist()
+        self.pub_odom.publish(odometry)
+        joints = JointState(name=self.names, position=self.positions, velocity=[0.0] * len(self.names))
+        joints.header.stamp = stamp
+        self.pub_joints.publish(joints)
+
+
+@pytest.fixture(scope="module")
+def system():
+    with isolated_ros_domain():
+        yield from _system()
+
+
+def _system():
+    probe = Probe("gait_node_test_probe")
+    for topic, kind in (("gait/reference", GaitReference), ("diagnostics", DiagnosticArray)):
+        probe.record(topic, kind)
+    probe.record("gait/footsteps", FootstepPlan, LATCHED)
+    probe.record("gait/markers", MarkerArray, LATCHED)
+    robot = FakeRobot(probe)
+    node = GaitPlannerNode(parameter_overrides=[Parameter("update_rate", value=20.0),
+                                                Parameter("diagnostics_rate", value=5.0)])
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05) for _ in iter(stop.is_set, True)],
+                              daemon=True)
+    thread.start()
+    try:
+        probe.wait_until(lambda: probe.received("gait/reference"), TIMEOUT, "a first gait/reference")
+        yield probe, node, robot
+    finally:
+        stop.set()
+        thread.join(timeout=5.0)
+        executor.shutdown()
+        node.destroy_node()
+        probe.close()
+
+
+def newest(probe: Probe, topic: str):
+    return probe.received(topic)[-1]
+
+
+def test_publishes_a_standing_reference_that_ends_at_rest(system) -> None:
+    probe, _node, _ = system
+    msg = newest(probe, "gait/reference")
+    assert msg.header.frame_id == "odom"
+    times = [conv.time_seconds(sample.stamp) for sample in msg.samples]
+    assert len(times) >= 2 and np.all(np.diff(times) > 0)
+    assert times[0] <= conv.time_seconds(msg.header.stamp) + 1e-6
+    last = msg.samples[-1]
+    assert all(sole.in_contact for sole in last.soles)
+    assert math.hypot(last.com_velocity.x, last.com_velocity.y) < 0.01
+    assert abs(last.com_position.z - 0.90) < 0.01  # com_height above the floor
+
+
+def test_cmd_vel_plans_footsteps_and_stale_commands_stop_them(system) -> None:
+    probe, node, _ = system
+    publisher = probe.publisher(Twist, "cmd_vel")
+    twist = Twist()
+    twist.linear.x = 0.4
+    probe.clear("gait/footsteps")
+    for _ in range(10):
+        publisher.publish(twist)
+        threading.Event().wait(0.05)
+    probe.wait_until(lambda: any(len(m.steps) >= 3 for m in probe.received("gait/footsteps")), TIMEOUT,
+                     "footsteps for cmd_vel")
+    plan = [m for m in probe.received("gait/footsteps") if len(m.steps) >= 3][-1]
+    steps = conv.footsteps_from_msg(plan)
+    assert [side for side, *_ in steps][:2] in (["left", "right"], ["right", "left"])
+    assert all(lift < land for _, _, lift, land in steps)
+    probe.wait_until(lambda: node.planner.phase.value == "standing", TIMEOUT, "standing after the command went stale")
+    assert probe.received("gait/markers")
+
+
+def test_absurd_cmd_vel_is_rejected_and_reported(system) -> None:
+    probe, node, _ = system
+    twist = Twist()
+    twist.linear.x = 50.0
+    probe.publisher(Twist, "cmd_vel").publish(twist)
+    probe.wait_until(lambda: any(
+        kv.key == "commands_rejected" and int(kv.value) >= 1 for m in probe.received("diagnostics")
+        for kv in m.status[0].values), TIMEOUT, "the rejection in diagnostics")
+    assert node.planner.command is None or node.planner.command.velocity[0] <= 1.0
+
+
+def walk_to_goal(x: float, y: float, yaw: float, frame: str = "odom") -> WalkTo.Goal:
+    goal = WalkTo.Goal()
+    goal.target.header.frame_id = frame
+    goal.target.pose.position.x, goal.target.pose.position.y = x, y
+    goal.target.pose.orientation.z, goal.target.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+    return goal
+
+
+def test_walk_to_rejects_unreachable_goals_and_cancels_safely(system) -> None:
+    probe, node, _ = system
+    client = ActionClient(probe.node, WalkTo, "walk_to")
+    assert client.wait_for_server(timeout_sec=TIMEOUT)
+    for goal in (walk_to_goal(1.0, 0.0, 0.0, frame="map"), walk_to_goal(500.0, 0.0, 0.0)):
+        future = client.send_goal_async(goal)
+        probe.wait_until(future.done, TIMEOUT, "the goal response")
+        assert not future.result().accepted
+    feedback = []
+    future = client.send_goal_async(walk_to_goal(2.0, 0.0, 0.0), feedback_callback=feedback.append)
+    probe.wait_until(future.done, TIMEOUT, "the goal response")
+    handle = future.result()
+    assert handle.accepted
+    probe.wait_until(lambda: len(feedback) >= 3, TIMEOUT, "walk_to feedback")
+    assert feedback[-1].feedback.distance_remaining == pytest.approx(2.0, abs=0.1)
+    cancel = handle.cancel_goal_async()
+    probe.wait_until(cancel.done, TIMEOUT, "the cancel response")
+    result = handle.get_result_async()
+    probe.wait_until(result.done, TIMEOUT, "the canceled result")
+    assert result.result().status == 5  # GoalStatus.STATUS_CANCELED
+    assert not result.result().result.success and "cancel" in result.result().result.message
+    assert node.planner.phase.value == "standing"
+
+
+def test_diagnostics_report_the_planner(system) -> None:
+    probe, _, _ = system
+    probe.wait_until(lambda: probe.received("diagnostics"), TIMEOUT, "diagnostics")
+    values = {kv.key: kv.value for kv in newest(probe, "diagnostics").status[0].values}
+    for key in ("phase", "dcm_error", "update_time_median", "footsteps_planned", "goal", "commands_rejected"):
+        assert key in values
+    assert float(values["update_time_median"]) < 0.05

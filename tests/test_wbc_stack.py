@@ -1,0 +1,136 @@
+"""The whole-body controller in the whole stack over real DDS, in lockstep simulation.
+
+One `stack` launch (simulated robot in the empty scene, state estimator, whole-body controller, gait planner,
+perception with the camera off) serves the tests of this module, in order: the robot stands, squats through
+`balance/offset`, and takes a push through `sim/apply_wrench`. Assertions use the simulator's ground truth, which no
+controller reads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from legion_bringup.launcher import LaunchedNodes
+from legion_bringup.testing import Probe, stamp_seconds
+from legion_control.conversions import balance_offset_msg
+from nav_msgs.msg import Odometry
+from sensor_msgs.msg import JointState
+
+from legion_interfaces.msg import BalanceOffset, JointCommand
+from legion_interfaces.srv import ApplyWrench
+
+STARTUP = 120.0
+"""[s] wall: model builds, DDS discovery, first balanced cycles."""
+SIM_TIMEOUT = 180.0
+"""[s] wall allowed per wait for simulated time (lockstep runs slower than real time on 2 cores)."""
+
+
+def controller_status(probe: Probe) -> dict[str, str]:
+    """Key values of the newest `diagnostics` status of the whole-body controller ({} before the first)."""
+    for msg in reversed(probe.received("diagnostics")):
+        for status in msg.status:
+            if status.name.startswith("whole_body_controller"):
+                values = {kv.key: kv.value for kv in status.values}
+                values["level"] = str(status.level[0] if isinstance(status.level, bytes) else status.level)
+                return values
+    return {}
+
+
+def base(probe: Probe) -> tuple[np.ndarray, float]:
+    """(ground-truth base position [m], tilt from upright [rad]) of the newest ground_truth/odom."""
+    pose = probe.received("ground_truth/odom")[-1].pose.pose
+    q = pose.orientation
+    tilt = math.acos(max(-1.0, min(1.0, 1.0 - 2.0 * (q.x * q.x + q.y * q.y))))
+    return np.array([pose.position.x, pose.position.y, pose.position.z]), tilt
+
+
+def isolated_domain() -> str:
+    """A ROS_DOMAIN_ID of this test process's own (20..79, from the process id), for the probe and the launched
+    nodes alike: stacks that other people run on the same machine in other domains neither see nor disturb it."""
+    return str(20 + os.getpid() % 60)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    previous = os.environ.get("ROS_DOMAIN_ID")
+    os.environ["ROS_DOMAIN_ID"] = isolated_domain()
+    launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true"}, echo=False,
+                             extra_parameters={"sim_bridge": {"camera_rate": 0.0}})
+    probe = Probe("wbc_stack_test_probe")
+    for topic, kind in (("ground_truth/odom", Odometry), ("diagnostics", DiagnosticArray),
+                        ("joint_states", JointState), ("joint_commands", JointCommand),
+                        ("hardware/status", DiagnosticArray)):
+        probe.record(topic, kind)
+    try:
+        probe.wait_until(lambda: controller_status(probe).get("state") == "balancing", STARTUP,
+                         "the whole-body controller to balance")
+        probe.wait_sim_time(2.0, SIM_TIMEOUT)  # past the gait planner's standing height transition
+        yield probe, launched
+    finally:
+        probe.close()
+        launched.shutdown()
+        if previous is None:
+            os.environ.pop("ROS_DOMAIN_ID", None)
+        else:
+            os.environ["ROS_DOMAIN_ID"] = previous
+
+
+def test_stands_still_in_lockstep_answering_every_joint_state(stack):
+    probe, launched = stack
+    start, _ = base(probe)
+    probe.clear("joint_states")
+    probe.clear("joint_commands")
+    end_time = probe.wait_sim_time(4.0, SIM_TIMEOUT)
+    position, tilt = base(probe)
+    drift = float(np.linalg.norm(position[:2] - start[:2]))
+    assert drift < 0.005, f"base drifted {drift * 1000:.1f} mm in 4 s"
+    # The height is the gait planner's to choose (its standing reference settles the CoM at its walking height).
+    assert abs(position[2] - start[2]) < 0.03 and tilt < 0.02
+    # Every joint state answered (the last few cycles' answers may still be on their way to the probe).
+    states = {round(stamp_seconds(m), 6) for m in probe.received("joint_states")
+              if stamp_seconds(m) < end_time - 0.02}
+    answered = {round(stamp_seconds(m), 6) for m in probe.received("joint_commands")}
+    missing = sorted(states - answered)
+    assert states and not missing, f"{len(missing)} of {len(states)} joint states not answered: {missing[:5]}"
+    status = controller_status(probe)
+    assert status["state"] == "balancing" and status["qp_failures"] == "0", status
+    assert all(process.poll() is None for process in launched.processes.values())
+
+
+def test_squats_8_cm_through_balance_offset(stack):
+    probe, _ = stack
+    publisher = probe.publisher(BalanceOffset, "balance/offset")
+    probe.wait_until(lambda: publisher.get_subscription_count() > 0, 30.0, "the controller on balance/offset")
+    start, _ = base(probe)
+    depth = 0.08
+    for step in range(1, 11):  # 8 cm down in 10 steps, 0.1 s of simulated time apart
+        publisher.publish(balance_offset_msg(probe.latest_time(), (0.0, 0.0, -depth * step / 10)))
+        probe.wait_sim_time(0.1, SIM_TIMEOUT)
+    probe.wait_sim_time(1.0, SIM_TIMEOUT)
+    low, tilt = base(probe)
+    assert start[2] - low[2] == pytest.approx(depth, abs=0.015)
+    assert float(np.linalg.norm(low[:2] - start[:2])) < 0.02 and tilt < 0.05
+    for step in range(9, -1, -1):
+        publisher.publish(balance_offset_msg(probe.latest_time(), (0.0, 0.0, -depth * step / 10)))
+        probe.wait_sim_time(0.1, SIM_TIMEOUT)
+    probe.wait_sim_time(1.0, SIM_TIMEOUT)
+    assert abs(base(probe)[0][2] - start[2]) < 0.01
+    assert controller_status(probe)["state"] == "balancing"
+
+
+def test_rejects_a_25_newton_second_side_push_at_the_pelvis(stack):
+    probe, _ = stack
+    request = ApplyWrench.Request()
+    request.body = "base_link"
+    request.duration = 0.2
+    request.wrench.force.y = 25.0 / request.duration
+    response = probe.call(ApplyWrench, "sim/apply_wrench", request)
+    assert response.success, response.message
+    probe.wait_sim_time(2.5, SIM_TIMEOUT)
+    position, tilt = base(probe)
+    assert position[2] > 0.85 and tilt < 0.1
+    assert controller_status(probe)["state"] == "balancing"
