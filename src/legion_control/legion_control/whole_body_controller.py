@@ -60,8 +60,8 @@ SLIP_AXES = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 1.0])
 """Components of a stance sole's pose error (sole frame: x, y, z, roll, pitch, yaw) that the contact stiffness
 corrects: sliding and turning on the ground. Height, roll and pitch are the ground's business (a compliant contact
 sinks and tilts a little under load; pulling against that only distorts the body)."""
-SUPPORT_POLYGON_REFRESH = 0.05
-"""[s] the support polygon is recomputed this often (and whenever the stance changes)."""
+SUPPORT_POLYGON_REFRESH = 0.5
+"""[s] the support polygon is recomputed this often (and whenever the stance changes): stance soles do not move."""
 MAX_TARGET_DEVIATION = 0.15
 """[rad] the integrated joint targets stay this close to the measured positions."""
 
@@ -187,6 +187,9 @@ class WholeBodyController:
         limits = robot.joint_limits
         self._q_lower, self._q_upper = limits.lower, limits.upper
         self._v_limit = limits.velocity
+        self._v_max = self.params.limits.velocity_scale * limits.velocity
+        self._q_upper_inner = limits.upper - self.params.limits.position_margin
+        self._q_lower_inner = limits.lower + self.params.limits.position_margin
         self._tau_limit = limits.effort
         self._joint_damping = np.array(robot.model.damping[BASE_NV:])
         self._hold_stiffness = np.array([config.gains[n].stiffness for n in self.body_joints])
@@ -212,15 +215,12 @@ class WholeBodyController:
         self.half_length = 0.5 * config.sole_length
         self.half_width = 0.5 * config.sole_width
 
-        full_limits_lower = {n: float(config.standing.get(n, 0.0)) - 10.0 for n in self._hand_names}
-        full_limits_upper = {n: float(config.standing.get(n, 0.0)) + 10.0 for n in self._hand_names}
-        full = robot.full_model
-        for name in self._hand_names:
-            joint = full.joints[full.getJointId(name)]
-            full_limits_lower[name] = float(full.lowerPositionLimit[joint.idx_q])
-            full_limits_upper[name] = float(full.upperPositionLimit[joint.idx_q])
-        self.grasp = GraspController(self.hand_joints, full_limits_lower, full_limits_upper, self.params.grasp,
-                                     config.standing)
+        full = robot.full_model  # the hand joints' limits are in the model with every joint
+        hand_q = {name: full.joints[full.getJointId(name)].idx_q for name in self._hand_names}
+        self.grasp = GraspController(self.hand_joints,
+                                     {name: float(full.lowerPositionLimit[i]) for name, i in hand_q.items()},
+                                     {name: float(full.upperPositionLimit[i]) for name, i in hand_q.items()},
+                                     self.params.grasp, config.standing)
 
         group_weights = self.params.posture_weights
         self._posture_weight = self.params.posture.weight * np.array(
@@ -268,6 +268,8 @@ class WholeBodyController:
         self._q_target: np.ndarray | None = None
         self._v_target: np.ndarray | None = None
         self._last_command: JointCommandArrays | None = None
+        self._measured = self._standing.copy()
+        """The last finite measured joint positions [rad] (what a last-resort hold holds)."""
         self._contact_poses: dict[str, pin.SE3] = {}
         self._stance: tuple[str, ...] = self.sides
         self._com_blend: tuple[float, np.ndarray] | None = None
@@ -473,8 +475,9 @@ class WholeBodyController:
 
         if not (np.isfinite(q_joints).all() and np.isfinite(v_joints).all()):
             report.warnings.append("joint state is not finite: repeating the last command")
-            command = self._last_command or self._hold_command(self._standing, hand_targets)
+            command = self._last_command or self._hold_command(self._measured, hand_targets)
             return self._finish(command, report, start)
+        self._measured = q_joints
 
         estimate = self.estimator.estimate(time, q_joints, v_joints, self._stance)
         report.base_source = self.estimator.source
@@ -491,6 +494,7 @@ class WholeBodyController:
             self._start_balancing(q_joints, v_joints)
         elif self.state == ControllerState.FALLEN:
             if self._upright(time, q):
+                self.gait = None  # a reference from before the fall is stale: balance in place until a new one
                 self._start_balancing(q_joints, v_joints)
                 report.warnings.append("upright on both soles again: balancing")
             else:
@@ -533,7 +537,7 @@ class WholeBodyController:
                 ) -> tuple[JointCommandArrays, CycleReport]:
         if not command.is_finite():
             report.warnings.append("computed command was not finite: holding the measured posture instead")
-            command = self._hold_command(self._standing, {s: self.grasp.targets[s].copy() for s in self.sides})
+            command = self._hold_command(self._measured, {s: self.grasp.targets[s].copy() for s in self.sides})
         else:
             self._last_command = command
         for key, (when, message) in list(self._rejections.items()):
@@ -720,12 +724,13 @@ class WholeBodyController:
     def _acceleration_bounds(self, q_joints: np.ndarray, v_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         limits = self.params.limits
         T = limits.position_horizon
-        margin = limits.position_margin
-        upper_q = 2.0 * (self._q_upper - margin - q_joints - v_joints * T) / (T * T)
-        lower_q = 2.0 * (self._q_lower + margin - q_joints - v_joints * T) / (T * T)
-        v_max = limits.velocity_scale * self._v_limit
-        upper_v = (v_max - v_joints) / limits.velocity_horizon
-        lower_v = (-v_max - v_joints) / limits.velocity_horizon
+        # Stop before the position limit within T: q + v T + a T^2 / 2 inside [lower + margin, upper - margin].
+        ahead = q_joints + v_joints * T
+        upper_q = (self._q_upper_inner - ahead) * (2.0 / (T * T))
+        lower_q = (self._q_lower_inner - ahead) * (2.0 / (T * T))
+        # Reach at most the scaled velocity limit within the velocity horizon.
+        upper_v = (self._v_max - v_joints) * (1.0 / limits.velocity_horizon)
+        lower_v = (-self._v_max - v_joints) * (1.0 / limits.velocity_horizon)
         a_max = limits.max_joint_acceleration
         upper = np.minimum(np.minimum(upper_q, upper_v), a_max)
         lower = np.maximum(np.maximum(lower_q, lower_v), -a_max)
@@ -866,7 +871,8 @@ class WholeBodyController:
             np.concatenate((damping, grasp.damping_scale * self._hand_damping)))
 
     def _hold_command(self, posture: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
-        """Hold a posture with the robot's position-hold gains and no feed-forward (waiting, last resort)."""
+        """Hold a posture with the robot's position-hold gains and no feed-forward (waiting for odom: the standing
+        posture, as the hardware holds it before the first command; last resort: the measured posture)."""
         zeros = np.zeros(self.na)
         return self._assemble(posture, zeros, zeros, self._hold_stiffness, self._hold_damping, hand_targets)
 

@@ -94,10 +94,12 @@ def test_sways_5_cm_sideways_at_half_a_hertz_then_squats_10_cm_without_moving_th
     assert loop.last_report.state == ControllerState.BALANCING
 
 
-def test_reaches_40_cm_in_front_of_the_chest_at_table_height_and_back():
+def test_reaches_40_cm_in_front_of_the_chest_at_table_height_and_back_looking_down():
     loop = make_loop()
     loop.run(0.5)
     controller = loop.controller
+    looking_down = dict(controller.config.postures.get("inspect_table", {}))  # the job's posture/reference
+    controller.set_posture_reference(looking_down)
     soles = loop.sole_positions()
     robot = controller.robot
     chest = robot.frame_position(robot.config.frames["torso"])
@@ -116,6 +118,9 @@ def test_reaches_40_cm_in_front_of_the_chest_at_table_height_and_back():
     controller.set_hand_target("right", None)
     loop.run(1.0)
     assert loop.last_report.state == ControllerState.BALANCING
+    joints = loop.sim.joint_state()
+    for name, position in looking_down.items():
+        assert joints.position[joints.names.index(name)] == pytest.approx(position, abs=0.02)
     assert sole_displacement(loop, soles) < FEET_STILL
 
 

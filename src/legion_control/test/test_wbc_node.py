@@ -3,7 +3,6 @@ reports on diagnostics, and refuses out-of-range parameters."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -24,9 +23,8 @@ from legion_interfaces.msg import JointCommand  # noqa: E402
 
 
 @pytest.fixture
-def ros(monkeypatch):
-    # A ROS domain of this process's own, so that other stacks running on the machine do not reach the node.
-    monkeypatch.setenv("ROS_DOMAIN_ID", str(20 + os.getpid() % 60))
+def ros():
+    # The workspace conftest.py puts the test session on a ROS domain of its own: other stacks do not reach the node.
     rclpy.init()
     try:
         yield
