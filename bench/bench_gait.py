@@ -33,6 +33,7 @@ for package in ("legion_description", "legion_model", "legion_common", "legion_g
         sys.path.insert(0, str(WORKSPACE / "src" / package))
 
 import numpy as np  # noqa: E402
+
 from legion_gait.testing import IdealWalker  # noqa: E402
 
 CONTROLLER_OVERRIDES: dict[str, object] = {}
@@ -45,8 +46,9 @@ def percentiles(values: list[float]) -> str:
 
 
 def bench_replan(updates: int) -> None:
-    from legion_gait.conversions import gait_reference_msg
     from rclpy.serialization import serialize_message
+
+    from legion_gait.conversions import gait_reference_msg
 
     print(f"Replanning ({updates} updates per case, ideal robot, 20 Hz)  [ms]:      median     p95     max")
     rng = np.random.default_rng(0)

@@ -30,9 +30,9 @@ for package in ("legion_description", "legion_model"):
 
 import numpy as np  # noqa: E402
 import pinocchio as pin  # noqa: E402
-from legion_model.testing import random_state, write_test_humanoid  # noqa: E402
 
 from legion_model import RobotModel  # noqa: E402
+from legion_model.testing import random_state, write_test_humanoid  # noqa: E402
 
 LWA = pin.LOCAL_WORLD_ALIGNED
 

@@ -34,6 +34,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
+
 from legion_sim.simulation import Simulation  # noqa: E402
 
 

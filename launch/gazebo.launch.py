@@ -24,6 +24,7 @@ from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, SetParametersFromFile
+
 from legion_bringup.launcher import bringup_share
 from legion_bringup.ros_launch import generate
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 from geometry_msgs.msg import Twist
-from legion_gait.geometry import yaw_from_quaternion
-from legion_gait.testing import IdealWalker
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import Marker
 
 from legion_gait import conversions as conv
+from legion_gait.geometry import yaw_from_quaternion
+from legion_gait.testing import IdealWalker
 from legion_interfaces.msg import Footstep as FootstepMsg
 
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from legion_gait.dcm import DcmTrajectory, dcm_weights
 from legion_gait.errors import GaitError
 

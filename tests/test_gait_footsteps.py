@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+
 from legion_gait.footsteps import (
     StepLimits,
     clamp_step,

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import yaml
+
 from legion_common.parameters import ParameterError
 from legion_gait.errors import GaitError
 from legion_gait.footsteps import sole_corners

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from legion_gait.swing import SwingTrajectory, evaluate_polynomial, quintic_coefficients
 
 START = np.array([0.0, 0.1, 0.0])

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import WrenchStamped
-from legion_bringup.launcher import LaunchedNodes, find_executable
-from legion_bringup.nodes import NodeSpec
-from legion_bringup.testing import LATCHED, Probe, stamp_seconds
 from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
+from legion_bringup.launcher import LaunchedNodes, find_executable
+from legion_bringup.nodes import NodeSpec
+from legion_bringup.testing import LATCHED, Probe, stamp_seconds
 from legion_description import load_robot_config
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench

@@ -16,12 +16,12 @@ import pinocchio as pin
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
-from legion_bringup.launcher import LaunchedNodes
-from legion_bringup.testing import Probe, stamp_seconds
-from legion_control.conversions import balance_offset_msg, time_msg
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
+from legion_bringup.launcher import LaunchedNodes
+from legion_bringup.testing import Probe, stamp_seconds
+from legion_control.conversions import balance_offset_msg, time_msg
 from legion_interfaces.msg import BalanceOffset, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel

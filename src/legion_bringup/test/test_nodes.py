@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from legion_bringup.launcher import command_line, parse_launch_arguments
 from legion_bringup.nodes import ARGUMENTS, LAUNCHES, LaunchError, NodeSpec, plan, resolve_arguments
 

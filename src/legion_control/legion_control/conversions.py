@@ -11,7 +11,6 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
-from legion_description.robot_config import SIDES
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
@@ -19,6 +18,7 @@ from legion_control.errors import ControlError
 from legion_control.grasp import HandCommand, checked_hand_command
 from legion_control.references import BalanceOffset, BaseState, GaitSample, HandTarget, SoleReference
 from legion_control.whole_body_controller import JointCommandArrays
+from legion_description.robot_config import SIDES
 from legion_interfaces.msg import BalanceOffset as BalanceOffsetMsg
 from legion_interfaces.msg import GaitReference, JointCommand
 from legion_interfaces.msg import GaitSample as GaitSampleMsg

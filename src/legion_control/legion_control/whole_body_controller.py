@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pinocchio as pin
-from legion_model.support_polygon import convex_hull_2d
 
 from legion_control.base_estimator import KinematicBaseEstimator
 from legion_control.contact import centre_of_pressure, wrench_cone_matrix
@@ -50,6 +49,7 @@ from legion_control.references import (
     checked_hand_target,
 )
 from legion_model import BASE_NV, RobotModel, sole_corners_in_world
+from legion_model.support_polygon import convex_hull_2d
 
 GRAVITY = 9.81
 """[m/s^2]"""

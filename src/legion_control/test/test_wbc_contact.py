@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from legion_control.contact import CONE_ROWS, centre_of_pressure, wrench_cone_matrix
 from legion_control.errors import ControlError
 

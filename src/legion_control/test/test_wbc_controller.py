@@ -10,8 +10,6 @@ import dataclasses
 import numpy as np
 import pinocchio as pin
 import pytest
-from legion_control.grasp import GraspMode, HandCommand
-from legion_control.qp_solvers import QpResult
 
 from legion_control import (
     BalanceOffset,
@@ -24,6 +22,8 @@ from legion_control import (
     WbcParameters,
     WholeBodyController,
 )
+from legion_control.grasp import GraspMode, HandCommand
+from legion_control.qp_solvers import QpResult
 
 DT = 0.002
 

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
-from legion_control.errors import ControlError
-from legion_control.grasp import GraspMode
-from legion_control.references import GaitSample, SoleReference
-from legion_control.whole_body_controller import JointCommandArrays
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
 from legion_control import conversions as conv
+from legion_control.errors import ControlError
+from legion_control.grasp import GraspMode
+from legion_control.references import GaitSample, SoleReference
+from legion_control.whole_body_controller import JointCommandArrays
 from legion_interfaces.msg import GaitReference, HandCommand
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pinocchio as pin
+
 from legion_control.base_estimator import TWIST_FILTER, KinematicBaseEstimator
 from legion_control.references import BaseState
 

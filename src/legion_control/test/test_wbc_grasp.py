@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspController, GraspMode, HandCommand, checked_hand_command
 from legion_control.parameters import GraspParameters

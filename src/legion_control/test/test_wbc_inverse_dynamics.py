@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pinocchio as pin
 import pytest
+
 from legion_control.contact import wrench_cone_matrix
 from legion_control.inverse_dynamics import AccelerationTask, Contact, DynamicsTerms, InverseDynamicsQP
 from legion_control.qp_solvers import make_solver
-
 from legion_model import RobotModel
 
 LWA = pin.LOCAL_WORLD_ALIGNED

@@ -11,14 +11,14 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from legion_control.conversions import time_msg  # noqa: E402
-from legion_control.errors import ControlError  # noqa: E402
-from legion_control.whole_body_controller_node import STATE_QOS, WholeBodyControllerNode  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import JointState  # noqa: E402
 
+from legion_control.conversions import time_msg  # noqa: E402
+from legion_control.errors import ControlError  # noqa: E402
+from legion_control.whole_body_controller_node import STATE_QOS, WholeBodyControllerNode  # noqa: E402
 from legion_interfaces.msg import JointCommand  # noqa: E402
 
 

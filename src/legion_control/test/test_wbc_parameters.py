@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from legion_control.errors import ControlError
 from legion_control.parameters import WbcParameters, parameter_specs
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pinocchio as pin
-from legion_model.robot_model import SIDES
 
 from legion_model import RobotModel
+from legion_model.robot_model import SIDES
 
 
 class EstimationError(Exception):

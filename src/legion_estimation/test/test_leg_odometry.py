@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from legion_sim.simulation import Simulation
 
 from legion_estimation import EstimationError, LegOdometry, LegOdometryParameters
 from legion_model import RobotModel
+from legion_sim.simulation import Simulation
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,9 @@ from types import MappingProxyType
 
 import numpy as np
 import pinocchio as pin
-from legion_description.robot_config import SIDES
 
 from legion_description import DescriptionError, RobotConfig, expand_urdf, load_robot_config
+from legion_description.robot_config import SIDES
 from legion_model.exceptions import ModelError
 from legion_model.support_polygon import SupportPolygon
 

@@ -4,10 +4,10 @@ the hands locked."""
 from __future__ import annotations
 
 import pytest
-from legion_model.testing import GeneratedRobot, write_test_humanoid
 
 from legion_description import DescriptionError, urdf_xacro_path
 from legion_model import RobotModel
+from legion_model.testing import GeneratedRobot, write_test_humanoid
 
 ROBOT_VARIANTS = ["pico", "pico-body", "centurion", "centurion-body"]
 

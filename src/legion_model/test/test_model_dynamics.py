@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pinocchio as pin
-from legion_model.testing import random_state
 
 from legion_model import RobotModel
+from legion_model.testing import random_state
 
 
 def test_mass_matrix_is_symmetric_positive_definite(robot: RobotModel) -> None:

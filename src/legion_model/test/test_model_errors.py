@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from legion_model.testing import GeneratedRobot, generated_humanoid_urdf
 
 from legion_description import load_robot_config
 from legion_model import ModelError, RobotModel
+from legion_model.testing import GeneratedRobot, generated_humanoid_urdf
 
 
 @pytest.fixture

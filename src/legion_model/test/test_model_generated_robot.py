@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from legion_model.testing import GeneratedRobot
-
 from legion_description import load_robot_config
 from legion_model import RobotModel
+from legion_model.testing import GeneratedRobot
 
 
 def test_generated_robot_shares_no_names_or_shape_with_centurion(generated_robot: GeneratedRobot) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pinocchio as pin
 import pytest
-from legion_model.testing import random_state
 
 from legion_model import RobotModel
+from legion_model.testing import random_state
 
 STEP = 1e-6
 """Finite-difference step [rad, m, s]."""

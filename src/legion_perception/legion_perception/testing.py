@@ -18,12 +18,12 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import yaml
+
 from legion_description.robot_config import load_robot_config
 from legion_description.robot_files import expand_urdf
+from legion_perception.geometry import CameraIntrinsics
 from legion_sim.scene import load_scene, scene_path
 from legion_sim.simulation import Simulation
-
-from legion_perception.geometry import CameraIntrinsics
 
 OPTICAL_FROM_MUJOCO_CAMERA = np.diag([1.0, -1.0, -1.0])
 """A MuJoCo camera looks along its -z with y up; the optical frame looks along +z with y down."""

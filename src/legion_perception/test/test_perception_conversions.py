@@ -4,15 +4,15 @@ import math
 
 import numpy as np
 import pytest
+from nav_msgs.msg import Odometry
+from sensor_msgs.msg import CameraInfo, Image, JointState
+
+from legion_perception import conversions as conv
 from legion_perception.errors import EncodingError, InputError
 from legion_perception.geometry import CameraIntrinsics
 from legion_perception.obstacles import OccupancyGrid
 from legion_perception.people import Person
 from legion_perception.tracking import PartTrack
-from nav_msgs.msg import Odometry
-from sensor_msgs.msg import CameraInfo, Image, JointState
-
-from legion_perception import conversions as conv
 
 STAMP = conv.time_msg(12.345)
 

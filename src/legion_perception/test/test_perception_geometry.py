@@ -5,6 +5,7 @@ import math
 import cv2
 import numpy as np
 import pytest
+
 from legion_perception.config import DetectionConfig, PerceptionConfig, flatten, from_flat, validate
 from legion_perception.detection import depth_edges, fit_circle, fit_sphere, hue_lookup
 from legion_perception.errors import ConfigError, InputError
@@ -161,6 +162,7 @@ def test_stack_yaml_sets_every_perception_parameter_to_its_documented_default():
     from pathlib import Path
 
     import yaml
+
     from legion_perception.perception_node import NodeParameters
 
     root = Path(__file__).resolve().parents[3]

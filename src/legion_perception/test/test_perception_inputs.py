@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from legion_perception.errors import InputError
 from legion_perception.pipeline import Frame, PerceptionCore
 from legion_perception.testing import Viewpoint, capture, look, make_sim, match, truth

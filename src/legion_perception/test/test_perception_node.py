@@ -12,7 +12,6 @@ rclpy = pytest.importorskip("rclpy")
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from geometry_msgs.msg import PoseArray  # noqa: E402
-from legion_perception.testing import Viewpoint, capture, look, make_sim, match, truth  # noqa: E402
 from nav_msgs.msg import OccupancyGrid, Odometry  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
@@ -20,6 +19,7 @@ from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
 
 from legion_interfaces.msg import DetectedObjectArray  # noqa: E402
 from legion_perception import conversions as conv  # noqa: E402
+from legion_perception.testing import Viewpoint, capture, look, make_sim, match, truth  # noqa: E402
 
 CAMERA_FRAME = "head_camera_color_optical_frame"
 SENSOR = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from legion_perception.config import ObstacleConfig
 from legion_perception.obstacles import FREE, OCCUPIED, UNKNOWN, ObstacleMapper, _shifted
 from legion_perception.testing import Viewpoint, capture, look, make_sim

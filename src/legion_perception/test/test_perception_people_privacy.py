@@ -5,6 +5,7 @@ import math
 import cv2
 import numpy as np
 import pytest
+
 from legion_perception.config import PeopleConfig, PrivacyConfig
 from legion_perception.people import FaceDetector, Person
 from legion_perception.pipeline import Frame, PerceptionCore, PerceptionResult

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+
 from legion_perception.config import PerceptionConfig
 from legion_perception.detection import PartDetector
 from legion_perception.pipeline import Frame, PerceptionCore
@@ -210,10 +211,9 @@ def test_no_phantom_objects_over_100_frames(cell):
 
 
 def test_camera_pose_from_odometry_and_kinematics_matches_the_simulator(cell):
+    from legion_model import RobotModel
     from legion_perception.camera_pose import CameraPoseSource
     from legion_perception.geometry import pose_to_matrix
-
-    from legion_model import RobotModel
 
     source = CameraPoseSource(RobotModel.load("centurion", lock_hands=True), "head_camera_color_optical_frame")
     rng = np.random.default_rng(5)

@@ -1,6 +1,7 @@
 """Part tracks: stable ids, confirmation, misses only when a part should be seen."""
 
 import numpy as np
+
 from legion_perception.config import TrackingConfig
 from legion_perception.detection import PartDetection
 from legion_perception.tracking import PartTracker

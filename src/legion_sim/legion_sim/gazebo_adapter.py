@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pinocchio as pin
-from legion_description.robot_config import SIDES, RobotConfig
 
+from legion_description.robot_config import SIDES, RobotConfig
 from legion_model import BASE_NQ, RobotModel
 from legion_sim.errors import SimError
 from legion_sim.hardware_rules import HardwareRules

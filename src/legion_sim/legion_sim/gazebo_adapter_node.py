@@ -30,7 +30,6 @@ from typing import ClassVar
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
-from legion_common.parameters import declare_parameters, require
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -38,6 +37,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
 
+from legion_common.parameters import declare_parameters, require
 from legion_interfaces.msg import JointCommand
 from legion_sim import conversions as conv
 
@@ -83,7 +83,6 @@ def build_adapter(params: AdapterParameters):
     """The adapter core for the node's parameters (robot config and model from the robot's files)."""
     from legion_description.robot_config import load_robot_config
     from legion_description.robot_files import DescriptionError
-
     from legion_model import ModelError, RobotModel
     from legion_sim.errors import SimError
     from legion_sim.gazebo_adapter import JointCommandAdapter

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, fields
 
 import mujoco
 import numpy as np
-from legion_description.robot_config import SIDES, RobotConfig
 
+from legion_description.robot_config import SIDES, RobotConfig
 from legion_sim.errors import SimError
 from legion_sim.scene import Scene
 

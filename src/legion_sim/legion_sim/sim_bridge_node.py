@@ -29,7 +29,6 @@ from typing import ClassVar
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
-from legion_common.parameters import declare_parameters, require
 from nav_msgs.msg import Odometry
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
@@ -41,6 +40,7 @@ from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
+from legion_common.parameters import declare_parameters, require
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
@@ -110,7 +110,6 @@ def build_simulation(params: SimBridgeParameters):
     """(Simulation, expanded URDF) for the node's parameters. Raises SimError naming the broken file."""
     from legion_description.robot_config import load_robot_config
     from legion_description.robot_files import DescriptionError, expand_urdf
-
     from legion_sim.errors import SimError
     from legion_sim.model_builder import SimOptions
     from legion_sim.scene import load_scene

@@ -43,8 +43,8 @@ from dataclasses import dataclass
 
 import mujoco
 import numpy as np
-from legion_description.robot_config import SIDES, RobotConfig
 
+from legion_description.robot_config import SIDES, RobotConfig
 from legion_sim.errors import SimError
 from legion_sim.hardware_rules import HardwareRules
 from legion_sim.model_builder import (
@@ -247,7 +247,6 @@ class Simulation:
         """
         from legion_description.robot_config import load_robot_config
         from legion_description.robot_files import DescriptionError, expand_urdf
-
         from legion_sim.scene import load_scene
 
         try:

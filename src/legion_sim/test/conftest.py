@@ -7,10 +7,11 @@ import os
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import pytest
+from tiny_robot import write_tiny_robot
+
 from legion_description.robot_config import RobotConfig, load_robot_config
 from legion_sim.scene import Scene, load_scene, parse_scene
 from legion_sim.simulation import Simulation
-from tiny_robot import write_tiny_robot
 
 
 @pytest.fixture(scope="session")

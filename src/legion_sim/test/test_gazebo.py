@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+
 from legion_description.robot_config import SIDES, load_robot_config
 from legion_description.robot_files import expand_urdf
+from legion_model import RobotModel
 from legion_sim.errors import SimError
 from legion_sim.gazebo_adapter import FootGeometry, JointCommandAdapter, ground_wrench_in_sole
 from legion_sim.gazebo_world import (
@@ -30,8 +32,6 @@ from legion_sim.gazebo_world import (
 )
 from legion_sim.hardware_rules import HardwareRules, impedance_torques, validate_command
 from legion_sim.scene import load_scene, parse_scene
-
-from legion_model import RobotModel
 
 WORKSPACE = Path(__file__).resolve().parents[3]
 CONFIG = WORKSPACE / "config"
@@ -567,7 +567,6 @@ def test_adapter_node_turns_commands_into_efforts_and_converts_foot_wrenches(ros
     rclpy, context, namespace = ros
     from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import WrenchStamped
-    from legion_sim.gazebo_adapter_node import LATCHED_QOS, GazeboJointCommandAdapter
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import JointState
@@ -575,6 +574,7 @@ def test_adapter_node_turns_commands_into_efforts_and_converts_foot_wrenches(ros
     from std_srvs.srv import Trigger
 
     from legion_interfaces.msg import JointCommand
+    from legion_sim.gazebo_adapter_node import LATCHED_QOS, GazeboJointCommandAdapter
 
     node = GazeboJointCommandAdapter(
         adapter_factory=lambda params: JointCommandAdapter(config, robot_model), context=context,

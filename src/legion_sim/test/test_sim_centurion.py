@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from legion_description.robot_config import SIDES
 from legion_sim.simulation import Simulation
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from legion_sim.errors import SimError
 from legion_sim.simulation import Simulation
 

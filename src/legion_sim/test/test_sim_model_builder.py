@@ -8,6 +8,7 @@ import re
 import mujoco
 import numpy as np
 import pytest
+
 from legion_description.robot_config import SIDES
 from legion_sim.errors import SimError
 from legion_sim.model_builder import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from legion_sim.errors import SimError
 from legion_sim.scene import COLOURS, load_scene, parse_scene
 
