@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set up (first run only), then run the Legion stack on the simulated robot, headless, with a report.
-#   ./run.sh [--duration S] [--scene NAME]      (see: ./run.sh --help)
+#   ./run.sh [--stand S] [--walk M] [--scene NAME]      (see: ./run.sh --help)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 scripts/setup.sh
