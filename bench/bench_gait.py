@@ -3,7 +3,7 @@
 
     python bench/bench_gait.py                        # both parts, speeds 0.25 0.5 0.75 1.0, 10 m each
     python bench/bench_gait.py --replan-only          # planner timing only (a few seconds)
-    python bench/bench_gait.py --speeds 1.0 1.1 1.2 --distance 20 --fast-limits
+    python bench/bench_gait.py --speeds 1.0 1.1 1.2 --distance 20 --fast-limits --wbc fall.com_margin=0.3
 
 Part 1 (replan): `GaitPlanner.update` driven by an ideal robot (legion_gait.testing.IdealWalker) at the node's
 update rate, for several commands, plus building and serialising the `gait/reference` message; median, 95th
@@ -13,8 +13,11 @@ Part 2 (walking): for each commanded forward speed, the in-process closed loop (
 simulation + whole-body controller core + gait planner core, parameters of config/stack.yaml, 50 Hz odometry from the
 simulator, planner at its update rate) starts from standing, walks until `--distance` metres or the time it should
 take plus 50 %, and stops. Printed per speed: distance walked, mean speed over the steady part (after the
-acceleration ramp), tracking error of that speed, lateral drift, fall (yes/no), simulated and wall time.
-`--fast-limits` raises max_forward_speed and max_step_forward for speeds above 1 m/s.
+acceleration ramp), tracking error of that speed, lateral drift, fall (yes/no), references the controller rejected
+(e.g. steps beyond its reach check), simulated and wall time.
+`--fast-limits` raises max_forward_speed and max_step_forward for speeds above 1 m/s; `--wbc name=value` sets a
+controller parameter over config/stack.yaml (e.g. its fall check's fall.com_margin, which at 0.12 m flags the CoM
+leading the stance sole at 1 m/s as a fall).
 """
 
 from __future__ import annotations
@@ -35,9 +38,6 @@ for package in ("legion_description", "legion_model", "legion_common", "legion_g
 import numpy as np  # noqa: E402
 
 from legion_gait.testing import IdealWalker  # noqa: E402
-
-CONTROLLER_OVERRIDES: dict[str, object] = {}
-"""Controller parameters over config/stack.yaml for the walking runs (none: the stack's)."""
 
 
 def percentiles(values: list[float]) -> str:
@@ -79,7 +79,7 @@ def bench_replan(updates: int) -> None:
     print()
 
 
-def bench_walking(speeds: list[float], distance: float, fast_limits: bool) -> list[dict]:
+def bench_walking(speeds: list[float], distance: float, fast_limits: bool, wbc: dict[str, object]) -> list[dict]:
     from legion_gait.walking_loop import WalkingLoop, gait_parameters_from_stack
 
     rows = []
@@ -88,7 +88,7 @@ def bench_walking(speeds: list[float], distance: float, fast_limits: bool) -> li
         if fast_limits and speed > 1.0:
             overrides = {"max_forward_speed": speed, "max_step_forward": speed * 0.5 + 1e-6}
         params = gait_parameters_from_stack(**overrides)
-        loop = WalkingLoop(params, wbc_overrides=CONTROLLER_OVERRIDES)
+        loop = WalkingLoop(params, wbc_overrides=wbc)
         wall = time.perf_counter()
         loop.run(1.0)
         start_x = loop.base_pose()[0]
@@ -112,10 +112,12 @@ def bench_walking(speeds: list[float], distance: float, fast_limits: bool) -> li
         mean_speed = float(np.polyfit(t[steady], x[steady], 1)[0]) if steady.sum() > 10 else float("nan")
         rows.append({"speed": speed, "distance": float(x[-1] - x[0]), "mean_speed": mean_speed,
                      "error": abs(mean_speed - speed) / speed * 100.0, "drift": float(np.max(np.abs(y))),
-                     "fell": fell, "sim_time": loop.time, "wall": time.perf_counter() - wall})
+                     "fell": fell, "sim_time": loop.time, "wall": time.perf_counter() - wall,
+                     "rejected": loop.rejections})
         row = rows[-1]
         print(f"  {speed:5.2f} m/s  {row['distance']:6.2f} m  {row['mean_speed']:6.3f} m/s  {row['error']:5.1f} %  "
-              f"{row['drift']:5.3f} m  {'FELL' if fell else 'no':4s}  {row['sim_time']:5.1f} s  {row['wall']:5.1f} s",
+              f"{row['drift']:5.3f} m  {'FELL' if fell else 'no':4s}  {row['rejected']:4d}  {row['sim_time']:5.1f} s  "
+              f"{row['wall']:5.1f} s",
               flush=True)
     return rows
 
@@ -127,15 +129,19 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=200, help="timed replans per command")
     parser.add_argument("--replan-only", action="store_true")
     parser.add_argument("--fast-limits", action="store_true", help="raise the speed and step limits above 1 m/s")
+    parser.add_argument("--wbc", action="append", default=[], metavar="NAME=VALUE",
+                        help="controller parameter over config/stack.yaml (repeatable)")
     args = parser.parse_args()
+    wbc = {name: float(value) for name, value in (item.split("=", 1) for item in args.wbc)}
     print(f"bench_gait on {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print("parameters: config/stack.yaml, block gait_planner (replanning: GaitParameters defaults)\n")
     bench_replan(args.updates)
     if args.replan_only:
         return
-    print("Walking (in-process closed loop: MuJoCo + whole-body controller + gait planner, lockstep)")
-    print("  command   distance  mean speed  error  drift    fall  sim     wall")
-    rows = bench_walking(args.speeds, args.distance, args.fast_limits)
+    print("Walking (in-process closed loop: MuJoCo + whole-body controller + gait planner, lockstep)"
+          + (f", controller {wbc}" if wbc else ""))
+    print("  command   distance  mean speed  error  drift    fall  rej.  sim     wall")
+    rows = bench_walking(args.speeds, args.distance, args.fast_limits, wbc)
     stable = [row["speed"] for row in rows if not row["fell"] and row["error"] < 10.0]
     print(f"\nfastest stable forward speed (no fall, tracking error < 10 %): "
           f"{max(stable):.2f} m/s" if stable else "\nno stable speed")

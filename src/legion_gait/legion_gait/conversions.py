@@ -11,12 +11,12 @@ import numpy as np
 from builtin_interfaces.msg import Duration, Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, Pose, Quaternion, Twist
-from legion_description.robot_config import SIDES
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
+from legion_description.robot_config import SIDES
 from legion_gait.footsteps import Footstep, sole_corners
 from legion_gait.geometry import quaternion_from_yaw
 from legion_gait.plan import GaitSamples

@@ -16,7 +16,6 @@ the motion); the trailing foot closes back to the nominal width and parallel, so
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -185,16 +184,3 @@ def feet_together(soles: dict[str, np.ndarray], side_sign: dict[str, float], wid
     expected_y = (side_sign[b] - side_sign[a]) * 0.5 * width
     return bool(abs(rel[0]) <= position_tolerance and abs(rel[1] - expected_y) <= position_tolerance
                 and abs(rel[2]) <= yaw_tolerance)
-
-
-def stance_of(footsteps: list[Footstep], side: str) -> Footstep | None:
-    """The last footstep of a side in a list (None if the side does not step)."""
-    for step in reversed(footsteps):
-        if step.side == side:
-            return step
-    return None
-
-
-def unit_gap(a: np.ndarray, b: np.ndarray) -> float:
-    """Planar distance between two poses' origins [m]."""
-    return float(math.hypot(a[0] - b[0], a[1] - b[1]))

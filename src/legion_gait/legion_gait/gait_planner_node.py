@@ -17,7 +17,6 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist
-from legion_common.parameters import ParameterError, declare_parameters, require
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -28,6 +27,7 @@ from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
+from legion_common.parameters import ParameterError, declare_parameters, require
 from legion_gait import conversions as conv
 from legion_gait.errors import GaitError
 from legion_gait.parameters import GaitParameters

@@ -44,6 +44,7 @@ from legion_gait.footsteps import (
     clamp_step,
     feet_frame,
     feet_pose,
+    feet_together,
     landing_for_displacement,
     sole_corners,
     step_displacement,
@@ -694,13 +695,7 @@ class GaitPlanner:
         return _Build(footsteps, swings, times, points, supports, adjustable, soles, hurried)
 
     def _feet_together(self, soles: dict[str, np.ndarray]) -> bool:
-        sides = list(soles)
-        a, b = sides
-        rel = relative(soles[a], soles[b])
-        sign = self.geometry.side_sign
-        expected = 0.5 * (sign[b] - sign[a]) * self.params.step_width
-        return bool(abs(rel[0]) < AT_GOAL_POSITION and abs(rel[1] - expected) < AT_GOAL_POSITION
-                    and abs(rel[2]) < AT_GOAL_YAW)
+        return feet_together(soles, self.geometry.side_sign, self.params.step_width, AT_GOAL_POSITION, AT_GOAL_YAW)
 
     def _first_side(self, mode: str, soles: dict[str, np.ndarray], goal_feet: np.ndarray | None) -> str | None:
         """Which foot starts: the one on the side of a sideways or turning motion, else the rear one."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from legion_description.robot_config import SIDES
 
+from legion_description.robot_config import SIDES
 from legion_gait.errors import GaitError
 from legion_gait.geometry import mean_yaw, pose2, relative, yaw_from_rotation
 

@@ -35,6 +35,7 @@ from legion_model import RobotModel
 def stack_parameters(node: str) -> dict[str, object]:
     """A node's parameters in `config/stack.yaml`, nested groups flattened to dotted names (`com.stiffness`)."""
     import yaml
+
     from legion_bringup.launcher import bringup_share
 
     data = yaml.safe_load((bringup_share() / "config" / "stack.yaml").read_text())
