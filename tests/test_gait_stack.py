@@ -6,9 +6,6 @@ One launch in a ROS domain of its own serves the tests of this module, in order:
 place a full turn; backwards, sideways and an arc. Assertions use the simulator's ground truth, which no controller
 or planner reads. (The 20 m walk and the fastest speed are measured in-process, test_gait_walking.py and
 bench/bench_gait.py: lockstep over DDS runs at 0.1-0.3x real time on this machine.)
-
-The controller gets fall.com_margin = 0.25 on top of config/stack.yaml: see test_gait_walking.py and
-build/gait_progress.md for why.
 """
 
 from __future__ import annotations
@@ -35,7 +32,6 @@ STARTUP = 120.0
 """[s] wall: model builds, DDS discovery, first balanced cycles."""
 WALL_PER_SIM_SECOND = 12.0
 """[s] wall allowed per second of simulated time (lockstep on a loaded 2-core machine)."""
-CONTROLLER_WORKAROUNDS = {"fall.com_margin": 0.25}
 
 
 def diagnostic(probe: Probe, name: str) -> dict[str, str]:
@@ -115,7 +111,7 @@ def speed(path: list[tuple[float, np.ndarray]], since: float) -> np.ndarray:
 def stack():
     with isolated_ros_domain():
         launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true"}, echo=False, extra_parameters={
-            "sim_bridge": {"camera_rate": 0.0}, "whole_body_controller": CONTROLLER_WORKAROUNDS})
+            "sim_bridge": {"camera_rate": 0.0}})
         probe = Probe("gait_stack_test_probe")
         probe.record("ground_truth/odom", Odometry)
         probe.record("diagnostics", DiagnosticArray)

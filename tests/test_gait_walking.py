@@ -1,10 +1,6 @@
 """Walking in closed loop, in-process: the gait planner core with the whole-body controller core and the MuJoCo
 simulation stepped together in lockstep (legion_gait.walking_loop), with the parameters of config/stack.yaml.
-Assertions use the simulator's ground truth. The same behaviours over DDS with the whole stack: test_gait_stack.py.
-
-For the pushes, the controller's fall check gets fall.com_margin = 0.25 m: at 0.12 m it declares a fall while the
-CoM travels, as it must when stepping out of a push, outside the stance sole towards the landing foot (reported in
-build/gait_progress.md)."""
+Assertions use the simulator's ground truth. The same behaviours over DDS with the whole stack: test_gait_stack.py."""
 
 from __future__ import annotations
 
@@ -17,8 +13,6 @@ pytest.importorskip("legion_control")
 pytest.importorskip("legion_sim")
 
 from legion_gait.walking_loop import WalkingLoop, heading_error
-
-PUSH_WORKAROUND = {"fall.com_margin": 0.25}
 
 
 def new_loop(wbc_overrides: dict[str, object] | None = None) -> WalkingLoop:
@@ -119,7 +113,7 @@ def test_survives_a_20_n_s_lateral_push_by_stepping(towards_stance: bool) -> Non
     """A 200 N, 0.1 s push at the pelvis, 0.05-0.1 s into a swing. Away from the stance foot, the swing foot steps
     under it. Towards it (the hard case), the swing foot cannot (the feet would cross): it lands as far in as allowed
     (and early, when that is not enough) and the stance foot steps out next."""
-    loop = new_loop(PUSH_WORKAROUND)
+    loop = new_loop()
     loop.command(0.5, 0.0, 0.0)
     assert loop.run(3.0)
     while True:

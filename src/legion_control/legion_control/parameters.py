@@ -125,7 +125,7 @@ class FallParameters:
     """Fall detection and the safe damping behaviour."""
 
     max_tilt: float = _param(0.6, "Base tilt from upright beyond which the robot has fallen [rad].", 0.05, 1.5)
-    com_margin: float = _param(0.12, "Ground distance of the CoM outside the support polygon beyond which the robot "
+    com_margin: float = _param(0.25, "Ground distance of the CoM outside the support polygon beyond which the robot "
                                      "has fallen [m].", 0.0, 1.0)
     min_com_height_ratio: float = _param(0.55, "CoM height below this fraction of the standing one means fallen.",
                                          0.05, 1.0)
