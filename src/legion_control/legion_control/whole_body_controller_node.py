@@ -4,8 +4,8 @@ Subscribes:
     `joint_states` (sensor_msgs/JointState): the control tick. Every message is answered by exactly one
         `joint_commands` message stamped with its stamp (lockstep simulation needs that).
     `odom` (nav_msgs/Odometry): base pose and twist; may be slower than `joint_states` (the controller propagates the
-        base with leg kinematics in between). Until the state estimator exists, the sim launch remaps it to
-        `ground_truth/odom`; the node reads only `odom`.
+        base with leg kinematics in between). In the stack it comes from `state_estimator`; the node reads only
+        `odom`, never ground truth.
     `gait/reference` (legion_interfaces/GaitReference): CoM, base orientation, contacts and swing soles; empty
         means balance in place.
     `balance/offset` (legion_interfaces/BalanceOffset): CoM offset for leaning, swaying, squatting.
