@@ -21,8 +21,8 @@ import numpy as np
 from rosgraph_msgs.msg import Clock
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_bringup.testing import Probe
 from legion_sim.simulation import Simulation
+from legion_testing.probe import Probe
 
 
 def bare_mujoco(seconds: float) -> tuple[float, float]:

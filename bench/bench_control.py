@@ -38,8 +38,8 @@ for package in ("legion_description", "legion_model", "legion_sim", "legion_esti
 import numpy as np  # noqa: E402
 
 from legion_control import BalanceOffset, ControllerState, WbcParameters  # noqa: E402
-from legion_control.closed_loop import ClosedLoop  # noqa: E402
 from legion_control.qp_solvers import QpSolver, make_solver  # noqa: E402
+from legion_testing.closed_loop import ClosedLoop  # noqa: E402
 
 
 def make_loop(args: argparse.Namespace, odometry: str, params: WbcParameters | None = None) -> ClosedLoop:

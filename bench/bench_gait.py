@@ -9,7 +9,7 @@ Part 1 (replan): `GaitPlanner.update` driven by an ideal robot (legion_gait.test
 update rate, for several commands, plus building and serialising the `gait/reference` message; median, 95th
 percentile and max in milliseconds.
 
-Part 2 (walking): for each commanded forward speed, the in-process closed loop (legion_gait.walking_loop: MuJoCo
+Part 2 (walking): for each commanded forward speed, the in-process closed loop (legion_testing.walking_loop: MuJoCo
 simulation + whole-body controller core + gait planner core, parameters of config/stack.yaml, 50 Hz odometry from the
 simulator, planner at its update rate) starts from standing, walks until `--distance` metres or the time it should
 take plus 50 %, and stops. Printed per speed: distance walked, mean speed over the steady part (after the
@@ -80,7 +80,7 @@ def bench_replan(updates: int) -> None:
 
 
 def bench_walking(speeds: list[float], distance: float, fast_limits: bool, wbc: dict[str, object]) -> list[dict]:
-    from legion_gait.walking_loop import WalkingLoop, gait_parameters_from_stack
+    from legion_testing.walking_loop import WalkingLoop, gait_parameters_from_stack
 
     rows = []
     for speed in speeds:

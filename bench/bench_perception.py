@@ -31,7 +31,7 @@ from legion_model import RobotModel
 from legion_perception.camera_pose import CameraPoseSource
 from legion_perception.geometry import pose_to_matrix
 from legion_perception.pipeline import Frame, PerceptionCore
-from legion_perception.testing import Viewpoint, capture, fully_in_view, look, make_sim, match, set_lighting, truth
+from legion_testing.rendered_scene import Viewpoint, capture, fully_in_view, look, make_sim, match, set_lighting, truth
 
 CONDITIONS = {"normal": (1.0, 0.0), "dim": (0.35, 0.0), "bright": (1.8, 0.0), "depth noise": (1.0, 0.002)}
 """Condition -> (light scale, depth noise [m at 1 m])."""

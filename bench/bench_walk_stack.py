@@ -14,7 +14,7 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_bringup.testing import Probe, stamp_seconds
+from legion_testing.probe import Probe, stamp_seconds
 
 
 def main() -> None:

@@ -19,13 +19,13 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
-from legion_bringup.testing import LATCHED, Probe
 from legion_gait import conversions as conv
 from legion_gait.gait_planner_node import GaitPlannerNode
 from legion_gait.testing import isolated_ros_domain
 from legion_interfaces.action import WalkTo
 from legion_interfaces.msg import FootstepPlan, GaitReference
 from legion_model import RobotModel
+from legion_testing.probe import LATCHED, Probe
 
 TIMEOUT = 30.0  # [s] wall
 

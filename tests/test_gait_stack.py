@@ -21,12 +21,12 @@ from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_bringup.testing import LATCHED, Probe
 from legion_gait.geometry import yaw_from_quaternion
 from legion_gait.testing import isolated_ros_domain
 from legion_interfaces.action import WalkTo
 from legion_interfaces.msg import FootstepPlan
 from legion_interfaces.srv import ApplyWrench
+from legion_testing.probe import LATCHED, Probe
 
 STARTUP = 120.0
 """[s] wall: model builds, DDS discovery, first balanced cycles."""

@@ -1,5 +1,5 @@
 """Walking in closed loop, in-process: the gait planner core with the whole-body controller core and the MuJoCo
-simulation stepped together in lockstep (legion_gait.walking_loop), with the parameters of config/stack.yaml.
+simulation stepped together in lockstep (legion_testing.walking_loop), with the parameters of config/stack.yaml.
 Assertions use the simulator's ground truth. The same behaviours over DDS with the whole stack: test_gait_stack.py."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("legion_control")
 pytest.importorskip("legion_sim")
 
-from legion_gait.walking_loop import WalkingLoop, heading_error
+from legion_testing.walking_loop import WalkingLoop, heading_error
 
 
 def new_loop(wbc_overrides: dict[str, object] | None = None) -> WalkingLoop:

@@ -21,11 +21,11 @@ from std_srvs.srv import Trigger
 
 from legion_bringup.launcher import LaunchedNodes, find_executable
 from legion_bringup.nodes import NodeSpec
-from legion_bringup.testing import LATCHED, Probe, stamp_seconds
 from legion_description import load_robot_config
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
+from legion_testing.probe import LATCHED, Probe, stamp_seconds
 
 CONFIG = load_robot_config("centurion")
 STARTUP = 90.0  # [s] wall: model build, DDS discovery (seconds), first messages

@@ -20,11 +20,11 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_bringup.testing import Probe, stamp_seconds
 from legion_control.conversions import balance_offset_msg, time_msg
 from legion_interfaces.msg import BalanceOffset, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
+from legion_testing.probe import Probe, stamp_seconds
 
 STARTUP = 120.0
 """[s] wall: model builds, DDS discovery, first balanced cycles."""

@@ -1,7 +1,7 @@
 """The gait planner core in closed loop with the whole-body controller core and the simulated robot, in-process and
 without ROS: for development, tests and the walking benchmark.
 
-Each control cycle runs `legion_control.closed_loop.ClosedLoop` (simulation + controller in lockstep); at the
+Each control cycle runs `legion_testing.closed_loop.ClosedLoop` (simulation + controller in lockstep); at the
 planner rate, the planner gets the measured state (from the simulator's ground-truth base at the odometry rate and
 the joint states, through the model's kinematics, as the node gets it from `odom` and `joint_states`), replans, and
 hands its reference window to the controller, as `gait/reference` does over DDS.
@@ -113,8 +113,8 @@ class WalkingLoop:
                  scene: str = "empty", robot: str = "centurion") -> None:
         import time as timing
 
-        from legion_control.closed_loop import ClosedLoop
         from legion_control.parameters import WbcParameters, parameter_specs
+        from legion_testing.closed_loop import ClosedLoop
 
         self._timing = timing
         known = {spec.name for spec in parameter_specs(WbcParameters)}

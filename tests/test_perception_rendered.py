@@ -14,7 +14,7 @@ import pytest
 from legion_perception.config import PerceptionConfig
 from legion_perception.detection import PartDetector
 from legion_perception.pipeline import Frame, PerceptionCore
-from legion_perception.testing import (
+from legion_testing.rendered_scene import (
     Viewpoint,
     capture,
     fully_in_view,

@@ -7,7 +7,7 @@ import pytest
 
 from legion_perception.config import ObstacleConfig
 from legion_perception.obstacles import FREE, OCCUPIED, UNKNOWN, ObstacleMapper, _shifted
-from legion_perception.testing import Viewpoint, capture, look, make_sim
+from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 
 from legion_perception.errors import InputError
 from legion_perception.pipeline import Frame, PerceptionCore
-from legion_perception.testing import Viewpoint, capture, look, make_sim, match, truth
+from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, match, truth
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ try:
 except ImportError:  # without the state estimator: the ground truth at 50 Hz, the stopgap the issue allows
     ODOMETRY = {"odometry": "truth", "odometry_rate": 50.0}
 
-from legion_control.closed_loop import ClosedLoop  # noqa: E402
+from legion_testing.closed_loop import ClosedLoop  # noqa: E402
 
 FEET_STILL = 0.002
 """[m] largest sole displacement allowed where the feet must not move."""

@@ -19,7 +19,7 @@ from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
 
 from legion_interfaces.msg import DetectedObjectArray  # noqa: E402
 from legion_perception import conversions as conv  # noqa: E402
-from legion_perception.testing import Viewpoint, capture, look, make_sim, match, truth  # noqa: E402
+from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, match, truth  # noqa: E402
 
 CAMERA_FRAME = "head_camera_color_optical_frame"
 SENSOR = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)

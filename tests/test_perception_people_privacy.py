@@ -10,10 +10,10 @@ from legion_perception.config import PeopleConfig, PrivacyConfig
 from legion_perception.people import FaceDetector, Person
 from legion_perception.pipeline import Frame, PerceptionCore, PerceptionResult
 from legion_perception.privacy import anonymise_faces, detail, grow_box
-from legion_perception.testing import Viewpoint, capture, look, make_sim
 from legion_sim.errors import SimError
 from legion_sim.model_builder import face_texture
 from legion_sim.scene import parse_scene
+from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim
 
 DETAIL_DROP = 10.0
 """Anonymising a face must divide the high-frequency detail (variance of the Laplacian) of its region by this."""

@@ -1,0 +1,1 @@
+"""Test support of the Legion workspace: used by tests/ and bench/, never by a library package."""
