@@ -2,7 +2,7 @@
 
     legion launch <name> [arg:=value ...]   start a launch (sim, stack, gazebo) from the shared node list
     legion launch <name> --show-args        list a launch's arguments
-    legion job [--duration S] [--scene S]   the main job: the stack in MuJoCo, headless, with a report
+    legion job [--stand S] [--walk M] [--scene S]   the main job: the stack in MuJoCo, headless, with a report
 """
 
 from __future__ import annotations

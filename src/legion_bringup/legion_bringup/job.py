@@ -6,11 +6,14 @@ at the sorting cell, through the stack's own interfaces only:
 1. stand: the robot balances in place (`--stand` simulated seconds);
 2. inspect: it takes the robot config's `inspect_table` posture (`posture/reference`: head down at the table) and
    reports the parts perception finds (`perception/objects`);
-3. walk: `walk_to` a pose `--walk` metres behind the start, then `walk_to` back to the start (skipped with 0);
+3. walk: `walk_to` a pose `--walk` metres behind the start, then `walk_to` back to the start (skipped with 0). The
+   targets are set in `odom` from the state estimator's estimate of the start pose, as an operator would set them;
 4. settle: it stands for a second.
 
-Ground truth (`ground_truth/*`) is read here only to judge the run: base drift, falls, the state estimator's error,
-perception's position errors and the walking pose errors. What happened goes to `reports/job-<time>.md` and `.json`.
+Ground truth (`ground_truth/*`) is read here only to judge the run, never to steer it: base drift, falls, the state
+estimator's error, perception's position errors and the walking pose errors (each walk is judged by where the robot
+truly ends against where the target truly is: the target in `odom` moved by the estimator's error at the start).
+What happened goes to `reports/job-<time>.md` and `.json`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from pathlib import Path
 
 from legion_bringup.launcher import LaunchedNodes
 from legion_bringup.nodes import LaunchError
+from legion_common.messages import xyzw
+from legion_common.stamps import header_seconds
+from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 
 FALL_TILT_DEG = 30.0
 """Base tilt beyond which the robot counts as fallen [deg]."""
@@ -78,16 +84,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=1200.0, help="wall-clock limit [s] (default 1200)")
 
 
-def _yaw(q) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
-def _tilt_deg(q) -> float:
-    """Angle between the base z axis and the world z axis [deg]."""
-    zz = 1.0 - 2.0 * (q.x * q.x + q.y * q.y)
-    return math.degrees(math.acos(max(-1.0, min(1.0, zz))))
-
-
 class Shift:
     """The job's ROS side: one node that watches the stack and asks it for work, spun by the caller."""
 
@@ -113,6 +109,8 @@ class Shift:
         self.time = -1.0
         self.start_time = -1.0
         self.truth = None
+        self.estimate = None
+        """The newest `odom` from the state estimator."""
         self.truth_objects = None
         self.perceived = None
         self.estimates: dict[int, tuple[float, float, float]] = {}
@@ -135,26 +133,27 @@ class Shift:
         return wrapped
 
     def _on_joint_states(self, msg) -> None:
-        self.time = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self.time = header_seconds(msg)
         if self.start_time < 0:
             self.start_time = self.time
 
     def _on_truth(self, msg) -> None:
         self.truth = msg
         pose = msg.pose.pose
-        tilt = _tilt_deg(pose.orientation)
+        tilt = math.degrees(tilt_from_quaternion(xyzw(pose.orientation)))
         self.report.max_tilt_deg = max(self.report.max_tilt_deg, tilt)
         if tilt > FALL_TILT_DEG:
             self.report.fell = True
-        stamp = round((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1e6)
+        stamp = round(header_seconds(msg) * 1e6)
         estimate = self.estimates.pop(stamp, None)
         if estimate is not None:
             error = math.dist(estimate, (pose.position.x, pose.position.y, pose.position.z))
             self.report.estimator_max_error = max(self.report.estimator_max_error, error)
 
     def _on_estimate(self, msg) -> None:
+        self.estimate = msg
         p = msg.pose.pose.position
-        self.estimates[round((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1e6)] = (p.x, p.y, p.z)
+        self.estimates[round(header_seconds(msg) * 1e6)] = (p.x, p.y, p.z)
         if len(self.estimates) > 2000:  # keep the newest only
             for key in sorted(self.estimates)[:1000]:
                 del self.estimates[key]
@@ -181,7 +180,8 @@ class Shift:
         return True
 
     def wait_sim(self, seconds: float, what: str) -> bool:
-        if not self.spin_until(lambda: self.time >= 0 and self.truth is not None, f"{what} (start-up)"):
+        if not self.spin_until(lambda: self.time >= 0 and self.truth is not None and self.estimate is not None,
+                               f"{what} (start-up)"):
             return False
         end = self.time + seconds
         return self.spin_until(lambda: self.time >= end, what)
@@ -219,7 +219,16 @@ class Shift:
         self.report.parts_found = _parts_found(self.perceived, self.truth_objects)
         return f"{self.report.parts_found} of {self.report.objects_in_scene} parts found within 2 cm"
 
-    def walk(self, x: float, y: float, yaw: float):
+    def start_pose(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """(estimated, true) base pose (x, y, yaw) now: the estimate steers, the truth only judges."""
+        estimate, truth = self.estimate.pose.pose, self.truth.pose.pose
+        return ((estimate.position.x, estimate.position.y, yaw_from_quaternion(xyzw(estimate.orientation))),
+                (truth.position.x, truth.position.y, yaw_from_quaternion(xyzw(truth.orientation))))
+
+    def walk(self, x: float, y: float, yaw: float,
+             start: tuple[tuple[float, float, float], tuple[float, float, float]]):
+        """`walk_to` (x, y, yaw) in `odom`. `start` = (estimated, true) pose at the job's start: the target's true
+        place is the odom target moved by the estimator's error there."""
         from geometry_msgs.msg import PoseStamped
 
         if not self.walk_to.wait_for_server(timeout_sec=30.0):
@@ -243,9 +252,11 @@ class Shift:
         result = result_future.result().result
         if not self.wait_sim(1.0, "walk_to (settle)"):
             return False
+        true_x, true_y, true_yaw = true_target((x, y, yaw), *start)
         pose = self.truth.pose.pose
-        error = math.hypot(pose.position.x - x, pose.position.y - y)
-        yaw_error = math.degrees(abs(math.remainder(_yaw(pose.orientation) - yaw, math.tau)))
+        error = math.hypot(pose.position.x - true_x, pose.position.y - true_y)
+        yaw_error = math.degrees(abs(math.remainder(yaw_from_quaternion(xyzw(pose.orientation)) - true_yaw,
+                                                    math.tau)))
         self.report.walks.append({"target": [x, y, yaw], "success": bool(result.success), "message": result.message,
                                   "position_error": round(error, 4), "yaw_error_deg": round(yaw_error, 2),
                                   "duration": round(self.time - start, 2)})
@@ -255,6 +266,17 @@ class Shift:
     def close(self) -> None:
         self.node.destroy_node()
         self.rclpy.try_shutdown()
+
+
+def true_target(target: tuple[float, float, float], estimated_start: tuple[float, float, float],
+                true_start: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Where a `walk_to` target given in `odom` truly is: the target's pose relative to the estimated start pose,
+    placed at the true start pose. Poses are (x [m], y [m], yaw [rad])."""
+    (x, y, yaw), (ex, ey, eyaw), (tx, ty, tyaw) = target, estimated_start, true_start
+    c, s = math.cos(eyaw), math.sin(eyaw)
+    local_x, local_y = c * (x - ex) + s * (y - ey), -s * (x - ex) + c * (y - ey)
+    c, s = math.cos(tyaw), math.sin(tyaw)
+    return tx + c * local_x - s * local_y, ty + s * local_x + c * local_y, tyaw + (yaw - eyaw)
 
 
 def _perception_errors(perceived, truth) -> list[dict]:
@@ -292,9 +314,11 @@ def run_shift(report: JobReport, options: argparse.Namespace, launched: Launched
         ok = shift.phase("stand", lambda: shift.stand(options.stand))
         ok = ok and shift.phase("inspect", shift.inspect)
         if ok and options.walk > 0:
-            start = shift.truth.pose.pose.position
-            ok = shift.phase("walk back", lambda: shift.walk(start.x - options.walk, start.y, 0.0))
-            ok = ok and shift.phase("walk to start", lambda: shift.walk(start.x, start.y, 0.0))
+            start = shift.start_pose()
+            (x, y, yaw) = start[0]
+            back = (x - options.walk * math.cos(yaw), y - options.walk * math.sin(yaw), yaw)
+            ok = shift.phase("walk back", lambda: shift.walk(*back, start))
+            ok = ok and shift.phase("walk to start", lambda: shift.walk(x, y, yaw, start))
         ok and shift.phase("settle", lambda: shift.wait_sim(1.0, "settle"))
     finally:
         report.wall_duration = time.monotonic() - wall_start

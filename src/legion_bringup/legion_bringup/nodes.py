@@ -47,7 +47,8 @@ _BOOL = ("true", "false")
 ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
     LaunchArgument("robot", "centurion", "Robot name: urdf/<robot>.urdf.xacro and config/robots/<robot>.yaml."),
     LaunchArgument("scene", "sorting_cell", "Scene file config/scenes/<scene>.yaml (or a path to a scene file)."),
-    LaunchArgument("headless", "true", "Run without any viewer window.", _BOOL),
+    LaunchArgument("headless", "true", "Run without any viewer window; false opens MuJoCo's interactive viewer "
+                                       "(needs a display).", _BOOL),
     LaunchArgument("lockstep", "false",
                    "Simulated time advances only when the controller has answered the latest state.", _BOOL),
     LaunchArgument("rviz", "false", "Start RViz with config/legion.rviz (needs a ROS 2 install).", _BOOL),
@@ -90,7 +91,8 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
     if name in ("sim", "stack"):
         nodes.append(NodeSpec(
             "legion_sim", "sim_bridge", "sim_bridge",
-            parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"])},
+            parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"]),
+                                 "viewer": not _flag(arguments.get("headless", "true"))},
         ))
     if name == "stack":
         # `odom` for everyone: leg odometry from the IMU, encoders and foot force sensors, starting at the scene's
@@ -99,11 +101,10 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         nodes.append(NodeSpec("legion_estimation", "state_estimator", "state_estimator",
                               parameters=common | {"initial_x": x, "initial_y": y, "initial_yaw": yaw}))
         # Balance and whole-body tasks: answers every joint_states with a joint_commands (lockstep). It reads the
-        # state estimator's `odom` (the ground-truth remap the whole-body control issue allowed as a stopgap is no
-        # longer needed now that the estimator runs in this launch).
+        # state estimator's `odom`, never ground truth.
         nodes.append(NodeSpec("legion_control", "whole_body_controller", "whole_body_controller", parameters=common))
         # Footsteps and the CoM / swing-foot reference (gait/reference) from cmd_vel and walk_to. It reads the state
-        # estimator's `odom` like the controller (no ground-truth remap: planners must not see ground truth).
+        # estimator's `odom` like the controller.
         nodes.append(NodeSpec("legion_gait", "gait_planner", "gait_planner", parameters=common))
         nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common))
     if name == "gazebo":
