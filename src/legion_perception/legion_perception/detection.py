@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from legion_common.transforms import wrap_angle
 from legion_perception.config import DetectionConfig
 from legion_perception.errors import InputError
-from legion_perception.geometry import CameraIntrinsics, deproject, transform_points, wrap_angle
+from legion_perception.geometry import CameraIntrinsics, deproject, transform_points
 
 _NO_COLOUR = 255
 _KERNEL3 = np.ones((3, 3), np.uint8)
