@@ -15,8 +15,7 @@ Prints, for the README:
 - time per frame [ms] of the whole core (parts, tracking, obstacle grid, faces at head height) median / p95, its
   stages alone, and the anonymised debug image (full-image face search + drawing) when one is published.
 
-Run: `. scripts/env.sh && python bench/bench_perception.py` (add the source packages to PYTHONPATH in a source
-checkout: `PYTHONPATH=src/legion_perception:src/legion_sim:src/legion_model:$PYTHONPATH`).
+Run: `. scripts/env.sh && python bench/bench_perception.py` (`--frames N` for shorter tracking and timing runs).
 """
 
 from __future__ import annotations
@@ -27,9 +26,9 @@ import time
 
 import numpy as np
 
+from legion_common.transforms import pose_to_matrix
 from legion_model import RobotModel
 from legion_perception.camera_pose import CameraPoseSource
-from legion_perception.geometry import pose_to_matrix
 from legion_perception.pipeline import Frame, PerceptionCore
 from legion_testing.rendered_scene import Viewpoint, capture, fully_in_view, look, make_sim, match, set_lighting, truth
 

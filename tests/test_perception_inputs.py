@@ -1,5 +1,7 @@
 """Missing and malformed input to the core: a clear InputError or an empty result, never a crash or a phantom."""
 
+from types import MappingProxyType
+
 import numpy as np
 import pytest
 
@@ -10,12 +12,15 @@ from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, ma
 
 @pytest.fixture(scope="module")
 def view():
+    """One rendered frame and the true parts, shared by the tests and read-only: a test that writes into them fails."""
     sim = make_sim("sorting_cell")
     look(sim, Viewpoint(neck_pitch=0.8))
     cap = capture(sim)
     expected = truth(sim)
     sim.close()
-    return cap, expected
+    for array in (cap.rgb, cap.depth, cap.camera_to_odom, *(position for _, position in expected.values())):
+        array.flags.writeable = False
+    return cap, MappingProxyType(expected)
 
 
 def frame(cap, rgb=None, depth=None, pose=None, camera=None, stamp=0.0) -> Frame:

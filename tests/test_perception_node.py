@@ -1,9 +1,9 @@
 """The perception node in-process over real DDS: synthetic camera, joint state and odometry messages in (rendered by
 the simulator, no sim_bridge), objects, obstacles, people, debug image and diagnostics out; malformed input is
-reported and survived. Waits on matched endpoints and on messages, never on fixed sleeps."""
+reported and survived. Waits on matched endpoints and on messages, never on fixed sleeps. Each test gets a node of
+its own (tracks, buffers and counters are the node's state)."""
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -17,61 +17,30 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
 
+from legion_common.messages import depth_image_msg, pose_msg, rgb_image_msg  # noqa: E402
+from legion_common.stamps import header_seconds, to_stamp  # noqa: E402
 from legion_interfaces.msg import DetectedObjectArray  # noqa: E402
 from legion_perception import conversions as conv  # noqa: E402
-from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, match, truth  # noqa: E402
+from legion_testing.probe import Probe  # noqa: E402
+from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, match, reset_scene, truth  # noqa: E402
+
+pytestmark = pytest.mark.stack  # a Legion node over DDS
 
 CAMERA_FRAME = "head_camera_color_optical_frame"
 SENSOR = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-
-
-class Probe:
-    """A test node that publishes the inputs and keeps every message of the outputs (spun by the rig's executor)."""
-
-    def __init__(self):
-        self.node = rclpy.create_node("perception_test_probe")
-        self.lock = threading.Lock()
-        self.messages: dict[str, list] = {}
-
-    def publisher(self, kind, topic: str, qos: QoSProfile):
-        return self.node.create_publisher(kind, topic, qos)
-
-    def record(self, topic: str, kind) -> None:
-        self.messages[topic] = []
-
-        def store(msg, topic=topic):
-            with self.lock:
-                self.messages[topic].append(msg)
-        self.node.create_subscription(kind, topic, store, SENSOR)
-
-    def received(self, topic: str) -> list:
-        with self.lock:
-            return list(self.messages[topic])
-
-    @staticmethod
-    def wait_until(predicate, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+PARTS = ["red_cube_1", "red_cube_2", "blue_cylinder_1", "blue_cylinder_2", "green_cube_1", "yellow_sphere_1"]
 
 
 class Rig:
-    """The perception node and a probe on one executor thread; the probe feeds it and records its outputs."""
+    """A perception node spun on its own thread and a probe that feeds it and records its outputs."""
 
     def __init__(self):
-        self.owns_context = not rclpy.ok()
-        if self.owns_context:
-            rclpy.init()
-        self.probe = Probe()
+        self.probe = Probe("perception_test_probe")  # initialises rclpy
         from legion_perception.perception_node import Perception
 
         self.node = Perception()
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
-        self.executor.add_node(self.probe.node)
         self.pubs = {
             "colour": self.probe.publisher(Image, "head_camera/color/image_raw", SENSOR),
             "depth": self.probe.publisher(Image, "head_camera/depth/image_raw", SENSOR),
@@ -82,7 +51,7 @@ class Rig:
         for topic, kind in (("perception/objects", DetectedObjectArray), ("perception/obstacles", OccupancyGrid),
                             ("perception/people", PoseArray), ("perception/debug_image", Image),
                             ("diagnostics", DiagnosticArray)):
-            self.probe.record(topic, kind)
+            self.probe.record(topic, kind, SENSOR)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._spin, daemon=True)
         self.thread.start()
@@ -97,7 +66,7 @@ class Rig:
 
     def publish_frame(self, sim, t: float, *, colour_encoding: str = "rgb8", with_info: bool = True,
                       depth_override: np.ndarray | None = None) -> None:
-        stamp = conv.time_msg(t)
+        stamp = to_stamp(t)
         cap = capture(sim)
         joints = sim.joint_state()
         joint_msg = JointState(name=list(joints.names), position=joints.position.tolist())
@@ -105,37 +74,39 @@ class Rig:
         base = sim.ground_truth_base()  # in simulation `odom` is remapped from ground_truth/odom
         odom = Odometry()
         odom.header.stamp, odom.header.frame_id, odom.child_frame_id = stamp, "odom", "base_link"
-        p, q = odom.pose.pose.position, odom.pose.pose.orientation
-        p.x, p.y, p.z = (float(v) for v in base.position)
-        q.x, q.y, q.z, q.w = (float(v) for v in base.orientation)
+        odom.pose.pose = pose_msg(base.position, base.orientation)
         self.pubs["joints"].publish(joint_msg)
         self.pubs["odom"].publish(odom)
         if with_info:
             self.pubs["info"].publish(conv.intrinsics_to_camera_info(cap.camera, stamp, CAMERA_FRAME))
-        colour = conv.rgb_to_image(cap.rgb, stamp, CAMERA_FRAME)
+        colour = rgb_image_msg(cap.rgb, stamp, CAMERA_FRAME)
         if colour_encoding != "rgb8":
             colour.encoding = colour_encoding
         self.pubs["colour"].publish(colour)
         depth = cap.depth if depth_override is None else depth_override
-        self.pubs["depth"].publish(conv.depth_to_image(depth, stamp, CAMERA_FRAME))
+        self.pubs["depth"].publish(depth_image_msg(depth, stamp, CAMERA_FRAME))
 
     def objects_at(self, t: float) -> DetectedObjectArray | None:
         for msg in reversed(self.probe.received("perception/objects")):
-            if abs(conv.stamp_seconds(msg.header.stamp) - t) < 1e-6:
+            if abs(header_seconds(msg) - t) < 1e-6:
                 return msg
         return None
+
+    def feed(self, sim, times, **options) -> None:
+        """Publish a frame at each time and wait for the objects the node publishes for it."""
+        for t in times:
+            self.publish_frame(sim, t, **options)
+            self.probe.wait_until(lambda t=t: self.objects_at(t) is not None, 20.0, f"perception/objects at {t} s")
 
     def close(self):
         self.stop.set()
         self.thread.join(timeout=2.0)
         self.executor.shutdown()
         self.node.destroy_node()
-        self.probe.node.destroy_node()
-        if self.owns_context:
-            rclpy.try_shutdown()
+        self.probe.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rig():
     rig = Rig()
     yield rig
@@ -143,19 +114,23 @@ def rig():
 
 
 @pytest.fixture(scope="module")
-def cell():
+def sorting_cell_sim():
     sim = make_sim("sorting_cell")
-    look(sim, Viewpoint(neck_pitch=0.8))
     yield sim
     sim.close()
 
 
+@pytest.fixture
+def cell(sorting_cell_sim):
+    """The sorting cell at its start, the head looking down at the table (the tests only render it)."""
+    sim = reset_scene(sorting_cell_sim)
+    look(sim, Viewpoint(neck_pitch=0.8))
+    return sim
+
+
 def test_objects_obstacles_and_debug_image_from_published_frames(rig, cell):
     expected = truth(cell)
-    for k in range(6):
-        t = 1.0 + 0.1 * k
-        rig.publish_frame(cell, t)
-        rig.probe.wait_until(lambda t=t: rig.objects_at(t) is not None, 20.0, f"perception/objects stamped {t}")
+    rig.feed(cell, [1.0 + 0.1 * k for k in range(6)])
     msg = rig.objects_at(1.5)
     assert msg.header.frame_id == "odom"
     objects = conv.objects_from_msg(msg)
@@ -167,8 +142,7 @@ def test_objects_obstacles_and_debug_image_from_published_frames(rig, cell):
     pairs, extra, missed = match([Found(o) for o in objects], expected, gate=0.01)
     assert not extra and not missed
     assert all(found.label == expected[part][0] for part, found, _ in pairs)
-    assert sorted(o[0] for o in objects) == sorted(["red_cube_1", "red_cube_2", "blue_cylinder_1",
-                                                    "blue_cylinder_2", "green_cube_1", "yellow_sphere_1"])
+    assert sorted(o[0] for o in objects) == sorted(PARTS)
 
     rig.probe.wait_until(lambda: rig.probe.received("perception/obstacles"), 10.0, "an obstacle grid")
     grid = rig.probe.received("perception/obstacles")[-1]
@@ -181,6 +155,7 @@ def test_objects_obstacles_and_debug_image_from_published_frames(rig, cell):
 
 
 def test_malformed_input_is_reported_and_survived(rig, cell):
+    rig.feed(cell, [4.7, 4.8, 4.9])  # the parts confirmed (3 detections in a row)
     frames_before = rig.node.counts["frames"]
     rig.publish_frame(cell, 5.0, colour_encoding="mono8")  # wrong encoding: rejected in the callback
     rig.probe.wait_until(lambda: "mono8" in rig.node.last_problem or rig.node.counts["input_errors"] > 0, 10.0,
@@ -200,7 +175,7 @@ def test_malformed_input_is_reported_and_survived(rig, cell):
 
 
 def test_frames_before_any_camera_info_are_skipped_with_a_warning(rig, cell):
-    rig.node.camera = None  # as just after start-up: images arrive before the first camera_info
+    assert rig.node.camera is None  # a new node: images arrive before the first camera_info
     skipped = rig.node.counts["skipped"]
     rig.publish_frame(cell, 7.0, with_info=False)
     rig.probe.wait_until(lambda: rig.node.counts["skipped"] > skipped, 10.0, "the frame to be skipped")
@@ -208,7 +183,7 @@ def test_frames_before_any_camera_info_are_skipped_with_a_warning(rig, cell):
                                      for s in d.status), 10.0, "a diagnostics warning about camera_info")
     assert rig.objects_at(7.0) is None
     cap = capture(cell)
-    rig.pubs["info"].publish(conv.intrinsics_to_camera_info(cap.camera, conv.time_msg(7.05), CAMERA_FRAME))
+    rig.pubs["info"].publish(conv.intrinsics_to_camera_info(cap.camera, to_stamp(7.05), CAMERA_FRAME))
     rig.probe.wait_until(lambda: rig.node.camera is not None, 10.0, "the camera_info to be taken")
     rig.publish_frame(cell, 7.1)  # processed again
     rig.probe.wait_until(lambda: rig.objects_at(7.1) is not None, 10.0, "objects once camera_info arrived")
@@ -216,11 +191,8 @@ def test_frames_before_any_camera_info_are_skipped_with_a_warning(rig, cell):
 
 def test_time_going_back_resets_and_goes_on(rig, cell):
     """A simulation reset restarts the clock: the node forgets its tracks and processes the new frames."""
-    rig.publish_frame(cell, 9.0)
-    rig.probe.wait_until(lambda: rig.objects_at(9.0) is not None, 10.0, "objects at 9 s")
-    for k in range(4):
-        t = 0.2 + 0.1 * k
-        rig.publish_frame(cell, t)
-        rig.probe.wait_until(lambda t=t: rig.objects_at(t) is not None, 10.0, f"objects at {t} s after the reset")
+    rig.feed(cell, [8.8, 8.9, 9.0])
+    assert len(rig.objects_at(9.0).objects) == 6
+    rig.feed(cell, [0.2, 0.3, 0.4, 0.5])  # after the reset
     assert len(rig.objects_at(0.2).objects) == 0  # tracks start again: not yet confirmed
     assert len(rig.objects_at(0.5).objects) == 6

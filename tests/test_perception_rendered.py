@@ -21,6 +21,7 @@ from legion_testing.rendered_scene import (
     look,
     make_sim,
     match,
+    reset_scene,
     set_lighting,
     sorting_cell,
     truth,
@@ -32,10 +33,16 @@ DETECTOR = PartDetector(PerceptionConfig().detection)
 
 
 @pytest.fixture(scope="module")
-def cell():
+def sorting_cell_sim():
     sim = make_sim("sorting_cell")
     yield sim
     sim.close()
+
+
+@pytest.fixture
+def cell(sorting_cell_sim):
+    """The module's sorting cell back at its start state and lighting: the tests move the robot and dim the light."""
+    return reset_scene(sorting_cell_sim)
 
 
 def detect(sim, view: Viewpoint, depth_noise: float = 0.0, rng=None):
@@ -211,9 +218,9 @@ def test_no_phantom_objects_over_100_frames(cell):
 
 
 def test_camera_pose_from_odometry_and_kinematics_matches_the_simulator(cell):
+    from legion_common.transforms import pose_to_matrix
     from legion_model import RobotModel
     from legion_perception.camera_pose import CameraPoseSource
-    from legion_perception.geometry import pose_to_matrix
 
     source = CameraPoseSource(RobotModel.load("centurion", lock_hands=True), "head_camera_color_optical_frame")
     rng = np.random.default_rng(5)

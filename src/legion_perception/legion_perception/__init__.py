@@ -12,14 +12,13 @@ The core imports no ROS; `perception_node` is the ROS 2 adapter and `conversions
 """
 
 from legion_perception.config import PerceptionConfig
-from legion_perception.errors import ConfigError, EncodingError, InputError, PerceptionError
+from legion_perception.errors import ConfigError, InputError, PerceptionError
 from legion_perception.geometry import CameraIntrinsics
 from legion_perception.pipeline import Frame, PerceptionCore, PerceptionResult
 
 __all__ = [
     "CameraIntrinsics",
     "ConfigError",
-    "EncodingError",
     "Frame",
     "InputError",
     "PerceptionConfig",

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from legion_common.transforms import wrap_angle
 from legion_perception.config import DetectionConfig
 from legion_perception.errors import InputError
-from legion_perception.geometry import CameraIntrinsics, deproject, transform_points, wrap_angle
+from legion_perception.geometry import CameraIntrinsics, deproject, transform_points
 
 _NO_COLOUR = 255
 _KERNEL3 = np.ones((3, 3), np.uint8)
@@ -79,8 +80,9 @@ def hue_lookup(config: DetectionConfig) -> np.ndarray:
     return table.astype(np.uint8)
 
 
-def fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Least-squares sphere through points: (centre [m] (3,), radius [m], RMS distance to the surface [m]).
+def _algebraic_fit(points: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Least-squares n-sphere through points  # (k, n): (centre about the mean (n,), squared radius, the points
+    about their mean (k, n), their mean (n,)).
 
     Solves |p|^2 = 2 c.p + (r^2 - |c|^2) linearly, about the points' mean for conditioning.
     """
@@ -89,8 +91,13 @@ def fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float, float]:
     a = np.hstack([2.0 * p, np.ones((len(p), 1))])
     b = (p * p).sum(axis=1)
     solution, *_ = np.linalg.lstsq(a, b, rcond=None)
-    centre = solution[:3]
-    radius_sq = solution[3] + centre @ centre
+    centre = solution[:-1]
+    return centre, float(solution[-1] + centre @ centre), p, mean
+
+
+def fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Least-squares sphere through points: (centre [m] (3,), radius [m], RMS distance to the surface [m])."""
+    centre, radius_sq, p, mean = _algebraic_fit(points)
     if not math.isfinite(radius_sq) or radius_sq <= 0:
         return centre + mean, math.inf, math.inf
     radius = math.sqrt(radius_sq)
@@ -100,14 +107,8 @@ def fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 def fit_circle(xy: np.ndarray) -> tuple[np.ndarray, float]:
     """Least-squares circle through 2D points: (centre [m] (2,), radius [m])."""
-    mean = xy.mean(axis=0)
-    p = xy - mean
-    a = np.hstack([2.0 * p, np.ones((len(p), 1))])
-    b = (p * p).sum(axis=1)
-    solution, *_ = np.linalg.lstsq(a, b, rcond=None)
-    centre = solution[:2]
-    radius = math.sqrt(max(solution[2] + centre @ centre, 0.0))
-    return centre + mean, radius
+    centre, radius_sq, _, mean = _algebraic_fit(xy)
+    return centre + mean, math.sqrt(max(radius_sq, 0.0))
 
 
 def depth_edges(depth: np.ndarray, jump: float) -> np.ndarray:

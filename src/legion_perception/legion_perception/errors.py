@@ -1,4 +1,8 @@
-"""The exception types of legion_perception: one root, `PerceptionError`."""
+"""The exception types of legion_perception: one root, `PerceptionError`.
+
+Parameters out of range or inconsistent raise `legion_common.parameters.ParameterError`; images whose encoding or
+size cannot be read raise `legion_common.messages.EncodingError`.
+"""
 
 
 class PerceptionError(Exception):
@@ -12,9 +16,5 @@ class InputError(PerceptionError):
     """
 
 
-class EncodingError(InputError):
-    """An image has an encoding this package does not read, or data that does not match its size and step."""
-
-
 class ConfigError(PerceptionError):
-    """A parameter is out of range or inconsistent; the message names the parameter."""
+    """A setting names something that cannot be loaded (the robot, the face cascade); the message names it."""

@@ -10,26 +10,28 @@ import statistics
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, fields
-from typing import ClassVar
+from dataclasses import dataclass
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid, Odometry
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, JointState
 
+from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
+from legion_common.messages import EncodingError, image_to_depth, image_to_rgb, rgb_image_msg
+from legion_common.parameters import ParameterError, declare_parameters
+from legion_common.stamps import header_seconds, to_stamp
 from legion_description import DescriptionError, load_robot_config
 from legion_interfaces.msg import DetectedObjectArray
 from legion_model import ModelError, RobotModel
 from legion_perception import conversions as conv
 from legion_perception.camera_pose import CameraPoseSource
-from legion_perception.config import PerceptionConfig, flatten, from_flat
+from legion_perception.config import NodeParameters, PerceptionConfig
 from legion_perception.errors import ConfigError, InputError, PerceptionError
 from legion_perception.pipeline import Frame, PerceptionCore
 
@@ -41,58 +43,9 @@ OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=Re
 PAIR_BUFFER = 3
 """Colour and depth images kept per topic to pair them by stamp."""
 WARN_PERIOD = 2.0
+"""[s] between two warnings of the same kind."""
 TIME_JUMP = 1.0
 """[s] a frame stamped this much before the last one processed means time went back (a simulation reset)."""
-"""[s] between two warnings of the same kind."""
-
-
-@dataclass(frozen=True)
-class NodeParameters:
-    """The node's own parameters (the core's are `<section>.<field>`, see legion_perception.config)."""
-
-    robot: str = "centurion"
-    process_rate: float = 10.0
-    """[Hz] the processing timer; each tick processes the newest complete frame if it is new."""
-    sync_tolerance: float = 0.02
-    """[s] largest stamp difference between the colour and depth images of one frame."""
-    state_tolerance: float = 0.1
-    """[s] largest difference between a frame's stamp and the odom / joint_states used for its camera pose."""
-    people_rate: float = 5.0
-    """[Hz] face detection (and the people output); 0 disables it except for images that leave the node."""
-    obstacles_rate: float = 5.0
-    """[Hz] obstacle grid update and publication; 0 disables it."""
-    debug_image_rate: float = 2.0
-    """[Hz] annotated, face-anonymised debug image; 0 disables it."""
-    debug_image_scale: float = 0.5
-    """Debug image size relative to the camera image."""
-    diagnostics_rate: float = 1.0
-    """[Hz]"""
-
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "robot": "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): camera frame and kinematics.",
-        "process_rate": "Rate of the processing timer [Hz], 0.1..100; each tick processes the newest new frame.",
-        "sync_tolerance": "Largest stamp difference between the colour and depth images of a frame [s], 0..1.",
-        "state_tolerance": "Largest gap between a frame's stamp and the odom / joint_states used for it [s], 0..5.",
-        "people_rate": "Face detection rate [Hz], 0..100; 0 = only on images that leave the node.",
-        "obstacles_rate": "Obstacle grid rate [Hz], 0..100; 0 disables perception/obstacles.",
-        "debug_image_rate": "Debug image rate [Hz], 0..30; 0 disables perception/debug_image.",
-        "debug_image_scale": "Debug image size relative to the camera image, 0.1..1.",
-        "diagnostics_rate": "Diagnostics rate [Hz], 0.1..10.",
-    }
-    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
-        "process_rate": (0.1, 100.0), "sync_tolerance": (0.0, 1.0), "state_tolerance": (0.0, 5.0),
-        "people_rate": (0.0, 100.0), "obstacles_rate": (0.0, 100.0), "debug_image_rate": (0.0, 30.0),
-        "debug_image_scale": (0.1, 1.0), "diagnostics_rate": (0.1, 10.0),
-    }
-
-    def validated(self) -> NodeParameters:
-        for name, (lo, hi) in self.RANGES.items():
-            value = getattr(self, name)
-            if not (math.isfinite(value) and lo <= value <= hi):
-                raise ConfigError(f"parameter {name} = {value!r} is out of range [{lo}, {hi}]")
-        if not self.robot:
-            raise ConfigError("parameter robot must not be empty")
-        return self
 
 
 @dataclass
@@ -134,9 +87,10 @@ class Perception(Node):
         `perception/debug_image` (sensor_msgs/Image rgb8, camera frame): faces anonymised, detections drawn, at
             `debug_image_rate`;
         `diagnostics` (diagnostic_msgs/DiagnosticArray) at `diagnostics_rate`: timing, counts, last problem.
-    Parameters: see `NodeParameters` (robot, process_rate, sync_tolerance, state_tolerance, people_rate,
-        obstacles_rate, debug_image_rate, debug_image_scale, diagnostics_rate) and `<section>.<field>` for every
-        field of `legion_perception.config` (detection.*, tracking.*, obstacles.*, people.*, privacy.*).
+    Parameters (`config/stack.yaml`, block `perception`; each with its description, unit and range):
+        `legion_perception.config.NodeParameters` (robot, process_rate, sync_tolerance, state_tolerance,
+        people_rate, obstacles_rate, debug_image_rate, debug_image_scale, diagnostics_rate) and the groups of
+        `legion_perception.config.PerceptionConfig` (detection.*, tracking.*, obstacles.*, people.*, privacy.*).
 
     The camera pose of a frame is `odom` -> base from the `odom` message nearest the frame's stamp composed with
     base -> camera from forward kinematics of the nearest `joint_states` (legion_model). Callbacks only convert and
@@ -147,8 +101,8 @@ class Perception(Node):
 
     def __init__(self, *, model=None) -> None:
         super().__init__("perception")
-        self.params = self._declare_node_parameters()
-        self.config: PerceptionConfig = self._declare_core_parameters()
+        self.params: NodeParameters = declare_parameters(self, NodeParameters)
+        self.config: PerceptionConfig = declare_parameters(self, PerceptionConfig)
         try:
             robot_config = load_robot_config(self.params.robot)
             self.odom_frame = robot_config.frames["odom"]
@@ -192,40 +146,18 @@ class Perception(Node):
         self.get_logger().info(f"perception for robot '{self.params.robot}': camera frame '{self.camera_frame}', "
                                f"output frame '{self.odom_frame}'")
 
-    # ------------------------------------------------------------------------------------------------ parameters
-
-    def _declare(self, name: str, default: object, description: str) -> object:
-        """Declare one parameter; its type follows the default, but `10` is accepted for a float (`10.0`)."""
-        default = list(default) if isinstance(default, tuple) else default
-        descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
-        value = self.declare_parameter(name, default, descriptor).value
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if value is None or (not isinstance(default, list) and type(value) is not type(default)):
-            raise ConfigError(f"parameter {name} must be a {type(default).__name__}, got {value!r}")
-        return value
-
-    def _declare_node_parameters(self) -> NodeParameters:
-        values = {item.name: self._declare(item.name, item.default, NodeParameters.DESCRIPTIONS.get(item.name, ""))
-                  for item in fields(NodeParameters)}
-        return NodeParameters(**values).validated()
-
-    def _declare_core_parameters(self) -> PerceptionConfig:
-        return from_flat({name: self._declare(name, default, description)
-                          for name, (default, description) in flatten(PerceptionConfig()).items()})
-
     # ------------------------------------------------------------------------------------------------ callbacks
 
     def on_colour(self, msg: Image) -> None:
         try:
-            self.colours.append(_Stamped(conv.stamp_seconds(msg.header.stamp), conv.image_to_rgb(msg)))
-        except InputError as error:
+            self.colours.append(_Stamped(header_seconds(msg), image_to_rgb(msg)))
+        except EncodingError as error:
             self.problem("colour", f"colour image dropped: {error}")
 
     def on_depth(self, msg: Image) -> None:
         try:
-            self.depths.append(_Stamped(conv.stamp_seconds(msg.header.stamp), conv.image_to_depth(msg)))
-        except InputError as error:
+            self.depths.append(_Stamped(header_seconds(msg), image_to_depth(msg)))
+        except EncodingError as error:
             self.problem("depth", f"depth image dropped: {error}")
 
     def on_camera_info(self, msg: CameraInfo) -> None:
@@ -239,10 +171,10 @@ class Perception(Node):
                          f"frame '{self.camera_frame}'; using the kinematics of '{self.camera_frame}'")
 
     def on_joint_states(self, msg: JointState) -> None:
-        self.joint_states.append(_Stamped(conv.stamp_seconds(msg.header.stamp), msg))
+        self.joint_states.append(_Stamped(header_seconds(msg), msg))
 
     def on_odom(self, msg: Odometry) -> None:
-        self.odom.append(_Stamped(conv.stamp_seconds(msg.header.stamp), msg))
+        self.odom.append(_Stamped(header_seconds(msg), msg))
 
     # ------------------------------------------------------------------------------------------------ processing
 
@@ -330,7 +262,7 @@ class Perception(Node):
         self.times_ms.append((time.perf_counter() - started) * 1e3)
         self.counts["frames"] += 1
         self.last_result = result
-        stamp = conv.time_msg(frame.stamp)
+        stamp = to_stamp(frame.stamp)
         self.pub_objects.publish(conv.objects_msg(result.objects, stamp, self.odom_frame))
         if obstacles_due and result.grid is not None:
             self._obstacles.done(frame.stamp)
@@ -341,7 +273,7 @@ class Perception(Node):
         if debug_due:
             self._debug.done(frame.stamp)
             image = self.core.debug_image(frame, result, self.params.debug_image_scale)
-            self.pub_debug.publish(conv.rgb_to_image(image, stamp, self.camera_frame))
+            self.pub_debug.publish(rgb_image_msg(image, stamp, self.camera_frame))
 
     # ------------------------------------------------------------------------------------------------ reporting
 
@@ -376,16 +308,16 @@ class Perception(Node):
         problems = "; ".join(self.problems.values())
         values.update({f"problem.{kind}": text for kind, text in self.problems.items()})
         if "internal" in self.problems or "perception" in self.problems:
-            level, message = DiagnosticStatus.ERROR, problems
+            level, message = ERROR, problems
         elif self.counts["frames"] == 0:
-            level, message = DiagnosticStatus.WARN, "no frame processed yet" + (f": {problems}" if problems else "")
+            level, message = WARN, "no frame processed yet" + (f": {problems}" if problems else "")
         elif problems:
-            level, message = DiagnosticStatus.WARN, problems
+            level, message = WARN, problems
         else:
-            level, message = DiagnosticStatus.OK, "ok"
+            level, message = OK, "ok"
         self.problems = {}
-        self.pub_diagnostics.publish(conv.diagnostics_msg(self.get_clock().now().to_msg(), "perception", level,
-                                                          message, values))
+        self.pub_diagnostics.publish(diagnostics_msg(self.get_clock().now().to_msg(), "perception", level, message,
+                                                     values))
 
 
 def _nearest(buffer: deque[_Stamped], stamp: float) -> _Stamped | None:
@@ -408,7 +340,7 @@ def main(args: list[str] | None = None) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except PerceptionError as error:
+    except (PerceptionError, ParameterError) as error:
         print(f"perception: {error}", file=sys.stderr)
         return 1
     finally:

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from legion_perception.config import PerceptionConfig, validate
+from legion_common.parameters import from_flat, to_flat
+from legion_common.transforms import invert_transform
+from legion_perception.config import PerceptionConfig
 from legion_perception.detection import PartDetection, PartDetector, check_frame
 from legion_perception.errors import InputError
-from legion_perception.geometry import CameraIntrinsics, invert_transform, project, transform_points
+from legion_perception.geometry import CameraIntrinsics, project, transform_points
 from legion_perception.obstacles import ObstacleMapper, OccupancyGrid
 from legion_perception.people import Box, FaceDetection, FaceDetector, PeopleTracker, Person
 from legion_perception.privacy import anonymise_faces
@@ -63,7 +65,8 @@ class PerceptionCore:
     """Parts, obstacles and people from RGB-D frames, with face anonymisation for images that leave."""
 
     def __init__(self, config: PerceptionConfig | None = None):
-        self.config = validate(config or PerceptionConfig())
+        """Raises ParameterError if a setting is out of its range or inconsistent (the message names it)."""
+        self.config = from_flat(PerceptionConfig, to_flat(config or PerceptionConfig()))
         self.detector = PartDetector(self.config.detection)
         self.tracker = PartTracker(self.config.tracking)
         self.mapper = ObstacleMapper(self.config.obstacles)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from legion_common.transforms import wrap_angle
 from legion_perception.config import TrackingConfig
 from legion_perception.detection import PartDetection
-from legion_perception.geometry import wrap_angle
 
 
 @dataclass

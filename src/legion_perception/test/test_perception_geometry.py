@@ -1,34 +1,20 @@
-"""Core math: camera geometry, transforms, fits, colour lookup, settings validation."""
+"""Core math: camera geometry, fits, colour lookup, settings validation (rotations and transforms are
+legion_common's, tested there)."""
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
-from legion_perception.config import DetectionConfig, PerceptionConfig, flatten, from_flat, validate
+from legion_common.parameters import ParameterError, from_flat, parameter_specs, to_flat
+from legion_common.transforms import invert_transform, pose_to_matrix, quaternion_to_matrix
+from legion_perception.config import DetectionConfig, NodeParameters, PerceptionConfig, TrackingConfig
 from legion_perception.detection import depth_edges, fit_circle, fit_sphere, hue_lookup
-from legion_perception.errors import ConfigError, InputError
-from legion_perception.geometry import (
-    CameraIntrinsics,
-    deproject,
-    invert_transform,
-    matrix_to_quaternion,
-    pose_to_matrix,
-    project,
-    quaternion_to_matrix,
-    transform_points,
-    wrap_angle,
-    yaw_of,
-    yaw_quaternion,
-)
+from legion_perception.errors import InputError
+from legion_perception.geometry import CameraIntrinsics, deproject, project, transform_points
+from legion_perception.pipeline import PerceptionCore
 
 CAMERA = CameraIntrinsics(fx=376.7, fy=376.7, cx=319.5, cy=239.5, width=640, height=480)
-
-
-def random_rotation(rng: np.random.Generator) -> np.ndarray:
-    q = rng.normal(size=4)
-    return quaternion_to_matrix(q / np.linalg.norm(q))
 
 
 def test_deproject_then_project_returns_the_pixels():
@@ -49,32 +35,16 @@ def test_principal_point_lies_on_the_optical_axis_and_behind_projects_to_nan():
     assert np.isnan(u[0]) and np.isnan(v[0])
 
 
-def test_quaternion_matrix_round_trip_and_transform_inverse():
+def test_transform_points_and_its_inverse_return_the_points():
     rng = np.random.default_rng(2)
-    for _ in range(50):
-        rotation = random_rotation(rng)
-        assert np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-12)
-        q = matrix_to_quaternion(rotation)
-        assert q[3] >= 0
-        np.testing.assert_allclose(quaternion_to_matrix(q), rotation, atol=1e-12)
-        transform = pose_to_matrix(rng.normal(size=3), q)
+    for _ in range(20):
+        q = rng.normal(size=4)
+        transform = pose_to_matrix(rng.normal(size=3), q / np.linalg.norm(q))
         points = rng.normal(size=(10, 3))
-        np.testing.assert_allclose(transform_points(invert_transform(transform), transform_points(transform, points)),
-                                   points, atol=1e-12)
-
-
-def test_yaw_helpers():
-    for yaw in (-3.0, -0.7, 0.0, 0.3, 2.9):
-        assert yaw_of(quaternion_to_matrix(yaw_quaternion(yaw))) == pytest.approx(yaw)
-    assert wrap_angle(0.9, math.pi / 2) == pytest.approx(0.9 - math.pi / 2)
-    assert wrap_angle(-math.pi) == pytest.approx(-math.pi)
-    assert wrap_angle(3 * math.pi) == pytest.approx(-math.pi)
-
-
-@pytest.mark.parametrize("quaternion", [[0, 0, 0, 0], [np.nan, 0, 0, 1], [1, 2, 3]])
-def test_bad_quaternions_are_input_errors(quaternion):
-    with pytest.raises(InputError):
-        quaternion_to_matrix(np.array(quaternion, dtype=float))
+        moved = transform_points(transform, points)
+        np.testing.assert_allclose(moved, points @ transform[:3, :3].T + transform[:3, 3], atol=1e-12)
+        np.testing.assert_allclose(transform_points(invert_transform(transform), moved), points, atol=1e-12)
+    np.testing.assert_allclose(quaternion_to_matrix(q) @ [1.0, 0.0, 0.0], transform[:3, 0], atol=1e-12)
 
 
 def test_intrinsics_checks_and_scaling():
@@ -121,61 +91,50 @@ def test_depth_edges_mark_the_far_side_only():
     assert depth_edges(depth, 0.02).shape == depth.shape  # NaN does not raise
 
 
-def test_named_colours_map_to_their_names_and_furniture_is_not_a_part_colour():
-    from legion_sim.scene import COLOURS
-
+def test_hue_lookup_gives_each_named_hue_its_name():
     config = DetectionConfig()
     table = hue_lookup(config)
-    for name in config.colour_names:
-        rgb = np.array([[np.array(COLOURS[name][:3]) * 255]], dtype=np.uint8)
-        for shade in (0.4, 0.7, 1.0):  # lighting scales every channel: the hue and saturation stay
-            hsv = cv2.cvtColor((rgb * shade).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL)[0, 0]
-            assert config.colour_names[table[hsv[0]]] == name
-            assert hsv[1] >= config.min_saturation * 255
-    for name in ("wood", "grey", "white", "steel", "light_grey", "dark_grey", "black"):
-        rgb = np.array([[np.array(COLOURS[name][:3]) * 255]], dtype=np.uint8)
-        assert cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[0, 0, 1] < config.min_saturation * 255, name
+    for index, hue in enumerate(config.colour_hues):
+        assert table[round(hue * 256 / 360) % 256] == index  # OpenCV's full-range hue: 0..255 for 0..360 deg
+    assert (table == 255).any()  # hues far from every named colour are no part colour
 
 
-def test_settings_validation_names_the_parameter():
-    validate(PerceptionConfig())
-    flat = {name: value for name, (value, _) in flatten(PerceptionConfig()).items()}
-    assert all(description for _, description in flatten(PerceptionConfig()).values())
-    assert from_flat(flat) == PerceptionConfig()
-    assert from_flat({"detection.colour_hues": [0, 120, 240], "detection.colour_names": ["r", "g", "b"]}
-                     ).detection.colour_hues == (0.0, 120.0, 240.0)
-    with pytest.raises(ConfigError, match=r"detection\.max_range"):
-        from_flat({"detection.max_range": -1.0})
-    with pytest.raises(ConfigError, match="colour_names"):
-        from_flat({"detection.colour_hues": [0.0, 10.0]})
-    with pytest.raises(ConfigError, match=r"tracking\.confirm_hits"):
-        from_flat({"tracking.confirm_hits": 0})
-    with pytest.raises(ConfigError, match="integer"):
-        from_flat({"tracking.confirm_hits": 2.5})
-    with pytest.raises(ConfigError, match="min_range"):
-        from_flat({"detection.min_range": 3.0, "detection.max_range": 2.0})
+def test_every_parameter_is_described_and_numbers_have_a_range():
+    for spec in parameter_specs(PerceptionConfig) + parameter_specs(NodeParameters):
+        assert spec.description, spec.name
+        if spec.kind in (int, float) or spec.element in (int, float):
+            assert spec.low is not None and spec.high is not None, spec.name
+    assert from_flat(PerceptionConfig, to_flat(PerceptionConfig())) == PerceptionConfig()
+    values = {"detection.colour_hues": [0, 120, 240], "detection.colour_names": ["r", "g", "b"]}
+    assert from_flat(PerceptionConfig, values).detection.colour_hues == (0.0, 120.0, 240.0)
 
 
-def test_stack_yaml_sets_every_perception_parameter_to_its_documented_default():
-    """config/stack.yaml is where the tunables live; the code's defaults are the same values."""
-    from dataclasses import fields as dataclass_fields
-    from pathlib import Path
+@pytest.mark.parametrize(("values", "fragment"), [
+    ({"detection.max_range": -1.0}, r"detection\.max_range"),
+    ({"detection.colour_hues": [0.0, 10.0]}, "colour_names"),
+    ({"tracking.confirm_hits": 0}, r"tracking\.confirm_hits"),
+    ({"tracking.confirm_hits": 2.5}, r"tracking\.confirm_hits.*whole number"),
+    ({"detection.min_range": 3.0, "detection.max_range": 2.0}, "min_range"),
+    ({"detection.min_part_size": 0.2, "detection.max_part_size": 0.1}, "min_part_size"),
+    ({"people.min_face_width": 0.5, "people.max_face_width": 0.3}, "min_face_width"),
+    ({"people.min_head_height": 2.0, "people.max_head_height": 1.0}, "min_head_height"),
+    ({"obstacles.floor_height": 0.3, "obstacles.max_height": 0.2}, "floor_height"),
+    ({"privacy.person_hold_blur": 1}, r"privacy\.person_hold_blur"),
+    ({"detection.maximum_range": 1.0}, r"detection\.maximum_range"),
+])
+def test_settings_errors_name_the_parameter(values, fragment):
+    with pytest.raises(ParameterError, match=fragment):
+        from_flat(PerceptionConfig, values)
 
-    import yaml
 
-    from legion_perception.perception_node import NodeParameters
+@pytest.mark.parametrize(("values", "fragment"), [
+    ({"robot": ""}, "robot"), ({"process_rate": 0.0}, "process_rate"), ({"debug_image_scale": 2.0}, "scale"),
+])
+def test_node_parameter_errors_name_the_parameter(values, fragment):
+    with pytest.raises(ParameterError, match=fragment):
+        from_flat(NodeParameters, values)
 
-    root = Path(__file__).resolve().parents[3]
-    block = yaml.safe_load((root / "config" / "stack.yaml").read_text())["/**/perception"]["ros__parameters"]
-    flat = {}
-    for key, value in block.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    expected = {name: value for name, (value, _) in flatten(PerceptionConfig()).items()}
-    expected |= {f.name: f.default for f in dataclass_fields(NodeParameters) if f.name != "robot"}
-    assert set(flat) == set(expected)
-    for name, value in expected.items():
-        assert (tuple(flat[name]) if isinstance(value, tuple) else flat[name]) == value, name
-    assert from_flat(flat) == PerceptionConfig()
+
+def test_the_core_checks_settings_built_directly():
+    with pytest.raises(ParameterError, match=r"tracking\.confirm_hits"):
+        PerceptionCore(PerceptionConfig(tracking=TrackingConfig(confirm_hits=0)))

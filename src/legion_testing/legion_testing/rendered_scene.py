@@ -19,9 +19,10 @@ import mujoco
 import numpy as np
 import yaml
 
+from legion_common.transforms import invert_transform
 from legion_description.robot_config import load_robot_config
 from legion_description.robot_files import expand_urdf
-from legion_perception.geometry import CameraIntrinsics
+from legion_perception.geometry import CameraIntrinsics, project, transform_points
 from legion_sim.scene import load_scene, scene_path
 from legion_sim.simulation import Simulation
 
@@ -91,6 +92,14 @@ def set_lighting(sim: Simulation, scale: float) -> None:
     model.vis.headlight.diffuse[:] = np.clip(head * scale, 0.0, 1.0)
 
 
+def reset_scene(sim: Simulation) -> Simulation:
+    """The simulation back at its start state (`Simulation.reset`) and the scene's own lighting, for a simulation
+    shared by several tests that move the robot or change the light. Returns `sim`."""
+    sim.reset()
+    set_lighting(sim, 1.0)
+    return sim
+
+
 def camera_to_world(sim: Simulation) -> np.ndarray:
     """True pose of the head camera's optical frame in the world (= odom in simulation).  # (4, 4)"""
     camera = sim.model.camera("head_camera").id
@@ -127,13 +136,11 @@ def truth(sim: Simulation) -> dict[str, tuple[str, np.ndarray]]:
 
 def fully_in_view(sim: Simulation, cap: Capture, position: np.ndarray, radius: float = 0.06, margin: int = 4) -> bool:
     """Whether a sphere of `radius` around a point projects entirely inside the image (not whether it is occluded)."""
-    world_to_camera = np.linalg.inv(cap.camera_to_odom)
     offsets = np.array([[dx, dy, dz] for dx in (-1, 1) for dy in (-1, 1) for dz in (-1, 1)]) * radius
-    points = (position + offsets) @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
+    points = transform_points(invert_transform(cap.camera_to_odom), position + offsets)
     if (points[:, 2] <= 0.05).any():
         return False
-    u = cap.camera.fx * points[:, 0] / points[:, 2] + cap.camera.cx
-    v = cap.camera.fy * points[:, 1] / points[:, 2] + cap.camera.cy
+    u, v, _ = project(points, cap.camera)
     return bool((u >= margin).all() and (u < cap.camera.width - margin).all() and (v >= margin).all()
                 and (v < cap.camera.height - margin).all())
 
