@@ -20,7 +20,8 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_control.conversions import balance_offset_msg, time_msg
+from legion_common.stamps import to_stamp
+from legion_control.conversions import balance_offset_msg
 from legion_interfaces.msg import BalanceOffset, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
@@ -136,7 +137,7 @@ def test_reaches_40_cm_in_front_of_the_chest_at_table_height_through_the_hand_ta
     orientation = pin.SE3ToXYZQUAT(model.transform_frame_to_world(frame))[3:]
     for _ in range(20):  # 2 s of simulated time, the target re-sent every 0.1 s (it goes stale after 1 s)
         msg = PoseStamped()
-        msg.header.stamp = time_msg(probe.latest_time())
+        msg.header.stamp = to_stamp(probe.latest_time())
         msg.header.frame_id = "odom"
         msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in target)
         (msg.pose.orientation.x, msg.pose.orientation.y, msg.pose.orientation.z,
