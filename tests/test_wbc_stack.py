@@ -1,10 +1,11 @@
 """The whole-body controller in the whole stack over real DDS, in lockstep simulation.
 
 One `stack` launch (simulated robot in the empty scene, state estimator, whole-body controller, gait planner,
-perception with the camera off) serves the tests of this module, in order: the robot stands, squats through
+perception with the camera off) serves the tests of this module: the robot stands, squats through
 `balance/offset`, reaches with its right hand through `right_hand/target`, and takes a push through
-`sim/apply_wrench`. Assertions use the simulator's ground truth, which no
-controller reads.
+`sim/apply_wrench`. Before each test the `settled` fixture withdraws the balance offset and the hand target and lets
+the robot settle, so that the tests do not depend on their order. Assertions use the simulator's ground truth, which
+no controller reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_control.conversions import balance_offset_msg, time_msg
+from legion_common.stamps import to_stamp
+from legion_control.conversions import balance_offset_msg
 from legion_interfaces.msg import BalanceOffset, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
@@ -30,6 +32,10 @@ STARTUP = 120.0
 """[s] wall: model builds, DDS discovery, first balanced cycles."""
 SIM_TIMEOUT = 180.0
 """[s] wall allowed per wait for simulated time (lockstep runs slower than real time on 2 cores)."""
+SETTLE_TIME = 1.5
+"""[s] simulated time the robot settles for before each test."""
+
+pytestmark = pytest.mark.stack
 
 
 def controller_status(probe: Probe) -> dict[str, str]:
@@ -69,6 +75,22 @@ def stack():
     finally:
         probe.close()
         launched.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def settled(stack):
+    """Every test starts balancing in place: no balance offset, no hand target, the robot upright and settled."""
+    probe, _ = stack
+    offset = probe.publisher(BalanceOffset, "balance/offset")
+    hand = probe.publisher(PoseStamped, "right_hand/target")
+    probe.wait_until(lambda: offset.get_subscription_count() > 0 and hand.get_subscription_count() > 0, 30.0,
+                     "the controller on balance/offset and right_hand/target")
+    offset.publish(balance_offset_msg(probe.latest_time(), (0.0, 0.0, 0.0)))
+    hand.publish(PoseStamped())  # empty frame: release
+    probe.wait_sim_time(SETTLE_TIME, SIM_TIMEOUT)
+    assert controller_status(probe).get("state") == "balancing", "the robot is not balancing before the test"
+    assert base(probe)[1] < 0.05, "the robot is not upright before the test"
+    return stack
 
 
 def test_stands_still_in_lockstep_answering_every_joint_state(stack):
@@ -136,7 +158,7 @@ def test_reaches_40_cm_in_front_of_the_chest_at_table_height_through_the_hand_ta
     orientation = pin.SE3ToXYZQUAT(model.transform_frame_to_world(frame))[3:]
     for _ in range(20):  # 2 s of simulated time, the target re-sent every 0.1 s (it goes stale after 1 s)
         msg = PoseStamped()
-        msg.header.stamp = time_msg(probe.latest_time())
+        msg.header.stamp = to_stamp(probe.latest_time())
         msg.header.frame_id = "odom"
         msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in target)
         (msg.pose.orientation.x, msg.pose.orientation.y, msg.pose.orientation.z,

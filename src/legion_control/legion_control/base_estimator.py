@@ -1,8 +1,11 @@
-"""The floating base's state at the control rate, from `odom` (possibly slower, possibly late) and leg kinematics.
+"""The floating base's state at the control rate: `odom` (possibly slower, possibly late), propagated in between with
+the kinematic core of legion_estimation (`stance_kinematics`, the one the state estimator uses too).
 
-The controller reads the base state from `odom` only. Odometry may come slower than the control rate (the simulator's
-ground truth comes at 50 Hz) and may be processed a cycle after the joint state of the same time. Between odometry
-messages the base is propagated with leg kinematics, assuming the stance soles do not move:
+The controller reads the base state from `odom` only; in the stack it comes from `state_estimator` (leg odometry),
+once per joint state, and is processed a cycle after the joint state of the same time; other sources may be slower
+(e.g. 50 Hz). This module is only the odom-anchoring glue: the kinematics (soles in the base frame, base pose from
+anchored soles, base twist from still soles) live in `legion_estimation.stance_kinematics`. Between odometry
+messages the base is propagated assuming the stance soles do not move:
 
 - when odometry stamped t_o arrives, each stance sole's pose in odom is anchored: `sole_to_odom = base_to_odom(t_o) *
   sole_to_base(q(t_o))`, with the joint positions of that time (kept in a short history);
@@ -11,9 +14,8 @@ messages the base is propagated with leg kinematics, assuming the stance soles d
   odometry's propagated over that cycle by the kinematics);
 - a low-rate odometry's correction (new anchors, new twist offset, below) is blended in with the time constant
   `blend_time` rather than at once: a jump every odometry period rocks the robot on its compliant soles;
-- while a sole stands, the kinematic base twist is the load-weighted mean, over the stance soles, of the solution of
-  `J_sole,base v_base + J_sole,joints qdot = 0` (LOCAL sole Jacobians, whose base columns are the adjoint of the base
-  seen from the sole, whatever the base pose). Real soles are not perfectly still (compliant contact, load
+- while a sole stands, the kinematic base twist is the load-weighted mean, over the stance soles, of the twist that
+  keeps the sole still (`StanceKinematics.base_twist`). Real soles are not perfectly still (compliant contact, load
   transfer), so the kinematic twist is biased; the estimate is the kinematic twist plus the offset
   `odom twist - kinematic twist` at the latest odometry's stamp: exactly the odometry at its stamps, and the
   kinematic changes in between (switching between the two at the odometry rate would jolt the legs every odometry
@@ -34,6 +36,7 @@ import numpy as np
 import pinocchio as pin
 
 from legion_control.references import BaseState
+from legion_estimation.stance_kinematics import StanceKinematics, anchor_soles, base_pose, load_weights
 from legion_model import BASE_NQ, BASE_NV, RobotModel
 
 SAME_STAMP = 1e-6
@@ -42,8 +45,6 @@ TWIST_FILTER = (0.25, 0.5, 0.25)
 """Binomial filter on the kinematic twist (newest last): a zero at the Nyquist frequency, one cycle of delay. Without
 it, a compliant sole's rocking at half the control rate reads as base motion and sustains itself through the
 controller."""
-MIN_SOLE_WEIGHT = 0.05
-"""Least weight of a stance sole in the kinematic estimate."""
 
 
 @dataclass
@@ -56,7 +57,7 @@ class _HistoryEntry:
     """side -> that stance sole's pose in the base frame at that cycle."""
 
 
-class KinematicBaseEstimator:
+class OdomAnchoredEstimator:
     """See the module docstring.
 
     Args:
@@ -69,8 +70,7 @@ class KinematicBaseEstimator:
     def __init__(self, robot: RobotModel, sole_frames: Mapping[str, str], blend_time: float = 0.02,
                  history: int = 64) -> None:
         self.model = robot.model
-        self.data = robot.model.createData()
-        self._sole_ids = {side: robot.frame_id(frame) for side, frame in sole_frames.items()}
+        self.kinematics = StanceKinematics(robot.model, sole_frames)
         self._history: deque[_HistoryEntry] = deque(maxlen=history)
         self.blend_time = blend_time
         self._twist_offset: np.ndarray | None = None
@@ -79,7 +79,6 @@ class KinematicBaseEstimator:
         self._previous_arrived = False
         self._last_time: float | None = None
         self._raw_twists: deque[np.ndarray] = deque(maxlen=len(TWIST_FILTER))
-        self._q_velocity = np.zeros(robot.na)
         self._pending: list[BaseState] = []
         self.odom: BaseState | None = None
         """The latest odometry taken into account."""
@@ -90,7 +89,6 @@ class KinematicBaseEstimator:
         more loaded sole more."""
         self.source = "none"
         """Where the last estimate came from: `odom`, `kinematics`, `extrapolated` or `none`."""
-        self._q = pin.neutral(self.model)
 
     def add_odometry(self, base: BaseState) -> None:
         """Queue an odometry message; it is used at the next `estimate`."""
@@ -113,20 +111,6 @@ class KinematicBaseEstimator:
     def has_odometry(self) -> bool:
         return self.odom is not None or bool(self._pending)
 
-    def _sole_to_base(self, joint_positions: np.ndarray, sides: Iterable[str], jacobians: bool = False
-                      ) -> dict[str, pin.SE3]:
-        """Pose of each side's sole in the base frame at the given joint positions (base at the origin); with
-        `jacobians`, the joint Jacobians are computed too (for `getFrameJacobian`)."""
-        q = self._q
-        q[:BASE_NQ] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
-        q[BASE_NQ:] = joint_positions
-        if jacobians:
-            pin.computeJointJacobians(self.model, self.data, q)
-        else:
-            pin.forwardKinematics(self.model, self.data, q)
-        return {side: pin.updateFramePlacement(self.model, self.data, self._sole_ids[side]).copy()
-                for side in sides}
-
     def _entry_at(self, time: float) -> _HistoryEntry | None:
         """The history entry of `time`, else the latest older one, else the oldest."""
         older = None
@@ -137,21 +121,6 @@ class KinematicBaseEstimator:
                 older = entry
         return older if older is not None else (self._history[0] if self._history else None)
 
-    def _kinematic_twist(self, stance: list[str], soles: Mapping[str, pin.SE3]) -> np.ndarray:
-        """Base twist (base frame) that keeps the stance soles still, from the Jacobians of the last
-        `_sole_to_base(..., jacobians=True)`: the load-weighted mean of each sole's answer.  # (6,)
-
-        A sole's LOCAL twist is `J_base v_base + J_joints qdot`, and the base columns of a LOCAL frame Jacobian are
-        the adjoint of the base seen from the sole, `J_base = (sole_to_base)^-1.action`; a still sole therefore
-        needs `v_base = -sole_to_base.action @ (J_joints qdot)`.
-        """
-        weights = self._weights(stance)
-        twist = np.zeros(BASE_NV)
-        for side in stance:
-            J = pin.getFrameJacobian(self.model, self.data, self._sole_ids[side], pin.LOCAL)  # (6, nv)
-            twist -= weights[side] * (soles[side].action @ (J[:, BASE_NV:] @ self._q_velocity))
-        return twist / sum(weights[side] for side in stance)
-
     def estimate(self, time: float, joint_positions: np.ndarray, joint_velocities: np.ndarray,
                  stance: Iterable[str]) -> tuple[np.ndarray, np.ndarray] | None:
         """Configuration q and velocity v of the robot at `time`, or None before the first odometry.
@@ -161,14 +130,13 @@ class KinematicBaseEstimator:
             joint_positions, joint_velocities: actuated joints in the model's order.  # (na,)
             stance: sides whose soles stand (do not move).
         """
-        stance = [side for side in stance if side in self._sole_ids]
+        stance = [side for side in stance if side in self.kinematics.sole_ids]
         joint_positions = np.array(joint_positions, dtype=float)
-        self._q_velocity = np.asarray(joint_velocities, dtype=float)
         soles: dict[str, pin.SE3] = {}
         kinematic_twist = None
         if stance:
-            soles = self._sole_to_base(joint_positions, stance, jacobians=True)
-            raw = self._kinematic_twist(stance, soles)
+            soles = self.kinematics.soles_in_base(joint_positions, stance, jacobians=True)
+            raw = self.kinematics.base_twist(joint_velocities, soles, load_weights(stance, self.loads))
             self._raw_twists.append(raw)
             if len(self._raw_twists) == len(TWIST_FILTER):
                 kinematic_twist = sum(w * t for w, t in zip(TWIST_FILTER, self._raw_twists, strict=True))
@@ -190,10 +158,8 @@ class KinematicBaseEstimator:
             if entry is not None and stance:
                 past = entry.soles
                 if any(side not in past for side in stance):
-                    past = self._sole_to_base(entry.joint_positions, stance)
-                base_to_odom = self._odom_pose(odom)
-                for side in stance:
-                    self._anchor_targets[side] = base_to_odom * past[side]
+                    past = self.kinematics.soles_in_base(entry.joint_positions, stance)
+                self._anchor_targets.update(anchor_soles(self._odom_pose(odom), {side: past[side] for side in stance}))
         self._pending.clear()
         odom = self.odom
         if odom is None:
@@ -230,9 +196,8 @@ class KinematicBaseEstimator:
             base_to_odom = self._odom_pose(odom)
             self.source = "odom"
         else:
-            weights = self._weights(stance)
-            base_to_odom = self._weighted_mean([self.anchors[side] * soles[side].inverse() for side in anchored],
-                                               [weights[side] for side in anchored])
+            base_to_odom = base_pose({side: self.anchors[side] for side in anchored}, soles,
+                                     load_weights(stance, self.loads))
             self.source = "kinematics"
         for side in stance:
             if side not in self.anchors:
@@ -254,21 +219,6 @@ class KinematicBaseEstimator:
         else:
             self._twist_offset = self._twist_offset + share * (self._offset_target - self._twist_offset)
 
-    def _weights(self, stance: list[str]) -> dict[str, float]:
-        loads = {side: max(self.loads.get(side, 1.0), 0.0) for side in stance}
-        total = sum(loads.values())
-        if total <= 0.0:
-            return {side: 1.0 / len(stance) for side in stance}
-        return {side: max(load / total, MIN_SOLE_WEIGHT) for side, load in loads.items()}
-
     @staticmethod
     def _odom_pose(odom: BaseState) -> pin.SE3:
         return pin.XYZQUATToSE3(np.concatenate((odom.position, odom.orientation)))
-
-    @staticmethod
-    def _weighted_mean(poses: list[pin.SE3], weights: list[float]) -> pin.SE3:
-        if len(poses) == 1:
-            return poses[0]
-        share = weights[1] / (weights[0] + weights[1])
-        rotation = poses[0].rotation @ pin.exp3(share * pin.log3(poses[0].rotation.T @ poses[1].rotation))
-        return pin.SE3(rotation, poses[0].translation + share * (poses[1].translation - poses[0].translation))

@@ -5,15 +5,16 @@ Every function works on message objects alone (no node, no `rclpy.init`), so tes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
+from legion_common.messages import xyz, xyzw
+from legion_common.stamps import to_seconds, to_stamp
 from legion_control.errors import ControlError
 from legion_control.grasp import HandCommand, checked_hand_command
 from legion_control.references import BalanceOffset, BaseState, GaitSample, HandTarget, SoleReference
@@ -28,30 +29,11 @@ SIDE_INDEX = {side: i for i, side in enumerate(SIDES)}
 """Side name -> index in GaitSample.soles (LEFT = 0, RIGHT = 1)."""
 
 
-def time_seconds(stamp: Time) -> float:
-    """builtin_interfaces/Time -> seconds."""
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
-def time_msg(seconds: float) -> Time:
-    """Seconds -> builtin_interfaces/Time (nanosecond-exact on the control grid)."""
-    nanoseconds = round(seconds * 1e9)
-    return Time(sec=nanoseconds // 1_000_000_000, nanosec=nanoseconds % 1_000_000_000)
-
-
-def _xyz(vector) -> np.ndarray:
-    return np.array([vector.x, vector.y, vector.z], dtype=float)
-
-
-def _xyzw(quaternion) -> np.ndarray:
-    return np.array([quaternion.x, quaternion.y, quaternion.z, quaternion.w], dtype=float)
-
-
 def base_state_from_odometry(msg: Odometry) -> BaseState:
     """nav_msgs/Odometry (odom -> base_link, twist in base_link) -> BaseState (not checked: the core checks)."""
     pose, twist = msg.pose.pose, msg.twist.twist
-    return BaseState(time_seconds(msg.header.stamp), _xyz(pose.position), _xyzw(pose.orientation),
-                     _xyz(twist.linear), _xyz(twist.angular))
+    return BaseState(to_seconds(msg.header.stamp), xyz(pose.position), xyzw(pose.orientation),
+                     xyz(twist.linear), xyz(twist.angular))
 
 
 def gait_samples_from_msg(msg: GaitReference) -> list[GaitSample]:
@@ -63,20 +45,20 @@ def gait_samples_from_msg(msg: GaitReference) -> list[GaitSample]:
         for side, index in SIDE_INDEX.items():
             sole = sample.soles[index]
             soles[side] = SoleReference(
-                bool(sole.in_contact), _xyz(sole.pose.position), _xyzw(sole.pose.orientation),
-                np.concatenate((_xyz(sole.velocity.linear), _xyz(sole.velocity.angular))),
-                np.concatenate((_xyz(sole.acceleration.linear), _xyz(sole.acceleration.angular))))
-        orientation = _xyzw(sample.base_orientation)
+                bool(sole.in_contact), xyz(sole.pose.position), xyzw(sole.pose.orientation),
+                np.concatenate((xyz(sole.velocity.linear), xyz(sole.velocity.angular))),
+                np.concatenate((xyz(sole.acceleration.linear), xyz(sole.acceleration.angular))))
+        orientation = xyzw(sample.base_orientation)
         samples.append(GaitSample(
-            time_seconds(sample.stamp), _xyz(sample.com_position), _xyz(sample.com_velocity),
-            _xyz(sample.com_acceleration), None if not np.any(orientation) else orientation,
-            _xyz(sample.base_angular_velocity), soles))
+            to_seconds(sample.stamp), xyz(sample.com_position), xyz(sample.com_velocity),
+            xyz(sample.com_acceleration), None if not np.any(orientation) else orientation,
+            xyz(sample.base_angular_velocity), soles))
     return samples
 
 
 def balance_offset_from_msg(msg: BalanceOffsetMsg) -> BalanceOffset:
-    return BalanceOffset(time_seconds(msg.header.stamp), _xyz(msg.com_offset), _xyz(msg.com_velocity),
-                         _xyz(msg.com_acceleration))
+    return BalanceOffset(to_seconds(msg.header.stamp), xyz(msg.com_offset), xyz(msg.com_velocity),
+                         xyz(msg.com_acceleration))
 
 
 def hand_target_from_msg(msg: PoseStamped, odom_frame: str) -> HandTarget | None:
@@ -90,7 +72,7 @@ def hand_target_from_msg(msg: PoseStamped, odom_frame: str) -> HandTarget | None
         return None
     if frame != odom_frame:
         raise ControlError(f"hand target must be in '{odom_frame}', got '{msg.header.frame_id}'")
-    return HandTarget(time_seconds(msg.header.stamp), _xyz(msg.pose.position), _xyzw(msg.pose.orientation))
+    return HandTarget(to_seconds(msg.header.stamp), xyz(msg.pose.position), xyzw(msg.pose.orientation))
 
 
 def hand_command_from_msg(msg: HandCommandMsg) -> HandCommand:
@@ -122,31 +104,12 @@ def joint_command_msg(stamp: Time, command: JointCommandArrays) -> JointCommand:
     return msg
 
 
-def diagnostics_msg(stamp: Time, name: str, hardware_id: str, level: int | bytes, message: str,
-                    values: Mapping[str, object]) -> DiagnosticArray:
-    """One DiagnosticStatus in a DiagnosticArray; `level` is DiagnosticStatus.OK/WARN/ERROR (bytes) or an int;
-    floats are written with 6 significant digits."""
-    level = level if isinstance(level, bytes) else bytes([level])
-    status = DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id)
-    status.values = [KeyValue(key=key, value=f"{value:.6g}" if isinstance(value, float) else str(value))
-                     for key, value in values.items()]
-    array = DiagnosticArray()
-    array.header.stamp = stamp
-    array.status = [status]
-    return array
-
-
-def diagnostic_values(msg: DiagnosticArray) -> dict[str, str]:
-    """Key -> value of every status in a DiagnosticArray (for tests and tools)."""
-    return {kv.key: kv.value for status in msg.status for kv in status.values}
-
-
 # ---------------------------------------------------------------------------------------- builders (other nodes)
 def balance_offset_msg(stamp_seconds: float, offset: Sequence[float], velocity: Sequence[float] = (0.0, 0.0, 0.0),
                        acceleration: Sequence[float] = (0.0, 0.0, 0.0)) -> BalanceOffsetMsg:
     """A BalanceOffset message (heading-frame offset [m], its rate [m/s] and acceleration [m/s^2])."""
     msg = BalanceOffsetMsg()
-    msg.header.stamp = time_msg(stamp_seconds)
+    msg.header.stamp = to_stamp(stamp_seconds)
     for field, values in (("com_offset", offset), ("com_velocity", velocity), ("com_acceleration", acceleration)):
         vector = getattr(msg, field)
         vector.x, vector.y, vector.z = (float(v) for v in values)
@@ -156,7 +119,7 @@ def balance_offset_msg(stamp_seconds: float, offset: Sequence[float], velocity: 
 def gait_sample_msg(sample: GaitSample) -> GaitSampleMsg:
     """GaitSample -> message (the inverse of `gait_samples_from_msg` for one sample)."""
     msg = GaitSampleMsg()
-    msg.stamp = time_msg(sample.time)
+    msg.stamp = to_stamp(sample.time)
     msg.com_position.x, msg.com_position.y, msg.com_position.z = (float(v) for v in sample.com_position)
     msg.com_velocity.x, msg.com_velocity.y, msg.com_velocity.z = (float(v) for v in sample.com_velocity)
     msg.com_acceleration.x, msg.com_acceleration.y, msg.com_acceleration.z = (

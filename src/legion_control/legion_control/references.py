@@ -1,4 +1,5 @@
-"""The references the whole-body controller takes, as small typed carriers, and their checks.
+"""The references the whole-body controller takes, as small typed carriers, their checks, and the book that keeps
+the ones in force (`ReferenceBook`).
 
 All poses are in the world (`odom`) frame; quaternions are (x, y, z, w); sides are the robot configuration's names
 (`left`, `right`). Times are simulation/ROS times [s].
@@ -7,13 +8,18 @@ All poses are in the world (`odom`) frame; quaternions are (x, y, z, w); sides a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pinocchio as pin
 
+from legion_common.transforms import quaternion_to_matrix, rotation_z
 from legion_control.errors import ControlError
+from legion_control.parameters import HandTaskParameters, ReferenceParameters
+
+REJECTION_REPORT_TIME = 2.0
+"""[s] a rejected reference is reported for this long after the rejection."""
 
 
 @dataclass(frozen=True)
@@ -227,3 +233,252 @@ def checked_hand_target(target: HandTarget) -> HandTarget:
     """
     return HandTarget(float(target.time), _finite("hand target position", target.position, 3),
                       _unit_quaternion("hand target orientation", target.orientation))
+
+
+@dataclass
+class HandTrack:
+    """A hand task's target and the moving reference that approaches it."""
+
+    target: HandTarget
+    position: np.ndarray
+    """The moving reference's position in odom [m].  # (3,)"""
+    orientation: np.ndarray
+    """Rotation matrix of the moving reference.  # (3, 3)"""
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(6))
+    """Its velocity (linear, angular) in odom axes [m/s, rad/s].  # (6,)"""
+
+
+class ReferenceBook:
+    """The references in force, checked when they arrive and expired when they age: gait reference, balance offset,
+    hand targets (each with the moving reference that approaches it), posture; the blend of the CoM reference when
+    its source changes; and the rejections still to report.
+
+    A rejected reference leaves the last good one in force and is reported for `REJECTION_REPORT_TIME`.
+
+    Args:
+        params: the reference checks and shaping.
+        hand: the hand task's speeds, timeout and reach margin.
+        sides: the robot's sides.
+        standing_com_height: CoM height above the soles in the standing posture [m].
+        standing_posture: the standing joint positions [rad], in the controller's joint order.  # (na,)
+        posture_lower, posture_upper: the joint position range a posture reference is clipped to [rad].  # (na,)
+        joint_index: body joint name -> index in the posture.
+        hand_joints: names of hand joints (a posture reference may name them; they follow the grasp controller).
+    """
+
+    def __init__(self, params: ReferenceParameters, hand: HandTaskParameters, sides: Sequence[str],
+                 standing_com_height: float, standing_posture: np.ndarray, posture_lower: np.ndarray,
+                 posture_upper: np.ndarray, joint_index: Mapping[str, int], hand_joints: Iterable[str]) -> None:
+        self.params = params
+        self.hand = hand
+        self.sides = tuple(sides)
+        self.standing_com_height = standing_com_height
+        self.standing_posture = standing_posture
+        self._posture_lower, self._posture_upper = posture_lower, posture_upper
+        self._joint_index = dict(joint_index)
+        self._hand_joints = frozenset(hand_joints)
+        self.reset()
+
+    def reset(self) -> None:
+        """No references: balance in place with the standing posture."""
+        self.gait: GaitTrajectory | None = None
+        self.offset: BalanceOffset | None = None
+        self.posture = self.standing_posture.copy()
+        self.hand_tracks: dict[str, HandTrack | None] = {side: None for side in self.sides}
+        self.rejections: dict[str, tuple[float, str]] = {}
+        self.com_blend: tuple[float, np.ndarray] | None = None
+        """(start time [s], CoM reference blended from [m]) while the CoM reference's source changes."""
+        self.last_com_reference: np.ndarray | None = None
+
+    # --- rejections ------------------------------------------------------------------------------------------
+    def reject(self, key: str, error: Exception, now: float) -> None:
+        self.rejections[key] = (now, str(error))
+
+    def rejection_warnings(self, now: float) -> list[str]:
+        """One line per rejection of the last `REJECTION_REPORT_TIME`; older ones are forgotten."""
+        warnings = []
+        for key, (when, message) in list(self.rejections.items()):
+            if now - when > REJECTION_REPORT_TIME or now < when:
+                del self.rejections[key]
+            else:
+                warnings.append(f"{key} rejected, keeping the last good reference: {message}")
+        return warnings
+
+    # --- gait reference and CoM blend ------------------------------------------------------------------------
+    def set_gait(self, samples: Sequence[GaitSample], now: float) -> None:
+        """See `WholeBodyController.set_gait_reference`."""
+        try:
+            if not samples:
+                if self.gait is not None:
+                    self.start_com_blend(now)
+                self.gait = None
+                return
+            trajectory = GaitTrajectory(samples)
+            self._check_gait_reachable(trajectory)
+        except ControlError as error:
+            self.reject("gait/reference", error, now)
+            raise
+        if self.gait is None:  # from balancing in place to the planner's reference; a new plan replacing the
+            self.start_com_blend(now)  # previous one is continuous (the planner's business): no blend then
+        self.gait = trajectory
+
+    def _check_gait_reachable(self, trajectory: GaitTrajectory) -> None:
+        refs = self.params
+        heights = (refs.min_com_height_ratio * self.standing_com_height,
+                   refs.max_com_height_ratio * self.standing_com_height)
+        for sample in trajectory.samples:
+            stance = [s for s in sample.soles.values() if s.in_contact]
+            ground = min(s.position[2] for s in sample.soles.values())
+            height = sample.com_position[2] - ground
+            if not heights[0] <= height <= heights[1]:
+                raise ControlError(f"gait CoM height {height:.3f} m at t={sample.time:.3f} s is outside "
+                                   f"[{heights[0]:.3f}, {heights[1]:.3f}] m")
+            middle = np.mean([s.position for s in stance], axis=0)
+            distance = float(np.hypot(*(sample.com_position[:2] - middle[:2])))
+            if distance > refs.max_com_distance:
+                raise ControlError(f"gait CoM {distance:.3f} m from the stance soles at t={sample.time:.3f} s is "
+                                   "unreachable")
+            for side, sole in sample.soles.items():
+                if side not in self.sides:
+                    raise ControlError(f"gait reference names unknown side '{side}'")
+                if not sole.in_contact:
+                    gap = float(np.linalg.norm(sole.position - middle))
+                    if gap > refs.max_sole_distance:
+                        raise ControlError(f"{side} swing sole reference {gap:.3f} m from the stance sole is "
+                                           "unreachable")
+
+    def start_com_blend(self, now: float, com: np.ndarray | None = None) -> None:
+        """Blend the CoM reference from `com` (default: the last CoM reference) over `transition_time`."""
+        if com is not None:
+            self.last_com_reference = np.array(com, dtype=float)
+        if self.last_com_reference is not None:
+            self.com_blend = (now, self.last_com_reference.copy())
+
+    def shaped_com(self, time: float, com: np.ndarray, com_velocity: np.ndarray, com_acceleration: np.ndarray,
+                   heading: float, ground: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The CoM reference (position, velocity, acceleration [m, m/s, m/s^2]) of the gait or of balancing in
+        place, blended from the previous source, plus the balance offset (in the heading frame; its feed-forward
+        only while fresh), with its height kept within the allowed range above `ground` [m]."""
+        if self.com_blend is not None:
+            blend_start, blend_from = self.com_blend
+            duration = self.params.transition_time
+            s = 1.0 if duration <= 0.0 else min((time - blend_start) / duration, 1.0)
+            if s >= 1.0:
+                self.com_blend = None
+            else:
+                smooth = s * s * (3.0 - 2.0 * s)
+                com = blend_from + smooth * (com - blend_from)
+        if self.offset is not None:
+            heading_rotation = rotation_z(heading)
+            com = com + heading_rotation @ self.offset.offset
+            if time - self.offset.time <= self.params.offset_timeout:
+                com_velocity = com_velocity + heading_rotation @ self.offset.velocity
+                com_acceleration = com_acceleration + heading_rotation @ self.offset.acceleration
+        refs = self.params
+        com[2] = min(max(com[2], ground + refs.min_com_height_ratio * self.standing_com_height),
+                     ground + refs.max_com_height_ratio * self.standing_com_height)
+        self.last_com_reference = com.copy()
+        return com, com_velocity, com_acceleration
+
+    def landing_poses(self, stance: Sequence[str], now: float) -> dict[str, pin.SE3]:
+        """side -> where the gait reference lands each sole that is not in `stance` (its pose at the first later
+        sample in which it stands, else at the last sample); empty without a gait reference."""
+        if self.gait is None or len(stance) == len(self.sides):
+            return {}
+        landings = {}
+        for side in self.sides:
+            if side in stance:
+                continue
+            later = [s for s in self.gait.samples if s.time >= now and s.soles[side].in_contact]
+            sole = (later[0] if later else self.gait.samples[-1]).soles[side]
+            landings[side] = pin.SE3(quaternion_to_matrix(sole.orientation), sole.position)
+        return landings
+
+    # --- balance offset, posture -----------------------------------------------------------------------------
+    def set_balance_offset(self, offset: BalanceOffset, now: float) -> None:
+        """See `WholeBodyController.set_balance_offset`."""
+        refs = self.params
+        try:
+            self.offset = checked_balance_offset(offset, refs.max_com_offset, refs.max_com_lowering,
+                                                 refs.max_com_raising)
+        except ControlError as error:
+            self.reject("balance/offset", error, now)
+            raise
+
+    def set_posture(self, positions: Mapping[str, float], now: float) -> None:
+        """See `WholeBodyController.set_posture_reference`."""
+        posture = self.standing_posture.copy()
+        try:
+            for name, value in positions.items():
+                if name not in self._joint_index:
+                    if name in self._hand_joints:
+                        continue  # the hands follow the grasp controller
+                    raise ControlError(f"posture reference names unknown joint '{name}'")
+                if not math.isfinite(value):
+                    raise ControlError(f"posture reference for '{name}' is not finite")
+                posture[self._joint_index[name]] = value
+        except ControlError as error:
+            self.reject("posture/reference", error, now)
+            raise
+        self.posture = np.clip(posture, self._posture_lower, self._posture_upper)
+
+    # --- hand targets ----------------------------------------------------------------------------------------
+    def set_hand_target(self, side: str, target: HandTarget | None, now: float, gripper: pin.SE3,
+                        waist: np.ndarray | None = None, reach: float = math.inf) -> None:
+        """See `WholeBodyController.set_hand_target`; `gripper` is the gripper frame's pose in odom (where a new
+        track starts), `waist` the waist position [m] a target must lie within `reach` [m] of (None: not checked)."""
+        if side not in self.sides:
+            raise ControlError(f"no hand on side '{side}'")
+        key = f"{side}_hand/target"
+        if target is None:
+            self.hand_tracks[side] = None
+            return
+        try:
+            target = checked_hand_target(target)
+        except ControlError as error:
+            self.hand_tracks[side] = None
+            released = ControlError(f"{error}; hand task released")
+            self.reject(key, released, now)
+            raise released from error
+        if waist is not None:
+            distance = float(np.linalg.norm(target.position - waist))
+            limit = reach - self.hand.reach_margin
+            if distance > limit:
+                error = ControlError(f"{side} hand target {distance:.3f} m from the waist is beyond the reach "
+                                     f"{limit:.3f} m; keeping the previous target")
+                self.reject(key, error, now)
+                raise error
+        track = self.hand_tracks[side]
+        if track is None:
+            self.hand_tracks[side] = HandTrack(target, gripper.translation.copy(), gripper.rotation.copy())
+        else:
+            track.target = target
+
+    def release_hands(self) -> None:
+        for side in self.sides:
+            self.hand_tracks[side] = None
+
+    def hand_reference(self, side: str, dt: float, now: float) -> HandTrack | None:
+        """That hand's moving reference, advanced by `dt` [s] towards its target at the hand task's speeds; None
+        without a target, or when the target has gone stale (the hand task is released)."""
+        track = self.hand_tracks[side]
+        if track is None:
+            return None
+        if now - track.target.time > self.hand.target_timeout:
+            self.hand_tracks[side] = None
+            self.reject(f"{side}_hand/target", ControlError("target is stale: hand task released"), now)
+            return None
+        hand = self.hand
+        error = track.target.position - track.position
+        distance = float(np.linalg.norm(error))
+        step = min(distance, hand.max_speed * dt)
+        linear = error / distance * step / dt if distance > 1e-9 else np.zeros(3)
+        target_rotation = quaternion_to_matrix(track.target.orientation)
+        rotation_error = pin.log3(target_rotation @ track.orientation.T)
+        angle = float(np.linalg.norm(rotation_error))
+        turn = min(angle, hand.max_angular_speed * dt)
+        angular = rotation_error / angle * turn / dt if angle > 1e-9 else np.zeros(3)
+        track.position = track.position + linear * dt
+        track.orientation = pin.exp3(angular * dt) @ track.orientation
+        track.velocity = np.concatenate((linear, angular))
+        return track

@@ -2,7 +2,8 @@
 
 Per control cycle (`update`), from the joint state and the base state (`set_base_state`, from `odom`):
 
-1. estimate q, v (`KinematicBaseEstimator`) and update the Pinocchio model once;
+1. estimate q, v (`OdomAnchoredEstimator`: the last odom propagated with leg kinematics) and update the Pinocchio
+   model once;
 2. read the references at this time: CoM, base orientation and contacts from the gait reference (or, without one,
    balance in place over the current soles), plus a balance offset, the hand targets and the posture reference;
 3. build and solve the inverse-dynamics QP (`InverseDynamicsQP`): floating-base dynamics, stance soles held with
@@ -33,35 +34,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pinocchio as pin
 
-from legion_control.base_estimator import KinematicBaseEstimator
+from legion_common.transforms import mean_yaw, quaternion_to_matrix, rotation_z, yaw_from_matrix
+from legion_control.base_estimator import OdomAnchoredEstimator
 from legion_control.contact import centre_of_pressure, wrench_cone_matrix
 from legion_control.errors import ControlError
+from legion_control.fall_monitor import FallMonitor
 from legion_control.grasp import GraspController, HandCommand
 from legion_control.inverse_dynamics import AccelerationTask, Contact, DynamicsTerms, InverseDynamicsQP, Solution
 from legion_control.parameters import WbcParameters
-from legion_control.references import (
-    BalanceOffset,
-    BaseState,
-    GaitSample,
-    GaitTrajectory,
-    HandTarget,
-    checked_balance_offset,
-    checked_hand_target,
-)
-from legion_model import BASE_NV, RobotModel, sole_corners_in_world
-from legion_model.support_polygon import convex_hull_2d
+from legion_control.references import BalanceOffset, BaseState, GaitSample, HandTarget, ReferenceBook
+from legion_model import BASE_NV, RobotModel
 
 GRAVITY = 9.81
 """[m/s^2]"""
 LWA = pin.LOCAL_WORLD_ALIGNED
-REJECTION_REPORT_TIME = 2.0
-"""[s] a rejected reference is reported for this long after the rejection."""
 SLIP_AXES = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 1.0])
 """Components of a stance sole's pose error (sole frame: x, y, z, roll, pitch, yaw) that the contact stiffness
 corrects: sliding and turning on the ground. Height, roll and pitch are the ground's business (a compliant contact
 sinks and tilts a little under load; pulling against that only distorts the body)."""
-SUPPORT_POLYGON_REFRESH = 0.5
-"""[s] the support polygon is recomputed this often (and whenever the stance changes): stance soles do not move."""
 MAX_TARGET_DEVIATION = 0.15
 """[rad] the integrated joint targets stay this close to the measured positions."""
 
@@ -125,32 +115,10 @@ class CycleReport:
     fall_reason: str = ""
 
 
-@dataclass
-class _HandTrack:
-    """A hand task's target and the moving reference that approaches it."""
-
-    target: HandTarget
-    position: np.ndarray
-    orientation: np.ndarray
-    """Rotation matrix of the moving reference.  # (3, 3)"""
-    velocity: np.ndarray = field(default_factory=lambda: np.zeros(6))
-
-
-def _yaw(rotation: np.ndarray) -> float:
-    return math.atan2(rotation[1, 0], rotation[0, 0])
-
-
-def _mean_yaw(yaws: Sequence[float]) -> float:
-    return math.atan2(sum(math.sin(y) for y in yaws), sum(math.cos(y) for y in yaws))
-
-
-def _rotation_z(yaw: float) -> np.ndarray:
-    c, s = math.cos(yaw), math.sin(yaw)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def _quaternion_to_rotation(xyzw: np.ndarray) -> np.ndarray:
-    return pin.Quaternion(xyzw[3], xyzw[0], xyzw[1], xyzw[2]).normalized().matrix()
+def _heading_of(rotations: Sequence[np.ndarray]) -> float:
+    """Mean heading [rad] of one or two frames (their x axes projected on the floor)."""
+    yaws = [yaw_from_matrix(rotation) for rotation in rotations]
+    return yaws[0] if len(yaws) == 1 else mean_yaw(yaws[0], yaws[1])
 
 
 class WholeBodyController:
@@ -207,13 +175,15 @@ class WholeBodyController:
         middle = np.mean([sole.translation for sole in soles], axis=0)
         self.standing_com_height = float(com[2] - middle[2])
         """Height of the CoM above the soles in the standing posture [m]."""
-        self.standing_com_offset = _rotation_z(-_mean_yaw([_yaw(sole.rotation) for sole in soles])) @ (com - middle)
+        self.standing_com_offset = rotation_z(-_heading_of([sole.rotation for sole in soles])) @ (com - middle)
         """CoM of the standing posture from the soles' midpoint, in their heading frame [m]: where balancing in
         place puts the CoM."""
         self._reach_limit = {side: self._reach(side) for side in self.sides}
         self._waist_id = robot.model.getJointId(config.joints("waist")[0])
         self.half_length = 0.5 * config.sole_length
         self.half_width = 0.5 * config.sole_width
+        self.fall_monitor = FallMonitor(self.params.fall, self.standing_com_height, config.sole_length,
+                                        config.sole_width)
 
         full = robot.full_model  # the hand joints' limits are in the model with every joint
         hand_q = {name: full.joints[full.getJointId(name)].idx_q for name in self._hand_names}
@@ -226,7 +196,11 @@ class WholeBodyController:
         self._posture_weight = self.params.posture.weight * np.array(
             [getattr(group_weights, config.group_of.get(n, "arms"), 1.0) for n in self.body_joints])
         self.qp = InverseDynamicsQP(self.nv, BASE_NV, solver, self.params.limits.regularization)
-        self.estimator = KinematicBaseEstimator(robot, self.sole_frames, self.params.estimator.blend_time)
+        self.references = ReferenceBook(
+            self.params.references, self.params.hand, self.sides, self.standing_com_height, self._standing,
+            self._q_lower + self.params.limits.position_margin, self._q_upper - self.params.limits.position_margin,
+            {name: self.robot.v_index[name] - BASE_NV for name in self.body_joints}, self._hand_names)
+        self.estimator = OdomAnchoredEstimator(robot, self.sole_frames, self.params.estimator.blend_time)
         self._configure_cones()
         self.reset()
 
@@ -258,11 +232,7 @@ class WholeBodyController:
         """Forget state and references: wait for a base state, then balance in place."""
         self.state = ControllerState.WAITING
         self.estimator.reset()
-        self.gait: GaitTrajectory | None = None
-        self.offset: BalanceOffset | None = None
-        self.posture = self._standing.copy()
-        self.hand_tracks: dict[str, _HandTrack | None] = {side: None for side in self.sides}
-        self._rejections: dict[str, tuple[float, str]] = {}
+        self.references.reset()
         self._last_time: float | None = None
         self._now = 0.0
         self._q_target: np.ndarray | None = None
@@ -272,17 +242,13 @@ class WholeBodyController:
         """The last finite measured joint positions [rad] (what a last-resort hold holds)."""
         self._contact_poses: dict[str, pin.SE3] = {}
         self._stance: tuple[str, ...] = self.sides
-        self._com_blend: tuple[float, np.ndarray] | None = None
-        self._last_com_reference: np.ndarray | None = None
-        self._upright_since: float | None = None
         self._fall_reason = ""
-        self._support_cache: dict[tuple[str, ...], tuple[float, np.ndarray, np.ndarray]] = {}
-        self._cos_max_tilt = math.cos(self.params.fall.max_tilt)
+        self.fall_monitor.reset()
         self._joint_index_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------------------------------------ inputs
     def _reject(self, key: str, error: ControlError) -> None:
-        self._rejections[key] = (self._now, str(error))
+        self.references.reject(key, error, self._now)
 
     def set_base_state(self, base: BaseState) -> None:
         """Odometry: the base pose and twist at `base.time` (odom -> base_link).
@@ -312,45 +278,7 @@ class WholeBodyController:
             ControlError: a malformed sample, times that do not increase, a CoM height outside the allowed range,
                 or a CoM or swing sole too far from the soles (the last good reference stays in force).
         """
-        try:
-            if not samples:
-                if self.gait is not None:
-                    self._start_com_blend()
-                self.gait = None
-                return
-            trajectory = GaitTrajectory(samples)
-            self._check_gait_reachable(trajectory)
-        except ControlError as error:
-            self._reject("gait/reference", error)
-            raise
-        if self.gait is None:  # from balancing in place to the planner's reference; a new plan replacing the
-            self._start_com_blend()  # previous one is continuous (the planner's business): no blend then
-        self.gait = trajectory
-
-    def _check_gait_reachable(self, trajectory: GaitTrajectory) -> None:
-        refs = self.params.references
-        heights = (refs.min_com_height_ratio * self.standing_com_height,
-                   refs.max_com_height_ratio * self.standing_com_height)
-        for sample in trajectory.samples:
-            stance = [s for s in sample.soles.values() if s.in_contact]
-            ground = min(s.position[2] for s in sample.soles.values())
-            height = sample.com_position[2] - ground
-            if not heights[0] <= height <= heights[1]:
-                raise ControlError(f"gait CoM height {height:.3f} m at t={sample.time:.3f} s is outside "
-                                   f"[{heights[0]:.3f}, {heights[1]:.3f}] m")
-            middle = np.mean([s.position for s in stance], axis=0)
-            distance = float(np.hypot(*(sample.com_position[:2] - middle[:2])))
-            if distance > refs.max_com_distance:
-                raise ControlError(f"gait CoM {distance:.3f} m from the stance soles at t={sample.time:.3f} s is "
-                                   "unreachable")
-            for side, sole in sample.soles.items():
-                if side not in self.sides:
-                    raise ControlError(f"gait reference names unknown side '{side}'")
-                if not sole.in_contact:
-                    gap = float(np.linalg.norm(sole.position - middle))
-                    if gap > refs.max_sole_distance:
-                        raise ControlError(f"{side} swing sole reference {gap:.3f} m from the stance sole is "
-                                           "unreachable")
+        self.references.set_gait(samples, self._now)
 
     def set_balance_offset(self, offset: BalanceOffset) -> None:
         """Offset of the CoM reference (see `BalanceOffset`); it stays until replaced.
@@ -358,13 +286,7 @@ class WholeBodyController:
         Raises:
             ControlError: non-finite or out-of-range offset (the last good one stays in force).
         """
-        refs = self.params.references
-        try:
-            self.offset = checked_balance_offset(offset, refs.max_com_offset, refs.max_com_lowering,
-                                                 refs.max_com_raising)
-        except ControlError as error:
-            self._reject("balance/offset", error)
-            raise
+        self.references.set_balance_offset(offset, self._now)
 
     def set_hand_target(self, side: str, target: HandTarget | None) -> None:
         """Send a gripper frame to a pose in odom, or release the hand task (None).
@@ -375,32 +297,10 @@ class WholeBodyController:
         """
         if side not in self.sides:
             raise ControlError(f"no hand on side '{side}'")
-        key = f"{side}_hand/target"
-        if target is None:
-            self.hand_tracks[side] = None
-            return
-        try:
-            target = checked_hand_target(target)
-        except ControlError as error:
-            self.hand_tracks[side] = None
-            released = ControlError(f"{error}; hand task released")
-            self._reject(key, released)
-            raise released from error
-        if self.state == ControllerState.BALANCING:
-            waist = self.data.oMi[self._waist_id].translation
-            distance = float(np.linalg.norm(target.position - waist))
-            reach = self._reach_limit[side] - self.params.hand.reach_margin
-            if distance > reach:
-                error = ControlError(f"{side} hand target {distance:.3f} m from the waist is beyond the reach "
-                                     f"{reach:.3f} m; keeping the previous target")
-                self._reject(key, error)
-                raise error
-        track = self.hand_tracks[side]
-        if track is None:
-            gripper = self.data.oMf[self._gripper_ids[side]]
-            self.hand_tracks[side] = _HandTrack(target, gripper.translation.copy(), gripper.rotation.copy())
-        else:
-            track.target = target
+        balancing = self.state == ControllerState.BALANCING
+        self.references.set_hand_target(side, target, self._now, self.data.oMf[self._gripper_ids[side]],
+                                        self.data.oMi[self._waist_id].translation if balancing else None,
+                                        self._reach_limit[side])
 
     def set_hand_command(self, side: str, command: HandCommand) -> None:
         """Open, power grasp or pinch, with a closure level (see `grasp`)."""
@@ -412,21 +312,7 @@ class WholeBodyController:
         Raises:
             ControlError: an unknown joint or a non-finite position (the last good posture stays in force).
         """
-        posture = self._standing.copy()
-        try:
-            for name, value in positions.items():
-                if name not in self.robot.v_index:
-                    if any(name in names for names in self.hand_joints.values()):
-                        continue  # the hands follow the grasp controller
-                    raise ControlError(f"posture reference names unknown joint '{name}'")
-                if not math.isfinite(value):
-                    raise ControlError(f"posture reference for '{name}' is not finite")
-                posture[self.robot.v_index[name] - BASE_NV] = value
-        except ControlError as error:
-            self._reject("posture/reference", error)
-            raise
-        margin = self.params.limits.position_margin
-        self.posture = np.clip(posture, self._q_lower + margin, self._q_upper - margin)
+        self.references.set_posture(positions, self._now)
 
     # ------------------------------------------------------------------------------------------------ the cycle
     def _joint_indices(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -493,8 +379,10 @@ class WholeBodyController:
         if self.state == ControllerState.WAITING:
             self._start_balancing(q_joints, v_joints)
         elif self.state == ControllerState.FALLEN:
-            if self._upright(time, q):
-                self.gait = None  # a reference from before the fall is stale: balance in place until a new one
+            if self.fall_monitor.recovered(time, self.data.oMf[self._base_id].rotation, self.data.com[0],
+                                           self._soles_in_odom()):
+                # A reference from before the fall is stale: balance in place until a new one.
+                self.references.gait = None
                 self._start_balancing(q_joints, v_joints)
                 report.warnings.append("upright on both soles again: balancing")
             else:
@@ -502,11 +390,13 @@ class WholeBodyController:
                 report.fall_reason = self._fall_reason
                 return self._finish(self._damping_command(q_joints, hand_targets), report, start)
 
-        fall = self._fall_check(q)
+        fall = self.fall_monitor.fall_reason(time, self.data.oMf[self._base_id].rotation, self.data.com[0],
+                                             self._soles_in_odom(), self._stance,
+                                             self.references.landing_poses(self._stance, time))
         if fall:
             self.state = ControllerState.FALLEN
             self._fall_reason = fall
-            self._upright_since = None
+            self.fall_monitor.fell()
             report.state = self.state
             report.fall_reason = fall
             report.warnings.append(f"fall detected ({fall}): joint damping only")
@@ -540,11 +430,7 @@ class WholeBodyController:
             command = self._hold_command(self._measured, {s: self.grasp.targets[s].copy() for s in self.sides})
         else:
             self._last_command = command
-        for key, (when, message) in list(self._rejections.items()):
-            if self._now - when > REJECTION_REPORT_TIME or self._now < when:
-                del self._rejections[key]
-            else:
-                report.warnings.append(f"{key} rejected, keeping the last good reference: {message}")
+        report.warnings.extend(self.references.rejection_warnings(self._now))
         report.total_time = timing.perf_counter() - start
         report.cpu_time = timing.thread_time() - self._cpu_start
         return command, report
@@ -552,101 +438,25 @@ class WholeBodyController:
     # ------------------------------------------------------------------------------------------------ states
     def _start_balancing(self, q_joints: np.ndarray, v_joints: np.ndarray) -> None:
         self.state = ControllerState.BALANCING
-        self._stance = self.sides if self.gait is None else self._stance
+        self._stance = self.sides if self.references.gait is None else self._stance
         self._contact_poses = {side: self.data.oMf[self._sole_ids[side]].copy() for side in self._stance}
         self._q_target = q_joints.copy()
         self._v_target = v_joints.copy()
-        self._last_com_reference = self.data.com[0].copy()
-        self._com_blend = (self._now, self._last_com_reference.copy())
-        for side in self.sides:
-            self.hand_tracks[side] = None
+        self.references.start_com_blend(self._now, self.data.com[0])
+        self.references.release_hands()
 
-    def _support_edges(self, sides: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Support polygon of the given soles' rectangles as half-planes `normals @ p <= offsets` (outward unit edge
-        normals), cached for a while: stance soles do not move.  # (k, 2), (k,)
-
-        While a gait reference swings a sole, the rectangle where that sole is planned to land counts too: in single
-        support the CoM of a walking gait legitimately leaves the stance sole towards the landing one.
-        """
-        landings = self._landing_poses(sides)
-        key = (tuple(sides), tuple(landings))
-        cached = self._support_cache.get(key)
-        if cached is not None and 0.0 <= self._now - cached[0] < SUPPORT_POLYGON_REFRESH:
-            return cached[1], cached[2]
-        poses = [self.data.oMf[self._sole_ids[side]] for side in sides] + list(landings.values())
-        corners = [sole_corners_in_world(pose, 2 * self.half_length, 2 * self.half_width)[:, :2] for pose in poses]
-        hull = convex_hull_2d(np.vstack(corners))
-        edges = np.roll(hull, -1, axis=0) - hull
-        normals = np.stack((edges[:, 1], -edges[:, 0]), axis=1)
-        normals /= np.linalg.norm(normals, axis=1, keepdims=True)
-        offsets = np.sum(normals * hull, axis=1)
-        self._support_cache[key] = (self._now, normals, offsets)
-        return normals, offsets
-
-    def _landing_poses(self, stance: Sequence[str]) -> dict[str, pin.SE3]:
-        """side -> where the gait reference lands each sole that is not in `stance` (its pose at the first later
-        sample in which it stands, else at the last sample); empty without a gait reference."""
-        if self.gait is None or len(stance) == len(self.sides):
-            return {}
-        landings = {}
-        for side in self.sides:
-            if side in stance:
-                continue
-            later = [s for s in self.gait.samples if s.time >= self._now and s.soles[side].in_contact]
-            sole = (later[0] if later else self.gait.samples[-1]).soles[side]
-            landings[side] = pin.SE3(_quaternion_to_rotation(sole.orientation), sole.position)
-        return landings
-
-    def _distance_outside(self, point: np.ndarray, sides: Sequence[str]) -> float:
-        """Largest signed distance [m] of a ground point from the support polygon's edge lines: its distance
-        outside the polygon (at most that near a corner), negative inside (the depth)."""
-        normals, offsets = self._support_edges(sides)
-        return float(np.max(normals @ point - offsets))
-
-    def _fall_check(self, q: np.ndarray) -> str:
-        fall = self.params.fall
-        upright = float(self.data.oMf[self._base_id].rotation[2, 2])  # cosine of the tilt
-        if upright < self._cos_max_tilt:
-            tilt = math.acos(max(-1.0, min(1.0, upright)))
-            return f"base tilt {tilt:.2f} rad > {fall.max_tilt} rad"
-        com = self.data.com[0]
-        ground = min(self.data.oMf[self._sole_ids[side]].translation[2] for side in self.sides)
-        if com[2] - ground < fall.min_com_height_ratio * self.standing_com_height:
-            return f"CoM height {com[2] - ground:.2f} m too low"
-        outside = self._distance_outside(com[:2], self._stance)
-        if outside > fall.com_margin:
-            return f"CoM {outside:.2f} m outside the support polygon"
-        return ""
-
-    def _upright(self, time: float, q: np.ndarray) -> bool:
-        """Whether the robot has stood upright on both flat soles, CoM over them, for the recovery time."""
-        rotation = self.data.oMf[self._base_id].rotation
-        tilt = math.acos(float(np.clip(rotation[2, 2], -1.0, 1.0)))
-        soles = [self.data.oMf[self._sole_ids[side]] for side in self.sides]
-        flat = all(sole.rotation[2, 2] > math.cos(0.05) for sole in soles)
-        level = max(s.translation[2] for s in soles) - min(s.translation[2] for s in soles) < 0.02
-        inside = self._distance_outside(self.data.com[0][:2], self.sides) < -0.02
-        height = self.data.com[0][2] - min(s.translation[2] for s in soles)
-        tall = height > 0.9 * self.standing_com_height
-        if tilt < 0.25 * self.params.fall.max_tilt and flat and level and inside and tall:
-            if self._upright_since is None:
-                self._upright_since = time
-            return time - self._upright_since >= self.params.fall.recovery_time
-        self._upright_since = None
-        return False
+    def _soles_in_odom(self) -> dict[str, pin.SE3]:
+        return {side: self.data.oMf[self._sole_ids[side]] for side in self.sides}
 
     # ------------------------------------------------------------------------------------------------ references
-    def _start_com_blend(self) -> None:
-        if self._last_com_reference is not None:
-            self._com_blend = (self._now, self._last_com_reference.copy())
-
     def _heading(self, sides: Sequence[str]) -> float:
-        return _mean_yaw([_yaw(self.data.oMf[self._sole_ids[side]].rotation) for side in sides])
+        return _heading_of([self.data.oMf[self._sole_ids[side]].rotation for side in sides])
 
     def _reference(self, time: float) -> tuple[GaitSample | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                               np.ndarray]:
         """(gait sample or None, CoM position, velocity, acceleration, base rotation, base angular velocity)."""
-        sample = self.gait.sample(time) if self.gait is not None else None
+        gait = self.references.gait
+        sample = gait.sample(time) if gait is not None else None
         if sample is not None:
             stance = tuple(side for side in self.sides if sample.soles[side].in_contact)
         else:
@@ -655,35 +465,18 @@ class WholeBodyController:
         heading = self._heading(self._stance)
         if sample is None:
             soles = [self.data.oMf[self._sole_ids[side]].translation for side in self._stance]
-            com = sum(soles) / len(soles) + _rotation_z(heading) @ self.standing_com_offset
+            com = sum(soles) / len(soles) + rotation_z(heading) @ self.standing_com_offset
             com_velocity, com_acceleration = np.zeros(3), np.zeros(3)
-            base_rotation, base_angular_velocity = _rotation_z(heading), np.zeros(3)
+            base_rotation, base_angular_velocity = rotation_z(heading), np.zeros(3)
         else:
             com, com_velocity, com_acceleration = (sample.com_position.copy(), sample.com_velocity.copy(),
                                                    sample.com_acceleration.copy())
-            base_rotation = (_rotation_z(heading) if sample.base_orientation is None
-                             else _quaternion_to_rotation(sample.base_orientation))
+            base_rotation = (rotation_z(heading) if sample.base_orientation is None
+                             else quaternion_to_matrix(sample.base_orientation))
             base_angular_velocity = sample.base_angular_velocity
-        if self._com_blend is not None:
-            blend_start, blend_from = self._com_blend
-            duration = self.params.references.transition_time
-            s = 1.0 if duration <= 0.0 else min((time - blend_start) / duration, 1.0)
-            if s >= 1.0:
-                self._com_blend = None
-            else:
-                smooth = s * s * (3.0 - 2.0 * s)
-                com = blend_from + smooth * (com - blend_from)
-        if self.offset is not None:
-            heading_rotation = _rotation_z(heading)
-            com = com + heading_rotation @ self.offset.offset
-            if time - self.offset.time <= self.params.references.offset_timeout:
-                com_velocity = com_velocity + heading_rotation @ self.offset.velocity
-                com_acceleration = com_acceleration + heading_rotation @ self.offset.acceleration
-        refs = self.params.references
         ground = min(self.data.oMf[self._sole_ids[side]].translation[2] for side in self._stance)
-        com[2] = min(max(com[2], ground + refs.min_com_height_ratio * self.standing_com_height),
-                     ground + refs.max_com_height_ratio * self.standing_com_height)
-        self._last_com_reference = com.copy()
+        com, com_velocity, com_acceleration = self.references.shaped_com(time, com, com_velocity, com_acceleration,
+                                                                         heading, ground)
         return sample, com, com_velocity, com_acceleration, base_rotation, base_angular_velocity
 
     def _update_stance(self, stance: tuple[str, ...]) -> None:
@@ -696,29 +489,6 @@ class WholeBodyController:
             if side not in stance:
                 self._contact_poses.pop(side, None)
         self._stance = stance
-
-    def _hand_reference(self, side: str, dt: float) -> _HandTrack | None:
-        track = self.hand_tracks[side]
-        if track is None:
-            return None
-        if self._now - track.target.time > self.params.hand.target_timeout:
-            self.hand_tracks[side] = None
-            self._reject(f"{side}_hand/target", ControlError("target is stale: hand task released"))
-            return None
-        hand = self.params.hand
-        error = track.target.position - track.position
-        distance = float(np.linalg.norm(error))
-        step = min(distance, hand.max_speed * dt)
-        linear = error / distance * step / dt if distance > 1e-9 else np.zeros(3)
-        target_rotation = _quaternion_to_rotation(track.target.orientation)
-        rotation_error = pin.log3(target_rotation @ track.orientation.T)
-        angle = float(np.linalg.norm(rotation_error))
-        turn = min(angle, hand.max_angular_speed * dt)
-        angular = rotation_error / angle * turn / dt if angle > 1e-9 else np.zeros(3)
-        track.position = track.position + linear * dt
-        track.orientation = pin.exp3(angular * dt) @ track.orientation
-        track.velocity = np.concatenate((linear, angular))
-        return track
 
     # ------------------------------------------------------------------------------------------------ the QP
     def _acceleration_bounds(self, q_joints: np.ndarray, v_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -798,7 +568,7 @@ class WholeBodyController:
                 frame_id = self._sole_ids[side]
                 pose = data.oMf[frame_id]
                 error = np.concatenate((sole_ref.position - pose.translation,
-                                        pin.log3(_quaternion_to_rotation(sole_ref.orientation) @ pose.rotation.T)))
+                                        pin.log3(quaternion_to_matrix(sole_ref.orientation) @ pose.rotation.T)))
                 velocity = pin.getFrameVelocity(model, data, frame_id, LWA).vector
                 drift = pin.getFrameClassicalAcceleration(model, data, frame_id, LWA).vector
                 tasks.append(AccelerationTask(
@@ -811,7 +581,7 @@ class WholeBodyController:
         hand = params.hand
         hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
         for side in self.sides:
-            track = self._hand_reference(side, dt)
+            track = self.references.hand_reference(side, dt, self._now)
             if track is None:
                 continue
             frame_id = self._gripper_ids[side]
@@ -833,7 +603,7 @@ class WholeBodyController:
 
         # Posture.
         gains = params.posture
-        posture_error = self.posture - q_joints
+        posture_error = self.references.posture - q_joints
         tasks.append(AccelerationTask("posture", None, gains.stiffness * posture_error - gains.damping * v_joints,
                                       self._posture_weight, selection=slice(BASE_NV, self.nv)))
         report.task_errors["posture"] = float(np.sqrt(np.mean(posture_error ** 2)))

@@ -22,8 +22,9 @@ Publishes:
 Services:
     `~/reset` (std_srvs/Trigger): forget references and the fall state; balance in place again.
 Parameters:
-    `robot` (robot configuration name), `solver` (QP solver), `diagnostics_rate` [Hz], and every tunable of
-    `legion_control.parameters.WbcParameters` under its dotted name (`com.stiffness`, ...), each with its range.
+    `legion_control.parameters.WbcNodeParameters` (`robot`, `solver`, `diagnostics_rate`) and every tunable of
+    `legion_control.parameters.WbcParameters` under its dotted name (`com.stiffness`, ...), each with its unit and
+    range.
 
 The joint_states callback runs the control cycle (the hardware's state message is the control tick); the other
 callbacks convert, check and store. Errors are caught at the callback boundary and reported on `diagnostics`.
@@ -40,17 +41,18 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
-from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 
+from legion_common.diagnostics import diagnostics_msg
+from legion_common.parameters import ParameterError, declare_parameters
+from legion_common.stamps import to_seconds
 from legion_control import conversions as conv
 from legion_control.errors import ControlError
-from legion_control.parameters import WbcParameters, parameter_specs
+from legion_control.parameters import WbcNodeParameters, WbcParameters
 from legion_control.whole_body_controller import ControllerState, CycleReport, WholeBodyController
 from legion_interfaces.msg import BalanceOffset, GaitReference, HandCommand, JointCommand
 
@@ -58,12 +60,6 @@ STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=Re
 """joint_states and joint_commands, as the hardware uses them."""
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 """References and odometry."""
-
-NODE_PARAMETERS = {
-    "robot": ("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro)."),
-    "solver": ("daqp", "QP solver: daqp (default), proxsuite, or any qpsolvers name that is installed."),
-    "diagnostics_rate": (2.0, "Rate of `diagnostics` [Hz], 0.1..50."),
-}
 
 
 class WholeBodyControllerNode(Node):
@@ -73,32 +69,18 @@ class WholeBodyControllerNode(Node):
         """`node_options` go to rclpy's Node (e.g. `parameter_overrides` in tests).
 
         Raises:
-            ControlError: a parameter out of its range, or a robot the controller cannot be built for.
+            ParameterError: a parameter of the wrong type or out of its range.
+            ControlError: a robot the controller cannot be built for.
         """
         super().__init__("whole_body_controller", **node_options)
-        values = {}
-        for name, (default, description) in NODE_PARAMETERS.items():
-            values[name] = self.declare_parameter(name, default, ParameterDescriptor(description=description)).value
-        if not 0.1 <= float(values["diagnostics_rate"]) <= 50.0:
-            raise ControlError(f"diagnostics_rate must be in [0.1, 50] Hz, got {values['diagnostics_rate']}")
-        flat = {}
-        for spec in parameter_specs(WbcParameters):
-            descriptor = ParameterDescriptor(description=spec.description)
-            if spec.low is not None and spec.high is not None and isinstance(spec.default, float):
-                descriptor.floating_point_range = [FloatingPointRange(from_value=float(spec.low),
-                                                                      to_value=float(spec.high))]
-            default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
-            try:
-                flat[spec.name] = self.declare_parameter(spec.name, default, descriptor).value
-            except (InvalidParameterValueException, InvalidParameterTypeException) as error:
-                raise ControlError(f"parameter '{spec.name}': {error}") from error
-        params = WbcParameters.from_flat(flat)
+        node_params = declare_parameters(self, WbcNodeParameters)
+        params = declare_parameters(self, WbcParameters)
 
         from legion_model import RobotModel
 
-        self.robot_name = str(values["robot"])
+        self.robot_name = node_params.robot
         robot = RobotModel.load(self.robot_name, lock_hands=True)
-        self.controller = WholeBodyController(robot, params, str(values["solver"]))
+        self.controller = WholeBodyController(robot, params, node_params.solver)
         self.odom_frame = robot.config.frames["odom"]
 
         # Subscriptions before the command publisher: a lockstep simulator waits for answers as soon as it sees a
@@ -117,7 +99,7 @@ class WholeBodyControllerNode(Node):
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.pub_command = self.create_publisher(JointCommand, "joint_commands", STATE_QOS)
 
-        self.diagnostics_period = 1.0 / float(values["diagnostics_rate"])
+        self.diagnostics_period = 1.0 / node_params.diagnostics_rate
         self._next_diagnostics = 0.0
         self._window: deque[CycleReport] = deque(maxlen=5000)
         self._cycles = 0
@@ -125,7 +107,7 @@ class WholeBodyControllerNode(Node):
         self._qp_relaxed = 0
         self._errors: deque[str] = deque(maxlen=5)
         self._last_report: CycleReport | None = None
-        self.get_logger().info(f"whole-body control of '{self.robot_name}' with solver {values['solver']}, "
+        self.get_logger().info(f"whole-body control of '{self.robot_name}' with solver {node_params.solver}, "
                                f"{params.control_rate:.0f} Hz nominal, answering every joint_states message")
 
     # --- references: convert, check, store --------------------------------------------------------------------
@@ -163,7 +145,7 @@ class WholeBodyControllerNode(Node):
 
     # --- the control tick -------------------------------------------------------------------------------------
     def on_joint_states(self, msg: JointState) -> None:
-        now = conv.time_seconds(msg.header.stamp)
+        now = to_seconds(msg.header.stamp)
         try:
             command, report = self.controller.update(now, msg.name, msg.position, msg.velocity)
         except ControlError as error:
@@ -220,8 +202,8 @@ class WholeBodyControllerNode(Node):
             level, message = DiagnosticStatus.WARN, warnings[0]
         else:
             level, message = DiagnosticStatus.OK, "balancing"
-        self.pub_diagnostics.publish(conv.diagnostics_msg(stamp, "whole_body_controller: balance", self.robot_name,
-                                                          level, message, values))
+        self.pub_diagnostics.publish(diagnostics_msg(stamp, "whole_body_controller: balance", level, message, values,
+                                                     hardware_id=self.robot_name))
         self._window.clear()
         self._errors.clear()
 
@@ -238,7 +220,7 @@ def main(args: list[str] | None = None) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except ControlError as error:
+    except (ControlError, ParameterError) as error:
         print(f"whole_body_controller: {error}", file=sys.stderr)
         return 1
     finally:

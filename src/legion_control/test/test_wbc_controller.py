@@ -94,7 +94,7 @@ def test_bad_gait_references_are_rejected_and_the_last_good_one_kept(controller,
     run(controller, standing, cycles=2)
     good = [gait_sample(controller, 0.0), gait_sample(controller, 1.0)]
     controller.set_gait_reference(good)
-    kept = controller.gait
+    kept = controller.references.gait
     nan = gait_sample(controller, 0.0, com=[np.nan, 0.0, 0.9])
     far = gait_sample(controller, 0.0, com=controller.data.com[0] + [0.8, 0.0, 0.0])
     low = gait_sample(controller, 0.0, com=controller.data.com[0] - [0.0, 0.0, 0.6])
@@ -104,11 +104,11 @@ def test_bad_gait_references_are_rejected_and_the_last_good_one_kept(controller,
                              ([flight], "no sole in contact"), ([good[1], good[0]], "increase")):
         with pytest.raises(ControlError, match=message):
             controller.set_gait_reference(samples)
-        assert controller.gait is kept
+        assert controller.references.gait is kept
     _, report = run(controller, standing, cycles=1, start=2 * DT)
     assert any("gait/reference rejected" in w for w in report.warnings)
     controller.set_gait_reference([])
-    assert controller.gait is None
+    assert controller.references.gait is None
 
 
 def test_a_swing_sole_leaves_the_stance_and_gets_a_task(controller, standing):
@@ -127,24 +127,24 @@ def test_hand_targets_bad_unreachable_released_and_stale(controller, standing):
     quaternion = pin.SE3ToXYZQUAT(gripper)[3:]
     good = HandTarget(0.0, gripper.translation + np.array([0.2, 0.1, 0.0]), quaternion)
     controller.set_hand_target("right", good)
-    track = controller.hand_tracks["right"]
+    track = controller.references.hand_tracks["right"]
     with pytest.raises(ControlError, match="beyond the reach"):
         controller.set_hand_target("right", HandTarget(0.0, gripper.translation + np.array([3.0, 0.0, 0.0]),
                                                        quaternion))
-    assert controller.hand_tracks["right"] is track and track.target is not None
+    assert controller.references.hand_tracks["right"] is track and track.target is not None
     assert track.target.position == pytest.approx(good.position)
     _, report = run(controller, standing, cycles=1, start=2 * DT)
     assert "right_hand" in report.task_errors
     with pytest.raises(ControlError, match="released"):
         controller.set_hand_target("right", HandTarget(0.0, np.array([np.nan, 0.0, 1.0]), quaternion))
-    assert controller.hand_tracks["right"] is None
+    assert controller.references.hand_tracks["right"] is None
     controller.set_hand_target("right", good)
     controller.set_hand_target("right", None)
-    assert controller.hand_tracks["right"] is None
+    assert controller.references.hand_tracks["right"] is None
     controller.set_hand_target("left", HandTarget(0.0, good.position * [1.0, -1.0, 1.0], quaternion))
     stale_after = controller.params.hand.target_timeout + 0.1
     _, report = run(controller, standing, cycles=1, start=stale_after)
-    assert controller.hand_tracks["left"] is None
+    assert controller.references.hand_tracks["left"] is None
     assert any("stale" in w for w in report.warnings)
 
 
@@ -156,9 +156,9 @@ def test_balance_offset_and_posture_are_range_checked(controller, standing):
         controller.set_balance_offset(BalanceOffset(0.0, np.array([0.0, 0.0, -0.5]), np.zeros(3), np.zeros(3)))
     with pytest.raises(ControlError, match="finite"):
         controller.set_balance_offset(BalanceOffset(0.0, np.array([np.inf, 0.0, 0.0]), np.zeros(3), np.zeros(3)))
-    assert controller.offset is None
+    assert controller.references.offset is None
     controller.set_balance_offset(BalanceOffset(0.0, np.array([0.0, 0.05, -0.05]), np.zeros(3), np.zeros(3)))
-    assert controller.offset is not None
+    assert controller.references.offset is not None
     with pytest.raises(ControlError, match="unknown joint"):
         controller.set_posture_reference({"tail": 0.3})
     with pytest.raises(ControlError, match="not finite"):
@@ -221,7 +221,7 @@ def test_reset_forgets_references(controller, standing):
     run(controller, standing, cycles=1)
     controller.set_balance_offset(BalanceOffset(0.0, np.array([0.0, 0.05, 0.0]), np.zeros(3), np.zeros(3)))
     controller.reset()
-    assert controller.offset is None and controller.state == ControllerState.WAITING
+    assert controller.references.offset is None and controller.state == ControllerState.WAITING
 
 
 def test_non_finite_odometry_is_ignored(controller, standing):
@@ -246,10 +246,13 @@ def test_base_state_type(standing):
 
 def test_the_fall_check_counts_the_planned_landing_of_a_swing_sole(controller, standing):
     run(controller, standing, cycles=2)
-    left = controller.data.oMf[controller._sole_ids["left"]].translation
-    beyond_left = left[:2] + np.array([0.0, 0.02])  # over the left sole, 0.2 m off the right one
-    assert controller._distance_outside(beyond_left, ("right",)) > 0.15
+    soles = {side: controller.data.oMf[controller._sole_ids[side]] for side in ("right",)}
+    beyond_left = controller.data.oMf[controller._sole_ids["left"]].translation[:2] + np.array([0.0, 0.02])
+    # Over the left sole, 0.2 m off the right one.
+    landings = controller.references.landing_poses(("right",), controller._now)
+    assert controller.fall_monitor.distance_outside(controller._now, beyond_left, soles, landings) > 0.15
     controller.set_gait_reference([gait_sample(controller, 0.0, swing="left"),
                                    gait_sample(controller, 1.0)])  # the left sole lands where it stands now
-    controller._support_cache.clear()
-    assert controller._distance_outside(beyond_left, ("right",)) < 0.0
+    landings = controller.references.landing_poses(("right",), controller._now)
+    assert set(landings) == {"left"}
+    assert controller.fall_monitor.distance_outside(controller._now, beyond_left, soles, landings) < 0.0

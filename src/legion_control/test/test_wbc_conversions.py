@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
+from legion_common.stamps import to_stamp
 from legion_control import conversions as conv
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
@@ -17,7 +17,7 @@ from legion_interfaces.msg import GaitReference, HandCommand
 
 def test_odometry_to_base_state():
     msg = Odometry()
-    msg.header.stamp = conv.time_msg(12.345)
+    msg.header.stamp = to_stamp(12.345)
     msg.pose.pose.position.x, msg.pose.pose.position.z = 0.5, 0.96
     msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = np.sin(0.1), np.cos(0.1)
     msg.twist.twist.linear.x, msg.twist.twist.angular.z = 0.2, -0.3
@@ -52,7 +52,7 @@ def test_hand_targets_release_on_empty_frame_and_reject_other_frames():
     msg = PoseStamped()
     assert conv.hand_target_from_msg(msg, "odom") is None
     msg.header.frame_id = "odom"
-    msg.header.stamp = conv.time_msg(1.0)
+    msg.header.stamp = to_stamp(1.0)
     msg.pose.position.x = 0.4
     target = conv.hand_target_from_msg(msg, "odom")
     assert target.time == 1.0 and target.position[0] == 0.4 and target.orientation[3] == 1.0
@@ -74,13 +74,9 @@ def test_hand_command_and_posture_and_offset():
     assert np.allclose(offset.velocity, [0.0, 0.1, 0.0]) and np.allclose(offset.acceleration, 0.0)
 
 
-def test_joint_command_and_diagnostics_messages():
+def test_joint_command_message():
     arrays = JointCommandArrays(("a", "b"), np.array([0.1, 0.2]), np.zeros(2), np.array([5.0, -5.0]),
                                 np.array([80.0, 80.0]), np.array([4.0, 4.0]))
-    stamp = conv.time_msg(0.124)
+    stamp = to_stamp(0.124)
     msg = conv.joint_command_msg(stamp, arrays)
     assert msg.header.stamp == stamp and list(msg.name) == ["a", "b"] and list(msg.effort) == [5.0, -5.0]
-    for level in (DiagnosticStatus.WARN, 2):
-        diagnostics = conv.diagnostics_msg(stamp, "wbc", "centurion", level, "ok", {"x": 0.5, "state": "balancing"})
-        assert diagnostics.status[0].level in (DiagnosticStatus.WARN, DiagnosticStatus.ERROR)
-    assert conv.diagnostic_values(diagnostics) == {"x": "0.5", "state": "balancing"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pinocchio as pin
 
-from legion_control.base_estimator import TWIST_FILTER, KinematicBaseEstimator
+from legion_control.base_estimator import TWIST_FILTER, OdomAnchoredEstimator
 from legion_control.references import BaseState
 
 SIDES = ("left", "right")
@@ -37,7 +37,7 @@ def odometry(q: np.ndarray, twist: np.ndarray, time: float) -> BaseState:
 
 def test_still_soles_give_the_base_twist(robot):
     rng = np.random.default_rng(2)
-    estimator = KinematicBaseEstimator(robot, soles(robot), blend_time=0.0)
+    estimator = OdomAnchoredEstimator(robot, soles(robot), blend_time=0.0)
     q = robot.standing_configuration()
     estimator.add_odometry(odometry(q, np.zeros(6), 0.0))
     estimator.estimate(0.0, q[7:], np.zeros(robot.na), SIDES)
@@ -51,7 +51,7 @@ def test_still_soles_give_the_base_twist(robot):
 
 def test_the_base_pose_keeps_the_soles_on_their_anchors(robot):
     rng = np.random.default_rng(4)
-    estimator = KinematicBaseEstimator(robot, soles(robot), blend_time=0.0)
+    estimator = OdomAnchoredEstimator(robot, soles(robot), blend_time=0.0)
     q0 = robot.standing_configuration()
     estimator.add_odometry(odometry(q0, np.zeros(6), 0.0))
     estimator.estimate(0.0, q0[7:], np.zeros(robot.na), SIDES)
@@ -70,7 +70,7 @@ def test_the_base_pose_keeps_the_soles_on_their_anchors(robot):
 
 
 def test_late_odometry_is_anchored_with_the_joints_of_its_stamp(robot):
-    estimator = KinematicBaseEstimator(robot, soles(robot), blend_time=0.0)
+    estimator = OdomAnchoredEstimator(robot, soles(robot), blend_time=0.0)
     q0 = robot.standing_configuration()
     q0[:3] += [0.3, -0.2, 0.0]
     estimator.estimate(0.0, q0[7:], np.zeros(robot.na), SIDES)  # joints of t = 0, no odometry yet
@@ -85,7 +85,7 @@ def test_late_odometry_is_anchored_with_the_joints_of_its_stamp(robot):
 
 
 def test_without_stance_the_odometry_is_extrapolated(robot):
-    estimator = KinematicBaseEstimator(robot, soles(robot))
+    estimator = OdomAnchoredEstimator(robot, soles(robot))
     q = robot.standing_configuration()
     twist = np.array([0.5, 0.0, 0.0, 0.0, 0.0, 0.0])
     estimator.add_odometry(odometry(q, twist, 0.0))
@@ -96,6 +96,6 @@ def test_without_stance_the_odometry_is_extrapolated(robot):
 
 
 def test_nothing_before_the_first_odometry(robot):
-    estimator = KinematicBaseEstimator(robot, soles(robot))
+    estimator = OdomAnchoredEstimator(robot, soles(robot))
     q = robot.standing_configuration()
     assert estimator.estimate(0.0, q[7:], np.zeros(robot.na), SIDES) is None

@@ -16,8 +16,8 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import JointState  # noqa: E402
 
-from legion_control.conversions import time_msg  # noqa: E402
-from legion_control.errors import ControlError  # noqa: E402
+from legion_common.parameters import ParameterError  # noqa: E402
+from legion_common.stamps import to_stamp  # noqa: E402
 from legion_control.whole_body_controller_node import STATE_QOS, WholeBodyControllerNode  # noqa: E402
 from legion_interfaces.msg import JointCommand  # noqa: E402
 
@@ -56,7 +56,7 @@ def test_every_joint_state_gets_a_command_with_its_stamp(ros, robot):
         q = robot.standing_configuration()
         names = list(robot.config.all_joints)
         positions = [robot.config.standing.get(n, 0.0) for n in names]
-        stamps = [time_msg(0.002 * i) for i in range(20)]
+        stamps = [to_stamp(0.002 * i) for i in range(20)]
         for stamp in stamps:
             msg = Odometry()
             msg.header.stamp = stamp
@@ -85,5 +85,5 @@ def test_every_joint_state_gets_a_command_with_its_stamp(ros, robot):
 
 
 def test_out_of_range_parameters_stop_the_node(ros):
-    with pytest.raises(ControlError, match=r"contact\.friction"):
+    with pytest.raises(ParameterError, match=r"contact\.friction"):
         WholeBodyControllerNode(parameter_overrides=[Parameter("contact.friction", value=9.0)])

@@ -1,22 +1,23 @@
 """Leg odometry: the floating base's pose and twist in `odom` from the IMU, joint encoders and foot force sensors.
 
 Orientation comes from the IMU (its orientation estimate, rotated from `imu_link` to the base, with the yaw re-zeroed
-so the robot starts at the given heading). Position comes from the feet in contact: when a sole touches down
-(its ground reaction force rises above `contact_on` [N]) its world position is anchored,
+so the robot starts at the given heading). Position and linear velocity come from the feet in contact, with the
+kinematic core of `stance_kinematics` (the same one the whole-body controller propagates the base with): when a sole
+touches down (its ground reaction force rises above `contact_on` [N]) it is anchored in odom,
 
-    p_sole_world = p_base_world + R_world_base p_sole_base,
+    sole_to_odom = base_to_odom * sole_to_base(q),
 
-and while it stays down the base is placed from the anchors of all feet in contact:
+and while it stays down the base is placed from the anchors of all feet in contact, with the IMU's rotation R:
 
-    p_base_world = mean_over_contacts(p_sole_world - R_world_base p_sole_base).
+    p_base = mean_over_contacts(p_sole_odom - R p_sole_base).
 
-The base velocity follows from the stance feet not moving (v_sole_world = 0):
+The base velocity follows from the stance feet not moving, with omega_base from the gyro:
 
-    v_base_world = -mean_over_contacts(R_world_base (v_sole_base + omega_base x p_sole_base)),
+    v_base = -mean_over_contacts(v_sole_base + omega_base x p_sole_base)      (base axes),
 
-with p_sole_base, v_sole_base from the joint positions and velocities (forward kinematics with the base fixed) and
-omega_base from the gyro. The estimate drifts where a foot slips and, in height, with each step's kinematic error;
-it never uses the simulator's ground truth.
+with p_sole_base, v_sole_base from the joint positions and velocities (kinematics with the base fixed). The estimate
+drifts where a foot slips and, in height, with each step's kinematic error; it never uses the simulator's ground
+truth.
 """
 
 from __future__ import annotations
@@ -28,28 +29,33 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from legion_common.parameters import ParameterError, param, require
+from legion_common.transforms import matrix_to_quaternion, quaternion_to_matrix, rotation_z, yaw_from_matrix
+from legion_estimation.stance_kinematics import StanceKinematics, anchor_soles, base_pose
 from legion_model import RobotModel
 from legion_model.robot_model import SIDES
 
 
 class EstimationError(Exception):
-    """Input the estimator cannot use (non-finite values, unknown joints, a bad quaternion)."""
+    """Input the estimator cannot use (non-finite values, unknown joints, a bad quaternion, bad parameters)."""
 
 
 @dataclass(frozen=True)
 class LegOdometryParameters:
     """Tunables of the leg odometry."""
 
-    contact_on: float = 120.0
-    """Ground reaction force along the sole's z above which a foot is in contact [N]."""
-    contact_off: float = 60.0
-    """Force below which a foot in contact leaves it [N] (hysteresis)."""
-    initial_x: float = 0.0
-    """Base x in `odom` at start [m]."""
-    initial_y: float = 0.0
-    """Base y in `odom` at start [m]."""
-    initial_yaw: float = 0.0
-    """Base heading in `odom` at start [rad]."""
+    contact_on: float = param(120.0, "Ground reaction force along the sole's z above which a foot is in contact "
+                                     "(> contact_off).", unit="N", low=0.0, high=1e5)
+    contact_off: float = param(60.0, "Force below which a foot in contact leaves it (hysteresis).", unit="N",
+                               low=0.0, high=1e5)
+    initial_x: float = param(0.0, "Base x in odom at start.", unit="m", low=-1e6, high=1e6)
+    initial_y: float = param(0.0, "Base y in odom at start.", unit="m", low=-1e6, high=1e6)
+    initial_yaw: float = param(0.0, "Base heading in odom at start.", unit="rad", low=-2.0 * math.pi,
+                               high=2.0 * math.pi)
+
+    def validated(self) -> LegOdometryParameters:
+        require(0.0 <= self.contact_off < self.contact_on, "need 0 <= contact_off < contact_on")
+        return self
 
 
 @dataclass(frozen=True)
@@ -68,39 +74,26 @@ class BaseEstimate:
     """Sides whose sole is in contact."""
 
 
-def _quaternion_matrix(xyzw: np.ndarray) -> np.ndarray:
-    x, y, z, w = xyzw
-    norm = math.sqrt(x * x + y * y + z * z + w * w)
-    if not math.isfinite(norm) or norm < 0.5:
-        raise EstimationError(f"IMU orientation is not a unit quaternion: {list(xyzw)}")
-    return pin.Quaternion(w / norm, x / norm, y / norm, z / norm).toRotationMatrix()
-
-
-def _yaw(rotation: np.ndarray) -> float:
-    return math.atan2(rotation[1, 0], rotation[0, 0])
-
-
-def _rot_z(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
 class LegOdometry:
     """Base state estimator from proprioception (see the module docstring).
 
     Args:
         model: the robot model (hands may be locked); its config names the base, IMU and sole frames.
         parameters: contact thresholds and the starting pose.
+
+    Raises:
+        EstimationError: contact thresholds that do not satisfy 0 <= contact_off < contact_on.
     """
 
     def __init__(self, model: RobotModel, parameters: LegOdometryParameters | None = None) -> None:
         self.model = model
         self.parameters = parameters or LegOdometryParameters()
-        if not 0.0 <= self.parameters.contact_off < self.parameters.contact_on:
-            raise EstimationError("contact thresholds need 0 <= contact_off < contact_on")
+        try:
+            LegOdometryParameters.validated(self.parameters)
+        except ParameterError as error:
+            raise EstimationError(str(error)) from error
         config = model.config
-        self._soles = {side: config.sides[side].sole for side in SIDES}
-        self._v = np.zeros(model.nv)
+        self.kinematics = StanceKinematics(model.model, {side: config.sides[side].sole for side in SIDES})
         self._reference = model.neutral_configuration()
         """Joints a measurement does not name stay at their neutral position."""
         # Fixed rotation of imu_link in base_link, from the model at any configuration.
@@ -108,7 +101,7 @@ class LegOdometry:
         self._rotation_imu_in_base = model.transform_frame_to_frame(config.frames["imu"],
                                                                    config.frames["base"]).rotation.copy()
         self._yaw_correction: np.ndarray | None = None
-        self._anchors: dict[str, np.ndarray] = {}
+        self._anchors: dict[str, pin.SE3] = {}
         self._position = np.zeros(3)
         self.initialised = False
 
@@ -138,50 +131,47 @@ class LegOdometry:
         for values in (joint_positions, joint_velocities, sole_forces_z):
             if not all(math.isfinite(v) for v in values.values()):
                 raise EstimationError("a joint or force measurement is not finite")
-        rotation_imu = _quaternion_matrix(np.asarray(imu_orientation, dtype=float))
+        quaternion = np.asarray(imu_orientation, dtype=float)
+        norm = float(np.linalg.norm(quaternion)) if quaternion.shape == (4,) else float("nan")
+        if not math.isfinite(norm) or norm < 0.5:
+            raise EstimationError(f"IMU orientation is not a unit quaternion: {list(quaternion)}")
+        rotation_imu = quaternion_to_matrix(quaternion)
         try:
             q = self.model.q_from_joint_positions(np.array([0, 0, 0, 0, 0, 0, 1.0]), joint_positions,
                                                   reference=self._reference)
-            self._v[:6] = 0.0
-            self._v[6:] = self.model.joint_array(joint_velocities, default=0.0)
+            joint_rates = self.model.joint_array(joint_velocities, default=0.0)
         except Exception as error:  # legion_model.ModelError: unknown joint
             raise EstimationError(str(error)) from error
-        model = self.model
-        model.update(q, self._v)
 
         rotation = rotation_imu @ self._rotation_imu_in_base.T  # base_link in the IMU's world
         if self._yaw_correction is None:
-            self._yaw_correction = _rot_z(self.parameters.initial_yaw - _yaw(rotation))
+            self._yaw_correction = rotation_z(self.parameters.initial_yaw - yaw_from_matrix(rotation))
         rotation = self._yaw_correction @ rotation  # base_link in odom
         omega_base = self._rotation_imu_in_base @ gyro
 
-        soles_in_base = {side: model.frame_position(frame) for side, frame in self._soles.items()}
-        sole_velocities = {side: model.frame_velocity(frame)[:3] for side, frame in self._soles.items()}
+        soles = self.kinematics.soles_in_base(q[7:], SIDES, jacobians=True)
         contacts = [side for side in SIDES
                     if sole_forces_z.get(side, 0.0) > (self.parameters.contact_off if side in self._anchors
                                                        else self.parameters.contact_on)]
         if not self.initialised:
-            self._initialise(rotation, soles_in_base, contacts)
+            self._initialise(rotation, soles, contacts)
         for side in list(self._anchors):
             if side not in contacts:
                 del self._anchors[side]
-        for side in contacts:
-            if side not in self._anchors:
-                self._anchors[side] = self._position + rotation @ soles_in_base[side]
-        velocity_world = np.zeros(3)
+        new = {side: soles[side] for side in contacts if side not in self._anchors}
+        self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), new))
+        linear_velocity = np.zeros(3)
         if contacts:
-            self._position = np.mean([self._anchors[s] - rotation @ soles_in_base[s] for s in contacts], axis=0)
-            velocity_world = -np.mean([rotation @ (sole_velocities[s] + np.cross(omega_base, soles_in_base[s]))
-                                       for s in contacts], axis=0)
-        quaternion = pin.Quaternion(rotation)
-        return BaseEstimate(position=self._position.copy(),
-                            orientation=np.array([quaternion.x, quaternion.y, quaternion.z, quaternion.w]),
-                            linear_velocity=rotation.T @ velocity_world, angular_velocity=omega_base,
-                            contacts=tuple(contacts))
+            stance = {side: soles[side] for side in contacts}
+            weights = {side: 1.0 for side in contacts}
+            self._position = base_pose(self._anchors, stance, weights, rotation=rotation).translation.copy()
+            linear_velocity = self.kinematics.base_twist(joint_rates, stance, weights, angular_velocity=omega_base)[:3]
+        return BaseEstimate(position=self._position.copy(), orientation=matrix_to_quaternion(rotation),
+                            linear_velocity=linear_velocity, angular_velocity=omega_base, contacts=tuple(contacts))
 
-    def _initialise(self, rotation: np.ndarray, soles_in_base: dict[str, np.ndarray], contacts: list[str]) -> None:
+    def _initialise(self, rotation: np.ndarray, soles: dict[str, pin.SE3], contacts: list[str]) -> None:
         """Start at the initial x, y and heading, with the soles in contact (or both) on the ground plane z = 0."""
         feet = contacts or list(SIDES)
-        height = -float(np.mean([(rotation @ soles_in_base[s])[2] for s in feet]))
+        height = -float(np.mean([(rotation @ soles[s].translation)[2] for s in feet]))
         self._position = np.array([self.parameters.initial_x, self.parameters.initial_y, height])
         self.initialised = True

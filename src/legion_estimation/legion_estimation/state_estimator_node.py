@@ -15,11 +15,9 @@ from __future__ import annotations
 import contextlib
 import sys
 from dataclasses import dataclass
-from typing import ClassVar
 
-import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
 from rclpy.executors import ExternalShutdownException
@@ -27,41 +25,22 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
 
-from legion_common.parameters import declare_parameters, require
+from legion_common.diagnostics import OK, WARN, diagnostics_msg
+from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
+from legion_common.parameters import declare_parameters, param
+from legion_common.stamps import header_seconds
 from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
 
 @dataclass(frozen=True)
-class EstimatorParameters:
-    robot: str = "centurion"
-    contact_on: float = 120.0
-    contact_off: float = 60.0
-    initial_x: float = 0.0
-    initial_y: float = 0.0
-    initial_yaw: float = 0.0
-    sync_tolerance: float = 0.001
+class EstimatorParameters(LegOdometryParameters):
+    """The node's parameters: the leg odometry's (`LegOdometryParameters`) plus the robot and the synchronisation."""
 
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "robot": "Robot name (config/robots/<robot>.yaml).",
-        "contact_on": "Sole force along z above which a foot is in contact [N], > contact_off.",
-        "contact_off": "Sole force below which a foot in contact leaves it [N], >= 0.",
-        "initial_x": "Base x in odom at start [m].",
-        "initial_y": "Base y in odom at start [m].",
-        "initial_yaw": "Base heading in odom at start [rad].",
-        "sync_tolerance": "Largest stamp difference between the measurements of one estimate [s], 0..0.1.",
-    }
-
-    def validated(self) -> EstimatorParameters:
-        require(0.0 <= self.contact_off < self.contact_on, "need 0 <= contact_off < contact_on")
-        require(0.0 <= self.sync_tolerance <= 0.1, "sync_tolerance must be in [0, 0.1] s")
-        require(all(np.isfinite([self.initial_x, self.initial_y, self.initial_yaw])), "initial pose must be finite")
-        return self
-
-
-def _stamp(msg) -> float:
-    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml).")
+    sync_tolerance: float = param(0.001, "Largest stamp difference between the measurements of one estimate.",
+                                  unit="s", low=0.0, high=0.1)
 
 
 class StateEstimator(Node):
@@ -74,9 +53,7 @@ class StateEstimator(Node):
         self.params: EstimatorParameters = declare_parameters(self, EstimatorParameters)
         model = RobotModel.load(self.params.robot, lock_hands=True)
         self.config = model.config
-        self.estimator = LegOdometry(model, LegOdometryParameters(
-            contact_on=self.params.contact_on, contact_off=self.params.contact_off, initial_x=self.params.initial_x,
-            initial_y=self.params.initial_y, initial_yaw=self.params.initial_yaw))
+        self.estimator = LegOdometry(model, self.params)
         self.latest: dict[str, object] = {}
         self.last_stamp = -1.0
         self.rejected = 0
@@ -96,13 +73,13 @@ class StateEstimator(Node):
         joints = self.latest.get("joints")
         if joints is None or len(self.latest) < 2 + len(self.config.sides):
             return
-        stamp = _stamp(joints)
+        stamp = header_seconds(joints)
         if stamp <= self.last_stamp:
             if stamp < self.last_stamp - 1.0:  # simulated time went back (sim/reset): start again
                 self.estimator.reset()
                 self.last_stamp = -1.0
             return
-        if any(abs(_stamp(m) - stamp) > self.params.sync_tolerance for m in self.latest.values()):
+        if any(abs(header_seconds(m) - stamp) > self.params.sync_tolerance for m in self.latest.values()):
             return
         self.last_stamp = stamp
         self.estimate(joints)
@@ -112,12 +89,10 @@ class StateEstimator(Node):
         try:
             if not (len(joints.name) == len(joints.position) == len(joints.velocity)):
                 raise EstimationError("joint_states arrays of unequal length")
-            q = imu.orientation
             estimate = self.estimator.update(
                 dict(zip(joints.name, joints.position, strict=True)),
                 dict(zip(joints.name, joints.velocity, strict=True)),
-                np.array([q.x, q.y, q.z, q.w]),
-                np.array([imu.angular_velocity.x, imu.angular_velocity.y, imu.angular_velocity.z]),
+                xyzw(imu.orientation), xyz(imu.angular_velocity),
                 {side: self.latest[side].wrench.force.z for side in self.config.sides})
         except EstimationError as error:
             self.rejected += 1
@@ -128,23 +103,17 @@ class StateEstimator(Node):
         msg.header.stamp = joints.header.stamp
         msg.header.frame_id = self.config.frames["odom"]
         msg.child_frame_id = self.config.frames["base"]
-        pose, twist = msg.pose.pose, msg.twist.twist
-        pose.position.x, pose.position.y, pose.position.z = (float(v) for v in estimate.position)
-        (pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w) = (
-            float(v) for v in estimate.orientation)
-        twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in estimate.linear_velocity)
-        twist.angular.x, twist.angular.y, twist.angular.z = (float(v) for v in estimate.angular_velocity)
+        msg.pose.pose = pose_msg(estimate.position, estimate.orientation)
+        msg.twist.twist.linear = vector3_msg(estimate.linear_velocity)
+        msg.twist.twist.angular = vector3_msg(estimate.angular_velocity)
         self.pub_odom.publish(msg)
 
     def publish_diagnostics(self) -> None:
-        level = DiagnosticStatus.OK if self.contacts else DiagnosticStatus.WARN
-        status = DiagnosticStatus(level=level, name="state_estimator: leg odometry", hardware_id=self.params.robot,
-                                  message="feet in contact: " + (", ".join(self.contacts) or "none"),
-                                  values=[KeyValue(key="measurements_dropped", value=str(self.rejected)),
-                                          KeyValue(key="last_stamp", value=f"{self.last_stamp:.3f}")])
-        msg = DiagnosticArray(status=[status])
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.pub_diagnostics.publish(msg)
+        self.pub_diagnostics.publish(diagnostics_msg(
+            self.get_clock().now().to_msg(), "state_estimator: leg odometry", OK if self.contacts else WARN,
+            "feet in contact: " + (", ".join(self.contacts) or "none"),
+            {"measurements_dropped": self.rejected, "last_stamp": f"{self.last_stamp:.3f}"},
+            hardware_id=self.params.robot))
 
 
 def main(args: list[str] | None = None) -> int:

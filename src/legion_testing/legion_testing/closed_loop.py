@@ -1,10 +1,11 @@
 """The controller core in closed loop with the simulated robot, in-process and without ROS: for tests and benchmarks.
 
-Each cycle does what the lockstep `sim_bridge` does over DDS: read the joint state stamped t (and, at the odometry
-rate, the base state as `ground_truth/odom` gives it), run the controller, apply its command, step the physics one
-control period. Results therefore do not depend on machine load.
+Each cycle does what the lockstep stack does over DDS: read the joint state stamped t (and, at the odometry rate,
+the base state: `odometry="leg"` runs legion_estimation's leg odometry as the stack's `state_estimator` does,
+`odometry="truth"` takes the simulator's ground truth instead), run the controller, apply its command, step the
+physics one control period. Results therefore do not depend on machine load.
 
-    loop = ClosedLoop()                 # Centurion in the empty scene, params.control_rate, odometry every cycle
+    loop = ClosedLoop()                 # Centurion in the empty scene, params.control_rate, ground truth every cycle
     loop.run(5.0)                       # 5 s of simulated time
     loop.base_position()                # ground truth, for assertions
 """

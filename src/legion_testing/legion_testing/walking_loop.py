@@ -104,7 +104,7 @@ class WalkingLoop:
         planner_rate: planner updates per second of simulated time [Hz] (the node's update_rate).
         odometry_rate: rate of base states given to controller and planner [Hz] (ground_truth/odom is 50 Hz).
         wbc_overrides: flat controller parameters applied over those of config/stack.yaml
-            (`legion_control.WbcParameters.from_flat`).
+            (`legion_common.parameters.from_flat(WbcParameters, ...)`).
         scene: scene name.
     """
 
@@ -113,14 +113,15 @@ class WalkingLoop:
                  scene: str = "empty", robot: str = "centurion") -> None:
         import time as timing
 
-        from legion_control.parameters import WbcParameters, parameter_specs
+        from legion_common.parameters import from_flat, parameter_specs
+        from legion_control.parameters import WbcParameters
         from legion_testing.closed_loop import ClosedLoop
 
         self._timing = timing
         known = {spec.name for spec in parameter_specs(WbcParameters)}
         wbc = {key: tuple(value) if isinstance(value, list) else value
                for key, value in stack_parameters("whole_body_controller").items() if key in known}
-        self.loop = ClosedLoop(WbcParameters.from_flat(wbc | (wbc_overrides or {})), scene=scene,
+        self.loop = ClosedLoop(from_flat(WbcParameters, wbc | (wbc_overrides or {})), scene=scene,
                                odometry_rate=odometry_rate, robot=robot)
         self.model = RobotModel.load(robot, lock_hands=True)
         self.geometry = RobotGeometry.from_model(self.model)

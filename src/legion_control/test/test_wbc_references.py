@@ -1,0 +1,65 @@
+"""The reference book on its own: checks, rejection reports that expire, hand targets that go stale, the posture,
+and the blend of the CoM reference when its source changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+from legion_control.errors import ControlError
+from legion_control.parameters import HandTaskParameters, ReferenceParameters
+from legion_control.references import REJECTION_REPORT_TIME, BalanceOffset, HandTarget, ReferenceBook
+
+STANDING = np.array([0.1, -0.2, 0.3])
+
+
+@pytest.fixture
+def book() -> ReferenceBook:
+    return ReferenceBook(ReferenceParameters(), HandTaskParameters(), ("left", "right"), 0.8, STANDING,
+                         np.full(3, -1.0), np.full(3, 1.0), {"a": 0, "b": 1, "c": 2}, ("finger",))
+
+
+def test_a_rejected_offset_keeps_the_last_good_one_and_is_reported_for_a_while(book):
+    good = BalanceOffset(0.0, np.array([0.02, 0.0, 0.0]), np.zeros(3), np.zeros(3))
+    book.set_balance_offset(good, 0.0)
+    with pytest.raises(ControlError):
+        book.set_balance_offset(BalanceOffset(0.1, np.array([0.5, 0.0, 0.0]), np.zeros(3), np.zeros(3)), 0.1)
+    assert np.allclose(book.offset.offset, good.offset)
+    assert len(book.rejection_warnings(0.2)) == 1
+    assert book.rejection_warnings(0.1 + REJECTION_REPORT_TIME + 0.01) == []
+
+
+def test_posture_names_known_joints_skips_hands_and_is_clipped(book):
+    book.set_posture({"a": 2.0, "finger": 0.5}, 0.0)
+    assert np.allclose(book.posture, [1.0, -0.2, 0.3])
+    with pytest.raises(ControlError, match="unknown joint"):
+        book.set_posture({"z": 0.0}, 0.0)
+    assert np.allclose(book.posture, [1.0, -0.2, 0.3])
+    book.set_posture({}, 0.0)
+    assert np.allclose(book.posture, STANDING)
+
+
+def test_a_hand_reference_moves_at_the_hand_speed_and_goes_stale(book):
+    gripper = pin.SE3(np.eye(3), np.zeros(3))
+    book.set_hand_target("left", HandTarget(0.0, np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.0, 1.0])), 0.0,
+                         gripper)
+    track = book.hand_reference("left", 0.1, 0.1)
+    assert track.position[0] == pytest.approx(HandTaskParameters().max_speed * 0.1)
+    with pytest.raises(ControlError, match="reach"):
+        book.set_hand_target("left", HandTarget(0.2, np.array([5.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.0, 1.0])),
+                             0.2, gripper, waist=np.zeros(3), reach=1.0)
+    assert book.hand_tracks["left"] is track
+    assert book.hand_reference("left", 0.1, HandTaskParameters().target_timeout + 0.01) is None
+    assert book.hand_tracks["left"] is None and book.rejection_warnings(1.1)
+
+
+def test_the_com_reference_blends_from_the_last_one_and_stays_in_the_height_range(book):
+    book.start_com_blend(0.0, np.array([0.0, 0.0, 0.8]))
+    target = np.array([0.1, 0.0, 0.8])
+    halfway, *_ = book.shaped_com(0.25, target.copy(), np.zeros(3), np.zeros(3), 0.0, 0.0)
+    assert halfway[0] == pytest.approx(0.05)  # smoothstep at s = 0.5
+    done, *_ = book.shaped_com(0.6, target.copy(), np.zeros(3), np.zeros(3), 0.0, 0.0)
+    assert done[0] == pytest.approx(0.1) and book.com_blend is None
+    low, *_ = book.shaped_com(0.7, np.array([0.0, 0.0, 0.1]), np.zeros(3), np.zeros(3), 0.0, 0.0)
+    assert low[2] == pytest.approx(ReferenceParameters().min_com_height_ratio * 0.8)
