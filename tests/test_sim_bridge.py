@@ -27,6 +27,8 @@ from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
 from legion_testing.probe import LATCHED, Probe, stamp_seconds
 
+pytestmark = pytest.mark.stack  # launches sim_bridge over DDS
+
 CONFIG = load_robot_config("centurion")
 STARTUP = 90.0  # [s] wall: model build, DDS discovery (seconds), first messages
 
@@ -57,8 +59,9 @@ def standing_feed_forward(names: list[str]) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def sim():
-    """The simulated robot in the sorting cell, lockstep, answered by the probe with a standing hold."""
+def sim_module():
+    """The simulated robot in the sorting cell, lockstep, answered by the probe with a standing hold (sensors with
+    their errors, as in the stack)."""
     launched = LaunchedNodes("sim", {"scene": "sorting_cell", "lockstep": "true"}, echo=False,
                              extra_parameters={"sim_bridge": {"lockstep_timeout": 0.2}})
     probe = Probe()
@@ -79,6 +82,20 @@ def sim():
         probe.close()
         launched.shutdown()
         print("\n".join(launched.output[-30:]))
+
+
+@pytest.fixture
+def sim(sim_module):
+    """The module's simulation, brought back to its start for each test: no e-stop, the probe answering, the robot
+    standing at the scene's start (so no test depends on what another did)."""
+    probe, _ = sim_module
+    probe.answering = True
+    probe.publisher(Bool, "emergency_stop", LATCHED).publish(Bool(data=False))
+    assert probe.call(Trigger, "emergency_stop/reset", Trigger.Request()).success
+    assert probe.call(Trigger, "sim/reset", Trigger.Request()).success
+    probe.clear("joint_states")  # simulated time restarted at 0
+    probe.wait_sim_time(0.3, 60.0)
+    return sim_module
 
 
 def test_topics_types_and_rates(sim):

@@ -8,10 +8,12 @@ from legion_description.robot_files import (
     share_dir,
     urdf_xacro_path,
 )
+from legion_description.sensor_config import SensorConfig
 
 __all__ = [
     "DescriptionError",
     "RobotConfig",
+    "SensorConfig",
     "SideFrames",
     "expand_urdf",
     "load_robot_config",

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from legion_description.robot_files import DescriptionError, robot_config_path
+from legion_description.sensor_config import SensorConfig, sensor_config_from_yaml
 
 SIDES = ("left", "right")
 _SIDE_FRAME_KEYS = ("ankle", "sole", "wrist", "gripper")
@@ -71,6 +72,9 @@ class RobotConfig:
     protective_stop_damping_scale: float = 1.0
     group_of: dict[str, str] = field(default_factory=dict)
     """Joint name -> its group (`legs`, `waist`, `arms`, `neck`, `hands`)."""
+    sensors: SensorConfig = field(default_factory=SensorConfig)
+    """Error figures of the robot's sensors (the `sensors:` block; ideal where the file gives none). The simulator
+    applies them; docs/sensors.md."""
 
     def joints(self, group: str, side: str | None = None) -> tuple[str, ...]:
         """Joints of a group (`legs`, `waist`, `arms`, `neck`, `hands`), of one side or of both (left first)."""
@@ -198,4 +202,5 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
         protective_stop_damping_scale=_positive(limits.get("protective_stop_damping_scale", 1.0), source,
                                                 "limits.protective_stop_damping_scale"),
         group_of=group_of,
+        sensors=sensor_config_from_yaml(data.get("sensors"), source),
     )

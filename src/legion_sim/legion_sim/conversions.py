@@ -1,4 +1,7 @@
-"""Message <-> numpy conversions of the simulated hardware's ROS interface (the only place that does them)."""
+"""Message <-> numpy conversions of the simulated hardware's ROS interface (the only place that does them).
+
+Stamps, poses, vectors, images and diagnostics are built with `legion_common` (stamps, messages, diagnostics).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,12 @@ from collections.abc import Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Pose, Vector3, WrenchStamped
+from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
-from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
+from sensor_msgs.msg import CameraInfo, Imu, JointState
 
+from legion_common.messages import pose_msg, quaternion_msg, vector3_msg
 from legion_interfaces.msg import DetectedObject, DetectedObjectArray, JointCommand
-
-
-def time_msg(seconds: float) -> Time:
-    """Simulation time [s] -> builtin_interfaces/Time (nanosecond-exact for the simulator's step grid)."""
-    nanoseconds = round(seconds * 1e9)
-    return Time(sec=nanoseconds // 1_000_000_000, nanosec=nanoseconds % 1_000_000_000)
-
-
-def time_seconds(stamp: Time) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def joint_command_arrays(msg: JointCommand) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray,
@@ -43,27 +36,14 @@ def joint_state_msg(stamp: Time, names: Sequence[str], position: np.ndarray, vel
     return msg
 
 
-def _vector3(values: np.ndarray) -> Vector3:
-    return Vector3(x=float(values[0]), y=float(values[1]), z=float(values[2]))
-
-
-def pose_msg(position: np.ndarray, quaternion_xyzw: np.ndarray) -> Pose:
-    pose = Pose()
-    pose.position.x, pose.position.y, pose.position.z = (float(v) for v in position)
-    (pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w) = (
-        float(v) for v in quaternion_xyzw)
-    return pose
-
-
 def imu_msg(stamp: Time, frame_id: str, orientation_xyzw: np.ndarray, angular_velocity: np.ndarray,
             linear_acceleration: np.ndarray) -> Imu:
     msg = Imu()
     msg.header.stamp = stamp
     msg.header.frame_id = frame_id
-    (msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w) = (
-        float(v) for v in orientation_xyzw)
-    msg.angular_velocity = _vector3(angular_velocity)
-    msg.linear_acceleration = _vector3(linear_acceleration)
+    msg.orientation = quaternion_msg(orientation_xyzw)
+    msg.angular_velocity = vector3_msg(angular_velocity)
+    msg.linear_acceleration = vector3_msg(linear_acceleration)
     return msg
 
 
@@ -71,8 +51,8 @@ def wrench_msg(stamp: Time, frame_id: str, force: np.ndarray, torque: np.ndarray
     msg = WrenchStamped()
     msg.header.stamp = stamp
     msg.header.frame_id = frame_id
-    msg.wrench.force = _vector3(force)
-    msg.wrench.torque = _vector3(torque)
+    msg.wrench.force = vector3_msg(force)
+    msg.wrench.torque = vector3_msg(torque)
     return msg
 
 
@@ -84,28 +64,8 @@ def odometry_msg(stamp: Time, frame_id: str, child_frame_id: str, position: np.n
     msg.header.frame_id = frame_id
     msg.child_frame_id = child_frame_id
     msg.pose.pose = pose_msg(position, orientation_xyzw)
-    msg.twist.twist.linear = _vector3(linear_velocity)
-    msg.twist.twist.angular = _vector3(angular_velocity)
-    return msg
-
-
-def rgb_image_msg(stamp: Time, frame_id: str, rgb: np.ndarray) -> Image:
-    """(H, W, 3) uint8 -> sensor_msgs/Image rgb8."""
-    height, width, _ = rgb.shape
-    msg = Image(height=height, width=width, encoding="rgb8", is_bigendian=0, step=width * 3)
-    msg.header.stamp = stamp
-    msg.header.frame_id = frame_id
-    msg.data = np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
-    return msg
-
-
-def depth_image_msg(stamp: Time, frame_id: str, depth: np.ndarray) -> Image:
-    """(H, W) float32 metres -> sensor_msgs/Image 32FC1."""
-    height, width = depth.shape
-    msg = Image(height=height, width=width, encoding="32FC1", is_bigendian=0, step=width * 4)
-    msg.header.stamp = stamp
-    msg.header.frame_id = frame_id
-    msg.data = np.ascontiguousarray(depth, dtype="<f4").tobytes()
+    msg.twist.twist.linear = vector3_msg(linear_velocity)
+    msg.twist.twist.angular = vector3_msg(angular_velocity)
     return msg
 
 
@@ -130,15 +90,5 @@ def objects_msg(stamp: Time, frame_id: str, objects: Sequence[tuple[str, str, np
     msg.header.frame_id = frame_id
     for object_id, label, position, quaternion, size in objects:
         msg.objects.append(DetectedObject(id=object_id, label=label, pose=pose_msg(position, quaternion),
-                                          size=_vector3(size), confidence=1.0))
-    return msg
-
-
-def diagnostics_msg(stamp: Time, name: str, hardware_id: str, level: bytes, message: str,
-                    values: dict[str, object]) -> DiagnosticArray:
-    """One DiagnosticStatus; level is DiagnosticStatus.OK/WARN/ERROR/STALE (bytes)."""
-    status = DiagnosticStatus(level=level, name=name, hardware_id=hardware_id, message=message,
-                              values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
-    msg = DiagnosticArray(status=[status])
-    msg.header.stamp = stamp
+                                          size=vector3_msg(size), confidence=1.0))
     return msg

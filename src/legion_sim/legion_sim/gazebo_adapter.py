@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from legion_common.transforms import quaternion_to_matrix
 from legion_description.robot_config import SIDES, RobotConfig
 from legion_model import BASE_NQ, RobotModel
 from legion_sim.errors import SimError
@@ -104,14 +105,6 @@ def ground_wrench_in_sole(geometry: FootGeometry, force_foot_on_leg: np.ndarray,
     torque_at_sole = torque - np.cross(geometry.sole_in_ankle, force)
     rotation = geometry.rotation_sole_to_ankle
     return rotation.T @ force, rotation.T @ torque_at_sole
-
-
-def _rotation_from_xyzw(quaternion: Sequence[float]) -> np.ndarray:
-    """Unit quaternion (x, y, z, w) -> rotation matrix (normalised first).  # (3, 3)"""
-    x, y, z, w = np.asarray(quaternion, dtype=float) / np.linalg.norm(quaternion)
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
 class JointCommandAdapter:
@@ -200,7 +193,7 @@ class JointCommandAdapter:
     def set_imu_orientation(self, orientation_xyzw: Sequence[float]) -> None:
         """Store the IMU's orientation (imu_link in the world frame, quaternion x, y, z, w)."""
         if np.linalg.norm(orientation_xyzw) > 0.5:  # a zero quaternion means "orientation not measured": ignored
-            self._imu_rotation = _rotation_from_xyzw(orientation_xyzw)
+            self._imu_rotation = quaternion_to_matrix(orientation_xyzw)
             self._gravity_in_ankle = None
 
     def set_command(self, names: Sequence[str], position: Sequence[float], velocity: Sequence[float],

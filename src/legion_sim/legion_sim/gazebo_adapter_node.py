@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import ClassVar
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -37,7 +36,9 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
 
-from legion_common.parameters import declare_parameters, require
+from legion_common.diagnostics import diagnostics_msg
+from legion_common.messages import xyz, xyzw
+from legion_common.parameters import declare_parameters, param, require
 from legion_interfaces.msg import JointCommand
 from legion_sim import conversions as conv
 
@@ -54,27 +55,17 @@ NODE_NAME = "gazebo_joint_command_adapter"
 class AdapterParameters:
     """The node's parameters, read once and range-checked."""
 
-    robot: str = "centurion"
-    servo_rate: float = 1000.0
-    """[Hz] the servo law's rate (on simulated time); at most gz_ros2_control's update_rate to be useful."""
-    status_rate: float = 2.0
-    """[Hz] hardware/status."""
-    effort_controller: str = "effort_controller"
-    """Name of the JointGroupEffortController; efforts go to `<effort_controller>/commands`."""
-    compensate_foot_weight: bool = True
-    """Subtract the foot's static weight from the ankle sensor readings (as the MuJoCo simulator and a real driver)."""
-
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "robot": "Robot name (urdf/<robot>.urdf.xacro, config/robots/<robot>.yaml).",
-        "servo_rate": "Rate of the servo law on simulated time [Hz], 10..10000.",
-        "status_rate": "Rate of hardware/status [Hz], (0, 100].",
-        "effort_controller": "Name of the effort_controllers/JointGroupEffortController that takes the efforts.",
-        "compensate_foot_weight": "Subtract the foot's own weight from the ankle force/torque readings.",
-    }
+    robot: str = param("centurion", "Robot name (urdf/<robot>.urdf.xacro, config/robots/<robot>.yaml).")
+    servo_rate: float = param(1000.0, "Rate of the servo law on simulated time; at most gz_ros2_control's "
+                              "update_rate to be useful.", unit="Hz", low=10.0, high=10000.0)
+    status_rate: float = param(2.0, "Rate of hardware/status.", unit="Hz", low=0.0, high=100.0)
+    effort_controller: str = param("effort_controller", "Name of the effort_controllers/JointGroupEffortController "
+                                   "that takes the efforts (on <effort_controller>/commands).")
+    compensate_foot_weight: bool = param(True, "Subtract the foot's own weight from the ankle force/torque readings "
+                                         "(as the MuJoCo simulator and a real driver do).")
 
     def validated(self) -> AdapterParameters:
-        require(10.0 <= self.servo_rate <= 10000.0, "servo_rate must be in 10..10000 Hz")
-        require(0.0 < self.status_rate <= 100.0, "status_rate must be in (0, 100]")
+        require(self.status_rate > 0.0, "status_rate must be in (0, 100]")
         require(bool(self.effort_controller.strip("/")), "effort_controller must name a controller")
         return self
 
@@ -139,12 +130,10 @@ class GazeboJointCommandAdapter(Node):
         self.adapter.set_joint_state(msg.name, msg.position, msg.velocity)
 
     def on_imu(self, msg: Imu) -> None:
-        o = msg.orientation
-        self.adapter.set_imu_orientation((o.x, o.y, o.z, o.w))
+        self.adapter.set_imu_orientation(xyzw(msg.orientation))
 
     def on_ankle_wrench(self, side: str, msg: WrenchStamped) -> None:
-        f, t = msg.wrench.force, msg.wrench.torque
-        force, torque = self.adapter.foot_wrench(side, (f.x, f.y, f.z), (t.x, t.y, t.z),
+        force, torque = self.adapter.foot_wrench(side, xyz(msg.wrench.force), xyz(msg.wrench.torque),
                                                  compensate_weight=self.params.compensate_foot_weight)
         self.pub_wrench[side].publish(conv.wrench_msg(msg.header.stamp, self.sole_frames[side], force, torque))
 
@@ -199,8 +188,8 @@ class GazeboJointCommandAdapter(Node):
             level, message = DiagnosticStatus.WARN, "waiting for joint_states from joint_state_broadcaster"
         else:
             level, message = DiagnosticStatus.OK, "running"
-        self.pub_status.publish(conv.diagnostics_msg(self.get_clock().now().to_msg(), f"{NODE_NAME}: hardware",
-                                                     self.params.robot, level, message, status))
+        self.pub_status.publish(diagnostics_msg(self.get_clock().now().to_msg(), f"{NODE_NAME}: hardware", level,
+                                                message, status, hardware_id=self.params.robot))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields
 import mujoco
 import numpy as np
 
+from legion_common.transforms import quaternion_from_yaw
 from legion_description.robot_config import SIDES, RobotConfig
 from legion_sim.errors import SimError
 from legion_sim.scene import Scene
@@ -179,9 +180,10 @@ def _compiler_settings(urdf: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _yaw_quat(yaw: float) -> list[float]:
-    """Quaternion (w, x, y, z) of a rotation by `yaw` [rad] about z."""
-    return [math.cos(yaw / 2.0), 0.0, 0.0, math.sin(yaw / 2.0)]
+def _wxyz(quaternion_xyzw: np.ndarray) -> list[float]:
+    """A quaternion (x, y, z, w) in MuJoCo's order (w, x, y, z)."""
+    x, y, z, w = (float(v) for v in quaternion_xyzw)
+    return [w, x, y, z]
 
 
 def _camera_quat() -> np.ndarray:
@@ -376,7 +378,8 @@ def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
     for table in scene.tables:
         lx, ly, height = table.size
         top = min(options.table_top_thickness, height)
-        body = world.add_body(name=table.name, pos=[*table.position, 0.0], quat=_yaw_quat(table.yaw))
+        body = world.add_body(name=table.name, pos=[*table.position, 0.0],
+                              quat=_wxyz(quaternion_from_yaw(table.yaw)))
         _static_geom(body, f"{table.name}/top", box, [lx / 2, ly / 2, top / 2], [0.0, 0.0, height - top / 2],
                      table.colour, friction)
         leg = min(options.table_leg_width, lx / 2, ly / 2)
@@ -390,7 +393,8 @@ def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
     for bin_ in scene.bins:
         lx, ly, height = bin_.size
         wall, base = bin_.wall_thickness, bin_.stand_height
-        body = world.add_body(name=bin_.name, pos=[*bin_.position, 0.0], quat=_yaw_quat(bin_.yaw))
+        body = world.add_body(name=bin_.name, pos=[*bin_.position, 0.0],
+                              quat=_wxyz(quaternion_from_yaw(bin_.yaw)))
         if base > 0.0:
             _static_geom(body, f"{bin_.name}/stand", box, [lx / 2, ly / 2, base / 2], [0.0, 0.0, base / 2],
                          (0.3, 0.3, 0.32, 1.0), friction)
@@ -405,7 +409,8 @@ def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
                          friction)
 
     for obstacle in scene.obstacles:
-        body = world.add_body(name=obstacle.name, pos=[*obstacle.position, 0.0], quat=_yaw_quat(obstacle.yaw))
+        body = world.add_body(name=obstacle.name, pos=[*obstacle.position, 0.0],
+                              quat=_wxyz(quaternion_from_yaw(obstacle.yaw)))
         height = obstacle.height
         if obstacle.shape == "box":
             size = [obstacle.size[0] / 2, obstacle.size[1] / 2, height / 2]
@@ -415,7 +420,8 @@ def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
                          obstacle.colour, friction)
 
     for part in scene.parts:
-        body = world.add_body(name=part.id, pos=list(part.position), quat=_yaw_quat(part.yaw))
+        body = world.add_body(name=part.id, pos=list(part.position),
+                              quat=_wxyz(quaternion_from_yaw(part.yaw)))
         body.add_freejoint(name=f"{part.id}/free")
         m = part.mass
         if part.shape == "box":
@@ -500,7 +506,8 @@ def _add_people(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
         shoulder = height - FACE_HEIGHT - 0.06
         hip = 0.53 * height
         arm = 0.42 * height
-        body = spec.worldbody.add_body(name=person.id, pos=[*person.position, 0.0], quat=_yaw_quat(person.yaw))
+        body = spec.worldbody.add_body(name=person.id, pos=[*person.position, 0.0],
+                              quat=_wxyz(quaternion_from_yaw(person.yaw)))
         for side in (1.0, -1.0):
             tag = "left" if side > 0 else "right"
             _static_geom(body, f"{person.id}/{tag}_leg", box, [0.07, 0.07, hip / 2.0], [0.0, side * 0.1, hip / 2.0],

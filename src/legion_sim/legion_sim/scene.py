@@ -10,12 +10,18 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from legion_description.robot_files import DescriptionError
+from legion_description.sensor_config import SensorConfig
 from legion_sim.errors import SimError
+
+_SENSOR_GROUPS = tuple(item.name for item in fields(SensorConfig))
 
 SHAPES = ("box", "cylinder", "sphere")
 """Part shapes. Size: box (lx, ly, lz), cylinder (radius, height), sphere (radius,) [m]."""
@@ -194,6 +200,9 @@ class Scene:
     parts: tuple[Part, ...]
     obstacles: tuple[Obstacle, ...]
     people: tuple[Person, ...] = ()
+    sensors: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides of the robot's sensor figures for this scene (the nested `sensors:` block, same keys as the robot
+    file's; docs/sensors.md). Empty: the robot's own figures."""
 
     def part(self, part_id: str) -> Part:
         """The part with this id; raises SimError if there is none."""
@@ -336,7 +345,7 @@ def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
     """Validate an already-parsed scene mapping; `source` is only used in messages."""
     read = _Reader(Path(source))
     data = read.mapping(data, "", ("name", "robot_start", "floor", "tables", "bins", "parts", "obstacles",
-                                          "people"))
+                                          "people", "sensors"))
     name = read.name(read.require(data, "name", ""), "name")
 
     start_in = read.mapping(data.get("robot_start") or {}, "robot_start", ("x", "y", "yaw"))
@@ -437,8 +446,14 @@ def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
                 raise read.fail(f"{kind}[{i}]", f"duplicates the name/id '{entry}' already used by {seen[entry]}")
             seen[entry] = f"{kind}[{i}]"
 
+    sensors = data.get("sensors") or {}
+    try:  # the keys and values are checked now; the robot's figures are applied by the simulator
+        SensorConfig().with_overrides(read.mapping(sensors, "sensors", _SENSOR_GROUPS), f"scene {source}")
+    except DescriptionError as error:
+        raise SimError(str(error)) from error
     return Scene(name=name, source=Path(source), robot_start=robot_start, floor=floor, tables=tuple(tables),
-                 bins=tuple(bins), parts=tuple(parts), obstacles=tuple(obstacles), people=tuple(people))
+                 bins=tuple(bins), parts=tuple(parts), obstacles=tuple(obstacles), people=tuple(people),
+                 sensors=sensors)
 
 
 def _in_footprint(x: float, y: float, centre: tuple[float, float], yaw: float, lx: float, ly: float) -> bool:

@@ -7,7 +7,8 @@ benchmarks only); `robot_description` (transient-local); `hardware/status` (Diag
 Subscribes: `joint_commands` (legion_interfaces/JointCommand), `emergency_stop` (std_msgs/Bool, transient-local).
 Services: `emergency_stop/reset`, `sim/reset` (std_srvs/Trigger), `sim/apply_wrench` (legion_interfaces/ApplyWrench).
 
-Parameters: see `SimBridgeParameters`.
+Parameters: see `SimBridgeParameters`. The sensors carry the errors of real ones (`sensor_noise`, `seed`;
+docs/sensors.md); camera images are published the camera's latency after the instant they show, stamped with it.
 
 The node is the clock: it steps the physics and publishes `clock` itself. In lockstep mode, after publishing the state
 stamped t it waits (at most `lockstep_timeout` of wall time) for a JointCommand stamped t from every controller that
@@ -24,7 +25,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import ClassVar
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -40,11 +40,15 @@ from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
-from legion_common.parameters import declare_parameters, require
+from legion_common.diagnostics import diagnostics_msg
+from legion_common.messages import depth_image_msg, rgb_image_msg
+from legion_common.parameters import declare_parameters, param, require
+from legion_common.stamps import to_stamp
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
 from legion_sim.scene import scene_path
+from legion_sim.sensor_models import DelayLine
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
@@ -56,53 +60,35 @@ LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=R
 class SimBridgeParameters:
     """The node's parameters, read once and range-checked."""
 
-    robot: str = "centurion"
-    scene: str = "sorting_cell"
-    """Scene name (config/scenes/<scene>.yaml) or path to a scene file."""
-    physics_rate: float = 1000.0
-    """[Hz] physics steps; the servo law is applied at every step."""
-    control_rate: float = 500.0
-    """[Hz] joint_states, imu, foot wrenches; lockstep answers are awaited at this rate."""
-    camera_rate: float = 10.0
-    """[Hz] head camera (0 disables rendering)."""
-    camera_width: int = 640
-    camera_height: int = 480
-    ground_truth_rate: float = 50.0
-    """[Hz] ground_truth/odom and ground_truth/objects."""
-    status_rate: float = 2.0
-    """[Hz] hardware/status."""
-    lockstep: bool = False
-    lockstep_timeout: float = 0.5
-    """[s] of wall time to wait for the controller's answer before stepping anyway."""
-    real_time_factor: float = 1.0
-    """Real-time mode pacing: simulated seconds per wall second (0 = as fast as possible)."""
-
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "robot": "Robot name (urdf/<robot>.urdf.xacro, config/robots/<robot>.yaml).",
-        "scene": "Scene name in config/scenes or a path to a scene YAML file.",
-        "physics_rate": "Physics rate [Hz], 100..10000; the servo law runs at every physics step.",
-        "control_rate": "Rate of joint_states, imu and foot wrenches [Hz]; must divide physics_rate.",
-        "camera_rate": "Head camera rate [Hz], 0 disables rendering.",
-        "camera_width": "Camera image width [px].",
-        "camera_height": "Camera image height [px].",
-        "ground_truth_rate": "Rate of ground_truth/odom and ground_truth/objects [Hz].",
-        "status_rate": "Rate of hardware/status [Hz].",
-        "lockstep": "Advance simulated time only when the controller has answered the latest state.",
-        "lockstep_timeout": "Longest wall-time wait for the controller's answer in lockstep mode [s].",
-        "real_time_factor": "Simulated seconds per wall second in real-time mode; 0 runs as fast as possible.",
-    }
+    robot: str = param("centurion", "Robot name (urdf/<robot>.urdf.xacro, config/robots/<robot>.yaml).")
+    scene: str = param("sorting_cell", "Scene name in config/scenes or a path to a scene YAML file.")
+    physics_rate: float = param(1000.0, "Physics rate; the servo law runs at every physics step.", unit="Hz",
+                                low=100.0, high=10000.0)
+    control_rate: float = param(500.0, "Rate of joint_states, imu and foot wrenches; must divide physics_rate.",
+                                unit="Hz", low=0.0, high=10000.0)
+    camera_rate: float = param(10.0, "Head camera rate, 0 disables rendering.", unit="Hz", low=0.0, high=10000.0)
+    camera_width: int = param(640, "Camera image width.", unit="px", low=16, high=4096)
+    camera_height: int = param(480, "Camera image height.", unit="px", low=16, high=4096)
+    ground_truth_rate: float = param(50.0, "Rate of ground_truth/odom and ground_truth/objects.", unit="Hz",
+                                     low=0.0, high=10000.0)
+    status_rate: float = param(2.0, "Rate of hardware/status.", unit="Hz", low=0.0, high=100.0)
+    lockstep: bool = param(False, "Advance simulated time only when the controller has answered the latest state.")
+    lockstep_timeout: float = param(0.5, "Longest wall-time wait for the controller's answer in lockstep mode.",
+                                    unit="s", low=0.0, high=60.0)
+    real_time_factor: float = param(1.0, "Simulated seconds per wall second in real-time mode; 0 runs as fast as "
+                                    "possible.", low=0.0, high=100.0)
+    sensor_noise: bool = param(True, "Give the sensors the errors of real ones (the robot file's `sensors:` "
+                               "figures, overridden by the scene's; docs/sensors.md); false: ideal sensors.")
+    seed: int = param(0, "Seed of the sensor errors' random generator (runs are repeatable).", low=0, high=2**31 - 1)
 
     def validated(self) -> SimBridgeParameters:
-        require(100.0 <= self.physics_rate <= 10000.0, "physics_rate must be in 100..10000 Hz")
         require(0.0 < self.control_rate <= self.physics_rate, "control_rate must be in (0, physics_rate]")
         ratio = self.physics_rate / self.control_rate
         require(abs(ratio - round(ratio)) < 1e-9, "control_rate must divide physics_rate")
         require(0.0 <= self.camera_rate <= self.control_rate, "camera_rate must be in [0, control_rate]")
-        require(16 <= self.camera_width <= 4096 and 16 <= self.camera_height <= 4096, "camera size out of range")
         require(0.0 < self.ground_truth_rate <= self.control_rate, "ground_truth_rate must be in (0, control_rate]")
         require(0.0 < self.status_rate <= 100.0, "status_rate must be in (0, 100]")
-        require(0.0 < self.lockstep_timeout <= 60.0, "lockstep_timeout must be in (0, 60] s")
-        require(0.0 <= self.real_time_factor <= 100.0, "real_time_factor must be in [0, 100]")
+        require(self.lockstep_timeout > 0.0, "lockstep_timeout must be in (0, 60] s")
         return self
 
 
@@ -122,7 +108,8 @@ def build_simulation(params: SimBridgeParameters):
         raise SimError(str(error)) from error
     options = SimOptions(physics_rate=params.physics_rate, camera_width=params.camera_width,
                          camera_height=params.camera_height)
-    return Simulation(config, load_scene(scene_path(params.scene)), urdf, options), urdf
+    return Simulation(config, load_scene(scene_path(params.scene)), urdf, options, sensor_noise=params.sensor_noise,
+                      seed=params.seed), urdf
 
 
 class SimBridge(Node):
@@ -170,6 +157,8 @@ class SimBridge(Node):
         self.lockstep_timeouts = 0
         self.control_steps = 0
         self._next_camera = 0.0
+        self._camera_frames = DelayLine(self.sim.camera_latency)
+        """Rendered frames waiting out the camera's latency."""
         self._next_ground_truth = 0.0
         self._next_status = 0.0
         self.get_logger().info(
@@ -247,6 +236,7 @@ class SimBridge(Node):
 
     def _reset(self) -> None:
         self.sim.reset()
+        self._camera_frames.clear()
         self._next_camera = self._next_ground_truth = self._next_status = 0.0
 
     def process_inbox(self) -> None:
@@ -271,7 +261,7 @@ class SimBridge(Node):
 
     def publish_state(self) -> None:
         now = self.sim.time
-        stamp = conv.time_msg(now)
+        stamp = to_stamp(now)
         self.last_state_stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
         self.pub_clock.publish(Clock(clock=stamp))
         joints = self.sim.joint_state()
@@ -291,19 +281,22 @@ class SimBridge(Node):
             self.pub_objects.publish(conv.objects_msg(stamp, self.frames["odom"], objects))
         if self.params.camera_rate > 0 and now + 1e-9 >= self._next_camera:
             self._next_camera = now + 1.0 / self.params.camera_rate
-            self.publish_camera(stamp)
+            self._camera_frames.push(now, self.sim.render_camera())
+        for _, frame in self._camera_frames.pop_due(now):
+            self.publish_camera(frame)
         self.publish_status()
 
-    def publish_camera(self, stamp) -> None:
-        frame = self.sim.render_camera()
+    def publish_camera(self, frame) -> None:
+        """Publish a camera frame stamped with the instant it shows (its capture time), whenever it is delivered."""
+        stamp = to_stamp(frame.time)
         rgb, depth, k = frame.rgb, frame.depth, frame.intrinsics
         height, width = depth.shape
         fx, fy, cx, cy = k.fx, k.fy, k.cx, k.cy
         color_frame = self.frames["camera_color_optical"]
         depth_frame = self.frames["camera_depth_optical"]
-        self.pub_color.publish(conv.rgb_image_msg(stamp, color_frame, rgb))
+        self.pub_color.publish(rgb_image_msg(rgb, stamp, color_frame))
         self.pub_color_info.publish(conv.camera_info_msg(stamp, color_frame, width, height, fx, fy, cx, cy))
-        self.pub_depth.publish(conv.depth_image_msg(stamp, depth_frame, depth))
+        self.pub_depth.publish(depth_image_msg(depth, stamp, depth_frame))
         self.pub_depth_info.publish(conv.camera_info_msg(stamp, depth_frame, width, height, fx, fy, cx, cy))
 
     def publish_status(self, force: bool = False) -> None:
@@ -321,8 +314,8 @@ class SimBridge(Node):
             level, message = DiagnosticStatus.WARN, "protective stop: command watchdog tripped"
         else:
             level, message = DiagnosticStatus.OK, "running"
-        self.pub_status.publish(conv.diagnostics_msg(conv.time_msg(now), "sim_bridge: hardware",
-                                                     self.params.robot, level, message, status))
+        self.pub_status.publish(diagnostics_msg(now, "sim_bridge: hardware", level, message, status,
+                                                hardware_id=self.params.robot))
 
     def wait_for_answer(self) -> None:
         """Lockstep: wait until every command publisher has answered the latest state, or the timeout passes."""

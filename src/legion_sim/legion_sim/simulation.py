@@ -27,6 +27,10 @@ force/torque sensors and head camera do, and nothing a controller should do:
     holding until the next valid command, which also re-arms the watchdog.
 - **Sensors** read after the last step: joint state, IMU, ankle wrenches (in the sole frames), head camera.
   MuJoCo computes sensors at the start of a step, so IMU and wrench values lag the state by one physics step.
+  The readings carry the errors of real sensors (`sensor_models`: IMU noise, drifting biases and an attitude filter's
+  orientation error; encoder quantisation; force/torque noise and offsets; stereo depth noise and dropouts) with the
+  robot file's figures, overridden by the scene's; `sensor_noise=False` makes every sensor ideal. The camera's
+  latency is the publisher's business (`camera_latency`). Ground truth (`ground_truth_*`) is always exact.
 
 The servo law, command validation and the stop state machine are the simulator-independent `hardware_rules` (shared
 with the Gazebo joint command adapter); this class adds the MuJoCo model, the initial hold, the sensors and pushes.
@@ -45,6 +49,8 @@ import mujoco
 import numpy as np
 
 from legion_description.robot_config import SIDES, RobotConfig
+from legion_description.robot_files import DescriptionError
+from legion_description.sensor_config import SensorConfig
 from legion_sim.errors import SimError
 from legion_sim.hardware_rules import HardwareRules
 from legion_sim.model_builder import (
@@ -56,6 +62,7 @@ from legion_sim.model_builder import (
     ft_site_name,
 )
 from legion_sim.scene import Scene
+from legion_sim.sensor_models import SensorModels
 
 
 @dataclass(frozen=True)
@@ -190,15 +197,27 @@ class Simulation:
         scene: the scene the robot stands in.
         urdf: the robot's expanded URDF text (`legion_description.robot_files.expand_urdf`).
         options: simulator tunables; defaults if None.
+        sensor_noise: apply the sensors' error figures (robot file's `sensors:`, then the scene's); False gives
+            exact readings.
+        seed: seed of the sensor errors' random generator (a run is repeatable; `reset` restarts the sequence).
 
     Raises:
-        SimError: the model cannot be built (see `build_model`).
+        SimError: the model cannot be built (see `build_model`), or the scene's sensor figures are invalid.
     """
 
-    def __init__(self, config: RobotConfig, scene: Scene, urdf: str, options: SimOptions | None = None):
+    def __init__(self, config: RobotConfig, scene: Scene, urdf: str, options: SimOptions | None = None,
+                 sensor_noise: bool = True, seed: int = 0):
         self.config = config
         self.scene = scene
         self.options = options or SimOptions()
+        try:
+            self.sensor_config: SensorConfig = (
+                config.sensors.with_overrides(scene.sensors, f"scene {scene.source}") if sensor_noise
+                else SensorConfig.ideal())
+        except DescriptionError as error:
+            raise SimError(str(error)) from error
+        """The sensors' error figures in force (all zero with sensor_noise=False)."""
+        self.sensors = SensorModels(self.sensor_config, seed, SIDES)
         self._built: BuiltModel = build_model(urdf, config, scene, self.options)
         self.model: mujoco.MjModel = self._built.model
         self.data: mujoco.MjData = mujoco.MjData(self.model)
@@ -239,7 +258,7 @@ class Simulation:
     # ------------------------------------------------------------------------------------------------ construction
     @classmethod
     def from_names(cls, robot: str = "centurion", scene: str = "empty", options: SimOptions | None = None,
-                   **xacro_args: str | bool) -> Simulation:
+                   sensor_noise: bool = True, seed: int = 0, **xacro_args: str | bool) -> Simulation:
         """Build from a robot name (config/robots/<robot>.yaml + its URDF xacro) and a scene name or path.
 
         Raises:
@@ -254,7 +273,7 @@ class Simulation:
             urdf = expand_urdf(robot, **xacro_args)
         except DescriptionError as error:
             raise SimError(str(error)) from error
-        return cls(config, load_scene(scene), urdf, options)
+        return cls(config, load_scene(scene), urdf, options, sensor_noise=sensor_noise, seed=seed)
 
     @staticmethod
     def _view(array: np.ndarray, addresses: np.ndarray) -> np.ndarray | _Gather:
@@ -299,6 +318,7 @@ class Simulation:
         self._servo()  # the torques the hold applies from the first step on (what joint_state reports until then)
         self._rules.reset()
         self._wrenches: list[_AppliedWrench] = []  # mj_resetData zeroed xfrc_applied
+        self.sensors.reset()
 
     def _static_standing_torques(self) -> np.ndarray:
         """Joint torques [N m] (model order) that hold the current posture at rest on both soles.
@@ -379,10 +399,12 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------------------ sensors
     def joint_state(self) -> JointState:
-        """Position, velocity and applied effort of every actuated joint (order of `joint_names`)."""
+        """Position and velocity as the encoders and drives measure them, and the applied effort, of every actuated
+        joint (order of `joint_names`)."""
         order = self._public_to_model
-        return JointState(names=self.joint_names, position=np.array(self._q)[order],
-                          velocity=np.array(self._qd)[order], effort=self._tau[order].copy())
+        position, velocity = self.sensors.joints(np.array(self._q)[order], np.array(self._qd)[order])
+        return JointState(names=self.joint_names, position=position, velocity=velocity,
+                          effort=self._tau[order].copy())
 
     @property
     def effort_limits(self) -> dict[str, float]:
@@ -390,13 +412,15 @@ class Simulation:
         return {name: float(self._limit[self._index[name]]) for name in self.joint_names}
 
     def imu(self) -> ImuReading:
-        """The IMU on imu_link (see ImuReading)."""
+        """The IMU on imu_link (see ImuReading), with the IMU's errors."""
         sensordata = self.data.sensordata
         quat, gyro, accel = (self._imu_adr[k] for k in ("imu_orientation", "imu_angular_velocity",
                                                         "imu_linear_acceleration"))
-        return ImuReading(orientation=_xyzw(sensordata[quat:quat + 4]),
-                          angular_velocity=sensordata[gyro:gyro + 3].copy(),
-                          linear_acceleration=sensordata[accel:accel + 3].copy())
+        orientation, angular_velocity, linear_acceleration = self.sensors.imu(
+            self.time, _xyzw(sensordata[quat:quat + 4]), sensordata[gyro:gyro + 3].copy(),
+            sensordata[accel:accel + 3].copy())
+        return ImuReading(orientation=orientation, angular_velocity=angular_velocity,
+                          linear_acceleration=linear_acceleration)
 
     def foot_wrenches(self) -> dict[str, Wrench]:
         """Per side, the wrench the ground (and anything else touching the foot) exerts on the foot, in the sole
@@ -405,7 +429,7 @@ class Simulation:
         Computed like a real driver does from the ankle force/torque sensor: the sensor gives the wrench the leg
         exerts on the foot at the ankle; the foot's own weight below the sensor is compensated statically (the foot's
         inertial forces are not, so a swinging foot reads a few newtons). Standing still, the z forces add up to the
-        robot's weight.
+        robot's weight (up to the sensors' noise and offsets).
         """
         data, sensordata = self.data, self.data.sensordata
         wrenches = {}
@@ -424,7 +448,8 @@ class Simulation:
             torque_at_ankle = -torque_leg_on_foot - _cross(data.subtree_com[foot] - ankle, weight)
             torque_at_sole = torque_at_ankle + _cross(ankle - data.site_xpos[sole], force)
             sole_rotation = data.site_xmat[sole].reshape(3, 3)
-            wrenches[side] = Wrench(force=sole_rotation.T @ force, torque=sole_rotation.T @ torque_at_sole)
+            measured = self.sensors.wrench(side, sole_rotation.T @ force, sole_rotation.T @ torque_at_sole)
+            wrenches[side] = Wrench(force=measured[0], torque=measured[1])
         return wrenches
 
     def contact_wrenches(self) -> dict[str, Wrench]:
@@ -470,7 +495,8 @@ class Simulation:
         return self._intrinsics
 
     def render_camera(self) -> CameraFrame:
-        """Render the head camera: colour and z-depth [m] (NaN = nothing within camera_far). Headless (EGL)."""
+        """Render the head camera: colour and z-depth [m] (NaN = nothing within camera_far, or no stereo match: edges,
+        out of range), depth with the camera's errors. Headless (EGL)."""
         if self._renderer is None:
             try:
                 self._renderer = mujoco.Renderer(self.model, self.options.camera_height, self.options.camera_width)
@@ -494,7 +520,13 @@ class Simulation:
         finally:
             renderer.disable_depth_rendering()
         depth[depth >= self.options.camera_far * (1.0 - 1e-4)] = np.nan
+        depth = self.sensors.depth(depth, self._intrinsics.fx)
         return CameraFrame(rgb=rgb, depth=depth, intrinsics=self._intrinsics, time=self.time)
+
+    @property
+    def camera_latency(self) -> float:
+        """[s] from the instant a camera frame shows (`CameraFrame.time`) to when the camera delivers it."""
+        return self.sensor_config.depth_camera.latency
 
     # ------------------------------------------------------------------------------------------------ ground truth
     def ground_truth_base(self) -> BaseState:

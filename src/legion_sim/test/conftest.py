@@ -42,21 +42,21 @@ def table_scene() -> Scene:
 @pytest.fixture
 def tiny_sim(tiny_robot, empty_scene) -> Simulation:
     config, urdf = tiny_robot
-    sim = Simulation(config, empty_scene, urdf)
+    sim = Simulation(config, empty_scene, urdf, sensor_noise=False)
     yield sim
     sim.close()
 
 
 @pytest.fixture(scope="session")
 def centurion_session() -> Simulation:
-    """Centurion in the sorting cell, built once per session (reset by `centurion`)."""
+    """Centurion in the sorting cell with ideal sensors, built once per session (reset by `centurion`)."""
     from legion_description.robot_files import DescriptionError, urdf_xacro_path
 
     try:
         urdf_xacro_path("centurion")
     except DescriptionError as error:
         pytest.skip(f"Centurion URDF not available: {error}")
-    sim = Simulation.from_names("centurion", "sorting_cell")
+    sim = Simulation.from_names("centurion", "sorting_cell", sensor_noise=False)  # exact sensors: physics tests
     yield sim
     sim.close()
 
