@@ -595,6 +595,29 @@ class GaitPlanner:
         if mode == "goal":
             goal_feet = compose(self.progress.goal.pose, inverse(self._base_in_feet))
         lift = next_lift
+
+        def add_step(side: str, landing: np.ndarray, step_velocity: np.ndarray) -> Footstep:
+            """Plan the step of `side` lifting off at `lift` onto `landing` (the first adjustable one moved by the
+            feedback `adjustment`, every one clamped to the step limits), with its swing and ZMP knots."""
+            nonlocal adjustable
+            stance_side = geometry.other(side)
+            stance = soles[stance_side]
+            if adjustable is None and adjustment is not None:
+                landing = landing + np.array([adjustment[0], adjustment[1], 0.0])
+            landing, _ = clamp_step(stance, geometry.side_sign[side], landing, self.limits)
+            if adjustable is None:
+                adjustable = len(footsteps)
+            step = Footstep(side, landing, self._floor, lift, lift + self.swing_time, step_velocity)
+            footsteps.append(step)
+            swings.append(SwingTrajectory(soles[side], landing, self._floor, self._floor, step.lift_off,
+                                          step.touch_down, params.step_height))
+            heel, toe = self._heel_toe(stance)
+            stance_support = self._support({stance_side: stance})
+            knot(step.lift_off, heel, stance_support)
+            knot(step.touch_down, toe, stance_support)
+            soles[side] = landing
+            return step
+
         for _ in range(MAX_PLANNED_STEPS):
             if mode in ("velocity", "goal") and lift > horizon:
                 break
@@ -604,53 +627,23 @@ class GaitPlanner:
                     break
             else:
                 side = geometry.other(last_side)
-            stance_side = geometry.other(side)
-            stance = soles[stance_side]
-            sign = geometry.side_sign[side]
             landing, new_velocity = self._next_landing(mode, side, soles, velocity, goal_feet)
             if landing is None:
                 break
-            if adjustable is None and adjustment is not None:
-                landing = landing + np.array([adjustment[0], adjustment[1], 0.0])
-            landing, _ = clamp_step(stance, sign, landing, self.limits)
-            if adjustable is None:
-                adjustable = len(footsteps)
-            step = Footstep(side, landing, self._floor, lift, lift + self.swing_time, new_velocity)
-            footsteps.append(step)
-            swings.append(SwingTrajectory(soles[side], landing, self._floor, self._floor, step.lift_off,
-                                          step.touch_down, params.step_height))
-            heel, toe = self._heel_toe(stance)
-            stance_support = self._support({stance_side: stance})
-            knot(step.lift_off, heel, stance_support)
-            knot(step.touch_down, toe, stance_support)
-            soles[side] = landing
+            step = add_step(side, landing, new_velocity)
             last_side, velocity = side, new_velocity
             lift = step.touch_down + self.double_support_time
         # Closing step: stand with the feet side by side.
         if last_side is not None and not self._feet_together(soles):
             side = geometry.other(last_side)
-            stance_side = geometry.other(side)
-            stance = soles[stance_side]
+            stance = soles[geometry.other(side)]
             sign = geometry.side_sign[side]
             landing = landing_for_displacement(stance, sign, np.zeros(3), params.step_width)
             if goal_feet is not None:
                 target = compose(goal_feet, pose2(0.0, 0.5 * sign * params.step_width, 0.0))
                 if step_within_limits(stance, sign, target, self.limits):
                     landing = target
-            if adjustable is None and adjustment is not None:
-                landing = landing + np.array([adjustment[0], adjustment[1], 0.0])
-            landing, _ = clamp_step(stance, sign, landing, self.limits)
-            if adjustable is None:
-                adjustable = len(footsteps)
-            step = Footstep(side, landing, self._floor, lift, lift + self.swing_time, np.zeros(3))
-            footsteps.append(step)
-            swings.append(SwingTrajectory(soles[side], landing, self._floor, self._floor, step.lift_off,
-                                          step.touch_down, params.step_height))
-            heel, toe = self._heel_toe(stance)
-            stance_support = self._support({stance_side: stance})
-            knot(step.lift_off, heel, stance_support)
-            knot(step.touch_down, toe, stance_support)
-            soles[side] = landing
+            add_step(side, landing, np.zeros(3))
         middle = feet_pose(soles, geometry.side_sign)[:2]
         if footsteps:
             end = footsteps[-1].touch_down + self.stop_time
