@@ -1,7 +1,7 @@
 """The `gait_planner` node in-process over DDS, fed a synthetic standing robot (odom and joint_states at 50 Hz):
 its topics, parameters, the walk_to action (reject, feedback, cancel) and diagnostics. The robot does not move, so
 this tests the ROS interface, not walking (test_gait_walking.py and test_gait_stack.py do). Each test has a node and
-a fake robot of its own."""
+a fake robot of its own. An in-process node test (seconds), not a whole-stack one: no `stack` marker."""
 
 from __future__ import annotations
 
@@ -26,8 +26,6 @@ from legion_interfaces.action import WalkTo
 from legion_interfaces.msg import FootstepPlan, GaitReference
 from legion_model import RobotModel
 from legion_testing.probe import LATCHED, Probe
-
-pytestmark = pytest.mark.stack  # a Legion node over DDS
 
 TIMEOUT = 30.0  # [s] wall
 
