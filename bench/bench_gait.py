@@ -5,7 +5,7 @@
     python bench/bench_gait.py --replan-only          # planner timing only (a few seconds)
     python bench/bench_gait.py --speeds 1.0 1.1 1.2 --distance 20 --fast-limits --wbc fall.com_margin=0.3
 
-Part 1 (replan): `GaitPlanner.update` driven by an ideal robot (legion_gait.testing.IdealWalker) at the node's
+Part 1 (replan): `GaitPlanner.update` driven by an ideal robot (legion_testing.ideal_walker.IdealWalker) at the node's
 update rate, for several commands, plus building and serialising the `gait/reference` message; median, 95th
 percentile and max in milliseconds.
 
@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 WORKSPACE = Path(__file__).resolve().parents[1]
-for package in ("legion_description", "legion_model", "legion_common", "legion_gait", "legion_control", "legion_sim"):
+for package in ("legion_description", "legion_model", "legion_common", "legion_gait", "legion_control", "legion_sim",
+                "legion_testing"):
     try:
         __import__(package)
     except ImportError:
@@ -37,7 +38,7 @@ for package in ("legion_description", "legion_model", "legion_common", "legion_g
 
 import numpy as np  # noqa: E402
 
-from legion_gait.testing import IdealWalker  # noqa: E402
+from legion_testing.ideal_walker import IdealWalker  # noqa: E402
 
 
 def percentiles(values: list[float]) -> str:

@@ -14,6 +14,8 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 
 from legion_bringup.launcher import LaunchedNodes
+from legion_common.messages import xyzw
+from legion_common.transforms import tilt_from_quaternion
 from legion_testing.probe import Probe, stamp_seconds
 
 
@@ -42,7 +44,7 @@ def main() -> None:
                 latest = probe.received("ground_truth/odom")[-1]
                 p, q = latest.pose.pose.position, latest.pose.pose.orientation
                 samples.append((stamp_seconds(latest), p.x, p.y))
-                tilt = math.degrees(math.acos(max(-1.0, min(1.0, 1.0 - 2.0 * (q.x * q.x + q.y * q.y)))))
+                tilt = math.degrees(tilt_from_quaternion(xyzw(q)))
                 if tilt > 30.0 or p.z < 0.6:
                     fell = True
                     break

@@ -11,10 +11,12 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import Marker
 
+from legion_common.messages import xyzw
+from legion_common.stamps import to_seconds
+from legion_common.transforms import yaw_from_quaternion
 from legion_gait import conversions as conv
-from legion_gait.geometry import yaw_from_quaternion
-from legion_gait.testing import IdealWalker
 from legion_interfaces.msg import Footstep as FootstepMsg
+from legion_testing.ideal_walker import IdealWalker
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +30,23 @@ def test_gait_reference_carries_every_sample(walking) -> None:
     samples = walking.samples
     msg = conv.gait_reference_msg(samples, walking.time, "odom")
     assert msg.header.frame_id == "odom"
-    assert conv.time_seconds(msg.header.stamp) == pytest.approx(walking.time, abs=1e-9)
+    assert to_seconds(msg.header.stamp) == pytest.approx(walking.time, abs=1e-9)
     assert len(msg.samples) == len(samples)
-    times = [conv.time_seconds(sample.stamp) for sample in msg.samples]
+    times = [to_seconds(sample.stamp) for sample in msg.samples]
     np.testing.assert_allclose(times, samples.time, atol=1e-9)
     for i in (0, len(samples) // 2, len(samples) - 1):
         sample = msg.samples[i]
         np.testing.assert_allclose([sample.com_position.x, sample.com_position.y, sample.com_position.z],
                                    samples.com_position[i])
         q = sample.base_orientation
-        assert yaw_from_quaternion(q.x, q.y, q.z, q.w) == pytest.approx(samples.base_yaw[i])
+        assert yaw_from_quaternion(xyzw(q)) == pytest.approx(samples.base_yaw[i])
         for side, index in conv.SIDE_INDEX.items():
             sole, expected = sample.soles[index], samples.soles[side]
             assert sole.in_contact == bool(expected.in_contact[i])
             assert [sole.pose.position.x, sole.pose.position.y, sole.pose.position.z] == pytest.approx(
                 [expected.pose[i, 0], expected.pose[i, 1], expected.height[i]])
             o = sole.pose.orientation
-            assert math.cos(yaw_from_quaternion(o.x, o.y, o.z, o.w) - expected.pose[i, 2]) == pytest.approx(1.0)
+            assert math.cos(yaw_from_quaternion(xyzw(o)) - expected.pose[i, 2]) == pytest.approx(1.0)
             assert sole.velocity.linear.z == pytest.approx(expected.velocity[i, 2])
             assert sole.acceleration.angular.z == pytest.approx(expected.acceleration[i, 5])
 
@@ -94,14 +96,10 @@ def test_inputs_from_messages() -> None:
     assert conv.joint_maps(joints) == ({"a": 0.1, "b": 0.2}, {"a": 0.0, "b": 0.0})
     with pytest.raises(ValueError, match="2 names, 1 positions"):
         conv.joint_maps(JointState(name=["a", "b"], position=[0.1]))
-    assert conv.time_seconds(conv.time_msg(12.34)) == pytest.approx(12.34, abs=1e-9)
 
 
-def test_diagnostics_and_pose() -> None:
-    msg = conv.diagnostics_msg(1.0, "gait_planner", "centurion", 1, "warn", {"a": 0.5, "b": "x", "c": 3})
-    values = {kv.key: kv.value for kv in msg.status[0].values}
-    assert values == {"a": "0.5", "b": "x", "c": "3"}
-    pose = conv.pose_msg(np.array([1.0, 2.0, math.pi / 2]), 0.1)
-    assert (pose.position.x, pose.position.y, pose.position.z) == (1.0, 2.0, 0.1)
-    assert yaw_from_quaternion(pose.orientation.x, pose.orientation.y, pose.orientation.z,
-                               pose.orientation.w) == pytest.approx(math.pi / 2)
+def test_yaw_quaternion_is_level_and_turned_by_the_yaw() -> None:
+    for yaw in (0.0, 0.3, math.pi / 2, -3.0):
+        q = conv.yaw_quaternion_msg(yaw)
+        assert (q.x, q.y) == (0.0, 0.0) and q.z ** 2 + q.w ** 2 == pytest.approx(1.0)
+        assert yaw_from_quaternion(xyzw(q)) == pytest.approx(yaw)

@@ -21,7 +21,7 @@ from legion_gait.footsteps import (
 from legion_gait.geometry import pose2, relative
 from legion_gait.parameters import GaitParameters
 from legion_gait.robot_geometry import RobotGeometry
-from legion_gait.testing import IdealWalker
+from legion_testing.ideal_walker import IdealWalker
 
 PARAMS = GaitParameters()
 GEOMETRY = RobotGeometry()

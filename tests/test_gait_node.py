@@ -1,12 +1,12 @@
 """The `gait_planner` node in-process over DDS, fed a synthetic standing robot (odom and joint_states at 50 Hz):
 its topics, parameters, the walk_to action (reject, feedback, cancel) and diagnostics. The robot does not move, so
-this tests the ROS interface, not walking (test_gait_walking.py and test_gait_stack.py do)."""
+this tests the ROS interface, not walking (test_gait_walking.py and test_gait_stack.py do). Each test has a node and
+a fake robot of its own. An in-process node test (seconds), not a whole-stack one: no `stack` marker."""
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -19,9 +19,9 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
+from legion_common.stamps import to_seconds
 from legion_gait import conversions as conv
 from legion_gait.gait_planner_node import GaitPlannerNode
-from legion_gait.testing import isolated_ros_domain
 from legion_interfaces.action import WalkTo
 from legion_interfaces.msg import FootstepPlan, GaitReference
 from legion_model import RobotModel
@@ -31,7 +31,8 @@ TIMEOUT = 30.0  # [s] wall
 
 
 class FakeRobot:
-    """Publishes a standing Centurion's odom and joint_states, stamped with the node clock, from a timer."""
+    """Publishes a standing Centurion's odom and joint_states, stamped with the node clock, from a 50 Hz timer; with
+    `command(...)`, also a cmd_vel on each of its next ticks (so commands are paced by the robot's clock)."""
 
     def __init__(self, probe: Probe) -> None:
         model = RobotModel.load("centurion", lock_hands=True)
@@ -42,7 +43,18 @@ class FakeRobot:
         self.node = probe.node
         self.pub_odom = probe.publisher(Odometry, "odom")
         self.pub_joints = probe.publisher(JointState, "joint_states")
+        self.pub_cmd_vel = probe.publisher(Twist, "cmd_vel")
+        self._lock = threading.Lock()
+        self._twist: Twist | None = None
+        self._ticks_left = 0
         self.timer = self.node.create_timer(0.02, self.publish)
+
+    def command(self, forward: float, ticks: int = 10) -> None:
+        """Send cmd_vel `forward` [m/s] on the next `ticks` ticks."""
+        twist = Twist()
+        twist.linear.x = forward
+        with self._lock:
+            self._twist, self._ticks_left = twist, ticks
 
     def publish(self) -> None:
         stamp = self.node.get_clock().now().to_msg()
@@ -56,15 +68,15 @@ class FakeRobot:
         joints = JointState(name=self.names, position=self.positions, velocity=[0.0] * len(self.names))
         joints.header.stamp = stamp
         self.pub_joints.publish(joints)
+        with self._lock:
+            if self._ticks_left > 0 and self._twist is not None:
+                self._ticks_left -= 1
+                self.pub_cmd_vel.publish(self._twist)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def system():
-    with isolated_ros_domain():
-        yield from _system()
-
-
-def _system():
+    """A fresh planner node (spun on a thread), a probe recording its outputs and a fake robot, for one test."""
     probe = Probe("gait_node_test_probe")
     for topic, kind in (("gait/reference", GaitReference), ("diagnostics", DiagnosticArray)):
         probe.record(topic, kind)
@@ -94,27 +106,18 @@ def newest(probe: Probe, topic: str):
     return probe.received(topic)[-1]
 
 
-def send_cmd_vel(probe: Probe, forward: float, count: int = 10) -> None:
-    publisher = probe.publisher(Twist, "cmd_vel")
-    twist = Twist()
-    twist.linear.x = forward
-    for _ in range(count):
-        publisher.publish(twist)
-        time.sleep(0.05)
-
-
 def test_idle_until_commanded_then_a_reference_that_ends_standing_and_footsteps(system) -> None:
-    probe, node, _ = system
+    probe, node, robot = system
     assert not probe.received("gait/reference")  # idle: the controller balances on its own
     assert node.planner.phase.value == "standing"
-    send_cmd_vel(probe, 0.4)
+    robot.command(0.4)
     probe.wait_until(lambda: any(len(m.steps) >= 3 for m in probe.received("gait/footsteps")), TIMEOUT,
                      "footsteps for cmd_vel")
     msg = newest(probe, "gait/reference")
     assert msg.header.frame_id == "odom"
-    times = [conv.time_seconds(sample.stamp) for sample in msg.samples]
+    times = [to_seconds(sample.stamp) for sample in msg.samples]
     assert len(times) >= 10 and np.all(np.diff(times) > 0)
-    assert times[0] <= conv.time_seconds(msg.header.stamp) + 1e-6
+    assert times[0] <= to_seconds(msg.header.stamp) + 1e-6
     last = msg.samples[-1]
     assert all(sole.in_contact for sole in last.soles)  # every plan ends standing ...
     assert math.hypot(last.com_velocity.x, last.com_velocity.y) < 0.01  # ... at rest
@@ -138,10 +141,8 @@ def test_idle_until_commanded_then_a_reference_that_ends_standing_and_footsteps(
 
 
 def test_absurd_cmd_vel_is_rejected_and_reported(system) -> None:
-    probe, node, _ = system
-    twist = Twist()
-    twist.linear.x = 50.0
-    probe.publisher(Twist, "cmd_vel").publish(twist)
+    probe, node, robot = system
+    robot.command(50.0, ticks=1)
     probe.wait_until(lambda: any(
         kv.key == "commands_rejected" and int(kv.value) >= 1 for m in probe.received("diagnostics")
         for kv in m.status[0].values), TIMEOUT, "the rejection in diagnostics")
@@ -186,4 +187,4 @@ def test_diagnostics_report_the_planner(system) -> None:
     values = {kv.key: kv.value for kv in newest(probe, "diagnostics").status[0].values}
     for key in ("phase", "dcm_error", "update_time_median", "footsteps_planned", "goal", "commands_rejected"):
         assert key in values
-    assert float(values["update_time_median"]) < 0.05
+    assert math.isfinite(float(values["update_time_median"]))  # how fast: bench/bench_gait.py

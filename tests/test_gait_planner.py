@@ -11,13 +11,16 @@ import numpy as np
 import pytest
 import yaml
 
-from legion_common.parameters import ParameterError
+from legion_common.parameters import ParameterError, flatten_yaml, from_flat, parameter_specs
 from legion_gait.errors import GaitError
 from legion_gait.footsteps import sole_corners
+from legion_gait.gait_planner_node import NodeParameters
 from legion_gait.geometry import relative
 from legion_gait.parameters import GaitParameters
-from legion_gait.planner import GaitPhase, GoalStatus, convex_hull
-from legion_gait.testing import IdealWalker, standing_state
+from legion_gait.planner import GaitPhase, GaitPlanner, GoalStatus
+from legion_gait.robot_geometry import RobotGeometry
+from legion_model.support_polygon import SupportPolygon, convex_hull_2d
+from legion_testing.ideal_walker import IdealWalker, standing_state
 
 PARAMS = GaitParameters()
 
@@ -28,11 +31,8 @@ def zmp_outside_support(output) -> float:
     worst = -math.inf
     for i in range(len(samples)):
         corners = [sole_corners(sole.pose[i], 0.22, 0.10) for sole in samples.soles.values() if sole.in_contact[i]]
-        hull = convex_hull(np.vstack(corners))
-        edges = np.roll(hull, -1, axis=0) - hull
-        normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)
-        normals /= np.linalg.norm(normals, axis=1, keepdims=True)
-        worst = max(worst, float(np.max(np.einsum("ij,ij->i", samples.zmp[i, :2] - hull, normals))))
+        support = SupportPolygon(vertices=convex_hull_2d(np.vstack(corners)))
+        worst = max(worst, -support.signed_distance(samples.zmp[i, :2]))
     return worst
 
 
@@ -129,22 +129,33 @@ def test_combined_commands_are_scaled_into_what_the_steps_allow() -> None:
 
 
 def test_parameters_are_checked() -> None:
-    PARAMS.validated()
+    assert from_flat(GaitParameters) == PARAMS
     with pytest.raises(ParameterError, match="max_step_forward"):
-        GaitParameters(max_forward_speed=1.5).validated()
+        from_flat(GaitParameters, {"max_forward_speed": 1.5})
     with pytest.raises(ParameterError, match="com_height"):
-        GaitParameters(com_height=-1.0).validated()
+        from_flat(GaitParameters, {"com_height": -1.0})
     with pytest.raises(ParameterError, match="min_step_width"):
-        GaitParameters(min_step_width=0.3).validated()
+        from_flat(GaitParameters, {"min_step_width": 0.3})
+    with pytest.raises(ParameterError, match="goal_max_corrections"):
+        from_flat(GaitParameters, {"goal_max_corrections": 2.5})
+    with pytest.raises(ParameterError, match="com_height"):  # the planner checks what it is given
+        GaitPlanner(GaitParameters(com_height=-1.0), RobotGeometry())
+
+
+def test_every_parameter_is_described_with_its_range() -> None:
+    for spec in parameter_specs(GaitParameters):
+        assert spec.description, spec.name
+        assert spec.low is not None and spec.high is not None and spec.low <= spec.default <= spec.high, spec.name
 
 
 def test_the_stack_configuration_names_only_planner_parameters(request: pytest.FixtureRequest) -> None:
     stack = yaml.safe_load((request.config.rootpath / "config" / "stack.yaml").read_text())
-    block = stack["/**/gait_planner"]["ros__parameters"]
-    node_only = {"update_rate", "marker_rate", "diagnostics_rate", "state_timeout", "robot"}
-    fields = {field.name for field in dataclasses.fields(GaitParameters)}
-    assert set(block) - node_only <= fields
-    GaitParameters(**{key: value for key, value in block.items() if key in fields}).validated()
+    block = flatten_yaml(stack["/**/gait_planner"]["ros__parameters"])
+    node_only = {spec.name for spec in parameter_specs(NodeParameters)}
+    names = {spec.name for spec in parameter_specs(GaitParameters)}
+    assert set(block) - node_only <= names
+    from_flat(GaitParameters, {key: value for key, value in block.items() if key in names})
+    from_flat(NodeParameters, {key: value for key, value in block.items() if key in node_only})
 
 
 # ------------------------------------------------------------------------------------------------ walk_to

@@ -1,17 +1,20 @@
 """Walking with the whole stack over real DDS, in lockstep simulation: sim_bridge, state_estimator,
 whole_body_controller, gait_planner (and perception, camera off), as `legion launch stack` starts them.
 
-One launch in a ROS domain of its own serves the tests of this module, in order: walk_to a pose 3 m away turned
-90 degrees; walk forward at 0.5 m/s and stop on a stale cmd_vel; a 20 N s lateral push while walking; turning in
-place a full turn; backwards, sideways and an arc. Assertions use the simulator's ground truth, which no controller
-or planner reads. (The 20 m walk and the fastest speed are measured in-process, test_gait_walking.py and
-bench/bench_gait.py: lockstep over DDS runs at 0.1-0.3x real time on this machine.)
+One launch (in the test session's own ROS domain, see conftest.py) serves the tests of this module; before each
+test the robot stands balanced (a fallen robot is reset), and each test measures from where it starts: walk_to a pose
+3 m away turned 90 degrees; walk forward at 0.5 m/s and stop on a stale cmd_vel; a 20 N s lateral push while walking;
+turning in place a full turn; backwards, sideways and an arc. cmd_vel is sent once per ground_truth/odom message
+(50 Hz of simulated time), whatever the wall-clock speed of lockstep. Assertions use the simulator's ground truth,
+which no controller or planner reads. (The 20 m walk and the fastest speed are measured in-process,
+test_gait_walking.py and bench/bench_gait.py: lockstep over DDS runs at 0.1-0.3x real time on this machine.)
 """
 
 from __future__ import annotations
 
 import math
-import time
+import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -19,19 +22,23 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient
+from std_srvs.srv import Trigger
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_gait.geometry import yaw_from_quaternion
-from legion_gait.testing import isolated_ros_domain
+from legion_common.messages import xyzw
+from legion_common.stamps import header_seconds, to_seconds
+from legion_common.transforms import tilt_from_quaternion, wrap_angle, yaw_from_quaternion
 from legion_interfaces.action import WalkTo
 from legion_interfaces.msg import FootstepPlan
 from legion_interfaces.srv import ApplyWrench
 from legion_testing.probe import LATCHED, Probe
 
+pytestmark = pytest.mark.stack
+
 STARTUP = 120.0
 """[s] wall: model builds, DDS discovery, first balanced cycles."""
 WALL_PER_SIM_SECOND = 12.0
-"""[s] wall allowed per second of simulated time (lockstep on a loaded 2-core machine)."""
+"""[s] wall allowed per second of simulated time before a wait gives up (lockstep on a loaded 2-core machine)."""
 
 
 def diagnostic(probe: Probe, name: str) -> dict[str, str]:
@@ -43,60 +50,95 @@ def diagnostic(probe: Probe, name: str) -> dict[str, str]:
     return {}
 
 
+def base_state(msg: Odometry) -> tuple[np.ndarray, float, float]:
+    """(base x, y, yaw; base height [m]; tilt [rad]) of a ground_truth/odom message."""
+    pose = msg.pose.pose
+    q = xyzw(pose.orientation)
+    return (np.array([pose.position.x, pose.position.y, yaw_from_quaternion(q)]), pose.position.z,
+            tilt_from_quaternion(q))
+
+
 def ground_truth(probe: Probe) -> tuple[np.ndarray, float, float]:
-    """(base x, y, yaw; base height [m]; tilt [rad]) of the newest ground_truth/odom."""
-    pose = probe.received("ground_truth/odom")[-1].pose.pose
-    q = pose.orientation
-    tilt = math.acos(max(-1.0, min(1.0, 1.0 - 2.0 * (q.x * q.x + q.y * q.y))))
-    return (np.array([pose.position.x, pose.position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)]),
-            pose.position.z, tilt)
+    """`base_state` of the newest ground_truth/odom."""
+    return base_state(probe.received("ground_truth/odom")[-1])
 
 
 def sim_time(probe: Probe) -> float:
     return probe.latest_time("ground_truth/odom")
 
 
-def upright(probe: Probe) -> bool:
-    _, height, tilt = ground_truth(probe)
+def is_upright(height: float, tilt: float) -> bool:
     return height > 0.8 and tilt < 0.3
 
 
+def upright(probe: Probe) -> bool:
+    _, height, tilt = ground_truth(probe)
+    return is_upright(height, tilt)
+
+
 class Driver:
-    """Sends cmd_vel at ~25 Hz of wall time (lockstep is slower than real time, so more often in simulated time)
-    and records the ground-truth path."""
+    """Records ground_truth/odom and, while driving, answers each message (50 Hz of simulated time) with a cmd_vel,
+    so the command rate does not depend on how fast lockstep runs; records the ground-truth path meanwhile."""
 
     def __init__(self, probe: Probe) -> None:
         self.probe = probe
         self.publisher = probe.publisher(Twist, "cmd_vel")
+        self._lock = threading.Lock()
+        self._twist_at: Callable[[float], tuple[float, float, float]] | None = None
+        self._start = 0.0
+        self._path: list[tuple[float, np.ndarray]] = []
+        self._fell_at: float | None = None
+        probe.record("ground_truth/odom", Odometry, callback=self._on_ground_truth)
+
+    def _on_ground_truth(self, msg: Odometry) -> None:
+        with self._lock:
+            if self._twist_at is None:
+                return
+            now = header_seconds(msg)
+            base, height, tilt = base_state(msg)
+            if not is_upright(height, tilt) and self._fell_at is None:
+                self._fell_at = now
+            twist = Twist()
+            twist.linear.x, twist.linear.y, twist.angular.z = self._twist_at(now - self._start)
+            self.publisher.publish(twist)
+            self._path.append((now, base))
 
     def drive(self, duration: float, twist_at=None, forward: float = 0.0, left: float = 0.0,
               yaw_rate: float = 0.0, until=None) -> list[tuple[float, np.ndarray]]:
         """Command for `duration` [s] of simulated time (or until `until()` is true); `twist_at(t)` -> (forward,
-        left, yaw rate) overrides the constants. Returns (sim time, base x y yaw) samples; fails at once if the robot
+        left, yaw rate) overrides the constants. Returns (sim time, base x y yaw) samples; fails if the robot
         falls."""
         start = sim_time(self.probe)
-        deadline = time.monotonic() + WALL_PER_SIM_SECOND * duration + 30.0
-        path = []
-        while (now := sim_time(self.probe)) < start + duration and not (until is not None and until()):
-            values = twist_at(now - start) if twist_at is not None else (forward, left, yaw_rate)
-            twist = Twist()
-            twist.linear.x, twist.linear.y, twist.angular.z = values
-            self.publisher.publish(twist)
-            path.append((now, ground_truth(self.probe)[0]))
-            assert upright(self.probe), f"fell at t = {now:.2f} s"
-            assert time.monotonic() < deadline, "lockstep too slow"
-            time.sleep(0.04)
+        with self._lock:
+            self._start, self._path, self._fell_at = start, [], None
+            self._twist_at = twist_at if twist_at is not None else (lambda _t: (forward, left, yaw_rate))
+
+        def done() -> bool:
+            with self._lock:
+                fell = self._fell_at is not None
+            return fell or sim_time(self.probe) >= start + duration or (until is not None and until())
+
+        try:
+            self.probe.wait_until(done, WALL_PER_SIM_SECOND * duration + 30.0, f"{duration} s of driving")
+        finally:
+            with self._lock:
+                self._twist_at = None
+                path, fell_at = list(self._path), self._fell_at
+        assert fell_at is None, f"fell at t = {fell_at:.2f} s"
         return path
 
     def stand(self, timeout: float = 4.0) -> None:
-        """Stop commanding and wait until the planner stands (the command goes stale first)."""
+        """Stop commanding and wait until the planner stands (the command goes stale first), within `timeout` [s]
+        of simulated time."""
         self.probe.wait_sim_time(0.5, WALL_PER_SIM_SECOND * 2, topic="ground_truth/odom")
         start = sim_time(self.probe)
-        deadline = time.monotonic() + WALL_PER_SIM_SECOND * timeout + 30.0
-        while diagnostic(self.probe, "gait_planner").get("phase") != "standing":
+
+        def standing() -> bool:
             assert upright(self.probe), "fell while stopping"
-            assert sim_time(self.probe) < start + timeout and time.monotonic() < deadline, "did not stand"
-            time.sleep(0.05)
+            assert sim_time(self.probe) < start + timeout, f"did not stand within {timeout} s"
+            return diagnostic(self.probe, "gait_planner").get("phase") == "standing"
+
+        self.probe.wait_until(standing, WALL_PER_SIM_SECOND * timeout + 30.0, "the planner to stand")
 
 
 def speed(path: list[tuple[float, np.ndarray]], since: float) -> np.ndarray:
@@ -108,23 +150,39 @@ def speed(path: list[tuple[float, np.ndarray]], since: float) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def stack():
-    with isolated_ros_domain():
-        launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true"}, echo=False, extra_parameters={
-            "sim_bridge": {"camera_rate": 0.0}})
-        probe = Probe("gait_stack_test_probe")
-        probe.record("ground_truth/odom", Odometry)
-        probe.record("diagnostics", DiagnosticArray)
-        probe.record("gait/footsteps", FootstepPlan, LATCHED)
-        try:
-            probe.wait_until(lambda: diagnostic(probe, "whole_body_controller").get("state") == "balancing",
-                             STARTUP, "the whole-body controller to balance")
-            probe.wait_until(lambda: diagnostic(probe, "gait_planner").get("phase") == "standing", STARTUP,
-                             "the gait planner")
-            yield probe, launched, Driver(probe)
-        finally:
-            probe.close()
-            launched.shutdown()
+def launched_stack():
+    """The stack, launched once for the module (the tests do not replace it; `stack` hands it over standing)."""
+    launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true"}, echo=False, extra_parameters={
+        "sim_bridge": {"camera_rate": 0.0}})
+    probe = Probe("gait_stack_test_probe")
+    driver = Driver(probe)
+    probe.record("diagnostics", DiagnosticArray)
+    probe.record("gait/footsteps", FootstepPlan, LATCHED)
+    try:
+        wait_until_standing(probe)
+        yield probe, launched, driver
+    finally:
+        probe.close()
+        launched.shutdown()
+
+
+def wait_until_standing(probe: Probe) -> None:
+    probe.wait_until(lambda: diagnostic(probe, "whole_body_controller").get("state") == "balancing", STARTUP,
+                     "the whole-body controller to balance")
+    probe.wait_until(lambda: diagnostic(probe, "gait_planner").get("phase") == "standing", STARTUP,
+                     "the gait planner")
+
+
+@pytest.fixture
+def stack(launched_stack):
+    """The launched stack with the robot standing upright and balanced, whatever the test before it did (a robot
+    that fell is reset to the scene's start)."""
+    probe, _, _ = launched_stack
+    if not upright(probe) or diagnostic(probe, "whole_body_controller").get("state") != "balancing":
+        assert probe.call(Trigger, "sim/reset", Trigger.Request(), timeout=60.0).success
+        probe.wait_until(lambda: upright(probe), STARTUP, "the robot upright after sim/reset")
+    wait_until_standing(probe)
+    return launched_stack
 
 
 def test_walks_to_a_pose_3_m_away_turned_90_degrees(stack) -> None:
@@ -149,7 +207,7 @@ def test_walks_to_a_pose_3_m_away_turned_90_degrees(stack) -> None:
     assert answer.success, answer.message
     final, _, _ = ground_truth(probe)
     error = float(np.linalg.norm(final[:2] - goal_pose[:2]))
-    turn = abs((final[2] - goal_pose[2] + math.pi) % (2 * math.pi) - math.pi)
+    turn = abs(wrap_angle(final[2] - goal_pose[2]))
     print(f"walk_to: {error * 100:.1f} cm, {math.degrees(turn):.1f} deg from the goal, "
           f"{feedback[-1].feedback.steps_taken} steps")
     assert error < 0.05, f"{error:.3f} m from the goal"
@@ -183,8 +241,7 @@ def test_survives_a_20_n_s_lateral_push_while_walking(stack) -> None:
     def early_in_a_swing() -> bool:
         steps = probe.received("gait/footsteps")[-1].steps
         now = sim_time(probe)
-        return bool(steps) and stamp_seconds_of(steps[0].lift_off) + 0.02 <= now <= stamp_seconds_of(
-            steps[0].lift_off) + 0.1
+        return bool(steps) and to_seconds(steps[0].lift_off) + 0.02 <= now <= to_seconds(steps[0].lift_off) + 0.1
 
     driver.drive(2.0, forward=0.5, until=early_in_a_swing)
     assert early_in_a_swing(), "no swing found"
@@ -207,10 +264,6 @@ def test_survives_a_20_n_s_lateral_push_while_walking(stack) -> None:
     assert walked @ heading > 1.2  # and walked on (0.5 m/s for 4 s, less the stop)
     assert abs(walked @ np.array([-heading[1], heading[0]])) > 0.03  # carried sideways, caught by the steps
     assert diagnostic(probe, "whole_body_controller").get("state") == "balancing"
-
-
-def stamp_seconds_of(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def test_turns_in_place_a_full_turn(stack) -> None:

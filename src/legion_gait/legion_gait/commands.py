@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 from legion_gait.errors import GaitError
-from legion_gait.geometry import pose2, tilt_from_quaternion, yaw_from_quaternion
+from legion_gait.geometry import pose2
 from legion_gait.parameters import GaitParameters
 
 GOAL_MAX_TILT = 0.1
@@ -108,7 +109,7 @@ def check_goal(time: float, frame_id: str, position: tuple[float, float, float],
     if norm < 1e-6:
         raise GaitError("goal orientation is a zero quaternion")
     qx, qy, qz, qw = (v / norm for v in orientation)
-    tilt = tilt_from_quaternion(qx, qy, qz, qw)
+    tilt = tilt_from_quaternion((qx, qy, qz, qw))
     if tilt > GOAL_MAX_TILT:
         raise GaitError(f"goal orientation is tilted {tilt:.2f} rad from level: not a pose on the floor")
     if abs(position[2] - floor_height) > GOAL_MAX_HEIGHT:
@@ -120,4 +121,4 @@ def check_goal(time: float, frame_id: str, position: tuple[float, float, float],
     if distance > params.goal_max_distance:
         raise GaitError(f"goal is {distance:.1f} m away, farther than goal_max_distance = "
                         f"{params.goal_max_distance:g} m")
-    return WalkGoal(pose2(position[0], position[1], yaw_from_quaternion(qx, qy, qz, qw)), float(time))
+    return WalkGoal(pose2(position[0], position[1], yaw_from_quaternion((qx, qy, qz, qw))), float(time))

@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from builtin_interfaces.msg import Duration, Time
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Pose, Quaternion, Twist
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
+from legion_common.messages import quaternion_msg, xyz, xyzw
+from legion_common.stamps import header_seconds, to_duration, to_seconds, to_stamp
+from legion_common.transforms import quaternion_from_yaw
 from legion_description.robot_config import SIDES
 from legion_gait.footsteps import Footstep, sole_corners
-from legion_gait.geometry import quaternion_from_yaw
 from legion_gait.plan import GaitSamples
 from legion_interfaces.msg import Footstep as FootstepMsg
 from legion_interfaces.msg import FootstepPlan, GaitReference, GaitSample, SoleReference
@@ -31,17 +32,6 @@ MARKER_LIFETIME = 1.0
 """[s] markers disappear unless renewed."""
 
 
-def time_seconds(stamp: Time) -> float:
-    """builtin_interfaces/Time -> seconds."""
-    return stamp.sec + stamp.nanosec * 1e-9
-
-
-def time_msg(seconds: float) -> Time:
-    """Seconds -> builtin_interfaces/Time (nanosecond-exact on the sample grid)."""
-    nanoseconds = round(seconds * 1e9)
-    return Time(sec=nanoseconds // 1_000_000_000, nanosec=nanoseconds % 1_000_000_000)
-
-
 def twist_components(msg: Twist) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """geometry_msgs/Twist -> (linear xyz, angular xyz), not checked (the core checks)."""
     return ((msg.linear.x, msg.linear.y, msg.linear.z), (msg.angular.x, msg.angular.y, msg.angular.z))
@@ -51,11 +41,7 @@ def odometry_arrays(msg: Odometry) -> tuple[float, np.ndarray, np.ndarray, np.nd
     """nav_msgs/Odometry (odom -> base_link, twist in base_link) -> (stamp [s], position (3,), orientation xyzw
     (4,), linear velocity (3,), angular velocity (3,))."""
     pose, twist = msg.pose.pose, msg.twist.twist
-    return (time_seconds(msg.header.stamp),
-            np.array([pose.position.x, pose.position.y, pose.position.z]),
-            np.array([pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w]),
-            np.array([twist.linear.x, twist.linear.y, twist.linear.z]),
-            np.array([twist.angular.x, twist.angular.y, twist.angular.z]))
+    return header_seconds(msg), xyz(pose.position), xyzw(pose.orientation), xyz(twist.linear), xyz(twist.angular)
 
 
 def joint_maps(msg: JointState) -> tuple[dict[str, float], dict[str, float]]:
@@ -72,9 +58,9 @@ def joint_maps(msg: JointState) -> tuple[dict[str, float], dict[str, float]]:
             dict(zip(msg.name, (float(v) for v in velocities), strict=True)))
 
 
-def _quaternion(yaw: float) -> Quaternion:
-    x, y, z, w = quaternion_from_yaw(float(yaw))
-    return Quaternion(x=float(x), y=float(y), z=float(z), w=float(w))
+def yaw_quaternion_msg(yaw: float) -> Quaternion:
+    """A level orientation turned by `yaw` [rad] about z."""
+    return quaternion_msg(quaternion_from_yaw(float(yaw)))
 
 
 def _fill_vector(vector, values: Sequence[float]) -> None:
@@ -84,7 +70,7 @@ def _fill_vector(vector, values: Sequence[float]) -> None:
 def gait_reference_msg(samples: GaitSamples, stamp: float, frame_id: str) -> GaitReference:
     """GaitSamples -> GaitReference (header stamped at planning time `stamp` [s], in `frame_id`)."""
     msg = GaitReference()
-    msg.header.stamp = time_msg(stamp)
+    msg.header.stamp = to_stamp(stamp)
     msg.header.frame_id = frame_id
     # Python floats once, up front: far cheaper than numpy scalars field by field.
     com, com_vel, com_acc = (samples.com_position.tolist(), samples.com_velocity.tolist(),
@@ -95,18 +81,18 @@ def gait_reference_msg(samples: GaitSamples, stamp: float, frame_id: str) -> Gai
     out = []
     for i, time in enumerate(samples.time.tolist()):
         sample = GaitSample()
-        sample.stamp = time_msg(time)
+        sample.stamp = to_stamp(time)
         _fill_vector(sample.com_position, com[i])
         _fill_vector(sample.com_velocity, com_vel[i])
         _fill_vector(sample.com_acceleration, com_acc[i])
-        sample.base_orientation = _quaternion(yaw[i])
+        sample.base_orientation = yaw_quaternion_msg(yaw[i])
         sample.base_angular_velocity.z = yaw_rate[i]
         references = [SoleReference(), SoleReference()]
         for side, (contact, pose, height, velocity, acceleration) in soles.items():
             sole = references[SIDE_INDEX[side]]
             sole.in_contact = contact[i]
             sole.pose.position.x, sole.pose.position.y, sole.pose.position.z = pose[i][0], pose[i][1], height[i]
-            sole.pose.orientation = _quaternion(pose[i][2])
+            sole.pose.orientation = yaw_quaternion_msg(pose[i][2])
             _fill_vector(sole.velocity.linear, velocity[i][:3])
             _fill_vector(sole.velocity.angular, velocity[i][3:])
             _fill_vector(sole.acceleration.linear, acceleration[i][:3])
@@ -120,7 +106,7 @@ def gait_reference_msg(samples: GaitSamples, stamp: float, frame_id: str) -> Gai
 def footstep_plan_msg(footsteps: Sequence[Footstep], stamp: float, frame_id: str) -> FootstepPlan:
     """Footsteps -> FootstepPlan (in time order)."""
     msg = FootstepPlan()
-    msg.header.stamp = time_msg(stamp)
+    msg.header.stamp = to_stamp(stamp)
     msg.header.frame_id = frame_id
     for step in footsteps:
         item = FootstepMsg()
@@ -128,9 +114,9 @@ def footstep_plan_msg(footsteps: Sequence[Footstep], stamp: float, frame_id: str
         item.pose = Pose()
         item.pose.position.x, item.pose.position.y, item.pose.position.z = (float(step.pose[0]),
                                                                             float(step.pose[1]), float(step.height))
-        item.pose.orientation = _quaternion(step.pose[2])
-        item.lift_off = time_msg(step.lift_off)
-        item.touch_down = time_msg(step.touch_down)
+        item.pose.orientation = yaw_quaternion_msg(step.pose[2])
+        item.lift_off = to_stamp(step.lift_off)
+        item.touch_down = to_stamp(step.touch_down)
         msg.steps.append(item)
     return msg
 
@@ -138,8 +124,8 @@ def footstep_plan_msg(footsteps: Sequence[Footstep], stamp: float, frame_id: str
 def footsteps_from_msg(msg: FootstepPlan) -> list[tuple[str, np.ndarray, float, float]]:
     """FootstepPlan -> [(side, (x, y, z), lift_off [s], touch_down [s])] (for tests and tools)."""
     sides = {index: side for side, index in SIDE_INDEX.items()}
-    return [(sides[int(step.side)], np.array([step.pose.position.x, step.pose.position.y, step.pose.position.z]),
-             time_seconds(step.lift_off), time_seconds(step.touch_down)) for step in msg.steps]
+    return [(sides[int(step.side)], xyz(step.pose.position),
+             to_seconds(step.lift_off), to_seconds(step.touch_down)) for step in msg.steps]
 
 
 def _marker(kind: int, namespace: str, ident: int, stamp: Time, frame_id: str, colour: Sequence[float],
@@ -149,14 +135,14 @@ def _marker(kind: int, namespace: str, ident: int, stamp: Time, frame_id: str, c
     marker.header.frame_id = frame_id
     marker.pose.orientation.w = 1.0
     marker.color = ColorRGBA(r=float(colour[0]), g=float(colour[1]), b=float(colour[2]), a=alpha)
-    marker.lifetime = Duration(sec=int(MARKER_LIFETIME), nanosec=int((MARKER_LIFETIME % 1.0) * 1e9))
+    marker.lifetime = to_duration(MARKER_LIFETIME)
     return marker
 
 
 def markers_msg(footsteps: Sequence[Footstep], soles: Mapping[str, np.ndarray], samples: GaitSamples | None,
                 stamp: float, frame_id: str, sole_length: float, sole_width: float, floor: float) -> MarkerArray:
     """Footsteps (outlines coloured by side, the current soles filled), the CoM path, the DCM and ZMP paths."""
-    header_stamp = time_msg(stamp)
+    header_stamp = to_stamp(stamp)
     array = MarkerArray()
     clear = Marker(action=Marker.DELETEALL)
     clear.header.frame_id = frame_id
@@ -172,7 +158,7 @@ def markers_msg(footsteps: Sequence[Footstep], soles: Mapping[str, np.ndarray], 
         marker = _marker(Marker.CUBE, "soles", i, header_stamp, frame_id, SIDE_COLOURS[side], 0.5)
         marker.pose.position.x, marker.pose.position.y, marker.pose.position.z = (float(pose[0]), float(pose[1]),
                                                                                   floor + 0.002)
-        marker.pose.orientation = _quaternion(pose[2])
+        marker.pose.orientation = yaw_quaternion_msg(pose[2])
         marker.scale.x, marker.scale.y, marker.scale.z = sole_length, sole_width, 0.004
         array.markers.append(marker)
     if samples is not None and len(samples) > 1:
@@ -186,25 +172,3 @@ def markers_msg(footsteps: Sequence[Footstep], soles: Mapping[str, np.ndarray], 
                              for p in points.tolist()]
             array.markers.append(marker)
     return array
-
-
-def diagnostics_msg(stamp: float, name: str, hardware_id: str, level: int | bytes, message: str,
-                    values: Mapping[str, object]) -> DiagnosticArray:
-    """One DiagnosticStatus in a DiagnosticArray (level as DiagnosticStatus.OK/WARN/ERROR or 0/1/2); floats are
-    written with 6 significant digits."""
-    level = level if isinstance(level, bytes) else bytes([level])
-    status = DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id)
-    status.values = [KeyValue(key=key, value=f"{value:.6g}" if isinstance(value, float) else str(value))
-                     for key, value in values.items()]
-    array = DiagnosticArray()
-    array.header.stamp = time_msg(stamp)
-    array.status = [status]
-    return array
-
-
-def pose_msg(pose: np.ndarray, z: float = 0.0) -> Pose:
-    """A planar pose (x, y, yaw) -> geometry_msgs/Pose at height z [m]."""
-    msg = Pose()
-    msg.position.x, msg.position.y, msg.position.z = float(pose[0]), float(pose[1]), float(z)
-    msg.orientation = _quaternion(pose[2])
-    return msg

@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from legion_gait.geometry import compose, pose2, relative, rotation2, wrap_angle
+from legion_common.transforms import mean_yaw
+from legion_gait.geometry import compose, pose2, relative, rotation2
 from legion_gait.parameters import GaitParameters
 from legion_gait.robot_geometry import RobotGeometry
 
@@ -171,8 +172,7 @@ def feet_pose(soles: dict[str, np.ndarray], side_sign: dict[str, float]) -> np.n
     """The feet frame of two soles: their midpoint, with their mean heading.  # (3,)"""
     poses = list(soles.values())
     middle = 0.5 * (poses[0][:2] + poses[1][:2])
-    yaw = wrap_angle(poses[0][2] + 0.5 * wrap_angle(poses[1][2] - poses[0][2]))
-    return pose2(middle[0], middle[1], yaw)
+    return pose2(middle[0], middle[1], mean_yaw(poses[0][2], poses[1][2]))
 
 
 def feet_together(soles: dict[str, np.ndarray], side_sign: dict[str, float], width: float,

@@ -11,7 +11,6 @@ import sys
 import time as timing
 from collections import deque
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 import rclpy
@@ -27,7 +26,11 @@ from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
-from legion_common.parameters import ParameterError, declare_parameters, require
+from legion_common.diagnostics import diagnostics_msg
+from legion_common.messages import pose_arrays, pose_msg
+from legion_common.parameters import ParameterError, declare_parameters, param, require
+from legion_common.stamps import header_seconds, to_stamp
+from legion_common.transforms import quaternion_from_yaw
 from legion_gait import conversions as conv
 from legion_gait.errors import GaitError
 from legion_gait.parameters import GaitParameters
@@ -52,31 +55,17 @@ WARN_PERIOD = 2.0
 class NodeParameters:
     """The node's own parameters (the planner's are those of `GaitParameters`, under the same names)."""
 
-    robot: str = "centurion"
-    update_rate: float = 20.0
-    """[Hz] replanning and publication of gait/reference and gait/footsteps."""
-    marker_rate: float = 5.0
-    """[Hz] gait/markers; 0 disables them."""
-    diagnostics_rate: float = 1.0
-    """[Hz]"""
-    state_timeout: float = 0.25
-    """[s] odom or joint_states older than this are not used for feedback (the plan runs open loop meanwhile)."""
-
-    DESCRIPTIONS: ClassVar[dict[str, str]] = {
-        "robot": "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): sole size, sides, kinematics.",
-        "update_rate": "Replanning and gait/reference rate [Hz], 1..200.",
-        "marker_rate": "gait/markers rate [Hz], 0..50; 0 disables them.",
-        "diagnostics_rate": "diagnostics rate [Hz], 0.1..10.",
-        "state_timeout": "odom / joint_states older than this are not used [s], 0.01..5.",
-    }
+    robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): sole size, "
+                                    "sides, kinematics.")
+    update_rate: float = param(20.0, "Replanning and publication of gait/reference and gait/footsteps.", unit="Hz",
+                               low=1.0, high=200.0)
+    marker_rate: float = param(5.0, "gait/markers rate; 0 disables them.", unit="Hz", low=0.0, high=50.0)
+    diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
+    state_timeout: float = param(0.25, "odom or joint_states older than this are not used for feedback (the plan "
+                                       "runs open loop meanwhile).", unit="s", low=0.01, high=5.0)
 
     def validated(self) -> NodeParameters:
         require(bool(self.robot), "robot must not be empty")
-        require(1.0 <= self.update_rate <= 200.0, f"update_rate = {self.update_rate} is outside [1, 200] Hz")
-        require(0.0 <= self.marker_rate <= 50.0, f"marker_rate = {self.marker_rate} is outside [0, 50] Hz")
-        require(0.1 <= self.diagnostics_rate <= 10.0, f"diagnostics_rate = {self.diagnostics_rate} is outside "
-                "[0.1, 10] Hz")
-        require(0.01 <= self.state_timeout <= 5.0, f"state_timeout = {self.state_timeout} is outside [0.01, 5] s")
         return self
 
 
@@ -87,8 +76,8 @@ class GaitPlannerNode(Node):
         `cmd_vel` (geometry_msgs/Twist, base_link axes): forward, sideways, yaw rate. Older than `command_timeout`
             means stale: the robot finishes its step and stands with the feet together. Non-finite or absurd values
             are rejected, values beyond the limits clamped, both with a warning.
-        `odom` (nav_msgs/Odometry, odom -> base_link): base pose and twist. The stack launch remaps it to
-            `ground_truth/odom` until a state estimator exists.
+        `odom` (nav_msgs/Odometry, odom -> base_link): base pose and twist, from the state estimator
+            (`state_estimator`) in the stack.
         `joint_states` (sensor_msgs/JointState): with odom, through the robot's kinematics, the measured soles, CoM
             and DCM (capture-point feedback, landings).
     Publishes:
@@ -185,7 +174,7 @@ class GaitPlannerNode(Node):
             self._errors.append(f"joint_states: {error}")
             self._warn("joint_states", f"joint_states ignored: {error}")
             return
-        self._joints = (conv.time_seconds(msg.header.stamp), positions, velocities)
+        self._joints = (header_seconds(msg), positions, velocities)
 
     def _measured(self, now: float) -> MeasuredState | None:
         """The measured state from the newest odom and joint_states, if both are fresh and finite."""
@@ -211,9 +200,7 @@ class GaitPlannerNode(Node):
     def on_goal_request(self, goal: WalkTo.Goal) -> GoalResponse:
         """Accept a goal only if it can be reached (the reason of a rejection goes to the log and diagnostics)."""
         target = goal.target
-        position = (target.pose.position.x, target.pose.position.y, target.pose.position.z)
-        orientation = (target.pose.orientation.x, target.pose.orientation.y, target.pose.orientation.z,
-                       target.pose.orientation.w)
+        position, orientation = pose_arrays(target.pose)
         try:
             self.planner.check_goal(self._now(), target.header.frame_id, position, orientation)
         except GaitError as error:
@@ -231,11 +218,7 @@ class GaitPlannerNode(Node):
         target = goal_handle.request.target
         result = WalkTo.Result()
         try:
-            self.planner.set_goal(
-                self._now(), target.header.frame_id,
-                (target.pose.position.x, target.pose.position.y, target.pose.position.z),
-                (target.pose.orientation.x, target.pose.orientation.y, target.pose.orientation.z,
-                 target.pose.orientation.w))
+            self.planner.set_goal(self._now(), target.header.frame_id, *pose_arrays(target.pose))
         except GaitError as error:
             goal_handle.abort()
             result.success, result.message = False, str(error)
@@ -250,7 +233,8 @@ class GaitPlannerNode(Node):
         result.message = message
         result.success = outcome == "succeeded"
         if progress is not None and progress.final_pose is not None:
-            result.final_pose = conv.pose_msg(progress.final_pose, self.planner.floor_height)
+            x, y, yaw = progress.final_pose
+            result.final_pose = pose_msg((x, y, self.planner.floor_height), quaternion_from_yaw(yaw))
         if outcome == "succeeded":
             goal_handle.succeed()
         elif outcome == "canceled":
@@ -324,7 +308,7 @@ class GaitPlannerNode(Node):
         if output.samples is None:
             if not self._published_empty:  # fallen: no reference, the controller balances or damps on its own
                 empty = GaitReference()
-                empty.header.stamp = conv.time_msg(now)
+                empty.header.stamp = to_stamp(now)
                 empty.header.frame_id = self.odom_frame
                 self.pub_reference.publish(empty)
                 self._published_empty = True
@@ -366,8 +350,8 @@ class GaitPlannerNode(Node):
             "last_warning": self._warnings[-1] if self._warnings else "",
             "last_error": self._errors[-1] if self._errors else "",
         }
-        self.pub_diagnostics.publish(conv.diagnostics_msg(now, "gait_planner", self.node_params.robot, level,
-                                                          message, values))
+        self.pub_diagnostics.publish(diagnostics_msg(now, "gait_planner", level, message, values,
+                                                     hardware_id=self.node_params.robot))
         self._warnings.clear()
         self._errors.clear()
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from legion_common.transforms import wrap_angle
 from legion_gait.dcm import DcmTrajectory
 from legion_gait.footsteps import Footstep
-from legion_gait.geometry import wrap_angle
 from legion_gait.swing import SwingTrajectory
 
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from legion_common.parameters import from_flat, to_flat
+from legion_common.transforms import wrap_angle
 from legion_gait.commands import VelocityCommand, WalkGoal, check_goal, check_twist
 from legion_gait.dcm import DcmTrajectory, dcm_weights
 from legion_gait.errors import GaitError
@@ -50,12 +52,13 @@ from legion_gait.footsteps import (
     step_displacement,
     step_within_limits,
 )
-from legion_gait.geometry import compose, inverse, pose2, relative, wrap_angle
+from legion_gait.geometry import compose, inverse, pose2, relative
 from legion_gait.parameters import GaitParameters
 from legion_gait.plan import GaitPlan, GaitSamples, HeightProfile
 from legion_gait.robot_geometry import RobotGeometry
 from legion_gait.state import MeasuredState
 from legion_gait.swing import SwingTrajectory
+from legion_model.support_polygon import closest_point_in_polygon, convex_hull_2d
 
 MAX_PLANNED_STEPS = 40
 """Safety bound on the footsteps of one plan."""
@@ -172,44 +175,11 @@ def _grid_up(value: float, period: float) -> float:
     return math.ceil(value / period - 1e-9) * period
 
 
-def convex_hull(points: np.ndarray) -> np.ndarray:
-    """Convex hull of a few points in the plane, counter-clockwise (Andrew's monotone chain).  # (k, 2)"""
-    ordered = sorted(map(tuple, points.tolist()))
-
-    def half(sequence: list) -> list:
-        chain: list = []
-        for p in sequence:
-            while len(chain) >= 2 and ((chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1])
-                                       - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])) <= 0.0:
-                chain.pop()
-            chain.append(p)
-        return chain
-
-    lower, upper = half(ordered), half(ordered[::-1])
-    return np.array(lower[:-1] + upper[:-1])
-
-
-def closest_point_in_polygon(point: np.ndarray, vertices: np.ndarray) -> np.ndarray:
-    """The point of a convex counter-clockwise polygon closest to `point` (the point itself if inside).  # (2,)"""
-    edges = np.roll(vertices, -1, axis=0) - vertices
-    normals = np.stack([-edges[:, 1], edges[:, 0]], axis=1)
-    if np.all(np.einsum("ij,ij->i", normals, point - vertices) >= 0.0):
-        return point.copy()
-    best, best_distance = point, math.inf
-    for a, edge in zip(vertices, edges, strict=True):
-        s = float(np.clip(np.dot(point - a, edge) / max(np.dot(edge, edge), 1e-12), 0.0, 1.0))
-        candidate = a + s * edge
-        distance = float(np.linalg.norm(point - candidate))
-        if distance < best_distance:
-            best, best_distance = candidate, distance
-    return best
-
-
 class GaitPlanner:
     """The planner core (see the module docstring).
 
     Args:
-        params: gait parameters (validated here).
+        params: gait parameters (their ranges and `validated()` are checked here).
         geometry: the robot's sole size, sides and base offset (`RobotGeometry.from_model`).
         odom_frame: name of the world frame goals are given in.
 
@@ -218,7 +188,7 @@ class GaitPlanner:
     """
 
     def __init__(self, params: GaitParameters, geometry: RobotGeometry, odom_frame: str = "odom") -> None:
-        self.params = params.validated()
+        self.params = from_flat(GaitParameters, to_flat(params))
         self.geometry = geometry
         self.odom_frame = odom_frame
         self.limits = StepLimits.from_parameters(params, geometry)
@@ -546,7 +516,7 @@ class GaitPlanner:
             length = max(self.geometry.sole_length - 2 * margin, 1e-3)
             width = max(self.geometry.sole_width - 2 * margin, 1e-3)
             corners = [sole_corners(pose, length, width) for pose in soles.values()]
-            hull = corners[0] if len(corners) == 1 else convex_hull(np.vstack(corners))
+            hull = corners[0] if len(corners) == 1 else convex_hull_2d(np.vstack(corners))
             if len(self._support_cache) > SUPPORT_CACHE_SIZE:
                 self._support_cache.clear()
             self._support_cache[key] = hull
@@ -625,6 +595,29 @@ class GaitPlanner:
         if mode == "goal":
             goal_feet = compose(self.progress.goal.pose, inverse(self._base_in_feet))
         lift = next_lift
+
+        def add_step(side: str, landing: np.ndarray, step_velocity: np.ndarray) -> Footstep:
+            """Plan the step of `side` lifting off at `lift` onto `landing` (the first adjustable one moved by the
+            feedback `adjustment`, every one clamped to the step limits), with its swing and ZMP knots."""
+            nonlocal adjustable
+            stance_side = geometry.other(side)
+            stance = soles[stance_side]
+            if adjustable is None and adjustment is not None:
+                landing = landing + np.array([adjustment[0], adjustment[1], 0.0])
+            landing, _ = clamp_step(stance, geometry.side_sign[side], landing, self.limits)
+            if adjustable is None:
+                adjustable = len(footsteps)
+            step = Footstep(side, landing, self._floor, lift, lift + self.swing_time, step_velocity)
+            footsteps.append(step)
+            swings.append(SwingTrajectory(soles[side], landing, self._floor, self._floor, step.lift_off,
+                                          step.touch_down, params.step_height))
+            heel, toe = self._heel_toe(stance)
+            stance_support = self._support({stance_side: stance})
+            knot(step.lift_off, heel, stance_support)
+            knot(step.touch_down, toe, stance_support)
+            soles[side] = landing
+            return step
+
         for _ in range(MAX_PLANNED_STEPS):
             if mode in ("velocity", "goal") and lift > horizon:
                 break
@@ -634,53 +627,23 @@ class GaitPlanner:
                     break
             else:
                 side = geometry.other(last_side)
-            stance_side = geometry.other(side)
-            stance = soles[stance_side]
-            sign = geometry.side_sign[side]
             landing, new_velocity = self._next_landing(mode, side, soles, velocity, goal_feet)
             if landing is None:
                 break
-            if adjustable is None and adjustment is not None:
-                landing = landing + np.array([adjustment[0], adjustment[1], 0.0])
-            landing, _ = clamp_step(stance, sign, landing, self.limits)
-            if adjustable is None:
-                adjustable = len(footsteps)
-            step = Footstep(side, landing, self._floor, lift, lift + self.swing_time, new_velocity)
-            footsteps.append(step)
-            swings.append(SwingTrajectory(soles[side], landing, self._floor, self._floor, step.lift_off,
-                                          step.touch_down, params.step_height))
-            heel, toe = self._heel_toe(stance)
-            stance_support = self._support({stance_side: stance})
-            knot(step.lift_off, heel, stance_support)
-            knot(step.touch_down, toe, stance_support)
-            soles[side] = landing
+            step = add_step(side, landing, new_velocity)
             last_side, velocity = side, new_velocity
             lift = step.touch_down + self.double_support_time
         # Closing step: stand with the feet side by side.
         if last_side is not None and not self._feet_together(soles):
             side = geometry.other(last_side)
-            stance_side = geometry.other(side)
-            stance = soles[stance_side]
+            stance = soles[geometry.other(side)]
             sign = geometry.side_sign[side]
             landing = landing_for_displacement(stance, sign, np.zeros(3), params.step_width)
             if goal_feet is not None:
                 target = compose(goal_feet, pose2(0.0, 0.5 * sign * params.step_width, 0.0))
                 if step_within_limits(stance, sign, target, self.limits):
                     landing = target
-            if adjustable is None and adjustment is not None:
-                landing = landing + np.array([adjustment[0], adjustment[1], 0.0])
-            landing, _ = clamp_step(stance, sign, landing, self.limits)
-            if adjustable is None:
-                adjustable = len(footsteps)
-            step = Footstep(side, landing, self._floor, lift, lift + self.swing_time, np.zeros(3))
-            footsteps.append(step)
-            swings.append(SwingTrajectory(soles[side], landing, self._floor, self._floor, step.lift_off,
-                                          step.touch_down, params.step_height))
-            heel, toe = self._heel_toe(stance)
-            stance_support = self._support({stance_side: stance})
-            knot(step.lift_off, heel, stance_support)
-            knot(step.touch_down, toe, stance_support)
-            soles[side] = landing
+            add_step(side, landing, np.zeros(3))
         middle = feet_pose(soles, geometry.side_sign)[:2]
         if footsteps:
             end = footsteps[-1].touch_down + self.stop_time

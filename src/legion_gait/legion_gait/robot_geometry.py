@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from legion_common.transforms import mean_yaw, yaw_from_matrix
 from legion_description.robot_config import SIDES
 from legion_gait.errors import GaitError
-from legion_gait.geometry import mean_yaw, pose2, relative, yaw_from_rotation
+from legion_gait.geometry import pose2, relative
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class RobotGeometry:
         q = model.standing_configuration()
         model.update(q)
         soles = {side: model.transform_sole_to_world(side) for side in SIDES}
-        yaws = {side: yaw_from_rotation(soles[side].rotation) for side in SIDES}
+        yaws = {side: yaw_from_matrix(soles[side].rotation) for side in SIDES}
         middle = 0.5 * (soles[SIDES[0]].translation + soles[SIDES[1]].translation)
         feet = pose2(middle[0], middle[1], mean_yaw(yaws[SIDES[0]], yaws[SIDES[1]]))
         side_sign = {side: float(np.sign(relative(feet, pose2(*soles[side].translation[:2], 0.0))[1]))
@@ -59,7 +60,7 @@ class RobotGeometry:
         if sorted(side_sign.values()) != [-1.0, 1.0]:
             raise GaitError(f"robot '{config.name}': the standing posture does not put one sole on each side")
         base = model.transform_base_to_world()
-        base_pose = pose2(base.translation[0], base.translation[1], yaw_from_rotation(base.rotation))
+        base_pose = pose2(base.translation[0], base.translation[1], yaw_from_matrix(base.rotation))
         com = model.com_position()
         return cls(sole_length=config.sole_length, sole_width=config.sole_width, side_sign=side_sign,
                    base_in_feet_frame=relative(feet, base_pose), standing_com_height=float(com[2] - middle[2]))

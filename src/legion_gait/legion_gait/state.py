@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from legion_gait.geometry import pose2, yaw_from_rotation
+from legion_common.transforms import yaw_from_matrix
+from legion_gait.geometry import pose2
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def measured_state(model, time: float, base_position: np.ndarray, base_orientati
     soles, heights = {}, {}
     for side in model.config.sides:
         sole = model.transform_sole_to_world(side)
-        soles[side] = pose2(sole.translation[0], sole.translation[1], yaw_from_rotation(sole.rotation))
+        soles[side] = pose2(sole.translation[0], sole.translation[1], yaw_from_matrix(sole.rotation))
         heights[side] = float(sole.translation[2])
     base = model.transform_base_to_world()
     return MeasuredState(float(time), model.com_position(), model.com_velocity(), soles, heights,
-                         pose2(base.translation[0], base.translation[1], yaw_from_rotation(base.rotation)))
+                         pose2(base.translation[0], base.translation[1], yaw_from_matrix(base.rotation)))

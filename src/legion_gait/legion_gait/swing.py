@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from legion_gait.geometry import wrap_angle
+from legion_common.transforms import wrap_angle
 
 
 def quintic_coefficients(p0: np.ndarray, v0: np.ndarray, a0: np.ndarray, p1: np.ndarray, duration: float

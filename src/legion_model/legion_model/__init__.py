@@ -10,7 +10,13 @@
 
 from legion_model.exceptions import ModelError
 from legion_model.robot_model import BASE_NQ, BASE_NV, JointLimits, RobotModel
-from legion_model.support_polygon import SupportPolygon, convex_hull_2d, point_in_polygon, sole_corners_in_world
+from legion_model.support_polygon import (
+    SupportPolygon,
+    closest_point_in_polygon,
+    convex_hull_2d,
+    point_in_polygon,
+    sole_corners_in_world,
+)
 
 __all__ = [
     "BASE_NQ",
@@ -19,6 +25,7 @@ __all__ = [
     "ModelError",
     "RobotModel",
     "SupportPolygon",
+    "closest_point_in_polygon",
     "convex_hull_2d",
     "point_in_polygon",
     "sole_corners_in_world",

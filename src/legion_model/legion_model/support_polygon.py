@@ -146,3 +146,30 @@ def point_in_polygon(point: np.ndarray, vertices: np.ndarray, margin: float = 0.
         margin: required distance inside the boundary [m]; negative to accept points just outside.
     """
     return SupportPolygon(vertices=np.asarray(vertices, dtype=float)).contains(point, margin)
+
+
+def closest_point_in_polygon(point: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """The point of a convex counter-clockwise polygon closest to `point`: the point itself when it lies inside (or
+    on the boundary), else its projection on the nearest edge.
+
+    Args:
+        point: xy position [m].  # (2,)
+        vertices: convex polygon vertices, counter-clockwise, e.g. from `convex_hull_2d`.  # (k, 2)
+
+    Returns:
+        The closest point of the polygon [m].  # (2,)
+    """
+    point = np.asarray(point, dtype=float)[:2]
+    vertices = np.asarray(vertices, dtype=float)
+    edges = np.roll(vertices, -1, axis=0) - vertices  # (k, 2)
+    inward_normals = np.stack([-edges[:, 1], edges[:, 0]], axis=1)  # (k, 2), left of each CCW edge
+    if np.all(np.einsum("ij,ij->i", inward_normals, point - vertices) >= 0.0):
+        return point.copy()
+    best, best_distance = point, np.inf
+    for start, edge in zip(vertices, edges, strict=True):
+        along = float(np.clip(np.dot(point - start, edge) / max(float(np.dot(edge, edge)), 1e-12), 0.0, 1.0))
+        candidate = start + along * edge
+        distance = float(np.linalg.norm(point - candidate))
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    return best

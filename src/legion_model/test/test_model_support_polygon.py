@@ -6,7 +6,14 @@ import numpy as np
 import pinocchio as pin
 import pytest
 
-from legion_model import ModelError, SupportPolygon, convex_hull_2d, point_in_polygon, sole_corners_in_world
+from legion_model import (
+    ModelError,
+    SupportPolygon,
+    closest_point_in_polygon,
+    convex_hull_2d,
+    point_in_polygon,
+    sole_corners_in_world,
+)
 
 
 def test_convex_hull_of_a_square_with_inner_and_collinear_points() -> None:
@@ -54,3 +61,22 @@ def test_degenerate_inputs_raise_model_error() -> None:
         SupportPolygon.from_soles([], 0.2, 0.1)
     with pytest.raises(ModelError, match="degenerate"):
         SupportPolygon(vertices=convex_hull_2d(np.array([[0.0, 0.0], [1.0, 1.0]]))).contains([0.5, 0.5])
+
+
+def test_closest_point_in_polygon_is_the_point_inside_and_the_nearest_boundary_point_outside() -> None:
+    square = convex_hull_2d(np.array([[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0]]))
+    np.testing.assert_allclose(closest_point_in_polygon(np.array([1.5, 0.25]), square), [1.5, 0.25])
+    np.testing.assert_allclose(closest_point_in_polygon(np.array([2.0, 0.5]), square), [2.0, 0.5])  # on an edge
+    np.testing.assert_allclose(closest_point_in_polygon(np.array([3.0, 0.5]), square), [2.0, 0.5])  # edge
+    np.testing.assert_allclose(closest_point_in_polygon(np.array([-1.0, -2.0]), square), [0.0, 0.0])  # corner
+    rng = np.random.default_rng(31)
+    boundary = np.vstack([np.linspace(corner, next_corner, 201) for corner, next_corner
+                          in zip(square, np.roll(square, -1, axis=0), strict=True)])  # (804, 2)
+    for point in rng.uniform(-2.0, 4.0, (50, 2)):
+        closest = closest_point_in_polygon(point, square)
+        if point_in_polygon(point, square):
+            np.testing.assert_allclose(closest, point)
+        else:  # no point of the sampled boundary is nearer
+            assert point_in_polygon(closest, square, margin=-1e-12)
+            nearest = np.min(np.linalg.norm(boundary - point, axis=1))
+            assert np.linalg.norm(closest - point) <= nearest + 1e-12

@@ -16,14 +16,13 @@ Needs legion_control and legion_sim (test dependencies of legion_gait).
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from legion_gait.geometry import quaternion_from_yaw, yaw_from_quaternion
+from legion_common.parameters import flatten_yaml, from_flat, parameter_specs
+from legion_common.transforms import quaternion_from_yaw, wrap_angle, yaw_from_quaternion
 from legion_gait.parameters import GaitParameters
 from legion_gait.plan import GaitSamples
 from legion_gait.planner import GaitPlanner, PlannerOutput
@@ -39,25 +38,15 @@ def stack_parameters(node: str) -> dict[str, object]:
     from legion_bringup.launcher import bringup_share
 
     data = yaml.safe_load((bringup_share() / "config" / "stack.yaml").read_text())
-    block = data.get(f"/**/{node}", {}).get("ros__parameters", {})
-    flat: dict[str, object] = {}
-
-    def walk(prefix: str, value: object) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(f"{prefix}{key}.", item)
-        else:
-            flat[prefix[:-1]] = value
-
-    walk("", block)
-    return flat
+    return flatten_yaml(data.get(f"/**/{node}", {}).get("ros__parameters", {}))
 
 
 def gait_parameters_from_stack(**overrides: object) -> GaitParameters:
-    """GaitParameters from the `gait_planner` block of config/stack.yaml (node-only keys dropped), with overrides."""
-    names = {field.name for field in dataclasses.fields(GaitParameters)}
+    """GaitParameters from the `gait_planner` block of config/stack.yaml (node-only keys dropped), with overrides;
+    every value range- and cross-checked (`ParameterError`)."""
+    names = {spec.name for spec in parameter_specs(GaitParameters)}
     values = {key: value for key, value in stack_parameters("gait_planner").items() if key in names}
-    return GaitParameters(**(values | overrides)).validated()
+    return from_flat(GaitParameters, values | overrides)
 
 
 def controller_samples(samples: GaitSamples):
@@ -113,14 +102,12 @@ class WalkingLoop:
                  scene: str = "empty", robot: str = "centurion") -> None:
         import time as timing
 
-        from legion_common.parameters import from_flat, parameter_specs
         from legion_control.parameters import WbcParameters
         from legion_testing.closed_loop import ClosedLoop
 
         self._timing = timing
         known = {spec.name for spec in parameter_specs(WbcParameters)}
-        wbc = {key: tuple(value) if isinstance(value, list) else value
-               for key, value in stack_parameters("whole_body_controller").items() if key in known}
+        wbc = {key: value for key, value in stack_parameters("whole_body_controller").items() if key in known}
         self.loop = ClosedLoop(from_flat(WbcParameters, wbc | (wbc_overrides or {})), scene=scene,
                                odometry_rate=odometry_rate, robot=robot)
         self.model = RobotModel.load(robot, lock_hands=True)
@@ -158,7 +145,7 @@ class WalkingLoop:
     def base_pose(self) -> np.ndarray:
         """Ground-truth base (x, y, yaw) in odom."""
         base = self.loop.sim.ground_truth_base()
-        return np.array([base.position[0], base.position[1], yaw_from_quaternion(*base.orientation)])
+        return np.array([base.position[0], base.position[1], yaw_from_quaternion(base.orientation)])
 
     def base_height(self) -> float:
         return float(self.loop.sim.ground_truth_base().position[2])
@@ -250,4 +237,4 @@ class WalkingLoop:
 
 def heading_error(a: float, b: float) -> float:
     """|a - b| wrapped to [0, pi] [rad]."""
-    return abs((a - b + math.pi) % (2.0 * math.pi) - math.pi)
+    return abs(wrap_angle(a - b))

@@ -1,4 +1,4 @@
-"""Test helpers: the planner driven by an ideal robot that follows its reference exactly (no simulator).
+"""The gait planner core driven by an ideal robot that follows its reference exactly (no simulator).
 
     walker = IdealWalker()                       # Centurion's geometry, default parameters
     walker.planner.set_velocity_command(...)     # or walker.run(3.0, command=(0.5, 0.0, 0.0))
@@ -9,14 +9,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from legion_gait.geometry import pose2
+from legion_gait.geometry import pose2, rotation2
 from legion_gait.parameters import GaitParameters
 from legion_gait.planner import GaitPlanner, PlannerOutput
 from legion_gait.robot_geometry import RobotGeometry
@@ -24,24 +21,6 @@ from legion_gait.state import MeasuredState
 
 STANDING_COM = np.array([-0.009, 0.0, 0.949])
 """Centurion's CoM standing with the soles' midpoint at the origin [m]."""
-ISOLATED_DOMAINS = (100, 100)
-"""ROS_DOMAIN_IDs used by `isolated_ros_domain`: first, count."""
-
-
-@contextmanager
-def isolated_ros_domain() -> Iterator[int]:
-    """Run DDS tests in a ROS domain of their own (ROS_DOMAIN_ID from the process id, for rclpy.init and launched
-    processes alike), so that stacks other people run on the same machine neither see nor disturb them."""
-    previous = os.environ.get("ROS_DOMAIN_ID")
-    domain = ISOLATED_DOMAINS[0] + os.getpid() % ISOLATED_DOMAINS[1]
-    os.environ["ROS_DOMAIN_ID"] = str(domain)
-    try:
-        yield domain
-    finally:
-        if previous is None:
-            os.environ.pop("ROS_DOMAIN_ID", None)
-        else:
-            os.environ["ROS_DOMAIN_ID"] = previous
 
 
 def standing_state(time: float = 0.0, geometry: RobotGeometry | None = None, width: float = 0.2) -> MeasuredState:
@@ -76,8 +55,7 @@ class IdealWalker:
         heights = {side: float(sole.height[0]) for side, sole in sample.soles.items()}
         base_offset = self.geometry.base_in_feet_frame
         yaw = float(sample.base_yaw[0])
-        rotation = np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
-        base_xy = sample.com_position[0, :2] + rotation @ base_offset[:2]
+        base_xy = sample.com_position[0, :2] + rotation2(yaw) @ base_offset[:2]
         velocity = sample.com_velocity[0] + self._velocity_offset
         self._velocity_offset = np.zeros(3)
         return MeasuredState(self.time, sample.com_position[0].copy(), velocity, soles, heights,
