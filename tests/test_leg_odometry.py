@@ -22,9 +22,14 @@ def measure(sim):
             imu.orientation, imu.angular_velocity, {side: w.force[2] for side, w in wrenches.items()})
 
 
-def test_tracks_the_base_through_a_sway_on_both_feet_and_one(model):
-    """The robot holds its posture, is pushed sideways (it sways on its ankles), and then shifts its weight."""
-    sim = Simulation.from_names("centurion", "empty")
+@pytest.mark.parametrize(("sensor_noise", "max_position_error", "max_tilt_error"), [(False, 0.005, 1e-6),
+                                                                                      (True, 0.006, 0.004)],
+                         ids=["exact_sensors", "robot_sensors"])
+def test_tracks_the_base_through_a_sway_on_both_feet_and_one(model, sensor_noise, max_position_error,
+                                                             max_tilt_error):
+    """The robot holds its posture, is pushed sideways (it sways on its ankles), and then shifts its weight. With the
+    robot's sensor figures (docs/sensors.md) the error is the attitude filter's tilt error times the base height."""
+    sim = Simulation.from_names("centurion", "empty", sensor_noise=sensor_noise)
     estimator = LegOdometry(model)
     position_errors, velocity_errors, single_support = [], [], 0
     for k in range(1500):  # 3 s at 500 Hz
@@ -35,11 +40,11 @@ def test_tracks_the_base_through_a_sway_on_both_feet_and_one(model):
         truth = sim.ground_truth_base()
         position_errors.append(np.linalg.norm(estimate.position - truth.position))
         velocity_errors.append(np.linalg.norm(estimate.linear_velocity - truth.linear_velocity))
-        assert np.allclose(np.abs(estimate.orientation @ truth.orientation), 1.0, atol=1e-6)
+        assert 2.0 * math.acos(min(1.0, abs(float(estimate.orientation @ truth.orientation)))) < max_tilt_error
         single_support += len(estimate.contacts) == 1
     moved = np.linalg.norm(sim.ground_truth_base().position[:2])
     assert moved > 0.002 or single_support > 0, "the push should have moved the robot"
-    assert max(position_errors) < 0.005, f"position error up to {max(position_errors):.4f} m"
+    assert max(position_errors) < max_position_error, f"position error up to {max(position_errors):.4f} m"
     assert np.median(velocity_errors) < 0.01 and max(velocity_errors) < 0.1
 
 

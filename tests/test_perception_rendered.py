@@ -33,21 +33,24 @@ DETECTOR = PartDetector(PerceptionConfig().detection)
 
 
 @pytest.fixture(scope="module")
-def sorting_cell_sim():
-    sim = make_sim("sorting_cell")
-    yield sim
-    sim.close()
+def sorting_cell_sims():
+    """The sorting cell with the robot's depth camera errors (True) and with exact depth (False)."""
+    sims = {noise: make_sim("sorting_cell", sensor_noise=noise) for noise in (True, False)}
+    yield sims
+    for sim in sims.values():
+        sim.close()
 
 
 @pytest.fixture
-def cell(sorting_cell_sim):
-    """The module's sorting cell back at its start state and lighting: the tests move the robot and dim the light."""
-    return reset_scene(sorting_cell_sim)
+def cell(sorting_cell_sims):
+    """The module's sorting cell, with the robot's camera, back at its start state and lighting: the tests move the
+    robot and dim the light."""
+    return reset_scene(sorting_cell_sims[True])
 
 
-def detect(sim, view: Viewpoint, depth_noise: float = 0.0, rng=None):
+def detect(sim, view: Viewpoint):
     look(sim, view)
-    cap = capture(sim, depth_noise, rng)
+    cap = capture(sim)
     return cap, DETECTOR.detect(cap.rgb, cap.depth, cap.camera, cap.camera_to_odom)
 
 
@@ -74,21 +77,26 @@ def test_orientation_and_size_from_the_start_pose(cell):
             assert abs(error) < 0.05, (part_id, detection.yaw, part.yaw)
 
 
-@pytest.mark.parametrize(("depth_noise", "lighting"), [(0.0, 1.0), (0.002, 1.0), (0.0, 0.35), (0.0, 1.8)],
-                         ids=["clean", "depth-noise-2mm", "dim", "bright"])
-def test_position_error_over_viewpoints(cell, depth_noise, lighting):
-    """Random viewpoints (robot position and heading, head pitch and yaw) with parts at 0.5-1.5 m."""
+@pytest.mark.parametrize(("sensor_noise", "lighting", "wrong_label_share"),
+                         [(False, 1.0, 0.0), (True, 1.0, 0.05), (True, 0.35, 0.1), (True, 1.8, 0.05)],
+                         ids=["exact-depth", "robot-camera", "robot-camera-dim", "robot-camera-bright"])
+def test_position_error_over_viewpoints(sorting_cell_sims, sensor_noise, lighting, wrong_label_share):
+    """Random viewpoints (robot position and heading, head pitch and yaw) with parts at 0.5-1.5 m. With the robot's
+    stereo depth errors a single frame may misjudge the shape of a part seen small or at a grazing angle (the node's
+    tracker keeps the label most frames give): a few per cent of labels may be wrong."""
+    cell = reset_scene(sorting_cell_sims[sensor_noise])
     rng = np.random.default_rng(7)
     set_lighting(cell, lighting)
-    errors, wrong_labels, extras, seen, missed = [], [], 0, 0, []
+    errors, wrong_labels, extras, seen, missed, labelled = [], [], 0, 0, [], 0
     try:
         for _ in range(8):
             view = Viewpoint(x=rng.uniform(-0.6, 0.1), y=rng.uniform(-0.25, 0.25), yaw=rng.uniform(-0.3, 0.3),
                              neck_pitch=rng.uniform(0.45, 0.9), neck_yaw=rng.uniform(-0.3, 0.3))
-            cap, detections = detect(cell, view, depth_noise, rng)
+            cap, detections = detect(cell, view)
             expected = truth(cell)
             pairs, extra, missing = match(detections, expected)
             extras += len(extra)
+            labelled += len(pairs)
             for part, detection, error in pairs:
                 distance = np.linalg.norm(expected[part][1] - cap.camera_to_odom[:3, 3])
                 if 0.5 <= distance <= 1.5:
@@ -103,7 +111,7 @@ def test_position_error_over_viewpoints(cell, depth_noise, lighting):
     errors = np.array(errors)
     assert len(errors) >= 20
     assert np.median(errors) < 0.01 and np.percentile(errors, 95) < 0.02, (np.median(errors), errors.max())
-    assert not wrong_labels
+    assert len(wrong_labels) <= wrong_label_share * labelled, (labelled, wrong_labels)
     assert extras == 0
     assert len(missed) <= 0.05 * seen, missed
 
@@ -143,7 +151,7 @@ def test_clutter_and_partial_occlusion(tmp_path):
          "mass": 0.1, "position": [0.74, -0.03]},
     ]
     sim = make_sim(scene, tmp_path)
-    errors, occluded, wrong, extras, missed, seen = [], 0, [], 0, [], 0
+    errors, occluded, wrong, extras, missed, seen, labelled = [], 0, [], 0, [], 0, 0
     for view in (START, Viewpoint(x=-0.2, neck_pitch=0.7), Viewpoint(y=0.2, yaw=-0.2, neck_pitch=0.75),
                  Viewpoint(x=-0.1, y=-0.2, yaw=0.25, neck_pitch=0.75, neck_yaw=-0.1)):
         cap, detections = detect(sim, view)
@@ -156,6 +164,7 @@ def test_clutter_and_partial_occlusion(tmp_path):
                 assert error < 0.03, (part, error)  # hidden in part: rougher, but still the right place
                 continue
             errors.append(error)
+            labelled += 1
             if detection.label != expected[part][0]:
                 wrong.append((part, detection.label, expected[part][0]))
         in_view = [p for p in expected if fully_in_view(sim, cap, expected[p][1])]
@@ -165,7 +174,7 @@ def test_clutter_and_partial_occlusion(tmp_path):
     errors = np.array(errors)
     assert occluded >= 1, "the hidden cube is seen and flagged as partly hidden"
     assert np.median(errors) < 0.01 and np.percentile(errors, 95) < 0.02, (np.median(errors), errors.max())
-    assert not wrong
+    assert len(wrong) <= 0.08 * labelled, (labelled, wrong)  # single frames with stereo depth: see above
     assert extras == 0
     assert len(missed) <= 0.1 * seen, missed
 
@@ -193,8 +202,8 @@ def test_parts_in_bins_of_their_own_colour(tmp_path):
 
 
 def test_no_phantom_objects_over_100_frames(cell):
-    """The tracker's output over 100 frames of a moving head with depth noise: exactly the six parts, stable ids."""
-    rng = np.random.default_rng(3)
+    """The tracker's output over 100 frames of a moving head with the robot's depth camera: exactly the six parts,
+    with the right labels and stable ids."""
     core = PerceptionCore()
     expected = truth(cell)
     ids_of: dict[str, str] = {}
@@ -202,7 +211,7 @@ def test_no_phantom_objects_over_100_frames(cell):
         view = Viewpoint(neck_pitch=0.8 + 0.06 * math.sin(k / 7.0), neck_yaw=0.12 * math.sin(k / 11.0),
                          x=0.03 * math.sin(k / 13.0))
         look(cell, view)
-        cap = capture(cell, 0.002, rng)
+        cap = capture(cell)
         result = core.process(Frame(cap.rgb, cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2), 0.1 * k),
                               obstacles=False, people=False)
         if k < 2:

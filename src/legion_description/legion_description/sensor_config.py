@@ -35,12 +35,15 @@ class ImuSpec:
                               unit="m/s^2", low=0.0, high=1.0)
     accel_bias_random_walk: float = param(0.0, "Accelerometer bias random walk.", unit="m/s^3/sqrt(Hz)",
                                           low=0.0, high=0.1)
-    tilt_noise: float = param(0.0, "Standard deviation of the onboard filter's roll and pitch error (gravity "
-                              "referenced, so it does not grow).", unit="rad", low=0.0, high=0.2)
-    tilt_correlation_time: float = param(0.5, "Correlation time of the roll and pitch error (first-order "
-                                         "Gauss-Markov).", unit="s", low=0.001, high=100.0)
-    yaw_drift: bool = param(False, "Yaw of the orientation output drifts with the integrated gyroscope z bias (no "
-                            "magnetometer indoors).")
+    attitude_filter: bool = param(False, "The orientation output is an onboard attitude filter's estimate (a "
+                                  "complementary filter over these gyroscope and accelerometer readings) instead "
+                                  "of the exact orientation.")
+    attitude_time_constant: float = param(5.0, "Time constant with which the filter pulls roll and pitch towards "
+                                          "the accelerometer's gravity direction; yaw has no reference (no "
+                                          "magnetometer indoors) and drifts with the gyroscope bias.", unit="s",
+                                          low=0.01, high=1000.0)
+    attitude_gate: float = param(0.1, "The filter ignores the accelerometer while its magnitude differs from g "
+                                 "by more than this fraction (impacts, fast motion).", low=0.0, high=1.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class DepthCameraSpec:
     min_range: float = param(0.0, "Depth below this is missing (NaN): the stereo matcher's minimum depth.",
                              unit="m", low=0.0, high=10.0)
     max_range: float = param(100.0, "Depth beyond this is missing (NaN).", unit="m", low=0.1, high=100.0)
+    stereo_occlusion: bool = param(False, "No depth (NaN) where the second imager cannot see what the reference "
+                                   "imager sees: the band beside the left edge of a nearer object, as wide as the "
+                                   "disparity difference fx * baseline * (1/z_near - 1/z_far).")
     edge_threshold: float = param(0.0, "A pixel whose depth differs from a neighbour's by more than this fraction "
                                   "of its depth is missing (NaN) at the edge (0: no edge dropout).", low=0.0,
                                   high=10.0)

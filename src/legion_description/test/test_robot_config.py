@@ -41,7 +41,7 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda d: d["gains"]["legs"].update(stiffness=-1), "gains.legs.stiffness"),
     (lambda d: d["sole"].update(width=float("nan")), "sole.width"),
     (lambda d: d["postures"].update(bow={"no_joint": 0.1}), "posture 'bow' names unknown joint 'no_joint'"),
-    (lambda d: d["sensors"]["imu"].update(tilt_noise=-1.0), "sensors.imu.tilt_noise"),
+    (lambda d: d["sensors"]["imu"].update(attitude_time_constant=-1.0), "sensors.imu.attitude_time_constant"),
     (lambda d: d["sensors"]["encoders"].update(counts=4096), "sensors.encoders.counts"),
     (lambda d: d["sensors"]["depth_camera"].update(min_range=20.0), "sensors.depth_camera"),
 ])

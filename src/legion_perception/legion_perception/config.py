@@ -18,6 +18,9 @@ from legion_common.parameters import param, require
 class DetectionConfig:
     """Parts from colour + depth: segmentation, 3D estimation and shape/colour classification."""
 
+    depth_filter_size: int = param(5, "Side of the median filter applied to the depth image before parts are "
+                                   "measured (stereo depth noise); 0 or 1: none; 3 or 5.", unit="px", low=0,
+                                   high=5)
     min_range: float = param(0.2, "Nearest depth used for parts.", unit="m", low=0.05, high=5.0)
     max_range: float = param(2.0, "Farthest depth used for parts; farther parts are not reported.", unit="m",
                              low=0.1, high=10.0)
@@ -42,7 +45,7 @@ class DetectionConfig:
                                       unit="m", low=0.0005, high=0.05)
     sphere_fit_tolerance: float = param(0.1, "Largest RMS distance to a fitted sphere, as a fraction of its radius, "
                                         "for the part to be a sphere.", low=0.0, high=1.0)
-    circle_fill_max: float = param(0.88, "Top face area over its bounding rectangle's: below, a cylinder (a disc "
+    circle_fill_max: float = param(0.85, "Top face area over its bounding rectangle's: below, a cylinder (a disc "
                                    "fills pi/4); above, a box.", low=0.5, high=1.0)
     cube_aspect_max: float = param(1.3, "Largest ratio of a box's longest to shortest side for the label `cube`.",
                                    low=1.0, high=10.0)

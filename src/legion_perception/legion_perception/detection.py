@@ -216,7 +216,7 @@ class PartDetector:
         """
         check_frame(rgb, depth, camera)
         cfg = self.config
-        depth = np.asarray(depth, dtype=np.float32)
+        depth = smooth_depth(np.asarray(depth, dtype=np.float32), cfg.depth_filter_size)
         self._depth = depth
         with np.errstate(invalid="ignore"):
             known = np.isfinite(depth) & (depth > 0.0)
@@ -409,6 +409,22 @@ class PartDetector:
         return PartDetection(label=f"{blob.colour}_{name}", colour=blob.colour, shape=shape, position=position,
                              yaw=float(yaw), size=size, confidence=confidence * (0.5 if occluded else 1.0),
                              pixel_box=blob.pixel_box, points=len(blob.points), occluded=occluded)
+
+
+def smooth_depth(depth: np.ndarray, size: int) -> np.ndarray:
+    """The depth image through a `size` x `size` median filter (0 or 1: unchanged), as a stereo camera's spatial
+    post-filter does: it removes most of the per-pixel noise and keeps edges. Unknown pixels (NaN, inf, 0) stay
+    unknown, and a pixel whose neighbourhood is mostly unknown keeps its own value.  # (H, W) float32"""
+    if size <= 1:
+        return depth
+    with np.errstate(invalid="ignore"):
+        known = np.isfinite(depth) & (depth > 0.0)
+    filled = np.where(known, depth, 0.0).astype(np.float32)
+    smoothed = cv2.medianBlur(filled, size)
+    # Where the median landed on a hole's zeros (a neighbourhood mostly unknown), keep the pixel's own depth.
+    result = np.where(smoothed > 0.0, smoothed, filled)
+    result[~known] = np.nan
+    return result.astype(np.float32)
 
 
 def check_frame(rgb: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics) -> None:

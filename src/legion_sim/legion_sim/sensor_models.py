@@ -5,17 +5,22 @@ the figures of a `legion_description.sensor_config.SensorConfig` (the robot file
 
 - **IMU**: gyroscope `w_m = w + b_g + n_g` with white noise `n_g ~ N(0, (N_g sqrt(B))^2)` (N_g the noise density,
   B the bandwidth) and a bias `b_g` drawn at start (std `gyro_bias`) that random-walks, `b_g += K_g sqrt(dt) N(0, 1)`
-  at every reading; the accelerometer likewise. The orientation is what an onboard attitude filter outputs: roll and
-  pitch referenced to gravity, so their error is a bounded first-order Gauss-Markov process (std `tilt_noise`,
-  correlation time `tilt_correlation_time`); yaw has no reference indoors, so its error is the integral of the gyro
-  bias about the world's vertical (`yaw_drift`).
+  at every reading; the accelerometer likewise. With `attitude_filter`, the orientation is what an onboard attitude
+  filter computes from those readings: a complementary (Mahony-type) filter that integrates the measured rate and
+  pulls roll and pitch towards the measured gravity direction with the time constant `attitude_time_constant`
+  (skipping readings whose magnitude is more than `attitude_gate` off g). Its errors therefore follow from the
+  sensors' figures: a tilt offset from the accelerometer bias, lag during accelerations, and a yaw that drifts with
+  the gyroscope bias (no magnetometer indoors). It starts aligned with the true orientation (the robot's start-up
+  calibration).
 - **Joint encoders**: position quantised to `2 pi / counts_per_revolution` (rounded); velocity as the drive computes it,
   the difference of two quantised positions `velocity_window` apart (`(Q(q) - Q(q - qd T)) / T`), plus optional noise.
 - **Foot force/torque**: white noise per axis plus an offset drawn once per run (what is left after taring).
 - **Depth camera**: stereo noise growing with the square of the range, `sigma_z = s z^2 / (f b)` (s the RMS subpixel
-  disparity error, f the focal length [px], b the baseline); missing depth (NaN) at depth discontinuities (a pixel
-  whose neighbour is more than `edge_threshold` z nearer or farther, widened to `edge_width` pixels) and outside
-  [min_range, max_range]; depth rounded to `depth_unit`. Colour is not changed.
+  disparity error, f the focal length [px], b the baseline); missing depth (NaN) where the second imager is occluded
+  (`stereo_occlusion`: the band beside the left edge of nearer objects, as wide as the disparity difference), and
+  optionally at every depth discontinuity (a pixel whose neighbour is more than `edge_threshold` z nearer or farther,
+  widened to `edge_width` pixels), and outside [min_range, max_range]; depth rounded to `depth_unit`. Colour is not
+  changed.
 - **Camera latency**: `DelayLine` holds what was captured at t until t + latency.
 
 Every figure at 0 leaves that reading exactly as given. Randomness comes from one `numpy` generator seeded with `seed`,
@@ -31,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from legion_common.transforms import matrix_to_quaternion, quaternion_to_matrix, rotation_z
+from legion_common.transforms import matrix_to_quaternion, quaternion_to_matrix
 from legion_description.sensor_config import DepthCameraSpec, SensorConfig
 
 
@@ -58,10 +63,8 @@ class SensorModels:
         """(3,) [rad/s] current gyroscope bias, in the IMU frame."""
         self.accel_bias = imu.accel_bias * rng.standard_normal(3)
         """(3,) [m/s^2] current accelerometer bias."""
-        self.tilt_error = imu.tilt_noise * rng.standard_normal(2)
-        """(2,) [rad] the attitude filter's error about the world x and y axes."""
-        self.yaw_error = 0.0
-        """[rad] the attitude filter's heading error (integrated gyro bias)."""
+        self.attitude: np.ndarray | None = None
+        """(3, 3) the attitude filter's estimate of the IMU's orientation (imu -> world); None before a reading."""
         self.force_offset = {side: ft.force_offset * rng.standard_normal(3) for side in self.sides}
         self.torque_offset = {side: ft.torque_offset * rng.standard_normal(3) for side in self.sides}
         self._imu_time: float | None = None
@@ -75,24 +78,22 @@ class SensorModels:
         dt = 0.0 if self._imu_time is None else max(0.0, time - self._imu_time)
         self._imu_time = time
         if dt > 0.0:
-            rotation = quaternion_to_matrix(orientation_xyzw)  # imu -> world
-            if spec.yaw_drift:
-                self.yaw_error += float((rotation @ self.gyro_bias)[2]) * dt
             self.gyro_bias = self.gyro_bias + spec.gyro_bias_random_walk * math.sqrt(dt) * rng.standard_normal(3)
             self.accel_bias = self.accel_bias + spec.accel_bias_random_walk * math.sqrt(dt) * rng.standard_normal(3)
-            decay = math.exp(-dt / spec.tilt_correlation_time)
-            self.tilt_error = (decay * self.tilt_error
-                               + spec.tilt_noise * math.sqrt(1.0 - decay * decay) * rng.standard_normal(2))
         root_bandwidth = math.sqrt(spec.bandwidth)
         gyro = (np.asarray(angular_velocity, dtype=float) + self.gyro_bias
                 + spec.gyro_noise_density * root_bandwidth * rng.standard_normal(3))
         accel = (np.asarray(linear_acceleration, dtype=float) + self.accel_bias
                  + spec.accel_noise_density * root_bandwidth * rng.standard_normal(3))
-        orientation = np.asarray(orientation_xyzw, dtype=float).copy()
-        if spec.tilt_noise > 0.0 or self.yaw_error != 0.0:
-            error = rotation_z(self.yaw_error) @ _rotation_x(self.tilt_error[0]) @ _rotation_y(self.tilt_error[1])
-            orientation = matrix_to_quaternion(error @ quaternion_to_matrix(orientation))
-        return orientation, gyro, accel
+        if not spec.attitude_filter:
+            return np.asarray(orientation_xyzw, dtype=float).copy(), gyro, accel
+        if self.attitude is None:
+            self.attitude = quaternion_to_matrix(orientation_xyzw)
+        elif dt > 0.0:
+            self.attitude = attitude_filter_step(self.attitude, gyro, accel, dt, spec.attitude_time_constant,
+                                                 spec.attitude_gate)
+        return matrix_to_quaternion(self.attitude), gyro, accel
+
 
     # ------------------------------------------------------------------------------------------------ encoders
     def joints(self, position: np.ndarray, velocity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +138,8 @@ def depth_image(depth: np.ndarray, focal_length: float, spec: DepthCameraSpec, r
     if spec.subpixel_noise > 0.0:
         sigma = (spec.subpixel_noise / (focal_length * spec.baseline)) * np.square(true)
         result += (sigma * rng.standard_normal(true.shape)).astype(np.float32)
+    if spec.stereo_occlusion:
+        result[stereo_occlusion(true, focal_length, spec.baseline)] = np.nan
     if spec.edge_threshold > 0.0:
         result[depth_edges(true, spec.edge_threshold, spec.edge_width)] = np.nan
     with np.errstate(invalid="ignore"):
@@ -144,6 +147,21 @@ def depth_image(depth: np.ndarray, focal_length: float, spec: DepthCameraSpec, r
     if spec.depth_unit > 0.0:
         result = (np.round(result / spec.depth_unit) * spec.depth_unit).astype(np.float32)
     return result
+
+
+def stereo_occlusion(depth: np.ndarray, focal_length: float, baseline: float) -> np.ndarray:
+    """(H, W) bool: pixels of the reference (left) imager that the second imager, `baseline` to its right, cannot
+    see. A pixel at column u with disparity d(u) = f b / z(u) lands at u - d(u) in the other image; it is hidden when
+    a pixel to its right lands at or left of it: d(u') - u' >= d(u) - u for some u' > u (rectified stereo). NaN
+    (no return) hides nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disparity = np.where(np.isfinite(depth) & (depth > 0.0), focal_length * baseline / depth, -np.inf)
+    shifted = disparity - np.arange(depth.shape[1], dtype=np.float64)[None, :]
+    # Largest `d(u') - u'` strictly to the right of each pixel: a running maximum from the right, shifted by one.
+    from_right = np.maximum.accumulate(shifted[:, ::-1], axis=1)[:, ::-1]
+    right_of = np.full_like(shifted, -np.inf)
+    right_of[:, :-1] = from_right[:, 1:]
+    return np.isfinite(disparity) & (right_of >= shifted)
 
 
 def depth_edges(depth: np.ndarray, threshold: float, width: int = 1) -> np.ndarray:
@@ -199,11 +217,28 @@ class DelayLine:
         return len(self._items)
 
 
-def _rotation_x(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+STANDARD_GRAVITY = 9.80665
+"""[m/s^2]"""
 
 
-def _rotation_y(angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+def attitude_filter_step(attitude: np.ndarray, gyro: np.ndarray, accel: np.ndarray, dt: float, time_constant: float,
+                         gate: float) -> np.ndarray:
+    """One step of a complementary (Mahony-type) attitude filter: the orientation estimate (imu -> world) rotated by
+    the measured rate plus a correction `(v_measured x v_estimated) / time_constant` that turns the estimated gravity
+    direction in the IMU frame towards the accelerometer's, when the accelerometer's magnitude is within `gate` of g.
+    Yaw gets no correction.  # (3, 3)"""
+    rate = np.asarray(gyro, dtype=float).copy()
+    norm = float(np.linalg.norm(accel))
+    if norm > 0.0 and abs(norm - STANDARD_GRAVITY) <= gate * STANDARD_GRAVITY:
+        measured = np.asarray(accel, dtype=float) / norm
+        estimated = attitude[2, :]  # the world's up axis in the IMU frame
+        rate += np.cross(measured, estimated) / time_constant
+    angle = float(np.linalg.norm(rate)) * dt
+    if angle < 1e-12:
+        return attitude
+    axis = rate / np.linalg.norm(rate)
+    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+    step = np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * (k @ k)
+    result = attitude @ step
+    u, _, vt = np.linalg.svd(result)  # keep it a rotation
+    return u @ vt

@@ -49,6 +49,7 @@ from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
 from legion_sim.scene import scene_path
 from legion_sim.sensor_models import DelayLine
+from legion_sim.viewer import open_viewer
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
@@ -79,6 +80,8 @@ class SimBridgeParameters:
                                     "possible.", low=0.0, high=100.0)
     sensor_noise: bool = param(True, "Give the sensors the errors of real ones (the robot file's `sensors:` "
                                "figures, overridden by the scene's; docs/sensors.md); false: ideal sensors.")
+    viewer: bool = param(False, "Open MuJoCo's interactive viewer on the simulation (launch argument "
+                         "`headless:=false`); needs a display, else the node says so and runs headless.")
     seed: int = param(0, "Seed of the sensor errors' random generator (runs are repeatable).", low=0, high=2**31 - 1)
 
     def validated(self) -> SimBridgeParameters:
@@ -161,6 +164,8 @@ class SimBridge(Node):
         """Rendered frames waiting out the camera's latency."""
         self._next_ground_truth = 0.0
         self._next_status = 0.0
+        self.viewer = (open_viewer(self.sim.model, self.sim.data, self.get_logger().warning)
+                       if self.params.viewer else None)
         self.get_logger().info(
             f"simulating robot '{self.params.robot}' in scene {scene_path(self.params.scene)} at "
             f"{self.params.physics_rate:.0f} Hz physics, {self.params.control_rate:.0f} Hz control, "
@@ -349,6 +354,8 @@ class SimBridge(Node):
             self.process_inbox()
             self.sim.step(self.steps_per_control)
             self.control_steps += 1
+            if self.viewer is not None:
+                self.viewer.sync()
 
 
 def _spin(executor: SingleThreadedExecutor) -> None:
@@ -374,6 +381,8 @@ def main(args: list[str] | None = None) -> int:
         return 1
     finally:
         if node is not None:
+            if node.viewer is not None:
+                node.viewer.close()
             node.destroy_node()
         if rclpy.ok():
             rclpy.try_shutdown()

@@ -6,7 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from legion_common.transforms import quaternion_from_yaw, tilt_from_quaternion, yaw_from_quaternion
+from legion_common.transforms import (
+    matrix_to_quaternion,
+    quaternion_from_yaw,
+    quaternion_to_matrix,
+    tilt_from_quaternion,
+    yaw_from_quaternion,
+)
 from legion_description.sensor_config import (
     DepthCameraSpec,
     EncoderSpec,
@@ -16,7 +22,7 @@ from legion_description.sensor_config import (
 )
 from legion_sim.errors import SimError
 from legion_sim.scene import parse_scene
-from legion_sim.sensor_models import DelayLine, SensorModels, depth_edges, depth_image
+from legion_sim.sensor_models import DelayLine, SensorModels, depth_edges, depth_image, stereo_occlusion
 
 RATE = 500.0
 DT = 1.0 / RATE
@@ -58,19 +64,34 @@ def test_gyro_reading_carries_the_bias():
     assert readings[-1][1] == pytest.approx(models.gyro_bias, abs=1e-12)
 
 
-def test_orientation_tilt_error_is_bounded_and_yaw_drifts_with_the_integrated_bias():
-    spec = ImuSpec(gyro_bias=2e-3, tilt_noise=0.0035, tilt_correlation_time=0.5, yaw_drift=True)
+def test_attitude_filter_tilt_follows_the_accelerometer_bias_and_yaw_drifts_with_the_gyro_bias():
+    spec = ImuSpec(gyro_bias=2e-3, accel_bias=0.02, attitude_filter=True, attitude_time_constant=2.0)
     models, readings = _imu_run(spec, 30.0, orientation=quaternion_from_yaw(0.4))
-    tilts = np.array([tilt_from_quaternion(r[0]) for r in readings])
-    # tilt = |(e_x, e_y)| of two Gauss-Markov errors: Rayleigh with sigma 0.0035 (mean sigma sqrt(pi/2))
-    assert np.mean(tilts) == pytest.approx(0.0035 * math.sqrt(math.pi / 2), rel=0.3)
-    assert tilts.max() < 6 * 0.0035
-    first_half = np.mean(tilts[: len(tilts) // 2])
-    assert np.mean(tilts[len(tilts) // 2:]) == pytest.approx(first_half, rel=0.5)  # it does not grow
-    yaw_error = yaw_from_quaternion(readings[-1][0]) - 0.4
-    assert models.yaw_error == pytest.approx(models.gyro_bias[2] * 30.0, rel=1e-9)  # no bias walk configured
-    assert yaw_error == pytest.approx(models.yaw_error, rel=0.01)
+    assert tilt_from_quaternion(readings[0][0]) < 1e-9  # starts aligned (start-up calibration)
+    # After many time constants roll and pitch settle where the biased accelerometer puts gravity (a gyro bias
+    # about a level axis adds time_constant * bias, the filter's steady-state lag).
+    bias = models.accel_bias
+    expected = math.hypot(math.atan2(math.hypot(bias[0], bias[1]), 9.81 + bias[2]), 0.0)
+    tilts = np.array([tilt_from_quaternion(r[0]) for r in readings[-2500:]])
+    assert np.mean(tilts) == pytest.approx(expected, abs=2.0 * 2e-3 * 2.0 + 1e-4)
+    assert np.ptp(tilts) < 1e-3  # no growth once settled
+    # Yaw has no reference: it is the integral of the gyro bias about the vertical.
+    yaw_error = math.remainder(yaw_from_quaternion(readings[-1][0]) - 0.4, math.tau)
+    assert yaw_error == pytest.approx(models.gyro_bias[2] * 30.0, rel=0.05)
     assert abs(yaw_error) > 1e-3
+
+
+def test_attitude_filter_corrects_a_tilted_start_and_ignores_impacts():
+    from legion_sim.sensor_models import attitude_filter_step
+
+    tilted = quaternion_to_matrix([math.sin(0.05), 0.0, 0.0, math.cos(0.05)])  # 0.1 rad about x
+    attitude = tilted
+    for _ in range(int(10.0 * RATE)):  # level and at rest; five time constants of 2 s
+        attitude = attitude_filter_step(attitude, np.zeros(3), GRAVITY, DT, 2.0, 0.1)
+    assert tilt_from_quaternion(matrix_to_quaternion(attitude)) == pytest.approx(0.1 * math.exp(-5.0), rel=0.05)
+    # An impact (|a| far from g) does not pull the estimate.
+    kicked = attitude_filter_step(tilted, np.zeros(3), np.array([30.0, 0.0, 9.81]), DT, 2.0, 0.1)
+    assert np.allclose(kicked, tilted)
 
 
 def test_encoder_positions_are_quantised_and_velocity_is_differentiated():
@@ -116,6 +137,22 @@ def test_depth_noise_grows_with_the_square_of_the_range():
         noisy = depth_image(true, 400.0, spec, rng)
         assert np.std(noisy - true) == pytest.approx(0.08 * z * z / (400.0 * 0.05), rel=0.05)
         assert abs(np.mean(noisy - true)) < 1e-3 * z * z
+
+
+def test_stereo_occlusion_band_is_the_disparity_difference_left_of_a_nearer_object():
+    f, b = 400.0, 0.05
+    depth = np.full((3, 60), 1.0, dtype=np.float32)
+    depth[:, 30:40] = 0.5  # a nearer object: disparity 40 px against 20 px behind it
+    hidden = stereo_occlusion(depth, f, b)
+    # f b (1/0.5 - 1/1.0) = 20 px of background left of the object's left edge are hidden; nothing else.
+    assert hidden[0, 10:30].all() and not hidden[0, :10].any() and not hidden[0, 30:].any()
+    assert (hidden == hidden[0]).all()
+    flat = np.full((4, 50), 2.0, dtype=np.float32)
+    assert not stereo_occlusion(flat, f, b).any()
+    slope = np.linspace(1.0, 3.0, 50, dtype=np.float32)[None, :].repeat(2, axis=0)  # a floor receding to the right
+    assert not stereo_occlusion(slope, f, b).any()
+    spec = DepthCameraSpec(stereo_occlusion=True)
+    assert np.isnan(depth_image(depth, f, spec, np.random.default_rng(0))[0, 10:30]).all()
 
 
 def test_depth_missing_at_edges_and_out_of_range():
@@ -173,7 +210,7 @@ def test_ideal_models_change_nothing():
 
 def test_seeded_and_reset_runs_repeat():
     config = SensorConfig(imu=ImuSpec(gyro_noise_density=1e-3, gyro_bias=1e-3, gyro_bias_random_walk=1e-4,
-                                      tilt_noise=0.01, yaw_drift=True))
+                                      attitude_filter=True))
     first = SensorModels(config, seed=4)
     run = [first.imu(i * DT, LEVEL, np.zeros(3), GRAVITY)[1] for i in range(50)]
     first.reset()
@@ -203,7 +240,7 @@ def test_simulation_reads_out_with_the_robots_figures(tiny_robot, empty_scene):
     from legion_sim.simulation import Simulation
 
     config, urdf = tiny_robot
-    figures = SensorConfig(imu=ImuSpec(gyro_noise_density=1e-3, tilt_noise=0.01),
+    figures = SensorConfig(imu=ImuSpec(gyro_noise_density=1e-3, attitude_filter=True),
                            encoders=EncoderSpec(counts_per_revolution=4096),
                            force_torque=ForceTorqueSpec(force_noise=1.0))
     noisy_config = dataclasses.replace(config, sensors=figures)
@@ -234,6 +271,6 @@ def test_centurion_file_figures():
     sensors = load_robot_config("centurion").sensors
     assert sensors.encoders.counts_per_revolution == 2**19
     assert sensors.imu.gyro_noise_density == pytest.approx(0.008 * math.pi / 180, rel=0.02)
-    assert sensors.imu.yaw_drift
+    assert sensors.imu.attitude_filter and sensors.imu.attitude_time_constant > 0.0
     assert sensors.depth_camera.latency > 0.0 and sensors.depth_camera.subpixel_noise > 0.0
     assert sensors.force_torque.force_noise > 0.0

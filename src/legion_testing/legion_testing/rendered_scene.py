@@ -41,14 +41,16 @@ def sorting_cell() -> dict:
     return yaml.safe_load(scene_path("sorting_cell").read_text())
 
 
-def make_sim(scene: dict | str, directory: Path | None = None, robot: str = "centurion") -> Simulation:
-    """A simulation of `robot` in a scene given by name or as a mapping (written to `directory` as YAML)."""
+def make_sim(scene: dict | str, directory: Path | None = None, robot: str = "centurion",
+             sensor_noise: bool = True) -> Simulation:
+    """A simulation of `robot` in a scene given by name or as a mapping (written to `directory` as YAML), with the
+    robot's sensor figures (docs/sensors.md) or, with `sensor_noise=False`, exact images."""
     config, urdf = robot_files(robot)
     if isinstance(scene, dict):
         path = Path(directory) / f"{scene['name']}.yaml"
         path.write_text(yaml.safe_dump(copy.deepcopy(scene), sort_keys=False))
         scene = str(path)
-    return Simulation(config, load_scene(scene), urdf)
+    return Simulation(config, load_scene(scene), urdf, sensor_noise=sensor_noise)
 
 
 @dataclass(frozen=True)
@@ -117,16 +119,13 @@ class Capture:
     camera_to_odom: np.ndarray
 
 
-def capture(sim: Simulation, depth_noise: float = 0.0, rng: np.random.Generator | None = None) -> Capture:
-    """Render the head camera. `depth_noise` [m at 1 m] adds Gaussian depth noise growing with depth squared, as a
-    structured-light or stereo camera has."""
+def capture(sim: Simulation) -> Capture:
+    """Render the head camera: colour and depth as the robot's camera gives them (with its depth errors unless the
+    simulation was made with `sensor_noise=False`), and the camera's true pose."""
     frame = sim.render_camera()
     i = frame.intrinsics
-    depth = frame.depth
-    if depth_noise > 0.0:
-        rng = rng or np.random.default_rng(0)
-        depth = (depth + rng.normal(0.0, 1.0, depth.shape) * depth_noise * depth * depth).astype(np.float32)
-    return Capture(frame.rgb, depth, CameraIntrinsics(i.fx, i.fy, i.cx, i.cy, i.width, i.height), camera_to_world(sim))
+    return Capture(frame.rgb, frame.depth, CameraIntrinsics(i.fx, i.fy, i.cx, i.cy, i.width, i.height),
+                   camera_to_world(sim))
 
 
 def truth(sim: Simulation) -> dict[str, tuple[str, np.ndarray]]:
