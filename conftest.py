@@ -1,12 +1,33 @@
 """Test-session settings for the whole workspace.
 
 Every DDS participant of one test session (the test process and the nodes it launches) talks on its own ROS domain,
-so a test run never hears, or is heard by, another stack running on the same machine. Set LEGION_TEST_DOMAIN_ID to
-choose the domain (e.g. to watch a test with other tools).
+so a test run never hears, or is heard by, another stack running on the same machine; with pytest-xdist (`-n 2`, as
+`./test.sh` runs) each worker has a domain of its own. Set LEGION_TEST_DOMAIN_ID to choose the (first) domain, e.g. to
+watch a test with other tools.
+
+Whole-stack tests (marker `stack`) all run on one xdist worker, one after the other (`--dist loadgroup`): each
+launches the whole stack, which already keeps both cores busy.
 """
 
 import os
 import random
 
-os.environ["ROS_DOMAIN_ID"] = os.environ.get("LEGION_TEST_DOMAIN_ID", str(random.SystemRandom().randint(10, 100)))
+import pytest
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_index = int(_worker[2:]) if _worker[2:].isdigit() else 0
+if "LEGION_TEST_DOMAIN_ID" in os.environ:
+    _base = int(os.environ["LEGION_TEST_DOMAIN_ID"])
+elif "PYTEST_XDIST_WORKER" in os.environ:
+    # Workers of one run share their parent: a base drawn from its pid keeps their domains distinct and adjacent.
+    _base = 10 + (os.getppid() % 40) * 2
+else:
+    _base = random.SystemRandom().randint(10, 99)
+os.environ["ROS_DOMAIN_ID"] = str(min(_base + _index, 232))
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("stack") is not None:
+            item.add_marker(pytest.mark.xdist_group("stack"))

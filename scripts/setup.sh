@@ -37,8 +37,9 @@ if [ ! -f "$VENV/.legion-cmake-fixed" ]; then
   py_include="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
   np_include="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
   say "re-pointing wheel CMake files at $py_include and $np_include"
-  grep -rlE '/opt/python/cp311-cp311/(include/python3\.11|lib/python3\.11/site-packages/numpy/_core/include)' \
-      "$VENV/share" --include='*.cmake' | while read -r f; do
+  # (grep finds nothing once the files are fixed, e.g. after a requirements change: not an error)
+  { grep -rlE '/opt/python/cp311-cp311/(include/python3\.11|lib/python3\.11/site-packages/numpy/_core/include)' \
+      "$VENV/share" --include='*.cmake' || true; } | while read -r f; do
     sed -i -e "s#/opt/python/cp311-cp311/lib/python3\.11/site-packages/numpy/_core/include#${np_include}#g" \
            -e "s#/opt/python/cp311-cp311/include/python3\.11#${py_include}#g" "$f"
   done
