@@ -181,10 +181,77 @@ def bench_push(args: argparse.Namespace) -> None:
               f"peak force {low / 0.2:.0f} N for 0.2 s)", flush=True)
 
 
+def bench_behaviours(args: argparse.Namespace) -> None:
+    """The README's behaviour figures: stand, sway, squat, reach, each from a fresh standing start, with the base
+    state from `--odometry` (default: leg odometry over the robot's sensors with their errors), judged by ground
+    truth."""
+    import pinocchio as pin
+
+    from legion_control import HandTarget
+
+    odometry = args.odometry or "leg"
+    print(f"# behaviours in closed loop, odometry={odometry} one cycle late, sensors with the robot's errors; "
+          "errors against the simulator's ground truth")
+
+    def soles_moved(loop: ClosedLoop, start: dict[str, np.ndarray]) -> float:
+        now = loop.sole_positions()
+        return max(float(np.linalg.norm(now[side] - start[side])) for side in start)
+
+    loop = make_loop(args, odometry)
+    start, soles = loop.base_position(), loop.sole_positions()
+    record = loop.run(args.stand, record_every=50)
+    drift = max(float(np.linalg.norm(p[:2] - start[:2])) for p in record.base_position)
+    print(f"stand {args.stand:.0f} s: largest base drift {drift * 1e3:.2f} mm, "
+          f"soles moved {soles_moved(loop, soles) * 1e3:.2f} mm")
+
+    loop = make_loop(args, odometry)
+    loop.run(0.5)
+    soles, com0, t0 = loop.sole_positions(), loop.true_com(), loop.sim.time
+    errors = []
+    for _ in range(round(4.0 / loop.period)):
+        sway(loop, t0)
+        loop.cycle()
+        t = loop.sim.time - t0
+        if t > 1.0:
+            errors.append(abs(loop.true_com()[1] - com0[1] - 0.05 * math.sin(math.pi * t)))
+    print(f"sway +-5 cm at 0.5 Hz: CoM error max {max(errors) * 1e3:.2f} mm after the first second, "
+          f"soles moved {soles_moved(loop, soles) * 1e3:.2f} mm")
+
+    t0, lowest = loop.sim.time, 0.0
+    for _ in range(round(3.0 / loop.period)):  # smoothly 10 cm down over 2 s, hold 1 s
+        s = min((loop.sim.time - t0) / 2.0, 1.0)
+        down = -0.1 * s * s * (3 - 2 * s)
+        loop.controller.set_balance_offset(BalanceOffset(loop.sim.time, np.array([0.0, 0.0, down]), np.zeros(3),
+                                                         np.zeros(3)))
+        loop.cycle()
+        lowest = min(lowest, float(loop.true_com()[2] - com0[2]))
+    print(f"squat 10 cm: CoM lowered {-lowest * 100:.2f} cm, soles moved {soles_moved(loop, soles) * 1e3:.2f} mm")
+
+    loop = make_loop(args, odometry)
+    loop.run(0.5)
+    controller = loop.controller
+    controller.set_posture_reference(dict(controller.config.postures.get("inspect_table", {})))
+    robot = controller.robot
+    chest = robot.frame_position(robot.config.frames["torso"])
+    gripper = robot.config.sides["right"].gripper
+    orientation = pin.SE3ToXYZQUAT(robot.transform_frame_to_world(gripper))[3:]
+    target = np.array([chest[0] + 0.40, -0.10, 0.78])
+    t0, within = loop.sim.time, None
+    for _ in range(round(2.5 / loop.period)):
+        controller.set_hand_target("right", HandTarget(loop.sim.time, target, orientation))
+        loop.cycle()
+        error = float(np.linalg.norm(robot.frame_position(gripper) - target))
+        within = within if within is not None or error > 0.01 else loop.sim.time - t0
+    print(f"reach 40 cm ahead of the chest at table height: final error {error * 1e3:.1f} mm, within 1 cm after "
+          + (f"{within:.2f} s" if within is not None else "never"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--solvers", action="store_true", help="compare QP solvers on the controller's QPs")
     parser.add_argument("--push", action="store_true", help="find the largest survived push, front and side")
+    parser.add_argument("--behaviours", action="store_true", help="stand, sway, squat and reach figures")
+    parser.add_argument("--stand", type=float, default=60.0, help="standing time of --behaviours [s]")
     parser.add_argument("--odometry", choices=("leg", "truth"), default=None,
                         help="base state, one cycle late: legion_estimation's leg odometry (default for --push) or "
                              "the simulator's ground truth (default for timing: in the stack the estimator runs in "
@@ -202,6 +269,8 @@ def main() -> None:
         bench_solvers(args)
     elif args.push:
         bench_push(args)
+    elif args.behaviours:
+        bench_behaviours(args)
     else:
         bench_cycle(args)
 

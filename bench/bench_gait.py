@@ -10,11 +10,12 @@ update rate, for several commands, plus building and serialising the `gait/refer
 percentile and max in milliseconds.
 
 Part 2 (walking): for each commanded forward speed, the in-process closed loop (legion_testing.walking_loop: MuJoCo
-simulation + whole-body controller core + gait planner core, parameters of config/stack.yaml, 50 Hz odometry from the
-simulator, planner at its update rate) starts from standing, walks until `--distance` metres or the time it should
-take plus 50 %, and stops. Printed per speed: distance walked, mean speed over the steady part (after the
-acceleration ramp), tracking error of that speed, lateral drift, fall (yes/no), references the controller rejected
-(e.g. steps beyond its reach check), simulated and wall time.
+simulation + whole-body controller core + gait planner core, parameters of config/stack.yaml, planner at its update
+rate; the base state from legion_estimation's leg odometry over the robot's sensors with their errors, as in the
+stack, or with `--odometry truth` the simulator's ground truth at 50 Hz) starts from standing, walks until
+`--distance` metres or the time it should take plus 50 %, and stops. Printed per speed: distance walked, mean speed
+over the steady part (after the acceleration ramp), tracking error of that speed, lateral drift, fall (yes/no),
+references the controller rejected (e.g. steps beyond its reach check), simulated and wall time.
 `--fast-limits` raises max_forward_speed and max_step_forward for speeds above 1 m/s; `--wbc name=value` sets a
 controller parameter over config/stack.yaml (e.g. its fall check's fall.com_margin, which at 0.12 m flags the CoM
 leading the stance sole at 1 m/s as a fall).
@@ -80,7 +81,8 @@ def bench_replan(updates: int) -> None:
     print()
 
 
-def bench_walking(speeds: list[float], distance: float, fast_limits: bool, wbc: dict[str, object]) -> list[dict]:
+def bench_walking(speeds: list[float], distance: float, fast_limits: bool, wbc: dict[str, object],
+                  odometry: str = "leg") -> list[dict]:
     from legion_testing.walking_loop import WalkingLoop, gait_parameters_from_stack
 
     rows = []
@@ -89,7 +91,7 @@ def bench_walking(speeds: list[float], distance: float, fast_limits: bool, wbc: 
         if fast_limits and speed > 1.0:
             overrides = {"max_forward_speed": speed, "max_step_forward": speed * 0.5 + 1e-6}
         params = gait_parameters_from_stack(**overrides)
-        loop = WalkingLoop(params, wbc_overrides=wbc)
+        loop = WalkingLoop(params, wbc_overrides=wbc, odometry=odometry)
         wall = time.perf_counter()
         loop.run(1.0)
         start_x = loop.base_pose()[0]
@@ -129,6 +131,8 @@ def main() -> None:
     parser.add_argument("--distance", type=float, default=10.0, help="metres to walk per speed")
     parser.add_argument("--updates", type=int, default=200, help="timed replans per command")
     parser.add_argument("--replan-only", action="store_true")
+    parser.add_argument("--odometry", choices=("leg", "truth"), default="leg",
+                        help="base state: leg odometry over the robot's sensors (default) or ground truth")
     parser.add_argument("--fast-limits", action="store_true", help="raise the speed and step limits above 1 m/s")
     parser.add_argument("--wbc", action="append", default=[], metavar="NAME=VALUE",
                         help="controller parameter over config/stack.yaml (repeatable)")
@@ -139,10 +143,11 @@ def main() -> None:
     bench_replan(args.updates)
     if args.replan_only:
         return
-    print("Walking (in-process closed loop: MuJoCo + whole-body controller + gait planner, lockstep)"
+    print("Walking (in-process closed loop: MuJoCo + whole-body controller + gait planner, lockstep; base state: "
+          + ("leg odometry over the robot's sensors" if args.odometry == "leg" else "ground truth at 50 Hz") + ")"
           + (f", controller {wbc}" if wbc else ""))
     print("  command   distance  mean speed  error  drift    fall  rej.  sim     wall")
-    rows = bench_walking(args.speeds, args.distance, args.fast_limits, wbc)
+    rows = bench_walking(args.speeds, args.distance, args.fast_limits, wbc, args.odometry)
     stable = [row["speed"] for row in rows if not row["fell"] and row["error"] < 10.0]
     print(f"\nfastest stable forward speed (no fall, tracking error < 10 %): "
           f"{max(stable):.2f} m/s" if stable else "\nno stable speed")

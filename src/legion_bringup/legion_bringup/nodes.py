@@ -51,13 +51,15 @@ ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
                                        "(needs a display).", _BOOL),
     LaunchArgument("lockstep", "false",
                    "Simulated time advances only when the controller has answered the latest state.", _BOOL),
+    LaunchArgument("sensor_noise", "true", "Simulated sensors carry the errors of the robot file's `sensors:` block "
+                                           "(docs/sensors.md); false makes them exact.", _BOOL),
     LaunchArgument("rviz", "false", "Start RViz with config/legion.rviz (needs a ROS 2 install).", _BOOL),
     LaunchArgument("namespace", "", "Namespace for every node and topic (e.g. robot_1); empty for none."),
 )}
 
 LAUNCHES: dict[str, tuple[str, ...]] = {
-    "sim": ("robot", "scene", "headless", "lockstep", "rviz", "namespace"),
-    "stack": ("robot", "scene", "headless", "lockstep", "rviz", "namespace"),
+    "sim": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace"),
+    "stack": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace"),
     "gazebo": ("robot", "scene", "headless", "rviz", "namespace"),
 }
 """Launch name -> the arguments it takes."""
@@ -92,7 +94,8 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         nodes.append(NodeSpec(
             "legion_sim", "sim_bridge", "sim_bridge",
             parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"]),
-                                 "viewer": not _flag(arguments.get("headless", "true"))},
+                                 "viewer": not _flag(arguments.get("headless", "true")),
+                                 "sensor_noise": _flag(arguments.get("sensor_noise", "true"))},
         ))
     if name == "stack":
         # `odom` for everyone: leg odometry from the IMU, encoders and foot force sensors, starting at the scene's

@@ -78,6 +78,8 @@ class ClosedLoop:
         self.last_report: CycleReport | None = None
         self.sole_sites = {side: frames.sole for side, frames in self.robot.config.sides.items()}
         self._truth_model = RobotModel.load(robot, lock_hands=True)
+        self.last_odometry: BaseState | None = None
+        """The latest base state `odometry()` gave (what the stack's `odom` would carry)."""
 
     def base_state(self) -> BaseState:
         """The simulator's true base state, as `ground_truth/odom` carries it."""
@@ -85,7 +87,12 @@ class ClosedLoop:
         return BaseState(self.sim.time, base.position, base.orientation, base.linear_velocity, base.angular_velocity)
 
     def odometry(self) -> BaseState:
-        """What the controller's `odom` carries at this instant (ground truth or leg odometry)."""
+        """What the controller's `odom` carries at this instant (ground truth or leg odometry); also kept as
+        `last_odometry`."""
+        self.last_odometry = self._odometry()
+        return self.last_odometry
+
+    def _odometry(self) -> BaseState:
         if self._leg_odometry is None:
             return self.base_state()
         sim = self.sim

@@ -95,11 +95,14 @@ class WalkingLoop:
         wbc_overrides: flat controller parameters applied over those of config/stack.yaml
             (`legion_common.parameters.from_flat(WbcParameters, ...)`).
         scene: scene name.
+        odometry: `truth` (the simulator's ground-truth base at `odometry_rate` for controller and planner) or `leg`
+            (legion_estimation's leg odometry over the robot's sensors with their errors, at the control rate and
+            one cycle late as the stack's state estimator gives it; the planner samples it at `odometry_rate`).
     """
 
     def __init__(self, params: GaitParameters | None = None, planner_rate: float = 20.0,
                  odometry_rate: float = 50.0, wbc_overrides: dict[str, object] | None = None,
-                 scene: str = "empty", robot: str = "centurion") -> None:
+                 scene: str = "empty", robot: str = "centurion", odometry: str = "truth") -> None:
         import time as timing
 
         from legion_control.parameters import WbcParameters
@@ -108,8 +111,12 @@ class WalkingLoop:
         self._timing = timing
         known = {spec.name for spec in parameter_specs(WbcParameters)}
         wbc = {key: value for key, value in stack_parameters("whole_body_controller").items() if key in known}
-        self.loop = ClosedLoop(from_flat(WbcParameters, wbc | (wbc_overrides or {})), scene=scene,
-                               odometry_rate=odometry_rate, robot=robot)
+        wbc_params = from_flat(WbcParameters, wbc | (wbc_overrides or {}))
+        if odometry == "leg":  # as the stack runs it: the estimator at the control rate, one cycle late
+            self.loop = ClosedLoop(wbc_params, scene=scene, robot=robot, odometry="leg", odometry_delay=1)
+        else:
+            self.loop = ClosedLoop(wbc_params, scene=scene, odometry_rate=odometry_rate, robot=robot)
+        self.odometry_source = odometry
         self.model = RobotModel.load(robot, lock_hands=True)
         self.geometry = RobotGeometry.from_model(self.model)
         self.planner = GaitPlanner(params or gait_parameters_from_stack(), self.geometry)
@@ -160,7 +167,11 @@ class WalkingLoop:
         """The measured state as the node computes it: last odometry (at the odometry rate) + current joints."""
         sim = self.loop.sim
         if self._odometry is None or sim.time + 1e-9 >= self._next_odometry:
-            self._odometry = (sim.time, sim.ground_truth_base())
+            if self.odometry_source == "leg" and self.loop.last_odometry is not None:
+                estimate = self.loop.last_odometry
+                self._odometry = (estimate.time, estimate)
+            else:
+                self._odometry = (sim.time, sim.ground_truth_base())
             self._next_odometry = sim.time + self.odometry_period
         stamp, base = self._odometry
         joints = sim.joint_state()
