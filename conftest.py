@@ -5,8 +5,8 @@ so a test run never hears, or is heard by, another stack running on the same mac
 `./test.sh` runs) each worker has a domain of its own. Set LEGION_TEST_DOMAIN_ID to choose the (first) domain, e.g. to
 watch a test with other tools.
 
-Whole-stack tests (marker `stack`) all run on one xdist worker, one after the other (`--dist loadgroup`): each
-launches the whole stack, which already keeps both cores busy.
+`./test.sh` runs the whole-stack tests (marker `stack`) after the others, alone and one after another: each launches
+the whole stack, which needs both cores (if they are run under xdist anyway, they share one worker).
 """
 
 import os

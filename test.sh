@@ -12,17 +12,25 @@ set +u  # the colcon and venv activation scripts read unset variables
 set -u
 echo "[test] ruff check"
 ruff check .
-fast=()
+fast=false
 if [ "${1:-}" = "--fast" ]; then
   shift
-  fast=(-m "not stack")
+  fast=true
 fi
-# Two workers (the machine's two cores): the whole-stack tests run one after another on one of them
-# (conftest.py), everything else is shared out. LEGION_TEST_WORKERS=0 runs everything in this process.
+# Everything but the whole-stack tests on two pytest-xdist workers (the machine's two cores); then the whole-stack
+# tests (marker `stack`) one after another, alone: each launches the whole stack, whose planners and perception run on
+# simulated time but are not waited for, so they get the machine to themselves. LEGION_TEST_WORKERS=0: no xdist.
 workers="${LEGION_TEST_WORKERS:-2}"
 parallel=()
 if [ "$workers" != "0" ]; then
-  parallel=(-n "$workers" --dist loadgroup)
+  parallel=(-n "$workers")
 fi
-echo "[test] pytest ${fast[*]} ${parallel[*]}"
-exec python -m pytest "${fast[@]}" "${parallel[@]}" "$@"
+echo "[test] pytest -m 'not stack' ${parallel[*]}"
+status=0
+python -m pytest -m "not stack" "${parallel[@]}" "$@" || status=$?
+if [ "$fast" = true ]; then
+  exit "$status"
+fi
+echo "[test] pytest -m stack"
+python -m pytest -m stack -p no:xdist "$@" || status=$?
+exit "$status"

@@ -37,17 +37,16 @@ import sys
 from collections import deque
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
+from legion_common.node_main import run_node, spin
 from legion_common.parameters import ParameterError, declare_parameters
 from legion_common.stamps import to_seconds
 from legion_control import conversions as conv
@@ -208,27 +207,15 @@ class WholeBodyControllerNode(Node):
         self._errors.clear()
 
 
+def _spin_without_collector_pauses(node: WholeBodyControllerNode) -> None:
+    gc.collect()
+    gc.freeze()  # the model, the solver and rclpy's objects never need collecting: shorter collector pauses
+    spin(node)
+
+
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = WholeBodyControllerNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        gc.collect()
-        gc.freeze()  # the model, the solver and rclpy's objects never need collecting: shorter collector pauses
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ControlError, ParameterError) as error:
-        print(f"whole_body_controller: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
-    return 0
+    return run_node("whole_body_controller", WholeBodyControllerNode, args, fatal=(ControlError, ParameterError),
+                    run=_spin_without_collector_pauses)
 
 
 if __name__ == "__main__":

@@ -12,21 +12,19 @@ publishes them together), so it never mixes measurements more than `sync_toleran
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from dataclasses import dataclass
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
 
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
 from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
+from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
 from legion_common.stamps import header_seconds
 from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
@@ -117,20 +115,7 @@ class StateEstimator(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = StateEstimator()
-        with contextlib.suppress(KeyboardInterrupt, ExternalShutdownException):
-            rclpy.spin(node)
-    except Exception as error:  # a broken robot description: say why, exit non-zero
-        print(f"state_estimator: {error}", file=sys.stderr, flush=True)
-        return 1
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("state_estimator", StateEstimator, args)  # a broken robot description: say why, exit 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,13 +13,11 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
@@ -28,6 +26,7 @@ from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.messages import pose_arrays, pose_msg
+from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_common.stamps import header_seconds, to_stamp
 from legion_common.transforms import quaternion_from_yaw
@@ -356,24 +355,9 @@ class GaitPlannerNode(Node):
         self._errors.clear()
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = GaitPlannerNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ParameterError, GaitError) as error:
-        print(f"gait_planner: {error}", file=sys.stderr)
-        sys.exit(1)
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: list[str] | None = None) -> int:
+    return run_node("gait_planner", GaitPlannerNode, args, fatal=(ParameterError, GaitError))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,17 +13,16 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid, Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, JointState
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.messages import EncodingError, image_to_depth, image_to_rgb, rgb_image_msg
+from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters
 from legion_common.stamps import header_seconds, to_stamp
 from legion_description import DescriptionError, load_robot_config
@@ -333,22 +332,8 @@ def _nearest(buffer: deque[_Stamped], stamp: float) -> _Stamped | None:
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args if args is not None else sys.argv)
-    node = None
-    try:
-        node = Perception()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (PerceptionError, ParameterError) as error:
-        print(f"perception: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    return 0
+    return run_node("perception", Perception, args if args is not None else sys.argv,
+                    fatal=(PerceptionError, ParameterError))
 
 
 if __name__ == "__main__":

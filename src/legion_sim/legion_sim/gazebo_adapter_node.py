@@ -26,10 +26,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
@@ -38,6 +36,7 @@ from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.messages import xyz, xyzw
+from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_interfaces.msg import JointCommand
 from legion_sim import conversions as conv
@@ -193,25 +192,8 @@ class GazeboJointCommandAdapter(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = GazeboJointCommandAdapter()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception as error:  # a broken robot description or configuration: say which file and why, exit 1
-        message = f"{NODE_NAME}: {error}"
-        (node.get_logger().fatal(message) if node else print(message, file=sys.stderr, flush=True))
-        return 1
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
-    return 0
+    # A broken robot description or configuration: say which file and why, exit 1.
+    return run_node(NODE_NAME, GazeboJointCommandAdapter, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,7 @@ from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.messages import depth_image_msg, rgb_image_msg
+from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.stamps import to_stamp
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
@@ -337,6 +338,12 @@ class SimBridge(Node):
                 if not self._inbox:
                     self._wake.wait(min(remaining, 0.05))
 
+    def close(self) -> None:
+        """Close the viewer window, if one is open (called by `run_node` before the node is destroyed)."""
+        if self.viewer is not None:
+            self.viewer.close()
+            self.viewer = None
+
     def run(self) -> None:
         """Step the simulation until shutdown; the executor spins on another thread."""
         rate = self.params.real_time_factor
@@ -363,30 +370,18 @@ def _spin(executor: SingleThreadedExecutor) -> None:
         executor.spin()
 
 
+def _run(node: SimBridge) -> None:
+    """The executor spins on its own thread; the step loop runs here."""
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
+    spinner.start()
+    node.run()
+
+
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimBridge()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
-        spinner.start()
-        node.run()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception as error:  # broken scene or URDF: say which file and why, exit non-zero
-        message = f"sim_bridge: {error}"
-        (node.get_logger().fatal(message) if node else print(message, file=sys.stderr, flush=True))
-        return 1
-    finally:
-        if node is not None:
-            if node.viewer is not None:
-                node.viewer.close()
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
-    return 0
+    # A broken scene or URDF: say which file and why, exit 1.
+    return run_node("sim_bridge", SimBridge, args, run=_run)
 
 
 if __name__ == "__main__":  # pragma: no cover

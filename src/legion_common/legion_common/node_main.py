@@ -1,0 +1,55 @@
+"""The `main()` every Legion node executable shares: start rclpy, build the node, spin it, report a fatal error in one
+line and exit non-zero, and always clean up.
+
+    def main(args=None) -> int:
+        return run_node("gait_planner", GaitPlannerNode, args, fatal=(ParameterError, GaitError))
+
+A node class may define `close()` (called before `destroy_node()`, e.g. to close a viewer window). `run(node)` replaces
+the default spin (a SingleThreadedExecutor) for nodes that drive their own loop.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def spin(node: Any) -> None:
+    """Spin `node` alone until shutdown."""
+    from rclpy.executors import SingleThreadedExecutor
+
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    executor.spin()
+
+
+def run_node(name: str, make_node: Callable[[], Any], args: list[str] | None = None,
+             fatal: tuple[type[BaseException], ...] = (Exception,), run: Callable[[Any], None] | None = None) -> int:
+    """Run a node until shutdown; 0 on a normal end (Ctrl-C, shutdown), 1 on an error of a `fatal` type (a bad
+    parameter, a broken robot or scene file), whose message is logged (or printed, if the node was not built) as
+    `<name>: <error>`."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = make_node()
+        (run or spin)(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except fatal as error:
+        message = f"{name}: {error}"
+        if node is not None:
+            node.get_logger().fatal(message)
+        print(message, file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if node is not None:
+            close = getattr(node, "close", None)
+            if callable(close):
+                close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
