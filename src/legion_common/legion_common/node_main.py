@@ -40,6 +40,8 @@ def run_node(name: str, make_node: Callable[[], Any], args: list[str] | None = N
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except fatal as error:
+        if node is not None and not rclpy.ok():  # shutting down (SIGINT from a launch): not an error
+            return 0
         message = f"{name}: {error}"
         if node is not None:
             node.get_logger().fatal(message)
