@@ -49,6 +49,15 @@ def controller_status(probe: Probe) -> dict[str, str]:
     return {}
 
 
+def lockstep_timeouts(probe: Probe) -> int:
+    """The simulator's count of states it stopped waiting for (no answer within lockstep_timeout), newest status."""
+    for msg in reversed(probe.received("hardware/status")):
+        values = {kv.key: kv.value for status in msg.status for kv in status.values}
+        if "lockstep_timeouts" in values:
+            return int(values["lockstep_timeouts"])
+    raise AssertionError("no hardware/status with lockstep_timeouts yet")
+
+
 def base(probe: Probe) -> tuple[np.ndarray, float]:
     """(ground-truth base position [m], tilt from upright [rad]) of the newest ground_truth/odom."""
     pose = probe.received("ground_truth/odom")[-1].pose.pose
@@ -96,6 +105,8 @@ def settled(stack):
 def test_stands_still_in_lockstep_answering_every_joint_state(stack):
     probe, launched = stack
     start, _ = base(probe)
+    probe.wait_until(lambda: probe.received("hardware/status"), 30.0, "hardware/status")
+    timeouts = lockstep_timeouts(probe)
     probe.clear("joint_states")
     probe.clear("joint_commands")
     end_time = probe.wait_sim_time(3.0, SIM_TIMEOUT)
@@ -104,12 +115,15 @@ def test_stands_still_in_lockstep_answering_every_joint_state(stack):
     assert drift < 0.005, f"base drifted {drift * 1000:.1f} mm in 3 s"
     # The height is the gait planner's to choose (its standing reference settles the CoM at its walking height).
     assert abs(position[2] - start[2]) < 0.03 and tilt < 0.02
-    # Every joint state answered (the last few cycles' answers may still be on their way to the probe).
+    # Every joint state answered: the simulator, which waits for each answer, never stopped waiting (its own
+    # count); and the probe, whose 500 Hz subscriptions may drop a few messages on a busy machine, saw nearly all.
+    probe.wait_sim_time(1.0, SIM_TIMEOUT)  # a status published after the interval
+    assert lockstep_timeouts(probe) == timeouts, "the simulator stopped waiting for an answer"
     states = {round(stamp_seconds(m), 6) for m in probe.received("joint_states")
               if stamp_seconds(m) < end_time - 0.02}
     answered = {round(stamp_seconds(m), 6) for m in probe.received("joint_commands")}
     missing = sorted(states - answered)
-    assert states and not missing, f"{len(missing)} of {len(states)} joint states not answered: {missing[:5]}"
+    assert states and len(missing) <= 0.01 * len(states), f"{len(missing)} of {len(states)} not seen: {missing[:5]}"
     status = controller_status(probe)
     assert status["state"] == "balancing" and status["qp_failures"] == "0", status
     assert all(process.poll() is None for process in launched.processes.values())
