@@ -64,6 +64,8 @@ class Drop:
     """The frame is older than the state buffer (`state_buffer_length`)."""
     STATE_GAP = "state_gap"
     """The state stream has a gap longer than `state_max_gap` around the frame's stamp."""
+    BAD_STATE = "bad_state"
+    """The state at the frame's stamp is not usable (a non-finite joint position)."""
     SUPERSEDED = "superseded"
     """A newer frame was processed first (processing slower than the camera, or this frame waited)."""
     QUEUE_FULL = "queue_full"
@@ -235,7 +237,7 @@ class Perception(Node):
     # ------------------------------------------------------------------------------------------------ processing
 
     def on_timer(self) -> None:
-        """Process the newest complete frame, if there is a new one. Never raises."""
+        """Process the newest frame that can be placed in time, if there is a new one. Never raises."""
         started = time.perf_counter()
         try:
             frame = self.next_frame()
@@ -270,7 +272,11 @@ class Perception(Node):
         now = time.monotonic()
         for index, (colour, depth) in enumerate(pairs):  # newest first
             stamp = colour.stamp
-            state = self.state.at(stamp)
+            try:
+                state = self.state.at(stamp)
+            except InputError as error:
+                self._drop_pair(colour, Drop.BAD_STATE, f"frame at {stamp:.3f} s dropped: {error}")
+                continue
             if state is not None:
                 for older, _ in pairs[index + 1:]:
                     self._drop_pair(older, Drop.SUPERSEDED, f"frame at {older.stamp:.3f} s superseded by the frame "
