@@ -101,7 +101,7 @@ class _Schedule:
 class Perception(Node):
     """Parts, obstacles and people from the head RGB-D camera, in `odom`, with faces anonymised in every image out.
 
-    Subscribes (reliable; images and infos depth 2, states depth 50):
+    Subscribes (reliable; images and infos depth 2, states depth 100):
         `head_camera/color/image_raw` (sensor_msgs/Image rgb8, bgr8, rgba8 or bgra8),
         `head_camera/color/camera_info` (sensor_msgs/CameraInfo; the depth image is registered to it),
         `head_camera/depth/image_raw` (sensor_msgs/Image 32FC1 [m] or 16UC1 [mm]),
