@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ from legion_bringup.job import FALL_TILT_DEG
 from legion_bringup.launcher import LaunchedNodes
 from legion_common.diagnostics import diagnostic_values
 from legion_common.messages import xyzw
-from legion_common.transforms import tilt_from_quaternion
+from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 from legion_testing.probe import Probe, stamp_seconds
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
@@ -115,6 +116,7 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
             wall_start, sim_start = time.monotonic(), sim_time(probe)
             status_start = status_after(probe, watch, sim_start, options.timeout)
             start = latest_truth(probe).pose.pose.position
+            heading = yaw_from_quaternion(xyzw(latest_truth(probe).pose.pose.orientation))
             fell_before = not math.isnan(watch.fell_at)
 
             probe.wait_sim_time(options.seconds, options.timeout, topic="ground_truth/odom")
@@ -132,7 +134,7 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
                 cmd_vel.publish(Twist())
                 probe.wait_sim_time(1.0, options.timeout, topic="ground_truth/odom")  # stop and settle
                 end = latest_truth(probe).pose.pose.position
-                walked = end.x - stood.x
+                walked = (end.x - stood.x) * math.cos(heading) + (end.y - stood.y) * math.sin(heading)  # forward
 
             cpu_end = {name: cpu_seconds(pid) for name, pid in pids.items()}
             wall_end, sim_end = time.monotonic(), sim_time(probe)
@@ -153,8 +155,9 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
         print(f"  {name:24s} {used:7.3f}")
     print(f"  {'total':24s} {total:7.3f}")
 
-    def delta(key: str) -> int:
-        return int(number(status_end, key) - number(status_start, key))
+    def delta(key: str) -> str:
+        change = number(status_end, key) - number(status_start, key)
+        return f"{change:.0f}" if math.isfinite(change) else f"? ({key} missing)"
     print(f"control ticks in the interval: {delta('tick_latency.total.ticks')}: on time "
           f"{delta('tick_latency.total.on_time')}, late {delta('tick_latency.total.late')}, missed "
           f"{delta('tick_latency.total.missed')}; watchdog trips {delta('watchdog_trips')}; lockstep timeouts "
@@ -169,8 +172,8 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
               f"{int(number(status_end, f'tick_latency.{scope}.late'))}, missed "
               f"{int(number(status_end, f'tick_latency.{scope}.missed'))})")
     print(f"ground truth (judging only): base drift standing {drift * 100:.2f} cm over {options.seconds:.1f} s"
-          + (f"; walked {walked:.2f} m of {options.distance:.2f} m at {options.walk:.2f} m/s" if options.walk > 0
-             else "")
+          + (f"; walked {walked:.2f} m forward of {options.distance:.2f} m at {options.walk:.2f} m/s"
+             if options.walk > 0 else "")
           + f"; largest tilt {watch.max_tilt_deg:.1f} deg; fell: "
           + (f"yes, at {watch.fell_at:.2f} s simulated" + (" (before the interval)" if fell_before else "")
              if math.isfinite(watch.fell_at) else "no"))
@@ -184,6 +187,9 @@ def main() -> None:
     parser.add_argument("--distance", type=float, default=1.0, help="distance to walk [m] (default 1)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of each wait [s]")
     options = parser.parse_args()
+    # A ROS domain of its own: never hear, or be heard by, another stack on this machine (LEGION_BENCH_DOMAIN_ID).
+    os.environ["ROS_DOMAIN_ID"] = os.environ.get("LEGION_BENCH_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
+    print(f"ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']}", flush=True)
     if options.seconds <= 0 or options.walk < 0 or options.distance <= 0:
         parser.error("--seconds and --distance must be > 0, --walk >= 0")
     for mode in ("lockstep", "realtime") if options.mode == "both" else (options.mode,):
