@@ -157,13 +157,14 @@ def test_tick_latency_on_hardware_status(sim):
     probe, _ = sim
     probe.wait_sim_time(1.0, 120.0)
     status = latest_status(probe)
+    figures = {k: v for k, v in status.items() if k.startswith("tick_latency")}
     for scope in ("total", "window"):
         ticks = int(status[f"tick_latency.{scope}.ticks"])
         counted = sum(int(status[f"tick_latency.{scope}.{k}"]) for k in ("on_time", "late", "missed"))
-        assert ticks == counted and ticks >= 400, scope  # >= 0.8 s of 500 Hz ticks since the reset
-        assert int(status[f"tick_latency.{scope}.missed"]) == 0, scope  # lockstep: the probe answered every tick
+        assert ticks == counted and ticks >= 400, figures  # >= 0.8 s of 500 Hz ticks since the reset
+        assert int(status[f"tick_latency.{scope}.missed"]) == 0, figures  # lockstep: the probe answered every tick
         median, p99, largest = (float(status[f"tick_latency.{scope}.{k}_ms"]) for k in ("median", "p99", "max"))
-        assert 0.0 < median <= p99 * 1.02 and p99 <= largest * 1.02 and largest < 1000.0, scope
+        assert 0.0 < median <= p99 * 1.02 and p99 <= largest * 1.02, figures  # no timing bound: bench/ measures
 
 
 def test_camera_images(sim):
