@@ -67,7 +67,7 @@ def sim_module():
     """The simulated robot in the sorting cell, lockstep, answered by the probe with a standing hold (sensors with
     their errors, as in the stack)."""
     launched = LaunchedNodes("sim", {"scene": "sorting_cell", "lockstep": "true"}, echo=False,
-                             extra_parameters={"sim_bridge": {"lockstep_timeout": 0.2}})
+                             extra_parameters={"sim_bridge": {"lockstep_timeout": 0.2, "clock_rate": 200.0}})
     probe = Probe()
     for topic, kind in (("imu/data", Imu), ("l_foot/wrench", WrenchStamped), ("r_foot/wrench", WrenchStamped),
                         ("ground_truth/odom", Odometry), ("ground_truth/objects", DetectedObjectArray),

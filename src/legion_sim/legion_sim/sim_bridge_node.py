@@ -75,7 +75,7 @@ class SimBridgeParameters:
                                 low=100.0, high=10000.0)
     control_rate: float = param(500.0, "Rate of joint_states, imu and foot wrenches; must divide physics_rate.",
                                 unit="Hz", low=0.0, high=10000.0)
-    clock_rate: float = param(200.0, "Rate of `clock` (at most control_rate): the first control tick at or after each "
+    clock_rate: float = param(500.0, "Rate of `clock` (at most control_rate): the first control tick at or after each "
                               "multiple of its period; other nodes' timers fire at most one clock period plus one "
                               "control period late in simulated time.", unit="Hz", low=0.0, high=10000.0)
     camera_rate: float = param(10.0, "Head camera rate, 0 disables rendering.", unit="Hz", low=0.0, high=10000.0)
