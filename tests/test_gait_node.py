@@ -117,7 +117,9 @@ def test_idle_until_commanded_then_a_reference_that_ends_standing_and_footsteps(
     assert msg.header.frame_id == "odom"
     times = [to_seconds(sample.stamp) for sample in msg.samples]
     assert len(times) >= 10 and np.all(np.diff(times) > 0)
-    assert times[0] <= to_seconds(msg.header.stamp) + 1e-6
+    # The reference starts at the state it was planned from; this test's fake robot stamps its state with the wall
+    # clock, which on a busy machine may run a few ms ahead of the planner's tick.
+    assert times[0] <= to_seconds(msg.header.stamp) + 0.05
     last = msg.samples[-1]
     assert all(sole.in_contact for sole in last.soles)  # every plan ends standing ...
     assert math.hypot(last.com_velocity.x, last.com_velocity.y) < 0.01  # ... at rest
@@ -126,7 +128,7 @@ def test_idle_until_commanded_then_a_reference_that_ends_standing_and_footsteps(
     steps = conv.footsteps_from_msg(plan)
     assert [side for side, *_ in steps][:2] in (["left", "right"], ["right", "left"])
     assert all(lift < land for _, _, lift, land in steps)
-    assert probe.received("gait/markers")
+    probe.wait_until(lambda: probe.received("gait/markers"), TIMEOUT, "the footstep markers")
     # The command goes stale: the step in flight and a closing step, then nothing more is planned. (The fake robot
     # does not walk, so its CoM stays away from the reference and the planner keeps re-anchoring on it: going idle
     # after standing is tested on the core, test_gait_planner.py.)
