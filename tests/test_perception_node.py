@@ -27,7 +27,7 @@ from legion_interfaces.msg import DetectedObjectArray  # noqa: E402
 from legion_perception import conversions as conv  # noqa: E402
 from legion_perception.state_buffer import Miss  # noqa: E402
 from legion_testing.probe import Probe  # noqa: E402
-from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, match, reset_scene, truth  # noqa: E402
+from legion_testing.rendered_scene import Viewpoint, capture, look, match, reset_scene, truth  # noqa: E402
 
 pytestmark = pytest.mark.stack  # a Legion node over DDS
 
@@ -134,13 +134,6 @@ def rig():
     rig = Rig()
     yield rig
     rig.close()
-
-
-@pytest.fixture(scope="module")
-def sorting_cell_sim():
-    sim = make_sim("sorting_cell")
-    yield sim
-    sim.close()
 
 
 @pytest.fixture

@@ -10,13 +10,6 @@ from legion_perception.obstacles import FREE, OCCUPIED, UNKNOWN, ObstacleMapper,
 from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, reset_scene
 
 
-@pytest.fixture(scope="module")
-def sorting_cell_sim():
-    sim = make_sim("sorting_cell")
-    yield sim
-    sim.close()
-
-
 @pytest.fixture
 def cell(sorting_cell_sim):
     """The module's sorting cell back at its start state and lighting: the tests move the robot and dim the light."""
