@@ -27,8 +27,8 @@ def spin(node: Any) -> None:
 def run_node(name: str, make_node: Callable[[], Any], args: list[str] | None = None,
              fatal: tuple[type[BaseException], ...] = (Exception,), run: Callable[[Any], None] | None = None) -> int:
     """Run a node until shutdown; 0 on a normal end (Ctrl-C, shutdown), 1 on an error of a `fatal` type (a bad
-    parameter, a broken robot or scene file), whose message is logged (or printed, if the node was not built) as
-    `<name>: <error>`."""
+    parameter, a broken robot or scene file), whose message `<name>: <error>` goes to stderr (and to the node's log,
+    if the node was built)."""
     import rclpy
     from rclpy.executors import ExternalShutdownException
 
