@@ -30,8 +30,9 @@ from legion_bringup.job import FALL_TILT_DEG
 from legion_bringup.launcher import LaunchedNodes
 from legion_common.diagnostics import diagnostic_values
 from legion_common.messages import xyzw
+from legion_common.stamps import header_seconds
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
-from legion_testing.probe import Probe, stamp_seconds
+from legion_testing.probe import Probe
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 """[1/s] the unit of utime and stime in /proc/<pid>/stat."""
@@ -64,10 +65,10 @@ class Watch:
         tilt = math.degrees(tilt_from_quaternion(xyzw(pose.orientation)))
         self.max_tilt_deg = max(self.max_tilt_deg, tilt)
         if math.isnan(self.fell_at) and (tilt > FALL_TILT_DEG or pose.position.z < FALL_HEIGHT):
-            self.fell_at = stamp_seconds(msg)
+            self.fell_at = header_seconds(msg)
 
     def on_status(self, msg: DiagnosticArray) -> None:
-        self.statuses.append((stamp_seconds(msg), diagnostic_values(msg)))
+        self.statuses.append((header_seconds(msg), diagnostic_values(msg)))
 
 
 def latest_truth(probe: Probe) -> Odometry:
@@ -76,7 +77,7 @@ def latest_truth(probe: Probe) -> Odometry:
 
 def sim_time(probe: Probe) -> float:
     messages = probe.received("ground_truth/odom")
-    return stamp_seconds(messages[-1]) if messages else -1.0
+    return header_seconds(messages[-1]) if messages else -1.0
 
 
 def status_after(probe: Probe, watch: Watch, time_s: float, timeout: float) -> dict[str, str]:

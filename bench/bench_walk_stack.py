@@ -15,8 +15,9 @@ from nav_msgs.msg import Odometry
 
 from legion_bringup.launcher import LaunchedNodes
 from legion_common.messages import xyzw
+from legion_common.stamps import header_seconds
 from legion_common.transforms import tilt_from_quaternion
-from legion_testing.probe import Probe, stamp_seconds
+from legion_testing.probe import Probe
 
 
 def main() -> None:
@@ -34,7 +35,7 @@ def main() -> None:
         try:
             probe.wait_sim_time(1.0, 300.0, topic="ground_truth/odom")
             start = probe.received("ground_truth/odom")[-1]
-            x0, y0, t0 = start.pose.pose.position.x, start.pose.pose.position.y, stamp_seconds(start)
+            x0, y0, t0 = start.pose.pose.position.x, start.pose.pose.position.y, header_seconds(start)
             fell, samples = False, []
             while time.monotonic() - wall_start < options.timeout:
                 command = Twist()
@@ -43,7 +44,7 @@ def main() -> None:
                 time.sleep(0.05)
                 latest = probe.received("ground_truth/odom")[-1]
                 p, q = latest.pose.pose.position, latest.pose.pose.orientation
-                samples.append((stamp_seconds(latest), p.x, p.y))
+                samples.append((header_seconds(latest), p.x, p.y))
                 tilt = math.degrees(tilt_from_quaternion(xyzw(q)))
                 if tilt > 30.0 or p.z < 0.6:
                     fell = True

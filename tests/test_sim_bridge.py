@@ -21,11 +21,15 @@ from std_srvs.srv import Trigger
 
 from legion_bringup.launcher import LaunchedNodes, find_executable
 from legion_bringup.nodes import NodeSpec
+from legion_common.diagnostics import diagnostic_values
+from legion_common.messages import xyzw
+from legion_common.stamps import header_seconds, to_seconds
+from legion_common.transforms import tilt_from_quaternion
 from legion_description import load_robot_config
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
-from legion_testing.probe import LATCHED, Probe, stamp_seconds
+from legion_testing.probe import LATCHED, Probe
 
 pytestmark = pytest.mark.stack  # launches sim_bridge over DDS
 
@@ -33,24 +37,15 @@ CONFIG = load_robot_config("centurion")
 STARTUP = 90.0  # [s] wall: model build, DDS discovery (seconds), first messages
 
 
-def status_values(msg: DiagnosticArray) -> dict[str, str]:
-    return {kv.key: kv.value for kv in msg.status[0].values}
-
-
-def stamp_seconds_of_clock(msg: Clock) -> float:
-    return msg.clock.sec + msg.clock.nanosec * 1e-9
-
-
 def latest_status(probe: Probe) -> dict[str, str]:
     messages = probe.received("hardware/status")
-    return status_values(messages[-1]) if messages else {}
+    return diagnostic_values(messages[-1]) if messages else {}
 
 
 def base_pose(probe: Probe) -> tuple[np.ndarray, float]:
     """(position, tilt [deg]) of the newest ground-truth odometry."""
     pose = probe.received("ground_truth/odom")[-1].pose.pose
-    q = pose.orientation
-    tilt = math.degrees(math.acos(max(-1.0, min(1.0, 1.0 - 2.0 * (q.x * q.x + q.y * q.y)))))
+    tilt = math.degrees(tilt_from_quaternion(xyzw(pose.orientation)))
     return np.array([pose.position.x, pose.position.y, pose.position.z]), tilt
 
 
@@ -111,7 +106,7 @@ def test_topics_types_and_rates(sim):
         probe.clear(topic)
     probe.wait_sim_time(2.0, 120.0)
     joint_states = probe.received("joint_states")
-    duration = stamp_seconds(joint_states[-1]) - stamp_seconds(joint_states[0])
+    duration = header_seconds(joint_states[-1]) - header_seconds(joint_states[0])
     # Lockstep: the probe answered every state, so none were skipped: 500 Hz exactly.
     assert len(joint_states) / duration == pytest.approx(500.0, rel=0.02)
     assert list(joint_states[-1].name) == list(CONFIG.all_joints)
@@ -137,7 +132,7 @@ def test_clock_rate_monotonic_and_restarted_by_reset(sim):
     probe.clear("/clock")
     probe.clear("joint_states")
     probe.wait_sim_time(2.0, 120.0)
-    clocks = np.array([stamp_seconds_of_clock(m) for m in probe.received("/clock")])
+    clocks = np.array([to_seconds(m.clock) for m in probe.received("/clock")])
     assert np.all(np.diff(clocks) > 0), "clock went backwards without a reset"
     assert np.diff(clocks).min() >= 2 / 500.0 - 1e-6  # decimated: every 2nd or 3rd tick
     assert (len(clocks) - 1) / (clocks[-1] - clocks[0]) == pytest.approx(200.0, rel=0.05)
@@ -146,7 +141,7 @@ def test_clock_rate_monotonic_and_restarted_by_reset(sim):
     probe.clear("/clock")
     probe.clear("joint_states")
     probe.wait_sim_time(0.5, 60.0)
-    after = np.array([stamp_seconds_of_clock(m) for m in probe.received("/clock")])
+    after = np.array([to_seconds(m.clock) for m in probe.received("/clock")])
     restart = int(np.argmin(after))
     assert after[restart] < 0.1 < before  # restarted at the scene's start
     assert np.all(np.diff(after[restart:]) > 0) and after[-1] >= 0.4

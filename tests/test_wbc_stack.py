@@ -10,8 +10,6 @@ no controller reads.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pinocchio as pin
 import pytest
@@ -21,12 +19,15 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
 from legion_bringup.launcher import LaunchedNodes
-from legion_common.stamps import to_stamp
+from legion_common.diagnostics import diagnostic_values
+from legion_common.messages import xyzw
+from legion_common.stamps import header_seconds, to_stamp
+from legion_common.transforms import tilt_from_quaternion
 from legion_control.conversions import balance_offset_msg
 from legion_interfaces.msg import BalanceOffset, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_model import RobotModel
-from legion_testing.probe import Probe, stamp_seconds
+from legion_testing.probe import Probe
 
 STARTUP = 120.0
 """[s] wall: model builds, DDS discovery, first balanced cycles."""
@@ -52,7 +53,7 @@ def controller_status(probe: Probe) -> dict[str, str]:
 def lockstep_timeouts(probe: Probe) -> int:
     """The simulator's count of states it stopped waiting for (no answer within lockstep_timeout), newest status."""
     for msg in reversed(probe.received("hardware/status")):
-        values = {kv.key: kv.value for status in msg.status for kv in status.values}
+        values = diagnostic_values(msg)
         if "lockstep_timeouts" in values:
             return int(values["lockstep_timeouts"])
     raise AssertionError("no hardware/status with lockstep_timeouts yet")
@@ -61,8 +62,7 @@ def lockstep_timeouts(probe: Probe) -> int:
 def base(probe: Probe) -> tuple[np.ndarray, float]:
     """(ground-truth base position [m], tilt from upright [rad]) of the newest ground_truth/odom."""
     pose = probe.received("ground_truth/odom")[-1].pose.pose
-    q = pose.orientation
-    tilt = math.acos(max(-1.0, min(1.0, 1.0 - 2.0 * (q.x * q.x + q.y * q.y))))
+    tilt = tilt_from_quaternion(xyzw(pose.orientation))
     return np.array([pose.position.x, pose.position.y, pose.position.z]), tilt
 
 
@@ -119,9 +119,9 @@ def test_stands_still_in_lockstep_answering_every_joint_state(stack):
     # count); and the probe, whose 500 Hz subscriptions may drop a few messages on a busy machine, saw nearly all.
     probe.wait_sim_time(1.0, SIM_TIMEOUT)  # a status published after the interval
     assert lockstep_timeouts(probe) == timeouts, "the simulator stopped waiting for an answer"
-    states = {round(stamp_seconds(m), 6) for m in probe.received("joint_states")
-              if stamp_seconds(m) < end_time - 0.02}
-    answered = {round(stamp_seconds(m), 6) for m in probe.received("joint_commands")}
+    states = {round(header_seconds(m), 6) for m in probe.received("joint_states")
+              if header_seconds(m) < end_time - 0.02}
+    answered = {round(header_seconds(m), 6) for m in probe.received("joint_commands")}
     missing = sorted(states - answered)
     assert states and len(missing) <= 0.01 * len(states), f"{len(missing)} of {len(states)} not seen: {missing[:5]}"
     status = controller_status(probe)

@@ -12,7 +12,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-from legion_common.stamps import header_seconds as stamp_seconds
+from legion_common.stamps import header_seconds
 
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -81,7 +81,7 @@ class Probe:
         """Stamp [s] of the newest message of `topic` (recorded), or -1."""
         with self._lock:
             messages = self.messages.get(topic) or []
-            return stamp_seconds(messages[-1]) if messages else -1.0
+            return header_seconds(messages[-1]) if messages else -1.0
 
     def wait_sim_time(self, seconds: float, timeout: float, topic: str = "joint_states") -> float:
         """Wait until `seconds` of simulated time have passed on `topic`; returns the final stamp."""
