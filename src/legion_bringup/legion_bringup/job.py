@@ -226,9 +226,9 @@ class Shift:
                 (truth.position.x, truth.position.y, yaw_from_quaternion(xyzw(truth.orientation))))
 
     def walk(self, x: float, y: float, yaw: float,
-             start: tuple[tuple[float, float, float], tuple[float, float, float]]):
-        """`walk_to` (x, y, yaw) in `odom`. `start` = (estimated, true) pose at the job's start: the target's true
-        place is the odom target moved by the estimator's error there."""
+             start_poses: tuple[tuple[float, float, float], tuple[float, float, float]]):
+        """`walk_to` (x, y, yaw) in `odom`. `start_poses` = (estimated, true) pose at the job's start: the target's
+        true place is the odom target moved by the estimator's error there."""
         from geometry_msgs.msg import PoseStamped
 
         if not self.walk_to.wait_for_server(timeout_sec=30.0):
@@ -252,7 +252,7 @@ class Shift:
         result = result_future.result().result
         if not self.wait_sim(1.0, "walk_to (settle)"):
             return False
-        true_x, true_y, true_yaw = true_target((x, y, yaw), *start)
+        true_x, true_y, true_yaw = true_target((x, y, yaw), *start_poses)
         pose = self.truth.pose.pose
         error = math.hypot(pose.position.x - true_x, pose.position.y - true_y)
         yaw_error = math.degrees(abs(math.remainder(yaw_from_quaternion(xyzw(pose.orientation)) - true_yaw,
