@@ -188,7 +188,9 @@ def test_parts_in_bins_of_their_own_colour(tmp_path):
         {"id": "in_green_bin", "label": "blue_cylinder", "shape": "cylinder", "colour": "blue", "size": [0.025, 0.08],
          "mass": 0.1, "position": [0.72, 0.75]},
     ]
-    sim = make_sim(scene, tmp_path)
+    # The container logic (a bin's floor is the support) with exact depth; single frames of the robot's stereo
+    # depth may misjudge a shape (test_position_error_over_viewpoints bounds how often).
+    sim = make_sim(scene, tmp_path, sensor_noise=False)
     for view in (Viewpoint(yaw=0.9, neck_pitch=0.8), Viewpoint(yaw=0.5, neck_pitch=0.85, neck_yaw=0.6)):
         _, detections = detect(sim, view)
         expected = truth(sim)

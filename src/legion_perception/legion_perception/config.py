@@ -18,7 +18,7 @@ from legion_common.parameters import param, require
 class DetectionConfig:
     """Parts from colour + depth: segmentation, 3D estimation and shape/colour classification."""
 
-    depth_filter_size: int = param(5, "Side of the median filter applied to the depth image before parts are "
+    depth_filter_size: int = param(3, "Side of the median filter applied to the depth image before parts are "
                                    "measured (stereo depth noise); 0 or 1: none; 3 or 5.", unit="px", low=0,
                                    high=5)
     min_range: float = param(0.2, "Nearest depth used for parts.", unit="m", low=0.05, high=5.0)
