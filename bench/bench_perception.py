@@ -13,10 +13,17 @@ Prints, for the README:
 - detection rate (parts wholly in view that were found) and label accuracy;
 - phantoms: detections matching no part, per frame; and confirmed tracks matching no part over a 100-frame
   sequence of a moving head through the tracker;
+- time placement: part position error [mm] when the camera pose comes from odom / joint_states at 50 Hz while
+  the base drives at 0.5 m/s (and, second, also turns at 0.5 rad/s), the frame stamped at a random instant between
+  two samples: the nearest sample (the node before) vs the state interpolated at the stamp
+  (`legion_perception.state_buffer`, the node now);
+- the node's state callbacks: wall time per `odom` and per `joint_states` message (they only append to the state
+  buffer, so that 500 Hz streams cost little), called in-process on a perception node (no DDS transport counted);
 - time per frame [ms] of the whole core (parts, tracking, obstacle grid, faces at head height) median / p95, its
   stages alone, and the anonymised debug image (full-image face search + drawing) when one is published.
 
-Run: `. scripts/env.sh && python bench/bench_perception.py` (`--frames N` for shorter tracking and timing runs).
+Run: `. scripts/env.sh && python bench/bench_perception.py` (`--frames N` for shorter tracking and timing runs;
+`--only placement` for the time placement alone).
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ import time
 
 import numpy as np
 
-from legion_common.transforms import pose_to_matrix
+from legion_common.transforms import pose_to_matrix, quaternion_from_yaw
 from legion_model import RobotModel
 from legion_perception.camera_pose import CameraPoseSource
 from legion_perception.pipeline import Frame, PerceptionCore
+from legion_perception.state_buffer import StateBuffer
 from legion_testing.rendered_scene import Viewpoint, capture, fully_in_view, look, make_sim, match, set_lighting, truth
 
 CONDITIONS = {"exact depth": (1.0, False), "robot camera": (1.0, True), "dim": (0.35, True), "bright": (1.8, True)}
@@ -108,6 +116,84 @@ def tracking(sim, source: CameraPoseSource, frames: int) -> None:
           f"{phantom_tracks} phantom track-frames")
 
 
+def placement(sims: dict[bool, object], source: CameraPoseSource, speed: float = 0.5, state_rate: float = 50.0,
+              seed: int = 0) -> None:
+    """Part position errors with the camera pose from a `state_rate` state stream of a moving base, frames stamped
+    at random instants between samples: nearest sample vs interpolated at the stamp."""
+    period = 1.0 / state_rate
+    print(f"time placement: state at {state_rate:.0f} Hz, base driving at {speed} m/s from 0.6 m back, frames at "
+          f"random instants between samples; errors of parts at 0.5-1.5 m [mm]")
+    print(f"  {'motion':<20} {'condition':<12} {'camera pose':<14} {'median':>6} {'p95':>6} {'max':>6}  {'parts':>5}")
+    start_x, duration = -0.6, 0.6 / speed
+    for turn_rate in (0.0, 0.5):
+        motion = f"{speed} m/s" + (f", {turn_rate} rad/s" if turn_rate else "")
+
+        def base(t, turn_rate=turn_rate):
+            return np.array([start_x + speed * t, 0.0, 0.0]), turn_rate * (t - duration / 2)
+
+        for noise, condition in ((False, "exact depth"), (True, "robot camera")):
+            sim = sims[noise]
+            rng = np.random.default_rng(seed)
+            look(sim, Viewpoint(neck_pitch=0.8))  # the head posture of the whole run
+            base_z = sim.ground_truth_base().position[2]
+            joints = sim.joint_state()
+            buffer = StateBuffer(length=duration + 1.0)
+            samples = [k * period for k in range(round(duration / period) + 1)]
+            for t in samples:
+                position, yaw = base(t)
+                buffer.add_base(t, (position[0], position[1], base_z), tuple(quaternion_from_yaw(yaw)))
+                buffer.add_joints(t, joints.names, joints.position)
+            errors = {"nearest sample": [], "interpolated": []}
+            for k in range(len(samples) - 1):
+                if k % 2:
+                    continue  # a frame every other sample (25 Hz of stamps)
+                t = samples[k] + rng.uniform(0.0, period)
+                position, yaw = base(t)
+                look(sim, Viewpoint(x=position[0], y=position[1], yaw=yaw, neck_pitch=0.8))
+                cap = capture(sim)
+                expected = truth(sim)
+                for name, stamp in (("nearest sample", samples[k] if t - samples[k] < period / 2 else samples[k + 1]),
+                                    ("interpolated", t)):
+                    state = buffer.at(stamp)
+                    camera_to_odom = source.camera_to_odom(state.base_to_odom, state.joint_positions)
+                    detections = PerceptionCore().detector.detect(cap.rgb, cap.depth, cap.camera, camera_to_odom)
+                    for part, _, error in match(detections, expected)[0]:
+                        if 0.5 <= np.linalg.norm(expected[part][1] - cap.camera_to_odom[:3, 3]) <= 1.5:
+                            errors[name].append(error)
+            for name, values in errors.items():
+                mm = np.array(values) * 1e3
+                print(f"  {motion:<20} {condition:<12} {name:<14} {np.median(mm):6.2f} {np.percentile(mm, 95):6.2f} "
+                      f"{mm.max():6.2f}  {len(mm):>5}")
+
+
+def callbacks(messages: int = 20000) -> None:
+    """Wall time of the perception node's `odom` and `joint_states` callbacks, called directly on a node."""
+    import rclpy
+    from nav_msgs.msg import Odometry
+    from sensor_msgs.msg import JointState
+
+    from legion_perception.perception_node import Perception
+
+    rclpy.init()
+    node = Perception()
+    names = list(node.camera_pose.model.q_index)
+    print(f"state callbacks over {messages} messages each ({len(names)} joints) [us per message]:")
+    for name, callback, make in (
+            ("odom", node.on_odom, Odometry),
+            ("joint_states", node.on_joint_states, lambda: JointState(name=names, position=[0.1] * len(names)))):
+        msgs = [make() for _ in range(messages)]
+        for k, msg in enumerate(msgs):
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(k * 2_000_000, 1_000_000_000)
+            if isinstance(msg, Odometry):
+                msg.pose.pose.orientation.w = 1.0
+        tick = time.perf_counter()
+        for msg in msgs:
+            callback(msg)
+        print(f"  {name:<13} {(time.perf_counter() - tick) / messages * 1e6:6.1f}")
+    node.destroy_node()
+    rclpy.shutdown()
+
+
 def timing(sim, source: CameraPoseSource, frames: int) -> None:
     core = PerceptionCore()
     views = viewpoints()
@@ -148,12 +234,24 @@ def timing(sim, source: CameraPoseSource, frames: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=100, help="frames for the timing and the tracking runs")
+    parser.add_argument("--only", choices=("accuracy", "placement", "tracking", "timing", "callbacks"),
+                        help="one section alone")
     args = parser.parse_args()
+    if args.only == "callbacks":
+        callbacks()
+        return
     sims = {noise: make_sim("sorting_cell", sensor_noise=noise) for noise in (False, True)}
     source = CameraPoseSource(RobotModel.load("centurion", lock_hands=True), "head_camera_color_optical_frame")
-    accuracy(sims, source)
-    tracking(sims[True], source, args.frames)
-    timing(sims[True], source, args.frames)
+    if args.only in (None, "accuracy"):
+        accuracy(sims, source)
+    if args.only in (None, "placement"):
+        placement(sims, source)
+    if args.only in (None, "tracking"):
+        tracking(sims[True], source, args.frames)
+    if args.only in (None, "timing"):
+        timing(sims[True], source, args.frames)
+    if args.only in (None, "callbacks"):
+        callbacks()
     for sim in sims.values():
         sim.close()
 

@@ -172,8 +172,17 @@ class NodeParameters:
                                 unit="Hz", low=0.1, high=100.0)
     sync_tolerance: float = param(0.02, "Largest stamp difference between the colour and depth images of a frame.",
                                   unit="s", low=0.0, high=1.0)
-    state_tolerance: float = param(0.1, "Largest gap between a frame's stamp and the odom / joint_states used for "
-                                   "its camera pose.", unit="s", low=0.0, high=5.0)
+    state_buffer_length: float = param(2.0, "History of odom / joint_states samples kept to place frames in time.",
+                                       unit="s", low=0.1, high=60.0)
+    state_tolerance: float = param(0.001, "A frame stamped at most this much after the newest odom / joint_states "
+                                   "sample uses that sample (held, not extrapolated); a later frame waits for its "
+                                   "state.", unit="s", low=0.0, high=1.0)
+    state_max_gap: float = param(0.1, "Largest time between the two odom (or joint_states) samples a frame's "
+                                 "camera pose is interpolated between; across a longer gap the frame is dropped.",
+                                 unit="s", low=0.001, high=5.0)
+    state_wait: float = param(0.5, "Longest wall time a frame waits for the state at its stamp to arrive before it "
+                              "is dropped (reason `state_late`, or `no_state` before any state).", unit="s",
+                              low=0.0, high=10.0)
     people_rate: float = param(5.0, "Face detection (and perception/people) rate; 0 = only on images that leave the "
                                "node.", unit="Hz", low=0.0, high=100.0)
     obstacles_rate: float = param(5.0, "Obstacle grid rate; 0 disables perception/obstacles.", unit="Hz", low=0.0,
