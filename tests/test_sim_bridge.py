@@ -37,6 +37,10 @@ def status_values(msg: DiagnosticArray) -> dict[str, str]:
     return {kv.key: kv.value for kv in msg.status[0].values}
 
 
+def stamp_seconds_of_clock(msg: Clock) -> float:
+    return msg.clock.sec + msg.clock.nanosec * 1e-9
+
+
 def latest_status(probe: Probe) -> dict[str, str]:
     messages = probe.received("hardware/status")
     return status_values(messages[-1]) if messages else {}
@@ -126,6 +130,43 @@ def test_topics_types_and_rates(sim):
     assert len(probe.received("ground_truth/objects")[-1].objects) >= 4
 
 
+def test_clock_rate_monotonic_and_restarted_by_reset(sim):
+    """`clock` at clock_rate (200 Hz), strictly increasing; sim/reset sends it back to 0 once, and it advances again.
+    (The largest gap, one clock period plus one control period, is checked in test_tick_latency.py.)"""
+    probe, _ = sim
+    probe.clear("/clock")
+    probe.clear("joint_states")
+    probe.wait_sim_time(2.0, 120.0)
+    clocks = np.array([stamp_seconds_of_clock(m) for m in probe.received("/clock")])
+    assert np.all(np.diff(clocks) > 0), "clock went backwards without a reset"
+    assert np.diff(clocks).min() >= 2 / 500.0 - 1e-6  # decimated: every 2nd or 3rd tick
+    assert (len(clocks) - 1) / (clocks[-1] - clocks[0]) == pytest.approx(200.0, rel=0.05)
+    before = clocks[-1]
+    assert probe.call(Trigger, "sim/reset", Trigger.Request()).success
+    probe.clear("/clock")
+    probe.clear("joint_states")
+    probe.wait_sim_time(0.5, 60.0)
+    after = np.array([stamp_seconds_of_clock(m) for m in probe.received("/clock")])
+    restart = int(np.argmin(after))
+    assert after[restart] < 0.1 < before  # restarted at the scene's start
+    assert np.all(np.diff(after[restart:]) > 0) and after[-1] >= 0.4
+
+
+def test_tick_latency_on_hardware_status(sim):
+    """Every tick the probe answers is counted, on time or late, none missed; the latency figures are there."""
+    probe, _ = sim
+    probe.wait_sim_time(1.0, 120.0)
+    status = latest_status(probe)
+    figures = {k: v for k, v in status.items() if k.startswith("tick_latency")}
+    for scope in ("total", "window"):
+        ticks = int(status[f"tick_latency.{scope}.ticks"])
+        counted = sum(int(status[f"tick_latency.{scope}.{k}"]) for k in ("on_time", "late", "missed"))
+        assert ticks == counted and ticks >= 400, figures  # >= 0.8 s of 500 Hz ticks since the reset
+        assert int(status[f"tick_latency.{scope}.missed"]) == 0, figures  # lockstep: the probe answered every tick
+        median, p99, largest = (float(status[f"tick_latency.{scope}.{k}_ms"]) for k in ("median", "p99", "max"))
+        assert 0.0 < median <= p99 * 1.02 and p99 <= largest * 1.02, figures  # no timing bound: bench/ measures
+
+
 def test_camera_images(sim):
     probe, _ = sim
     probe.wait_until(lambda: len(probe.received("head_camera/depth/image_raw")) > 0, 60.0, "a depth image")
@@ -212,9 +253,12 @@ def test_emergency_stop_latches_holds_and_resets(sim):
 def test_watchdog_trips_and_recovers(sim):
     probe, _ = sim
     trips = int(latest_status(probe).get("watchdog_trips", 0))
+    missed = int(latest_status(probe).get("tick_latency.total.missed", 0))
     probe.answering = False  # the controller goes silent: lockstep times out, the watchdog must trip
     probe.wait_until(lambda: int(latest_status(probe).get("watchdog_trips", 0)) > trips, 120.0, "a watchdog trip")
     assert latest_status(probe)["stop_reason"] == "watchdog"
+    probe.wait_until(lambda: int(latest_status(probe)["tick_latency.total.missed"]) > missed, 60.0,
+                     "unanswered ticks counted as missed")
     probe.answering = True
     probe.wait_until(lambda: latest_status(probe).get("protective_stop") == "False", 60.0, "recovery")
     probe.wait_sim_time(1.0, 60.0)

@@ -2,8 +2,9 @@
 
 Publishes: `joint_states`, `imu/data`, `l_foot/wrench` and `r_foot/wrench` (per side of the robot config) at the
 control rate; `head_camera/color/image_raw`, `head_camera/color/camera_info`, `head_camera/depth/image_raw`,
-`head_camera/depth/camera_info` at the camera rate; `clock`; `ground_truth/odom`, `ground_truth/objects` (tests and
-benchmarks only); `robot_description` (transient-local); `hardware/status` (DiagnosticArray).
+`head_camera/depth/camera_info` at the camera rate; `clock` at `clock_rate` (docs/realtime.md); `ground_truth/odom`,
+`ground_truth/objects` (tests and benchmarks only); `robot_description` (transient-local); `hardware/status`
+(DiagnosticArray).
 Subscribes: `joint_commands` (legion_interfaces/JointCommand), `emergency_stop` (std_msgs/Bool, transient-local).
 Services: `emergency_stop/reset`, `sim/reset` (std_srvs/Trigger), `sim/apply_wrench` (legion_interfaces/ApplyWrench).
 
@@ -14,6 +15,10 @@ The node is the clock: it steps the physics and publishes `clock` itself. In loc
 stamped t it waits (at most `lockstep_timeout` of wall time) for a JointCommand stamped t from every controller that
 publishes `joint_commands`, so simulated time advances only when the controller has answered; with no command
 publisher it runs free. In real-time mode it paces the steps to the wall clock times `real_time_factor`.
+For every control tick it measures the wall time from publishing the state stamped t to receiving the JointCommand
+stamped t, and counts ticks answered on time, late or missed (`legion_sim.tick_latency`, keys `tick_latency.*` on
+`hardware/status`). `realtime.*` parameters give the process SCHED_FIFO priority, CPUs and locked memory where the
+system permits (`legion_common.realtime`; default off).
 The executor spins on its own thread; callbacks only queue what they receive, and the step loop (main thread)
 alone touches the simulation, between two steps.
 """
@@ -24,7 +29,7 @@ import contextlib
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -44,12 +49,14 @@ from legion_common.diagnostics import diagnostics_msg
 from legion_common.messages import depth_image_msg, rgb_image_msg
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
+from legion_common.realtime import RealtimeParameters, configure_realtime_from
 from legion_common.stamps import to_stamp
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
 from legion_sim.scene import scene_path
 from legion_sim.sensor_models import DelayLine
+from legion_sim.tick_latency import RateGate, TickLatency
 from legion_sim.viewer import open_viewer
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -68,6 +75,9 @@ class SimBridgeParameters:
                                 low=100.0, high=10000.0)
     control_rate: float = param(500.0, "Rate of joint_states, imu and foot wrenches; must divide physics_rate.",
                                 unit="Hz", low=0.0, high=10000.0)
+    clock_rate: float = param(200.0, "Rate of `clock` (at most control_rate): the first control tick at or after each "
+                              "multiple of its period; other nodes' timers fire at most one clock period plus one "
+                              "control period late in simulated time.", unit="Hz", low=0.0, high=10000.0)
     camera_rate: float = param(10.0, "Head camera rate, 0 disables rendering.", unit="Hz", low=0.0, high=10000.0)
     camera_width: int = param(640, "Camera image width.", unit="px", low=16, high=4096)
     camera_height: int = param(480, "Camera image height.", unit="px", low=16, high=4096)
@@ -84,12 +94,17 @@ class SimBridgeParameters:
     viewer: bool = param(False, "Open MuJoCo's interactive viewer on the simulation (launch argument "
                          "`headless:=false`); needs a display, else the node says so and runs headless.")
     seed: int = param(0, "Seed of the sensor errors' random generator (runs are repeatable).", low=0, high=2**31 - 1)
+    latency_window: float = param(2.0, "Simulated time of the newest control ticks that the `tick_latency.window.*` "
+                                  "figures of hardware/status cover.", unit="s", low=0.0, high=3600.0)
+    realtime: RealtimeParameters = field(default_factory=RealtimeParameters)
 
     def validated(self) -> SimBridgeParameters:
         require(0.0 < self.control_rate <= self.physics_rate, "control_rate must be in (0, physics_rate]")
         ratio = self.physics_rate / self.control_rate
         require(abs(ratio - round(ratio)) < 1e-9, "control_rate must divide physics_rate")
         require(0.0 <= self.camera_rate <= self.control_rate, "camera_rate must be in [0, control_rate]")
+        require(0.0 < self.clock_rate <= self.control_rate, "clock_rate must be in (0, control_rate]")
+        require(self.latency_window * self.control_rate >= 1.0, "latency_window must cover at least one control tick")
         require(0.0 < self.ground_truth_rate <= self.control_rate, "ground_truth_rate must be in (0, control_rate]")
         require(0.0 < self.status_rate <= 100.0, "status_rate must be in (0, 100]")
         require(self.lockstep_timeout > 0.0, "lockstep_timeout must be in (0, 60] s")
@@ -122,6 +137,8 @@ class SimBridge(Node):
     def __init__(self, simulation_factory=None) -> None:
         super().__init__("sim_bridge")
         self.params: SimBridgeParameters = declare_parameters(self, SimBridgeParameters)
+        self.realtime_report = configure_realtime_from(self.params.realtime)
+        self.get_logger().info(self.realtime_report.summary())
         if self.has_parameter("use_sim_time") and self.get_parameter("use_sim_time").value:
             # This node is the clock source; its own clock stays on wall time.
             self.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, False)])
@@ -165,11 +182,17 @@ class SimBridge(Node):
         """Rendered frames waiting out the camera's latency."""
         self._next_ground_truth = 0.0
         self._next_status = 0.0
+        self._clock_gate = RateGate(self.params.clock_rate)
+        # A tick unanswered for longer than the watchdog timeout is missed: by then the hardware has stopped.
+        self.latency = TickLatency(on_time_limit=self.control_period,
+                                   miss_after_ticks=max(1, round(config.watchdog_timeout * self.params.control_rate)),
+                                   window_ticks=max(1, round(self.params.latency_window * self.params.control_rate)))
         self.viewer = (open_viewer(self.sim.model, self.sim.data, self.get_logger().warning)
                        if self.params.viewer else None)
         self.get_logger().info(
             f"simulating robot '{self.params.robot}' in scene {scene_path(self.params.scene)} at "
             f"{self.params.physics_rate:.0f} Hz physics, {self.params.control_rate:.0f} Hz control, "
+            f"{self.params.clock_rate:.0f} Hz clock, "
             f"{'lockstep' if self.params.lockstep else 'real-time'} mode")
 
     def _publisher(self, kind: type, topic: str, qos: QoSProfile):
@@ -201,7 +224,7 @@ class SimBridge(Node):
         return box[0]
 
     def on_joint_command(self, msg: JointCommand) -> None:
-        self._queue(msg)
+        self._queue((msg, time.monotonic()))  # the wall time of arrival, for the tick-to-command latency
 
     def on_emergency_stop(self, msg: Bool) -> None:
         if msg.data:
@@ -244,6 +267,9 @@ class SimBridge(Node):
         self.sim.reset()
         self._camera_frames.clear()
         self._next_camera = self._next_ground_truth = self._next_status = 0.0
+        self.answered_stamp_ns = self.last_state_stamp_ns = -1  # lockstep waits for answers to the new stamps
+        self._clock_gate.reset()  # simulated time restarts at 0: `clock` jumps back once, then advances again
+        self.latency.reset()
 
     def process_inbox(self) -> None:
         """Apply what the callbacks queued: commands, e-stops and service requests, in arrival order."""
@@ -251,13 +277,16 @@ class SimBridge(Node):
             items, self._inbox = self._inbox, []
         status_changed = False
         for item in items:
-            if not isinstance(item, JointCommand):
+            if not isinstance(item, tuple):
                 item()
                 status_changed = True
                 continue
+            item, received = item
             # Any command answers the state it is stamped with, even one the hardware rejects or ignores.
             stamp_ns = item.header.stamp.sec * 1_000_000_000 + item.header.stamp.nanosec
-            self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
+            if stamp_ns <= self.last_state_stamp_ns:  # a stamp from the future (or before sim/reset) answers nothing
+                self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
+            self.latency.command_received(stamp_ns, received)
             accepted, reason = self.sim.set_command(*conv.joint_command_arrays(item))
             if not accepted:
                 self.get_logger().warning(f"joint command rejected: {reason}", throttle_duration_sec=1.0)
@@ -269,10 +298,12 @@ class SimBridge(Node):
         now = self.sim.time
         stamp = to_stamp(now)
         self.last_state_stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
-        self.pub_clock.publish(Clock(clock=stamp))
+        if self._clock_gate.due(now):
+            self.pub_clock.publish(Clock(clock=stamp))
         joints = self.sim.joint_state()
-        self.pub_joint_states.publish(conv.joint_state_msg(stamp, joints.names, joints.position, joints.velocity,
-                                                           joints.effort))
+        state = conv.joint_state_msg(stamp, joints.names, joints.position, joints.velocity, joints.effort)
+        self.latency.state_published(self.last_state_stamp_ns, time.monotonic())
+        self.pub_joint_states.publish(state)
         imu = self.sim.imu()
         self.pub_imu.publish(conv.imu_msg(stamp, self.frames["imu"], imu.orientation, imu.angular_velocity,
                                           imu.linear_acceleration))
@@ -314,6 +345,7 @@ class SimBridge(Node):
         rejected = status.pop("commands_rejected", {})
         status.update({f"commands_rejected.{reason}": count for reason, count in rejected.items()})
         status["lockstep_timeouts"] = self.lockstep_timeouts
+        status.update(self.latency.status())
         if status.get("emergency_stop"):
             level, message = DiagnosticStatus.ERROR, "emergency stop latched"
         elif status.get("protective_stop"):
