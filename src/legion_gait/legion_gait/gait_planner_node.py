@@ -282,13 +282,21 @@ class GaitPlannerNode(Node):
             self._warn("update", f"planning failed, the last reference stays: {type(error).__name__}: {error}")
 
     def _tick(self) -> None:
+        self._convert_state()
+        # The clock (200 Hz in simulation) may lag the newest state's stamp by a few milliseconds: the plan starts no
+        # earlier than the state it starts from.
         now = self._now()
+        stamps = [s[0] for s in (self._odometry, self._joints) if s is not None]
+        if now > 0.0 and stamps and 0.0 < max(stamps) - now < 0.05:
+            now = max(stamps)
         if now <= 0.0:
             return  # no clock yet (simulated time starts with the first /clock message)
-        if now < self._last_now - 1e-6:
+        if now < self._last_now - 0.1:  # (a clock a few ms behind the state is not a jump)
             self.get_logger().warning(f"time jumped back from {self._last_now:.3f} s to {now:.3f} s: planner reset")
             self.planner.reset()
             self._last_output = None
+        else:
+            now = max(now, self._last_now)  # never plan backwards by the few ms the clock may lag the state
         self._last_now = now
         start = timing.perf_counter()
         output = self.planner.update(now, self._measured(now))
