@@ -114,6 +114,8 @@ class Shift:
         self.truth_objects = None
         self.perceived = None
         self.estimates: dict[int, tuple[float, float, float]] = {}
+        self.truths: dict[int, tuple[float, float, float]] = {}
+        """Positions by stamp [us] waiting for their counterpart (estimate or ground truth)."""
         for topic, kind, callback in (
                 ("joint_states", JointState, self._on_joint_states),
                 ("ground_truth/odom", Odometry, self._on_truth),
@@ -144,19 +146,25 @@ class Shift:
         self.report.max_tilt_deg = max(self.report.max_tilt_deg, tilt)
         if tilt > FALL_TILT_DEG:
             self.report.fell = True
-        stamp = round(header_seconds(msg) * 1e6)
-        estimate = self.estimates.pop(stamp, None)
-        if estimate is not None:
-            error = math.dist(estimate, (pose.position.x, pose.position.y, pose.position.z))
-            self.report.estimator_max_error = max(self.report.estimator_max_error, error)
+        self._pair("truth", round(header_seconds(msg) * 1e6), (pose.position.x, pose.position.y, pose.position.z))
 
     def _on_estimate(self, msg) -> None:
         self.estimate = msg
         p = msg.pose.pose.position
-        self.estimates[round(header_seconds(msg) * 1e6)] = (p.x, p.y, p.z)
-        if len(self.estimates) > 2000:  # keep the newest only
-            for key in sorted(self.estimates)[:1000]:
-                del self.estimates[key]
+        self._pair("estimate", round(header_seconds(msg) * 1e6), (p.x, p.y, p.z))
+
+    def _pair(self, kind: str, stamp: int, position: tuple[float, float, float]) -> None:
+        """The estimator's error at every stamp both the estimate and the truth carry, whichever arrives first."""
+        other = self.truths if kind == "estimate" else self.estimates
+        mine = self.estimates if kind == "estimate" else self.truths
+        if stamp in other:
+            error = math.dist(position, other.pop(stamp))
+            self.report.estimator_max_error = max(self.report.estimator_max_error, error)
+            return
+        mine[stamp] = position
+        if len(mine) > 2000:  # keep the newest only
+            for key in sorted(mine)[:1000]:
+                del mine[key]
 
     def _on_status(self, msg) -> None:
         if msg.status:
