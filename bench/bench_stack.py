@@ -34,6 +34,8 @@ from legion_common.stamps import header_seconds
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 from legion_testing.probe import Probe
 
+LAUNCH_ARGUMENTS: dict[str, str] = {}
+"""Extra launch arguments (`--launch composed:=false`)."""
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 """[1/s] the unit of utime and stime in /proc/<pid>/stat."""
 FALL_HEIGHT = 0.6
@@ -98,8 +100,9 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
     lockstep = mode == "lockstep"
     load_before = os.getloadavg()
     wall_launch = time.monotonic()
-    sim_parameters = {"camera_rate": 10.0, "latency_window": 2.0}
-    with LaunchedNodes("stack", {"scene": "sorting_cell", "lockstep": "true" if lockstep else "false"}, echo=False,
+    sim_parameters = {"camera_rate": float(os.environ.get("LEGION_BENCH_CAMERA_RATE", "10")), "latency_window": 2.0}
+    arguments = {"scene": "sorting_cell", "lockstep": "true" if lockstep else "false"} | dict(LAUNCH_ARGUMENTS)
+    with LaunchedNodes("stack", arguments, echo=False,
                        extra_parameters={"sim_bridge": sim_parameters}) as launched:
         probe = Probe(f"bench_stack_{mode}")
         watch = Watch()
@@ -187,7 +190,10 @@ def main() -> None:
     parser.add_argument("--walk", type=float, default=0.0, help="then walk forward at this speed [m/s] (0: no walk)")
     parser.add_argument("--distance", type=float, default=1.0, help="distance to walk [m] (default 1)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of each wait [s]")
+    parser.add_argument("--launch", nargs="*", default=[], metavar="NAME:=VALUE",
+                        help="extra launch arguments, e.g. composed:=false")
     options = parser.parse_args()
+    LAUNCH_ARGUMENTS.update(word.split(":=", 1) for word in options.launch)
     # A ROS domain of its own: never hear, or be heard by, another stack on this machine (LEGION_BENCH_DOMAIN_ID).
     os.environ["ROS_DOMAIN_ID"] = os.environ.get("LEGION_BENCH_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
     print(f"ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']}", flush=True)

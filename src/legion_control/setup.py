@@ -21,6 +21,7 @@ setup(
     entry_points={
         "console_scripts": [
             "whole_body_controller = legion_control.whole_body_controller_node:main",
+            "whole_body_control = legion_control.control_process:main",
         ],
     },
 )

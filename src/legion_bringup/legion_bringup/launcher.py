@@ -8,6 +8,7 @@ SIGINT/SIGTERM, every node is asked to stop (SIGINT), then terminated, then kill
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -61,7 +62,9 @@ def _parameter_value(value: object) -> str:
 
 def command_line(node: NodeSpec, executable: Path, params_file: Path, namespace: str) -> list[str]:
     """The full command that starts one node."""
-    command = [str(executable), *node.arguments, "--ros-args", "-r", f"__node:={node.name}"]
+    command = [str(executable), *node.arguments, "--ros-args"]
+    if not node.composed:  # a composed process's nodes keep their own names
+        command += ["-r", f"__node:={node.name}"]
     if namespace:
         command += ["-r", f"__ns:=/{namespace.strip('/')}"]
     if params_file.is_file():
@@ -73,7 +76,8 @@ def command_line(node: NodeSpec, executable: Path, params_file: Path, namespace:
         import yaml
 
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix=f"{node.name}_", delete=False) as handle:
-            yaml.safe_dump({f"/**/{node.name}": {"ros__parameters": long_values}}, handle, width=1 << 20)
+            yaml.safe_dump({f"/**/{name}": {"ros__parameters": long_values} for name in node.composed or (node.name,)},
+                           handle, width=1 << 20)
         command += ["--params-file", handle.name]
     for key, value in node.parameters.items():
         if key not in long_values:
@@ -112,9 +116,10 @@ class LaunchedNodes:
                 self.shutdown()
                 raise LaunchError(f"node '{node.name}': executable '{node.executable}' of package "
                                   f"'{node.package}' is not installed (run scripts/setup.sh)")
-            parameters = dict(node.parameters) | (extra_parameters or {}).get(node.name, {})
-            node = NodeSpec(node.package, node.executable, node.name, parameters, node.remappings, node.arguments,
-                            node.ros_only, node.required)
+            parameters = dict(node.parameters)
+            for target in (node.name, *node.composed):  # a composed process takes its nodes' extra parameters
+                parameters |= (extra_parameters or {}).get(target, {})
+            node = dataclasses.replace(node, parameters=parameters)
             command = command_line(node, executable, params_file, self.arguments.get("namespace", ""))
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                        bufsize=1, env=os.environ.copy())

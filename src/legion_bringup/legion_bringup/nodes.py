@@ -37,6 +37,9 @@ class NodeSpec:
     remappings: tuple[tuple[str, str], ...] = ()
     arguments: tuple[str, ...] = ()
     """Command-line arguments before `--ros-args` (e.g. rviz2's `-d <file>`)."""
+    composed: tuple[str, ...] = ()
+    """Names of the nodes a composed process holds (each keeps its own name, so no `__node` remap); empty: one
+    node, named `name`."""
     ros_only: bool = False
     """Needs a full ROS 2 install (e.g. robot_state_publisher, rviz2); skipped by `legion launch` without one."""
     required: bool = True
@@ -53,13 +56,15 @@ ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
                    "Simulated time advances only when the controller has answered the latest state.", _BOOL),
     LaunchArgument("sensor_noise", "true", "Simulated sensors carry the errors of the robot file's `sensors:` block "
                                            "(docs/sensors.md); false makes them exact.", _BOOL),
+    LaunchArgument("composed", "true", "Run the state estimator and the whole-body controller as two nodes in one "
+                                       "process (the 500 Hz control path); false: a process each.", _BOOL),
     LaunchArgument("rviz", "false", "Start RViz with config/legion.rviz (needs a ROS 2 install).", _BOOL),
     LaunchArgument("namespace", "", "Namespace for every node and topic (e.g. robot_1); empty for none."),
 )}
 
 LAUNCHES: dict[str, tuple[str, ...]] = {
     "sim": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace"),
-    "stack": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace"),
+    "stack": ("robot", "scene", "headless", "lockstep", "sensor_noise", "composed", "rviz", "namespace"),
     "gazebo": ("robot", "scene", "headless", "rviz", "namespace"),
 }
 """Launch name -> the arguments it takes."""
@@ -101,15 +106,27 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         # `odom` for everyone: leg odometry from the IMU, encoders and foot force sensors, starting at the scene's
         # robot start pose (in simulation the scene's world frame is `odom`).
         x, y, yaw = _scene_start(arguments["scene"])
-        nodes.append(NodeSpec("legion_estimation", "state_estimator", "state_estimator",
-                              parameters=common | {"initial_x": x, "initial_y": y, "initial_yaw": yaw}))
-        # Balance and whole-body tasks: answers every joint_states with a joint_commands (lockstep). It reads the
-        # state estimator's `odom`, never ground truth.
-        nodes.append(NodeSpec("legion_control", "whole_body_controller", "whole_body_controller", parameters=common))
-        # Footsteps and the CoM / swing-foot reference (gait/reference) from cmd_vel and walk_to. It reads the state
-        # estimator's `odom` like the controller.
-        nodes.append(NodeSpec("legion_gait", "gait_planner", "gait_planner", parameters=common))
-        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common))
+        estimator = {"initial_x": x, "initial_y": y, "initial_yaw": yaw}
+        # The control path: leg odometry from the IMU, encoders and foot force sensors (`odom`, starting at the
+        # scene's robot start pose: in simulation the scene's world frame is `odom`), and the whole-body controller,
+        # which answers every joint_states with a joint_commands (lockstep) from the estimator's `odom`, never ground
+        # truth. Composed: both nodes in one process.
+        if _flag(arguments.get("composed", "true")):
+            nodes.append(NodeSpec("legion_control", "whole_body_control", "whole_body_control",
+                                  parameters=common | estimator,
+                                  composed=("state_estimator", "whole_body_controller")))
+        else:
+            nodes.append(NodeSpec("legion_estimation", "state_estimator", "state_estimator",
+                                  parameters=common | estimator))
+            nodes.append(NodeSpec("legion_control", "whole_body_controller", "whole_body_controller",
+                                  parameters=common))
+        # The nodes that work at 10-20 Hz take the estimator's decimated state instead of every control tick.
+        decimated = (("joint_states", "joint_states/decimated"), ("odom", "odom/decimated"))
+        # Footsteps and the CoM / swing-foot reference (gait/reference) from cmd_vel and walk_to.
+        nodes.append(NodeSpec("legion_gait", "gait_planner", "gait_planner", parameters=common,
+                              remappings=decimated))
+        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common,
+                              remappings=decimated))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))

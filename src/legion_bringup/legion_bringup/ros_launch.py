@@ -24,7 +24,7 @@ def node_actions(name: str, context) -> list[Node]:
         actions.append(Node(
             package=node.package,
             executable=node.executable,
-            name=node.name,
+            name=None if node.composed else node.name,  # a composed process's nodes keep their own names
             namespace=arguments.get("namespace", ""),
             parameters=[str(stack_parameters_file(share)), dict(node.parameters)],
             remappings=list(node.remappings),

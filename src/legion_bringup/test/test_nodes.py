@@ -78,7 +78,8 @@ def test_stack_yaml_keys_name_nodes_of_the_plan():
 
     root = Path(__file__).resolve().parents[3]
     keys = yaml.safe_load((root / "config" / "stack.yaml").read_text()).keys()
-    planned = {n.name for name in LAUNCHES for n in plan(name, resolve_arguments(name, {}), SHARE)}
+    planned = {node for name in LAUNCHES for n in plan(name, resolve_arguments(name, {}), SHARE)
+               for node in (n.name, *n.composed)}
     for key in keys:
         assert key.removeprefix("/**/") in planned, key
 
@@ -123,3 +124,15 @@ def test_job_judges_a_walk_by_where_its_target_truly_is():
     back = (0.03 - 0.5 * math.cos(0.1), -0.5 * math.sin(0.1), 0.1)
     x, y, yaw = true_target(back, (0.03, 0.0, 0.1), (0.0, 0.0, 0.0))
     assert math.isclose(x, -0.5, abs_tol=1e-12) and math.isclose(y, 0.0, abs_tol=1e-12) and yaw == 0.0
+
+
+def test_the_control_path_is_composed_by_default_and_slow_nodes_take_the_decimated_state():
+    nodes = {n.name: n for n in plan("stack", resolve_arguments("stack", {}), SHARE)}
+    control = nodes["whole_body_control"]
+    assert control.composed == ("state_estimator", "whole_body_controller")
+    assert {"initial_x", "initial_y", "initial_yaw", "robot"} <= set(control.parameters)
+    assert not any(word.startswith("__node:=") for word in command_line(control, Path("/bin/x"), Path("/none"), ""))
+    for slow in ("gait_planner", "perception"):
+        assert dict(nodes[slow].remappings) == {"joint_states": "joint_states/decimated", "odom": "odom/decimated"}
+    separate = {n.name for n in plan("stack", resolve_arguments("stack", {"composed": "false"}), SHARE)}
+    assert {"state_estimator", "whole_body_controller"} <= separate and "whole_body_control" not in separate

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from legion_common.parameters import param, require
+from legion_common.realtime import RealtimeParameters
 
 
 @dataclass(frozen=True)
@@ -230,3 +231,6 @@ class WbcNodeParameters:
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro).")
     solver: str = param("daqp", "QP solver: daqp (default), proxsuite, or any qpsolvers name that is installed.")
     diagnostics_rate: float = param(2.0, "Rate of `diagnostics`.", unit="Hz", low=0.1, high=50.0)
+    realtime: RealtimeParameters = field(default_factory=RealtimeParameters)
+    """SCHED_FIFO priority, CPUs and locked memory of the control path's process (docs/realtime.md); off by
+    default. In the composed process (`composed:=true`) it covers the state estimator too."""

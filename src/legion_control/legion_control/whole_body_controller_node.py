@@ -48,6 +48,7 @@ from std_srvs.srv import Trigger
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.node_main import run_node, spin
 from legion_common.parameters import ParameterError, declare_parameters
+from legion_common.realtime import configure_realtime_from
 from legion_common.stamps import to_seconds
 from legion_control import conversions as conv
 from legion_control.errors import ControlError
@@ -106,6 +107,7 @@ class WholeBodyControllerNode(Node):
         self._qp_relaxed = 0
         self._errors: deque[str] = deque(maxlen=5)
         self._last_report: CycleReport | None = None
+        self.get_logger().info(configure_realtime_from(node_params.realtime).summary())
         self.get_logger().info(f"whole-body control of '{self.robot_name}' with solver {node_params.solver}, "
                                f"{params.control_rate:.0f} Hz nominal, answering every joint_states message")
 

@@ -16,7 +16,8 @@ def test_defaults_are_within_their_ranges_and_described():
     for spec in parameter_specs(WbcParameters) + parameter_specs(WbcNodeParameters):
         assert spec.description, spec.name
         if spec.low is not None:
-            assert spec.low <= spec.default <= spec.high, spec.name
+            values = spec.default if isinstance(spec.default, tuple) else (spec.default,)
+            assert all(spec.low <= value <= spec.high for value in values), spec.name
         if spec.kind is float:
             assert spec.low is not None and spec.high is not None, f"{spec.name} has no range"
     assert from_flat(WbcParameters, {}) == WbcParameters()

@@ -3,7 +3,10 @@
 Subscribes: `joint_states` (sensor_msgs/JointState), `imu/data` (sensor_msgs/Imu), `l_foot/wrench` and
 `r_foot/wrench` (geometry_msgs/WrenchStamped, in the sole frames). Publishes: `odom` (nav_msgs/Odometry,
 `odom` -> `base_link`, twist in `base_link`), stamped like the joint_states it was computed from, once per set of
-measurements; `diagnostics` (1 Hz: contacts, rejected measurements). Parameters: `robot`, see `EstimatorParameters`.
+measurements (the control rate: for the whole-body controller); `odom/decimated` and `joint_states/decimated` (the
+same messages at `decimated_rate`, 50 Hz, on a grid of stamps: the state for the gait planner and perception, which
+work at 10-20 Hz and would otherwise take every control tick); `diagnostics` (1 Hz: contacts, rejected measurements).
+Parameters: `robot`, see `EstimatorParameters`.
 
 The estimate is computed when the joint_states, IMU and both foot wrenches of one stamp have all arrived (the hardware
 publishes them together), so it never mixes measurements more than `sync_tolerance` apart. Bad measurements
@@ -22,6 +25,7 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
 
+from legion_common.decimation import Decimator
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
 from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node_main import run_node
@@ -39,6 +43,9 @@ class EstimatorParameters(LegOdometryParameters):
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml).")
     sync_tolerance: float = param(0.001, "Largest stamp difference between the measurements of one estimate.",
                                   unit="s", low=0.0, high=0.1)
+    decimated_rate: float = param(50.0, "Rate of `odom/decimated` and `joint_states/decimated`, the state for the "
+                                  "nodes that work at 10-20 Hz (gait planner, perception); 0: not published.",
+                                  unit="Hz", low=0.0, high=1000.0)
 
 
 class StateEstimator(Node):
@@ -57,6 +64,11 @@ class StateEstimator(Node):
         self.rejected = 0
         self.contacts: tuple[str, ...] = ()
         self.pub_odom = self.create_publisher(Odometry, "odom", QOS)
+        # The state at a lower rate for the nodes that do not need every control tick: odom and the joint states it
+        # was computed from, with the same stamps.
+        self.decimator = Decimator(self.params.decimated_rate)
+        self.pub_odom_decimated = self.create_publisher(Odometry, "odom/decimated", QOS)
+        self.pub_joints_decimated = self.create_publisher(JointState, "joint_states/decimated", QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", QOS)
         self.create_subscription(JointState, "joint_states", lambda m: self.on_measurement("joints", m), QOS)
         self.create_subscription(Imu, "imu/data", lambda m: self.on_measurement("imu", m), QOS)
@@ -105,6 +117,9 @@ class StateEstimator(Node):
         msg.twist.twist.linear = vector3_msg(estimate.linear_velocity)
         msg.twist.twist.angular = vector3_msg(estimate.angular_velocity)
         self.pub_odom.publish(msg)
+        if self.decimator.due(header_seconds(joints)):
+            self.pub_odom_decimated.publish(msg)
+            self.pub_joints_decimated.publish(joints)
 
     def publish_diagnostics(self) -> None:
         self.pub_diagnostics.publish(diagnostics_msg(

@@ -125,6 +125,9 @@ class GaitPlannerNode(Node):
 
         self._odometry: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._joints: tuple[float, dict[str, float], dict[str, float]] | None = None
+        self._odometry_msg: Odometry | None = None
+        self._joints_msg: JointState | None = None
+        """The newest messages not yet converted (converted at the planner's tick)."""
         self._last_now = -math.inf
         self._next_markers = -math.inf
         self._next_diagnostics = -math.inf
@@ -164,19 +167,28 @@ class GaitPlannerNode(Node):
             self._warn("cmd_vel", warning)
 
     def on_odometry(self, msg: Odometry) -> None:
-        self._odometry = conv.odometry_arrays(msg)
+        self._odometry_msg = msg  # converted when the planner ticks: state may come far faster than it plans
 
     def on_joint_states(self, msg: JointState) -> None:
-        try:
-            positions, velocities = conv.joint_maps(msg)
-        except ValueError as error:
-            self._errors.append(f"joint_states: {error}")
-            self._warn("joint_states", f"joint_states ignored: {error}")
-            return
-        self._joints = (header_seconds(msg), positions, velocities)
+        self._joints_msg = msg
+
+    def _convert_state(self) -> None:
+        """The newest odom and joint_states messages into arrays (once each)."""
+        if self._odometry_msg is not None:
+            self._odometry, self._odometry_msg = conv.odometry_arrays(self._odometry_msg), None
+        if self._joints_msg is not None:
+            msg, self._joints_msg = self._joints_msg, None
+            try:
+                positions, velocities = conv.joint_maps(msg)
+            except ValueError as error:
+                self._errors.append(f"joint_states: {error}")
+                self._warn("joint_states", f"joint_states ignored: {error}")
+                return
+            self._joints = (header_seconds(msg), positions, velocities)
 
     def _measured(self, now: float) -> MeasuredState | None:
         """The measured state from the newest odom and joint_states, if both are fresh and finite."""
+        self._convert_state()
         if self._odometry is None or self._joints is None:
             return None
         stamp, position, orientation, linear, angular = self._odometry
@@ -270,13 +282,21 @@ class GaitPlannerNode(Node):
             self._warn("update", f"planning failed, the last reference stays: {type(error).__name__}: {error}")
 
     def _tick(self) -> None:
+        self._convert_state()
+        # The clock (200 Hz in simulation) may lag the newest state's stamp by a few milliseconds: the plan starts no
+        # earlier than the state it starts from.
         now = self._now()
+        stamps = [s[0] for s in (self._odometry, self._joints) if s is not None]
+        if now > 0.0 and stamps and 0.0 < max(stamps) - now < 0.05:
+            now = max(stamps)
         if now <= 0.0:
             return  # no clock yet (simulated time starts with the first /clock message)
-        if now < self._last_now - 1e-6:
+        if now < self._last_now - 0.1:  # (a clock a few ms behind the state is not a jump)
             self.get_logger().warning(f"time jumped back from {self._last_now:.3f} s to {now:.3f} s: planner reset")
             self.planner.reset()
             self._last_output = None
+        else:
+            now = max(now, self._last_now)  # never plan backwards by the few ms the clock may lag the state
         self._last_now = now
         start = timing.perf_counter()
         output = self.planner.update(now, self._measured(now))
