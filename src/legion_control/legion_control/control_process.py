@@ -1,11 +1,22 @@
 """`whole_body_control`: the 500 Hz control path in one process: the `state_estimator` node (legion_estimation) and
-the `whole_body_controller` node, composed on one executor (ROS 2 composition; launch argument `composed:=true`, the
-default).
+the `whole_body_controller` node on one executor (ROS 2 composition; launch argument `composed:=true`, the default).
 
-Each control tick crosses two hops, hardware -> estimator (`joint_states`, `imu/data`, foot wrenches) -> controller
-(`odom`); in one process both nodes share one executor and one DDS participant's intra-process delivery, so the
-tick is not handed between two processes competing for the cores. The nodes are the same classes, with the same names,
-topics and parameters as when they run as separate processes (`composed:=false`).
+The two nodes keep their names, parameters, services and published topics (`odom`, `odom/decimated`,
+`joint_states/decimated`, `joint_commands`, `diagnostics`), as when they run as separate processes
+(`composed:=false`). What changes is how the state reaches the controller: instead of subscribing to `joint_states`
+and `odom` through the middleware, the controller is handed both by the estimator in the same process
+(`StateListener`, the counterpart of rclcpp's intra-process communication, which rclpy lacks):
+
+- every `joint_states` message goes to the controller's tick as soon as the estimator receives it, before the
+  estimator waits for the IMU and foot wrenches of the same stamp, so the command leaves after one middleware hop
+  from the hardware instead of two;
+- every `odom` message goes to the controller right after it is published (the controller propagates the base with
+  leg kinematics between them, as it does with odom from another process).
+
+Both nodes run on the hardware's time (the controller answers and stamps with the state's stamp, the estimator stamps
+its odom and diagnostics with the measurements'), so neither reads a clock: in this process `use_sim_time` is false
+and no `clock` message wakes it. Its `realtime.*` parameters are the controller's (`realtime.priority`,
+`realtime.cpus`, `realtime.lock_memory`, docs/realtime.md) and cover both nodes.
 """
 
 from __future__ import annotations
@@ -13,18 +24,30 @@ from __future__ import annotations
 import gc
 import sys
 
+from rclpy.parameter import Parameter
+
 from legion_common.node_main import make_executor, run_node
+
+NO_CLOCK = [Parameter("use_sim_time", Parameter.Type.BOOL, False)]
+"""The control path runs on the hardware's stamps: no `clock` subscription (overrides the launch's use_sim_time)."""
 
 
 class ControlProcess:
-    """The two nodes of the control path, built in order (estimator first: its `odom` feeds the controller)."""
+    """The two nodes of the control path: the controller, and the estimator that feeds it in-process."""
 
     def __init__(self) -> None:
         from legion_control.whole_body_controller_node import WholeBodyControllerNode
-        from legion_estimation.state_estimator_node import StateEstimator
+        from legion_estimation.state_estimator_node import StateEstimator, StateListener
 
-        self.nodes = [StateEstimator()]
-        self.nodes.append(WholeBodyControllerNode())
+        # The estimator first: its joint_states subscription must exist before the controller's joint_commands
+        # publisher appears (a lockstep simulator waits for answers from then on). Nothing is delivered before the
+        # executor spins, so the listener is attached in time.
+        estimator = StateEstimator(parameter_overrides=NO_CLOCK)
+        controller = WholeBodyControllerNode(subscribe_state=False, parameter_overrides=NO_CLOCK)
+        estimator.listener = StateListener(joint_states=controller.on_joint_states, odom=controller.on_odometry)
+        self.nodes = [estimator, controller]
+        controller.get_logger().info("composed with state_estimator: joint_states and odom handed over in-process; "
+                                     "running on the hardware's stamps (no clock subscription)")
 
     def get_logger(self):
         return self.nodes[-1].get_logger()

@@ -65,8 +65,10 @@ INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=Re
 class WholeBodyControllerNode(Node):
     """The whole-body controller node (see the module docstring for topics, services and parameters)."""
 
-    def __init__(self, **node_options) -> None:
-        """`node_options` go to rclpy's Node (e.g. `parameter_overrides` in tests).
+    def __init__(self, subscribe_state: bool = True, **node_options) -> None:
+        """`subscribe_state`: take `joint_states` and `odom` from the middleware; False in the composed control
+        process, where the state estimator in the same process calls `on_joint_states` and `on_odometry` directly.
+        `node_options` go to rclpy's Node (e.g. `parameter_overrides` in tests).
 
         Raises:
             ParameterError: a parameter of the wrong type or out of its range.
@@ -85,8 +87,9 @@ class WholeBodyControllerNode(Node):
 
         # Subscriptions before the command publisher: a lockstep simulator waits for answers as soon as it sees a
         # joint_commands publisher, so joint_states should already be flowing to this node by then.
-        self.create_subscription(JointState, "joint_states", self.on_joint_states, STATE_QOS)
-        self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
+        if subscribe_state:
+            self.create_subscription(JointState, "joint_states", self.on_joint_states, STATE_QOS)
+            self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(GaitReference, "gait/reference", self.on_gait_reference, INPUT_QOS)
         self.create_subscription(BalanceOffset, "balance/offset", self.on_balance_offset, INPUT_QOS)
         self.create_subscription(JointState, "posture/reference", self.on_posture, INPUT_QOS)

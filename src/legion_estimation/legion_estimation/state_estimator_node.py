@@ -5,8 +5,15 @@ Subscribes: `joint_states` (sensor_msgs/JointState), `imu/data` (sensor_msgs/Imu
 `odom` -> `base_link`, twist in `base_link`), stamped like the joint_states it was computed from, once per set of
 measurements (the control rate: for the whole-body controller); `odom/decimated` and `joint_states/decimated` (the
 same messages at `decimated_rate`, 50 Hz, on a grid of stamps: the state for the gait planner and perception, which
-work at 10-20 Hz and would otherwise take every control tick); `diagnostics` (1 Hz: contacts, rejected measurements).
-Parameters: `robot`, see `EstimatorParameters`.
+work at 10-20 Hz and would otherwise take every control tick); `diagnostics` (every `diagnostics_period` of
+measurement time, stamped with the measurements' stamp: contacts, rejected measurements). Parameters: `robot`, see
+`EstimatorParameters`.
+
+The node runs on the hardware's time: everything it does is driven and stamped by the measurements, so it never reads
+a clock. In the composed control process (`legion_control.control_process`) it also hands each joint_states message
+and each odom message to the whole-body controller in the same process by a direct call (`StateListener`), before
+the estimate (joint_states) and right after publishing (odom): the controller's tick does not wait for a second trip
+through the middleware.
 
 The estimate is computed when the joint_states, IMU and both foot wrenches of one stamp have all arrived (the hardware
 publishes them together), so it never mixes measurements more than `sync_tolerance` apart. Bad measurements
@@ -16,6 +23,7 @@ publishes them together), so it never mixes measurements more than `sync_toleran
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -46,13 +54,27 @@ class EstimatorParameters(LegOdometryParameters):
     decimated_rate: float = param(50.0, "Rate of `odom/decimated` and `joint_states/decimated`, the state for the "
                                   "nodes that work at 10-20 Hz (gait planner, perception); 0: not published.",
                                   unit="Hz", low=0.0, high=1000.0)
+    diagnostics_period: float = param(1.0, "Period of `diagnostics`, in measurement time.", unit="s", low=0.01,
+                                      high=60.0)
+
+
+@dataclass(frozen=True)
+class StateListener:
+    """In-process consumers of the estimator's input and output (the composed control process): `joint_states` is
+    called with every joint_states message as it arrives, `odom` with every odom message as it is published."""
+
+    joint_states: Callable[[JointState], None]
+    odom: Callable[[Odometry], None]
 
 
 class StateEstimator(Node):
     """Leg-odometry state estimator node (see the module docstring)."""
 
-    def __init__(self) -> None:
-        super().__init__("state_estimator")
+    def __init__(self, listener: StateListener | None = None, **node_options) -> None:
+        """`listener`: the in-process consumer of joint_states and odom (composed process), if any; `node_options`
+        go to rclpy's Node."""
+        super().__init__("state_estimator", **node_options)
+        self.listener = listener
         from legion_model import RobotModel
 
         self.params: EstimatorParameters = declare_parameters(self, EstimatorParameters)
@@ -70,12 +92,17 @@ class StateEstimator(Node):
         self.pub_odom_decimated = self.create_publisher(Odometry, "odom/decimated", QOS)
         self.pub_joints_decimated = self.create_publisher(JointState, "joint_states/decimated", QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", QOS)
-        self.create_subscription(JointState, "joint_states", lambda m: self.on_measurement("joints", m), QOS)
+        self._next_diagnostics = -1.0
+        self.create_subscription(JointState, "joint_states", self.on_joint_states, QOS)
         self.create_subscription(Imu, "imu/data", lambda m: self.on_measurement("imu", m), QOS)
         for side in self.config.sides:
             self.create_subscription(WrenchStamped, f"{side[0]}_foot/wrench",
                                      lambda m, s=side: self.on_measurement(s, m), QOS)
-        self.create_timer(1.0, self.publish_diagnostics)
+
+    def on_joint_states(self, msg: JointState) -> None:
+        if self.listener is not None:
+            self.listener.joint_states(msg)  # the control tick first: the estimate waits for the IMU and wrenches
+        self.on_measurement("joints", msg)
 
     def on_measurement(self, key: str, msg) -> None:
         """Keep the newest of each measurement; estimate once a full set of one stamp is here."""
@@ -93,6 +120,9 @@ class StateEstimator(Node):
             return
         self.last_stamp = stamp
         self.estimate(joints)
+        if stamp >= self._next_diagnostics or stamp < self._next_diagnostics - 2.0 * self.params.diagnostics_period:
+            self._next_diagnostics = stamp + self.params.diagnostics_period
+            self.publish_diagnostics(joints.header.stamp)
 
     def estimate(self, joints: JointState) -> None:
         imu = self.latest["imu"]
@@ -117,13 +147,15 @@ class StateEstimator(Node):
         msg.twist.twist.linear = vector3_msg(estimate.linear_velocity)
         msg.twist.twist.angular = vector3_msg(estimate.angular_velocity)
         self.pub_odom.publish(msg)
+        if self.listener is not None:
+            self.listener.odom(msg)
         if self.decimator.due(header_seconds(joints)):
             self.pub_odom_decimated.publish(msg)
             self.pub_joints_decimated.publish(joints)
 
-    def publish_diagnostics(self) -> None:
+    def publish_diagnostics(self, stamp) -> None:
         self.pub_diagnostics.publish(diagnostics_msg(
-            self.get_clock().now().to_msg(), "state_estimator: leg odometry", OK if self.contacts else WARN,
+            stamp, "state_estimator: leg odometry", OK if self.contacts else WARN,
             "feet in contact: " + (", ".join(self.contacts) or "none"),
             {"measurements_dropped": self.rejected, "last_stamp": f"{self.last_stamp:.3f}"},
             hardware_id=self.params.robot))
