@@ -74,7 +74,8 @@ def stack():
     probe = Probe("wbc_stack_test_probe")
     for topic, kind in (("ground_truth/odom", Odometry), ("diagnostics", DiagnosticArray),
                         ("joint_states", JointState), ("joint_commands", JointCommand),
-                        ("hardware/status", DiagnosticArray)):
+                        ("hardware/status", DiagnosticArray), ("odom", Odometry), ("odom/decimated", Odometry),
+                        ("joint_states/decimated", JointState)):
         probe.record(topic, kind)
     try:
         probe.wait_until(lambda: controller_status(probe).get("state") == "balancing", STARTUP,
@@ -201,3 +202,29 @@ def test_rejects_a_25_newton_second_side_push_at_the_pelvis(stack):
     position, tilt = base(probe)
     assert position[2] > 0.85 and tilt < 0.1
     assert controller_status(probe)["state"] == "balancing"
+
+
+def test_the_composed_control_path_takes_the_state_in_process_and_no_clock(stack):
+    """The default launch composes the estimator and the controller in one process: only the estimator takes
+    joint_states from the middleware, neither node takes `clock`, odom goes out every tick and the decimated state at
+    50 Hz on a stamp grid, in step with each other."""
+    probe, launched = stack
+    assert "whole_body_control" in launched.processes
+
+    def subscribers(topic: str) -> set[str]:
+        return {info.node_name for info in probe.node.get_subscriptions_info_by_topic(topic)}
+
+    assert "state_estimator" in subscribers("/joint_states")
+    assert "whole_body_controller" not in subscribers("/joint_states") | subscribers("/odom")
+    assert not {"state_estimator", "whole_body_controller"} & subscribers("/clock")
+    assert {"gait_planner", "perception"} <= subscribers("/odom/decimated") & subscribers("/joint_states/decimated")
+    for topic in ("odom", "odom/decimated", "joint_states/decimated"):
+        probe.clear(topic)
+    end = probe.wait_sim_time(1.0, SIM_TIMEOUT)
+    odom = [header_seconds(m) for m in probe.received("odom") if header_seconds(m) < end - 0.05]
+    decimated = [header_seconds(m) for m in probe.received("odom/decimated") if header_seconds(m) < end - 0.05]
+    joints = {round(header_seconds(m), 6) for m in probe.received("joint_states/decimated")}
+    assert len(odom) >= 0.95 * 0.9 * 500, f"{len(odom)} odom messages in 0.9 s"
+    assert 40 <= len(decimated) <= 46, f"{len(decimated)} odom/decimated messages in 0.9 s"
+    assert np.allclose(np.diff(decimated), 0.02, atol=0.0021)
+    assert {round(s, 6) for s in decimated} <= joints
