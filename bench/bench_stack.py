@@ -101,7 +101,7 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
     load_before = os.getloadavg()
     wall_launch = time.monotonic()
     sim_parameters = {"camera_rate": float(os.environ.get("LEGION_BENCH_CAMERA_RATE", "10")), "latency_window": 2.0}
-    arguments = {"scene": "sorting_cell", "lockstep": "true" if lockstep else "false"} | dict(LAUNCH_ARGUMENTS)
+    arguments = {"scene": options.scene, "lockstep": "true" if lockstep else "false"} | dict(LAUNCH_ARGUMENTS)
     with LaunchedNodes("stack", arguments, echo=False,
                        extra_parameters={"sim_bridge": sim_parameters}) as launched:
         probe = Probe(f"bench_stack_{mode}")
@@ -148,7 +148,8 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
     load_after = os.getloadavg()
 
     simulated, wall = sim_end - sim_start, wall_end - wall_start
-    print(f"\n=== full stack over DDS, {mode}, sorting_cell, camera 10 Hz: {simulated:.2f} s simulated in "
+    print(f"\n=== full stack over DDS, {mode}, {arguments['scene']}, camera {sim_parameters['camera_rate']:g} Hz: "
+          f"{simulated:.2f} s simulated in "
           f"{wall:.1f} s wall (real-time factor {simulated / wall:.3f}); start-up {startup_wall:.0f} s wall; "
           f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after ===")
     print("CPU seconds per simulated second (utime + stime of each node's process):")
@@ -187,6 +188,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=("lockstep", "realtime", "both"), default="both")
     parser.add_argument("--seconds", type=float, default=10.0, help="simulated seconds standing (default 10)")
+    parser.add_argument("--scene", default="sorting_cell",
+                        help="scene (default sorting_cell, whose table is 0.35 m ahead: walk in `empty`)")
     parser.add_argument("--walk", type=float, default=0.0, help="then walk forward at this speed [m/s] (0: no walk)")
     parser.add_argument("--distance", type=float, default=1.0, help="distance to walk [m] (default 1)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of each wait [s]")

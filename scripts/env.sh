@@ -11,4 +11,6 @@ export PATH="$_legion_root/install/legion_bringup/lib/legion_bringup:$PATH"
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
 export PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
+# Fast DDS's profile: a shared-memory segment large enough for camera frames (config/fastdds.xml, docs/realtime.md).
+export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE:-$_legion_root/config/fastdds.xml}"
 unset _legion_root

@@ -18,7 +18,14 @@ import threading
 import time
 from pathlib import Path
 
-from legion_bringup.nodes import LaunchError, NodeSpec, plan, resolve_arguments, stack_parameters_file
+from legion_bringup.nodes import (
+    LaunchError,
+    NodeSpec,
+    middleware_environment,
+    plan,
+    resolve_arguments,
+    stack_parameters_file,
+)
 
 
 def bringup_share() -> Path:
@@ -107,6 +114,7 @@ class LaunchedNodes:
         self.processes: dict[str, subprocess.Popen] = {}
         self.skipped: list[str] = []
         self.required: set[str] = set()
+        environment = os.environ | middleware_environment(share, dict(os.environ))
         for node in plan(name, self.arguments, share):
             executable = find_executable(node)
             if executable is None:
@@ -122,7 +130,7 @@ class LaunchedNodes:
             node = dataclasses.replace(node, parameters=parameters)
             command = command_line(node, executable, params_file, self.arguments.get("namespace", ""))
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                       bufsize=1, env=os.environ.copy())
+                                       bufsize=1, env=environment)
             self.processes[node.name] = process
             if node.required:
                 self.required.add(node.name)

@@ -161,3 +161,18 @@ def _robot_description(robot: str) -> str:
 def stack_parameters_file(share: Path) -> Path:
     """`config/stack.yaml` in the given bringup share (or source) directory."""
     return share / "config" / "stack.yaml"
+
+
+MIDDLEWARE_PROFILE = "FASTRTPS_DEFAULT_PROFILES_FILE"
+"""The environment variable that points Fast DDS at a profile file."""
+
+
+def middleware_environment(share: Path, environment: dict[str, str]) -> dict[str, str]:
+    """The variables a launch adds to `environment` for its nodes: Fast DDS's profile `config/fastdds.xml` (the
+    shared-memory segment that carries camera frames, docs/realtime.md), unless the user has chosen a profile or
+    another middleware."""
+    profile = share / "config" / "fastdds.xml"
+    rmw = environment.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
+    if MIDDLEWARE_PROFILE in environment or not rmw.startswith("rmw_fastrtps") or not profile.is_file():
+        return {}
+    return {MIDDLEWARE_PROFILE: str(profile)}

@@ -5,13 +5,22 @@ Needs `launch` and `launch_ros`, which exist on a ROS 2 install only; the pip en
 
 from __future__ import annotations
 
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
+import os
+
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
 from legion_bringup.launcher import bringup_share
-from legion_bringup.nodes import ARGUMENTS, LAUNCHES, plan, resolve_arguments, stack_parameters_file
+from legion_bringup.nodes import (
+    ARGUMENTS,
+    LAUNCHES,
+    middleware_environment,
+    plan,
+    resolve_arguments,
+    stack_parameters_file,
+)
 
 
 def node_actions(name: str, context) -> list[Node]:
@@ -42,5 +51,7 @@ def generate(name: str, extra_actions: list | None = None) -> LaunchDescription:
                               **({"choices": list(ARGUMENTS[arg].choices)} if ARGUMENTS[arg].choices else {}))
         for arg in LAUNCHES[name]
     ]
-    return LaunchDescription([*declared, *(extra_actions or []),
+    environment = [SetEnvironmentVariable(key, value)
+                   for key, value in middleware_environment(bringup_share(), dict(os.environ)).items()]
+    return LaunchDescription([*declared, *environment, *(extra_actions or []),
                               OpaqueFunction(function=lambda context: node_actions(name, context))])

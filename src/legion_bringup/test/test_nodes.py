@@ -136,3 +136,15 @@ def test_the_control_path_is_composed_by_default_and_slow_nodes_take_the_decimat
         assert dict(nodes[slow].remappings) == {"joint_states": "joint_states/decimated", "odom": "odom/decimated"}
     separate = {n.name for n in plan("stack", resolve_arguments("stack", {"composed": "false"}), SHARE)}
     assert {"state_estimator", "whole_body_controller"} <= separate and "whole_body_control" not in separate
+
+
+def test_launches_point_fast_dds_at_the_shipped_profile_unless_the_user_chose():
+    from legion_bringup.nodes import MIDDLEWARE_PROFILE, middleware_environment
+
+    source = Path(__file__).resolve().parents[3]  # the workspace: config/ as installed into the share
+    expected = {MIDDLEWARE_PROFILE: str(source / "config" / "fastdds.xml")}
+    assert middleware_environment(source, {}) == expected
+    assert middleware_environment(source, {"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}) == expected
+    assert middleware_environment(source, {MIDDLEWARE_PROFILE: "/etc/mine.xml"}) == {}
+    assert middleware_environment(source, {"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp"}) == {}
+    assert middleware_environment(SHARE, {}) == {}  # no profile installed: Fast DDS's defaults

@@ -56,8 +56,9 @@ from legion_control.parameters import WbcNodeParameters, WbcParameters
 from legion_control.whole_body_controller import ControllerState, CycleReport, WholeBodyController
 from legion_interfaces.msg import BalanceOffset, GaitReference, HandCommand, JointCommand
 
-STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
-"""joint_states and joint_commands, as the hardware uses them."""
+STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
+"""joint_states and joint_commands: only the newest is kept. A controller that falls behind (real time, a loaded
+machine) answers the newest state, never a queue of old ones; in lockstep only one state is ever pending."""
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 """References and odometry."""
 

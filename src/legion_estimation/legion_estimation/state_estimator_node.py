@@ -42,6 +42,9 @@ from legion_common.stamps import header_seconds
 from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+MEASUREMENT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
+"""The hardware's measurements: only the newest of each is kept. A node that falls behind (real time, a loaded
+machine) works on the newest state instead of a queue of old ones; in lockstep only one state is ever pending."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,11 @@ class StateEstimator(Node):
         self.pub_joints_decimated = self.create_publisher(JointState, "joint_states/decimated", QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", QOS)
         self._next_diagnostics = -1.0
-        self.create_subscription(JointState, "joint_states", self.on_joint_states, QOS)
-        self.create_subscription(Imu, "imu/data", lambda m: self.on_measurement("imu", m), QOS)
+        self.create_subscription(JointState, "joint_states", self.on_joint_states, MEASUREMENT_QOS)
+        self.create_subscription(Imu, "imu/data", lambda m: self.on_measurement("imu", m), MEASUREMENT_QOS)
         for side in self.config.sides:
             self.create_subscription(WrenchStamped, f"{side[0]}_foot/wrench",
-                                     lambda m, s=side: self.on_measurement(s, m), QOS)
+                                     lambda m, s=side: self.on_measurement(s, m), MEASUREMENT_QOS)
 
     def on_joint_states(self, msg: JointState) -> None:
         if self.listener is not None:
