@@ -14,29 +14,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-EXECUTORS = ("single", "events")
-"""`LEGION_EXECUTOR`: `single` (rclpy's SingleThreadedExecutor, the default) or `events` (rclpy's EventsExecutor,
-experimental in Jazzy: callbacks driven by middleware events instead of a wait set rebuilt at every spin)."""
+def make_executor() -> Any:
+    """The executor every Legion process spins: rclpy's SingleThreadedExecutor.
 
+    rclpy's EventsExecutor (experimental in Jazzy, rclpy 7.1) was measured here and is not used: in every Legion
+    process, with or without sim time and timers, it spun one core at 50-95 % and delivered nothing (the stack never
+    started; docs/realtime.md)."""
+    from rclpy.executors import SingleThreadedExecutor
 
-def make_executor(kind: str | None = None) -> Any:
-    """The executor every Legion process spins: `kind`, else the environment's `LEGION_EXECUTOR`, else `single`.
-
-    Raises:
-        ValueError: an unknown kind.
-    """
-    import os
-
-    kind = kind or os.environ.get("LEGION_EXECUTOR", "") or "single"
-    if kind == "events":
-        from rclpy.experimental import EventsExecutor
-
-        return EventsExecutor()
-    if kind == "single":
-        from rclpy.executors import SingleThreadedExecutor
-
-        return SingleThreadedExecutor()
-    raise ValueError(f"LEGION_EXECUTOR must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+    return SingleThreadedExecutor()
 
 
 def spin(node: Any) -> None:
