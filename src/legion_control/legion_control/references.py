@@ -7,6 +7,7 @@ All poses are in the world (`odom`) frame; quaternions are (x, y, z, w); sides a
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -135,6 +136,17 @@ class GaitTrajectory:
         sides = set(self.samples[0].soles)
         if any(set(s.soles) != sides for s in self.samples):
             raise ControlError("every gait sample must name the same sides")
+        self._times = self.times.tolist()
+        self._sides = tuple(self.samples[0].soles)
+        # Every sample's vectors in one row (CoM position, velocity, acceleration, base angular velocity, then per
+        # side: sole position, velocity, acceleration), so that `sample` interpolates them all with one lerp.
+        self._rows = np.array([np.concatenate([s.com_position, s.com_velocity, s.com_acceleration,
+                                               s.base_angular_velocity]
+                                              + [x for side in self._sides
+                                                 for x in (s.soles[side].position, s.soles[side].velocity,
+                                                           s.soles[side].acceleration)])
+                               for s in self.samples])
+        self._landings: dict[tuple[str, int], pin.SE3] = {}
 
     @property
     def end_time(self) -> float:
@@ -142,7 +154,7 @@ class GaitTrajectory:
 
     def sample(self, time: float) -> GaitSample:
         """The reference at `time` [s] (see the class docstring)."""
-        samples, times = self.samples, self.times
+        samples, times = self.samples, self._times
         if time <= times[0]:
             return samples[0]
         if time >= times[-1]:
@@ -151,26 +163,38 @@ class GaitTrajectory:
             soles = {side: SoleReference(s.in_contact, s.position, s.orientation, zero6, zero6)
                      for side, s in last.soles.items()}
             return GaitSample(time, last.com_position, zero3, zero3, last.base_orientation, zero3, soles)
-        i = int(np.searchsorted(times, time, side="right")) - 1
+        i = bisect.bisect_right(times, time) - 1
         a, b = samples[i], samples[i + 1]
         s = (time - times[i]) / (times[i + 1] - times[i])
-
-        def lerp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            return x + s * (y - x)
+        rows = self._rows
+        row = rows[i] + s * (rows[i + 1] - rows[i])  # x + s (y - x), elementwise as for each vector alone
 
         soles = {}
-        for side, sa in a.soles.items():
-            sb = b.soles[side]
-            soles[side] = SoleReference(sa.in_contact, lerp(sa.position, sb.position),
-                                        slerp(sa.orientation, sb.orientation, s), lerp(sa.velocity, sb.velocity),
-                                        lerp(sa.acceleration, sb.acceleration))
+        for k, side in enumerate(self._sides):
+            sa, sb = a.soles[side], b.soles[side]
+            start = 12 + 15 * k
+            soles[side] = SoleReference(sa.in_contact, row[start:start + 3], slerp(sa.orientation, sb.orientation, s),
+                                        row[start + 3:start + 9], row[start + 9:start + 15])
         if a.base_orientation is None or b.base_orientation is None:
             orientation = a.base_orientation
         else:
             orientation = slerp(a.base_orientation, b.base_orientation, s)
-        return GaitSample(time, lerp(a.com_position, b.com_position), lerp(a.com_velocity, b.com_velocity),
-                          lerp(a.com_acceleration, b.com_acceleration), orientation,
-                          lerp(a.base_angular_velocity, b.base_angular_velocity), soles)
+        return GaitSample(time, row[0:3], row[3:6], row[6:9], orientation, row[9:12], soles)
+
+    def landing_pose(self, side: str, now: float) -> pin.SE3:
+        """Where `side`'s sole lands after `now`: its pose at the first sample at or after `now` in which it stands,
+        else at the last sample."""
+        samples = self.samples
+        index = bisect.bisect_left(self._times, now)
+        while index < len(samples) and not samples[index].soles[side].in_contact:
+            index += 1
+        if index == len(samples):
+            index = len(samples) - 1
+        pose = self._landings.get((side, index))
+        if pose is None:
+            sole = samples[index].soles[side]
+            pose = self._landings[(side, index)] = pin.SE3(quaternion_to_matrix(sole.orientation), sole.position)
+        return pose.copy()
 
 
 def slerp(a: np.ndarray, b: np.ndarray, s: float) -> np.ndarray:
@@ -385,14 +409,7 @@ class ReferenceBook:
         sample in which it stands, else at the last sample); empty without a gait reference."""
         if self.gait is None or len(stance) == len(self.sides):
             return {}
-        landings = {}
-        for side in self.sides:
-            if side in stance:
-                continue
-            later = [s for s in self.gait.samples if s.time >= now and s.soles[side].in_contact]
-            sole = (later[0] if later else self.gait.samples[-1]).soles[side]
-            landings[side] = pin.SE3(quaternion_to_matrix(sole.orientation), sole.position)
-        return landings
+        return {side: self.gait.landing_pose(side, now) for side in self.sides if side not in stance}
 
     # --- balance offset, posture -----------------------------------------------------------------------------
     def set_balance_offset(self, offset: BalanceOffset, now: float) -> None:

@@ -115,6 +115,12 @@ class CycleReport:
     fall_reason: str = ""
 
 
+def _norm(vector: np.ndarray) -> float:
+    """Euclidean norm of a small vector: what `np.linalg.norm` computes (the square root of the dot product), without
+    its overhead."""
+    return math.sqrt(vector @ vector)
+
+
 def _heading_of(rotations: Sequence[np.ndarray]) -> float:
     """Mean heading [rad] of one or two frames (their x axes projected on the floor)."""
     yaws = [yaw_from_matrix(rotation) for rotation in rotations]
@@ -544,7 +550,7 @@ class WholeBodyController:
         tasks.append(AccelerationTask(
             "com", data.Jcom, com_acc_ref + gains.stiffness * com_error + gains.damping * (com_vel_ref - com_velocity)
             - com_drift, gains.weight))
-        report.task_errors["com"] = float(np.linalg.norm(com_error))
+        report.task_errors["com"] = _norm(com_error)
 
         # Base orientation.
         gains = params.base_orientation
@@ -556,7 +562,7 @@ class WholeBodyController:
         tasks.append(AccelerationTask(
             "base_orientation", J_base,
             gains.stiffness * orientation_error + gains.damping * (base_omega_ref - omega) - base_drift, gains.weight))
-        report.task_errors["base_orientation"] = float(np.linalg.norm(orientation_error))
+        report.task_errors["base_orientation"] = _norm(orientation_error)
 
         # Swing soles.
         if sample is not None:
@@ -575,15 +581,17 @@ class WholeBodyController:
                     f"{side}_sole", pin.getFrameJacobian(model, data, frame_id, LWA),
                     sole_ref.acceleration + gains.stiffness * error + gains.damping * (sole_ref.velocity - velocity)
                     - drift, gains.weight))
-                report.task_errors[f"{side}_sole"] = float(np.linalg.norm(error[:3]))
+                report.task_errors[f"{side}_sole"] = _norm(error[:3])
 
         # Hands.
         hand = params.hand
-        hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
+        hand_weight = None
         for side in self.sides:
             track = self.references.hand_reference(side, dt, self._now)
             if track is None:
                 continue
+            if hand_weight is None:
+                hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
             frame_id = self._gripper_ids[side]
             pose = data.oMf[frame_id]
             error = np.concatenate((track.position - pose.translation, pin.log3(track.orientation @ pose.rotation.T)))
@@ -592,7 +600,7 @@ class WholeBodyController:
             tasks.append(AccelerationTask(
                 f"{side}_hand", pin.getFrameJacobian(model, data, frame_id, LWA),
                 hand.stiffness * error + hand.damping * (track.velocity - velocity) - drift, hand_weight))
-            report.task_errors[f"{side}_hand"] = float(np.linalg.norm(track.target.position - pose.translation))
+            report.task_errors[f"{side}_hand"] = _norm(track.target.position - pose.translation)
 
         # Angular momentum about the CoM.
         momentum = params.angular_momentum
@@ -606,7 +614,7 @@ class WholeBodyController:
         posture_error = self.references.posture - q_joints
         tasks.append(AccelerationTask("posture", None, gains.stiffness * posture_error - gains.damping * v_joints,
                                       self._posture_weight, selection=slice(BASE_NV, self.nv)))
-        report.task_errors["posture"] = float(np.sqrt(np.mean(posture_error ** 2)))
+        report.task_errors["posture"] = math.sqrt(float(np.add.reduce(posture_error * posture_error)) / len(posture_error))
 
         lower, upper = self._acceleration_bounds(q_joints, v_joints)
         terms = DynamicsTerms(data.M, data.nle, params.limits.torque_scale * self._tau_limit, lower, upper)
@@ -622,7 +630,8 @@ class WholeBodyController:
         v_from = v_joints + leak * (self._v_target - v_joints)
         self._v_target = v_from + acceleration * dt
         self._q_target = q_from + v_from * dt + 0.5 * acceleration * dt * dt
-        self._q_target = np.clip(self._q_target, q_joints - MAX_TARGET_DEVIATION, q_joints + MAX_TARGET_DEVIATION)
+        self._q_target = np.minimum(np.maximum(self._q_target, q_joints - MAX_TARGET_DEVIATION),
+                                    q_joints + MAX_TARGET_DEVIATION)  # np.clip's result, without its overhead
         effort = solution.torque + cmd.friction_compensation * self._joint_damping * v_joints
         return self._assemble(self._q_target, self._v_target, effort, cmd.stiffness_scale * self._hold_stiffness,
                               cmd.damping_scale * self._hold_damping, hand_targets)
@@ -630,15 +639,22 @@ class WholeBodyController:
     def _assemble(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, stiffness: np.ndarray,
                   damping: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
         grasp = self.params.grasp
-        hands = np.concatenate([hand_targets[side] for side in self.sides])
-        n_hands = len(hands)
-        return JointCommandArrays(
-            self.command_names,
-            np.concatenate((position, hands)),
-            np.concatenate((velocity, np.zeros(n_hands))),
-            np.concatenate((effort, np.zeros(n_hands))),
-            np.concatenate((stiffness, grasp.stiffness_scale * self._hand_stiffness)),
-            np.concatenate((damping, grasp.damping_scale * self._hand_damping)))
+        na = self.na
+        block = np.empty((5, len(self.command_names)))  # one allocation; the command's arrays are its rows
+        block[0, :na] = position
+        start = na
+        for side in self.sides:
+            targets = hand_targets[side]
+            block[0, start:start + len(targets)] = targets
+            start += len(targets)
+        block[1:3, na:] = 0.0
+        block[1, :na] = velocity
+        block[2, :na] = effort
+        block[3, :na] = stiffness
+        block[3, na:] = grasp.stiffness_scale * self._hand_stiffness
+        block[4, :na] = damping
+        block[4, na:] = grasp.damping_scale * self._hand_damping
+        return JointCommandArrays(self.command_names, block[0], block[1], block[2], block[3], block[4])
 
     def _hold_command(self, posture: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
         """Hold a posture with the robot's position-hold gains and no feed-forward (waiting for odom: the standing
