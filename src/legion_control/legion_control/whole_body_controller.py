@@ -614,7 +614,9 @@ class WholeBodyController:
         posture_error = self.references.posture - q_joints
         tasks.append(AccelerationTask("posture", None, gains.stiffness * posture_error - gains.damping * v_joints,
                                       self._posture_weight, selection=slice(BASE_NV, self.nv)))
-        report.task_errors["posture"] = math.sqrt(float(np.add.reduce(posture_error * posture_error)) / len(posture_error))
+        # RMS: np.sqrt(np.mean(posture_error ** 2)), the same operations without np.mean's overhead.
+        report.task_errors["posture"] = math.sqrt(float(np.add.reduce(posture_error * posture_error))
+                                                  / len(posture_error))
 
         lower, upper = self._acceleration_bounds(q_joints, v_joints)
         terms = DynamicsTerms(data.M, data.nle, params.limits.torque_scale * self._tau_limit, lower, upper)
