@@ -162,6 +162,7 @@ class WholeBodyController:
         self._q_lower, self._q_upper = limits.lower, limits.upper
         self._v_limit = limits.velocity
         self._v_max = self.params.limits.velocity_scale * limits.velocity
+        self._v_min = -self._v_max
         self._q_upper_inner = limits.upper - self.params.limits.position_margin
         self._q_lower_inner = limits.lower + self.params.limits.position_margin
         self._tau_limit = limits.effort
@@ -358,8 +359,7 @@ class WholeBodyController:
         q_joints = positions[body_index]
         v_joints = velocities[body_index]
         period = 1.0 / self.params.control_rate
-        dt = period if self._last_time is None else float(np.clip(time - self._last_time, 0.25 * period,
-                                                                     4.0 * period))
+        dt = period if self._last_time is None else min(max(time - self._last_time, 0.25 * period), 4.0 * period)
         self._last_time = time
         self._now = time
         report = CycleReport(time=time, state=self.state)
@@ -506,13 +506,13 @@ class WholeBodyController:
         lower_q = (self._q_lower_inner - ahead) * (2.0 / (T * T))
         # Reach at most the scaled velocity limit within the velocity horizon.
         upper_v = (self._v_max - v_joints) * (1.0 / limits.velocity_horizon)
-        lower_v = (-self._v_max - v_joints) * (1.0 / limits.velocity_horizon)
+        lower_v = (self._v_min - v_joints) * (1.0 / limits.velocity_horizon)
         a_max = limits.max_joint_acceleration
         upper = np.minimum(np.minimum(upper_q, upper_v), a_max)
         lower = np.maximum(np.maximum(lower_q, lower_v), -a_max)
         # Where the bounds cross (a joint already beyond a limit), take their middle: push back, not fail.
         crossed = lower > upper
-        if np.any(crossed):
+        if crossed.any():
             middle = 0.5 * (lower[crossed] + upper[crossed])
             lower[crossed] = middle - 1e-3
             upper[crossed] = middle + 1e-3
