@@ -128,17 +128,18 @@ class LegOdometry:
         gyro = np.asarray(imu_angular_velocity, dtype=float)
         if gyro.shape != (3,) or not np.all(np.isfinite(gyro)):
             raise EstimationError(f"IMU angular velocity is not 3 finite values: {gyro}")
-        for values in (joint_positions, joint_velocities, sole_forces_z):
-            if not np.isfinite(np.fromiter(values.values(), dtype=float, count=len(values))).all():
-                raise EstimationError("a joint or force measurement is not finite")
+        positions, velocities, forces = (np.fromiter(values.values(), dtype=float, count=len(values))
+                                         for values in (joint_positions, joint_velocities, sole_forces_z))
+        if not (np.isfinite(positions).all() and np.isfinite(velocities).all() and np.isfinite(forces).all()):
+            raise EstimationError("a joint or force measurement is not finite")
         quaternion = np.asarray(imu_orientation, dtype=float)
         norm = math.sqrt(quaternion @ quaternion) if quaternion.shape == (4,) else float("nan")
         if not math.isfinite(norm) or norm < 0.5:
             raise EstimationError(f"IMU orientation is not a unit quaternion: {list(quaternion)}")
         rotation_imu = quaternion_to_matrix(quaternion)
         try:
-            joint_angles = self.model.joint_array(joint_positions, default=self._reference_joints)
-            joint_rates = self.model.joint_array(joint_velocities, default=0.0)
+            joint_angles = self.model.joint_array_of(tuple(joint_positions), positions, default=self._reference_joints)
+            joint_rates = self.model.joint_array_of(tuple(joint_velocities), velocities, default=0.0)
         except Exception as error:  # legion_model.ModelError: unknown joint
             raise EstimationError(str(error)) from error
 

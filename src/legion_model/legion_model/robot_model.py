@@ -260,7 +260,30 @@ class RobotModel:
         Raises:
             ModelError: a name is unknown, or (without default) a joint of the model is not named.
         """
-        names = tuple(values)
+        return self.joint_array_of(tuple(values), np.fromiter(values.values(), dtype=float, count=len(values)),
+                                   default=default)
+
+    def joint_array_of(self, names: Sequence[str], values: np.ndarray, *,
+                       default: np.ndarray | float | None = None) -> np.ndarray:
+        """`joint_array` for names and values given as two sequences of the same length (a joint state's arrays),
+        without building a dict.
+
+        Args:
+            names: joint names (any order; names of locked joints are accepted and ignored).
+            values: the value of each name.  # (len(names),)
+            default: values of the joints not named, as a scalar or a (na,) vector; None requires every joint.
+
+        Returns:
+            The values in `joint_names` order.  # (na,)
+
+        Raises:
+            ModelError: a name is unknown, names and values differ in length, or (without default) a joint of the
+                model is not named.
+        """
+        names = tuple(names)
+        given = np.asarray(values, dtype=float)
+        if given.shape != (len(names),):
+            raise ModelError(f"robot '{self.config.name}': {len(names)} joint names but values of shape {given.shape}")
         source, target, complete = self._joint_array_map(names)
         if default is None:
             if not complete:
@@ -274,7 +297,6 @@ class RobotModel:
         else:
             default = np.asarray(default, dtype=float)
             array = default.copy() if default.shape == (self.na,) else np.array(np.broadcast_to(default, (self.na,)))
-        given = np.fromiter(values.values(), dtype=float, count=len(names))
         array[target] = given if source is None else given[source]
         return array
 
