@@ -270,6 +270,8 @@ class HandTrack:
     """Rotation matrix of the moving reference.  # (3, 3)"""
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(6))
     """Its velocity (linear, angular) in odom axes [m/s, rad/s].  # (6,)"""
+    target_rotation: tuple[HandTarget, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    """(target, its rotation matrix): the matrix of the target in force, computed once per target."""
 
 
 class ReferenceBook:
@@ -487,12 +489,13 @@ class ReferenceBook:
             return None
         hand = self.hand
         error = track.target.position - track.position
-        distance = float(np.linalg.norm(error))
+        distance = math.sqrt(error @ error)  # np.linalg.norm's operations
         step = min(distance, hand.max_speed * dt)
         linear = error / distance * step / dt if distance > 1e-9 else np.zeros(3)
-        target_rotation = quaternion_to_matrix(track.target.orientation)
-        rotation_error = pin.log3(target_rotation @ track.orientation.T)
-        angle = float(np.linalg.norm(rotation_error))
+        if track.target_rotation is None or track.target_rotation[0] is not track.target:
+            track.target_rotation = (track.target, quaternion_to_matrix(track.target.orientation))
+        rotation_error = pin.log3(track.target_rotation[1] @ track.orientation.T)
+        angle = math.sqrt(rotation_error @ rotation_error)
         turn = min(angle, hand.max_angular_speed * dt)
         angular = rotation_error / angle * turn / dt if angle > 1e-9 else np.zeros(3)
         track.position = track.position + linear * dt

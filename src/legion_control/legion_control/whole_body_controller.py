@@ -264,11 +264,12 @@ class WholeBodyController:
             ControlError: non-finite values or a non-unit quaternion (the message is ignored).
         """
         values = np.concatenate((base.position, base.orientation, base.linear_velocity, base.angular_velocity))
-        if values.shape != (13,) or not np.all(np.isfinite(values)) or not math.isfinite(base.time):
+        if values.shape != (13,) or not np.isfinite(values).all() or not math.isfinite(base.time):
             error = ControlError("odometry with non-finite or malformed values ignored")
             self._reject("odom", error)
             raise error
-        norm = float(np.linalg.norm(base.orientation))
+        quaternion = values[3:7]
+        norm = math.sqrt(quaternion @ quaternion)  # np.linalg.norm's operations, without its overhead
         if abs(norm - 1.0) > 1e-3:
             error = ControlError(f"odometry orientation is not a unit quaternion (norm {norm:.4f}); ignored")
             self._reject("odom", error)
@@ -529,6 +530,7 @@ class WholeBodyController:
         load = self.robot.mass * GRAVITY / max(len(self._stance), 1)
         wrench_reference = np.array([0.0, 0.0, load, 0.0, 0.0, 0.0])
         cp = params.contact
+        slip_stiffness = cp.stiffness * SLIP_AXES
         for side in self._stance:
             frame_id = self._sole_ids[side]
             J = pin.getFrameJacobian(model, data, frame_id, pin.LOCAL)
@@ -537,7 +539,7 @@ class WholeBodyController:
             if cp.stiffness > 0.0 or cp.damping > 0.0:
                 twist = pin.getFrameVelocity(model, data, frame_id, pin.LOCAL).vector
                 error = pin.log6(data.oMf[frame_id].actInv(self._contact_poses[side])).vector
-                desired = cp.stiffness * SLIP_AXES * error - cp.damping * twist
+                desired = slip_stiffness * error - cp.damping * twist
             contacts.append(Contact(side, J, drift, desired, self._cone, self._cone_upper, wrench_reference,
                                     self._wrench_weight))
 

@@ -99,6 +99,7 @@ class StanceKinematics:
         self.data = model.createData()
         self.sole_ids = {side: model.getFrameId(frame) for side, frame in sole_frames.items()}
         self._q = pin.neutral(model)
+        self._q[:BASE_NQ] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)  # the base at the origin (only q[7:] changes)
         self._jacobians_valid = False
 
     @property
@@ -110,7 +111,6 @@ class StanceKinematics:
         """side -> that sole's pose in the base frame (`sole_to_base`) at the joint positions [rad] (the actuated
         joints in the model's order, (nq - 7,)); with `jacobians`, the Jacobians for `base_twist` are computed too."""
         q = self._q
-        q[:BASE_NQ] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
         q[BASE_NQ:] = joint_positions
         if jacobians:
             pin.computeJointJacobians(self.model, self.data, q)
