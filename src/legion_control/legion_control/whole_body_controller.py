@@ -472,9 +472,10 @@ class WholeBodyController:
         heading = self._heading(self._stance)
         if sample is None:
             soles = [self.data.oMf[self._sole_ids[side]].translation for side in self._stance]
-            com = sum(soles) / len(soles) + rotation_z(heading) @ self.standing_com_offset
+            base_rotation = rotation_z(heading)
+            com = sum(soles) / len(soles) + base_rotation @ self.standing_com_offset
             com_velocity, com_acceleration = np.zeros(3), np.zeros(3)
-            base_rotation, base_angular_velocity = rotation_z(heading), np.zeros(3)
+            base_angular_velocity = np.zeros(3)
         else:
             com, com_velocity, com_acceleration = (sample.com_position.copy(), sample.com_velocity.copy(),
                                                    sample.com_acceleration.copy())
