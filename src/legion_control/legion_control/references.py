@@ -77,14 +77,14 @@ class GaitSample:
 
 def _finite(name: str, values: np.ndarray, size: int) -> np.ndarray:
     array = np.asarray(values, dtype=float)
-    if array.shape != (size,) or not np.all(np.isfinite(array)):
+    if array.shape != (size,) or not np.isfinite(array).all():
         raise ControlError(f"{name} must be {size} finite numbers, got {values!r}")
     return array
 
 
 def _unit_quaternion(name: str, quaternion: np.ndarray) -> np.ndarray:
     q = _finite(name, quaternion, 4)
-    norm = float(np.linalg.norm(q))
+    norm = math.sqrt(q @ q)  # np.linalg.norm's operations, without its overhead
     if abs(norm - 1.0) > 1e-3:
         raise ControlError(f"{name} must be a unit quaternion (x, y, z, w), got norm {norm:.4f}")
     return q / norm
@@ -96,6 +96,42 @@ def checked_gait_sample(sample: GaitSample) -> GaitSample:
     Raises:
         ControlError: a non-finite or malformed value, or a sample in which no sole stands.
     """
+    # All vectors checked at once (a gait reference has tens of samples of 13 vectors each, 20 times a second); on
+    # any fault the vector-by-vector check below raises the error that names it.
+    soles = sample.soles.values()
+    vectors = [np.asarray(v, dtype=float) for sole in soles
+               for v in (sole.position, sole.orientation, sole.velocity, sole.acceleration)]
+    vectors += [np.asarray(v, dtype=float) for v in (sample.com_position, sample.com_velocity,
+                                                     sample.com_acceleration, sample.base_angular_velocity)]
+    quaternions = vectors[1:4 * len(soles):4]
+    if sample.base_orientation is not None:
+        quaternions.append(np.asarray(sample.base_orientation, dtype=float))
+        vectors.append(quaternions[-1])
+    sizes = _GAIT_VECTOR_SIZES * len(soles) + _GAIT_SAMPLE_VECTOR_SIZES + (4,) * (sample.base_orientation is not None)
+    if (not math.isfinite(sample.time) or any(v.shape != (n,) for v, n in zip(vectors, sizes, strict=True))
+            or not np.isfinite(np.concatenate(vectors)).all()
+            or any(abs(math.sqrt(q @ q) - 1.0) > 1e-3 for q in quaternions)
+            or not any(sole.in_contact for sole in soles)):
+        return _checked_gait_sample_one_by_one(sample)
+    norms = [math.sqrt(q @ q) for q in quaternions]
+    checked = {}
+    for i, (side, sole) in enumerate(sample.soles.items()):
+        position, orientation, velocity, acceleration = vectors[4 * i:4 * i + 4]
+        checked[side] = SoleReference(bool(sole.in_contact), position, orientation / norms[i], velocity,
+                                      acceleration)
+    k = 4 * len(soles)
+    orientation = None if sample.base_orientation is None else quaternions[-1] / norms[-1]
+    return GaitSample(sample.time, vectors[k], vectors[k + 1], vectors[k + 2], orientation, vectors[k + 3], checked)
+
+
+_GAIT_VECTOR_SIZES = (3, 4, 6, 6)
+"""Sizes of a SoleReference's position, orientation, velocity, acceleration."""
+_GAIT_SAMPLE_VECTOR_SIZES = (3, 3, 3, 3)
+"""Sizes of a GaitSample's CoM position, velocity, acceleration and base angular velocity."""
+
+
+def _checked_gait_sample_one_by_one(sample: GaitSample) -> GaitSample:
+    """`checked_gait_sample`, one vector at a time: raises the error that names the first faulty one."""
     if not math.isfinite(sample.time):
         raise ControlError(f"gait sample time must be finite, got {sample.time}")
     soles = {}
@@ -140,12 +176,14 @@ class GaitTrajectory:
         self._sides = tuple(self.samples[0].soles)
         # Every sample's vectors in one row (CoM position, velocity, acceleration, base angular velocity, then per
         # side: sole position, velocity, acceleration), so that `sample` interpolates them all with one lerp.
-        self._rows = np.array([np.concatenate([s.com_position, s.com_velocity, s.com_acceleration,
-                                               s.base_angular_velocity]
-                                              + [x for side in self._sides
-                                                 for x in (s.soles[side].position, s.soles[side].velocity,
-                                                           s.soles[side].acceleration)])
-                               for s in self.samples])
+        samples = self.samples
+        columns = [[s.com_position for s in samples], [s.com_velocity for s in samples],
+                   [s.com_acceleration for s in samples], [s.base_angular_velocity for s in samples]]
+        for side in self._sides:
+            soles = [s.soles[side] for s in samples]
+            columns += [[sole.position for sole in soles], [sole.velocity for sole in soles],
+                        [sole.acceleration for sole in soles]]
+        self._rows = np.hstack([np.array(column) for column in columns])
         self._landings: dict[tuple[str, int], pin.SE3] = {}
 
     @property
@@ -359,7 +397,10 @@ class ReferenceBook:
             if not heights[0] <= height <= heights[1]:
                 raise ControlError(f"gait CoM height {height:.3f} m at t={sample.time:.3f} s is outside "
                                    f"[{heights[0]:.3f}, {heights[1]:.3f}] m")
-            middle = np.mean([s.position for s in stance], axis=0)
+            middle = stance[0].position  # the mean of the stance soles' positions, summed in order as np.mean does
+            for sole in stance[1:]:
+                middle = middle + sole.position
+            middle = middle / len(stance)
             distance = float(np.hypot(*(sample.com_position[:2] - middle[:2])))
             if distance > refs.max_com_distance:
                 raise ControlError(f"gait CoM {distance:.3f} m from the stance soles at t={sample.time:.3f} s is "
@@ -368,7 +409,8 @@ class ReferenceBook:
                 if side not in self.sides:
                     raise ControlError(f"gait reference names unknown side '{side}'")
                 if not sole.in_contact:
-                    gap = float(np.linalg.norm(sole.position - middle))
+                    offset = sole.position - middle
+                    gap = math.sqrt(offset @ offset)
                     if gap > refs.max_sole_distance:
                         raise ControlError(f"{side} swing sole reference {gap:.3f} m from the stance sole is "
                                            "unreachable")
