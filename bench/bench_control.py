@@ -2,6 +2,8 @@
 """Benchmarks of the whole-body controller (legion_control), in-process and lockstep with the simulated robot.
 
     python bench/bench_control.py                # per-cycle time: state + model update, QP build, QP solve, total
+    python bench/bench_control.py --odometry leg # the same, plus the CPU time of the state estimator's leg odometry
+                                                 # per tick and of both together (the composed control process)
     python bench/bench_control.py --solvers      # the same QPs solved by every installed QP solver
     python bench/bench_control.py --push         # largest 0.2 s pelvis push survived without a step, front and side
 
@@ -64,17 +66,40 @@ def percentiles(values_s: list[float]) -> tuple[float, float, float]:
     return float(np.median(values)), float(np.percentile(values, 99)), float(np.max(values))
 
 
+def _time_estimator(loop: ClosedLoop) -> list[float]:
+    """CPU time [s] of each leg odometry update of the loop (none with ground truth), appended as they run."""
+    times: list[float] = []
+    estimator = loop._leg_odometry
+    if estimator is not None:
+        update = estimator.update
+
+        def timed(*args, **kwargs):
+            start = time.thread_time()
+            try:
+                return update(*args, **kwargs)
+            finally:
+                times.append(time.thread_time() - start)
+
+        estimator.update = timed
+    return times
+
+
 def bench_cycle(args: argparse.Namespace) -> None:
     odometry = args.odometry or "truth"
     loop = make_loop(args, odometry)
+    estimator_times = _time_estimator(loop)
     gc.freeze()
     loop.run(args.warmup)
-    reports = []
+    reports, estimator_cpu = [], []
     t_sway = loop.sim.time + args.duration / 2.0
     for _ in range(round(args.duration / loop.period)):
         sway(loop, t_sway)
+        before = len(estimator_times)
         reports.append(loop.cycle())
+        estimator_cpu.append(sum(estimator_times[before:]))
     balancing = [r for r in reports if r.state == ControllerState.BALANCING]
+    estimator_cpu = [cpu for cpu, r in zip(estimator_cpu, reports, strict=True)
+                     if r.state == ControllerState.BALANCING]
     print(f"# whole_body_controller cycle, {len(balancing)} cycles ({args.duration:.0f} s: standing, then swaying), "
           f"odometry={odometry} one cycle late, solver=daqp, nv={loop.robot.nv}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -86,6 +111,13 @@ def bench_cycle(args: argparse.Namespace) -> None:
                              ("whole cycle, CPU time", "cpu_time")):
         median, p99, worst = percentiles([getattr(r, attribute) for r in balancing])
         print(f"{label:<28}{median:>12.3f}{p99:>10.3f}{worst:>10.3f}")
+    if odometry == "leg":  # the state estimator's compute of each tick, as the composed control process runs it
+        for label, values in (("leg odometry, CPU time", estimator_cpu),
+                              ("cycle + odometry, CPU time", [r.cpu_time + cpu for r, cpu in zip(balancing,
+                                                                                                 estimator_cpu,
+                                                                                                 strict=True)])):
+            median, p99, worst = percentiles(values)
+            print(f"{label:<28}{median:>12.3f}{p99:>10.3f}{worst:>10.3f}")
     iterations = [r.qp_iterations for r in balancing]
     print(f"daqp iterations: median {np.median(iterations):.0f}, max {max(iterations)}")
     _, p99, _ = percentiles([r.total_time for r in balancing])

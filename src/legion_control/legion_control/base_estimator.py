@@ -134,9 +134,10 @@ class OdomAnchoredEstimator:
         joint_positions = np.array(joint_positions, dtype=float)
         soles: dict[str, pin.SE3] = {}
         kinematic_twist = None
+        weights = load_weights(stance, self.loads) if stance else {}
         if stance:
             soles = self.kinematics.soles_in_base(joint_positions, stance, jacobians=True)
-            raw = self.kinematics.base_twist(joint_velocities, soles, load_weights(stance, self.loads))
+            raw = self.kinematics.base_twist(joint_velocities, soles, weights)
             self._raw_twists.append(raw)
             if len(self._raw_twists) == len(TWIST_FILTER):
                 kinematic_twist = sum(w * t for w, t in zip(TWIST_FILTER, self._raw_twists, strict=True))
@@ -196,8 +197,7 @@ class OdomAnchoredEstimator:
             base_to_odom = self._odom_pose(odom)
             self.source = "odom"
         else:
-            base_to_odom = base_pose({side: self.anchors[side] for side in anchored}, soles,
-                                     load_weights(stance, self.loads))
+            base_to_odom = base_pose({side: self.anchors[side] for side in anchored}, soles, weights)
             self.source = "kinematics"
         for side in stance:
             if side not in self.anchors:

@@ -72,7 +72,7 @@ class FallMonitor:
         """Largest signed distance [m] of a ground point from the support polygon's edge lines: its distance outside
         the polygon (at most that near a corner), negative inside (the depth)."""
         normals, offsets = self.support_edges(now, soles, landings)
-        return float(np.max(normals @ point - offsets))
+        return float((normals @ point - offsets).max())
 
     def fall_reason(self, now: float, base_rotation: np.ndarray, com: np.ndarray, soles: Mapping[str, pin.SE3],
                     stance: Sequence[str], landings: Mapping[str, pin.SE3]) -> str:

@@ -124,6 +124,8 @@ class _Workspace:
         self.problem = QpProblem(np.zeros((n, n)), np.zeros(n), np.zeros((n_eq + n_in, n)),
                                  np.full(nv + n_eq + n_in, -INFINITY), np.full(nv + n_eq + n_in, INFINITY), nv, n_eq)
         self.diagonal = np.arange(nv, n)
+        self.H_diagonal = self.problem.H.reshape(-1)[::n + 1]
+        """A writable view of H's diagonal."""
 
 
 class InverseDynamicsQP:
@@ -186,15 +188,14 @@ class InverseDynamicsQP:
             H[:nv, :nv] = 0.0
             g[:nv] = 0.0
         H[:nv, :nv] += self._regularization
+        H_diagonal = workspace.H_diagonal
         for task in tasks:
             if task.jacobian is None:  # identity rows: only the diagonal block changes
                 indices = self._indices[task.selection]
-                H[indices, indices] += task.weight
+                H_diagonal[indices] += task.weight
                 g[indices] -= task.weight * task.target
-        diagonal = workspace.diagonal
         for i, contact in enumerate(contacts):
-            block = diagonal[6 * i:6 * i + 6]
-            H[block, block] = contact.wrench_weight
+            H_diagonal[nv + 6 * i:nv + 6 * i + 6] = contact.wrench_weight
             g[nv + 6 * i:nv + 6 * i + 6] = -contact.wrench_weight * contact.wrench_reference
 
         # Rows of A: floating-base dynamics, contact accelerations (equalities); cones, torques (inequalities).

@@ -7,6 +7,7 @@ All poses are in the world (`odom`) frame; quaternions are (x, y, z, w); sides a
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,14 +77,14 @@ class GaitSample:
 
 def _finite(name: str, values: np.ndarray, size: int) -> np.ndarray:
     array = np.asarray(values, dtype=float)
-    if array.shape != (size,) or not np.all(np.isfinite(array)):
+    if array.shape != (size,) or not np.isfinite(array).all():
         raise ControlError(f"{name} must be {size} finite numbers, got {values!r}")
     return array
 
 
 def _unit_quaternion(name: str, quaternion: np.ndarray) -> np.ndarray:
     q = _finite(name, quaternion, 4)
-    norm = float(np.linalg.norm(q))
+    norm = math.sqrt(q @ q)  # np.linalg.norm's operations, without its overhead
     if abs(norm - 1.0) > 1e-3:
         raise ControlError(f"{name} must be a unit quaternion (x, y, z, w), got norm {norm:.4f}")
     return q / norm
@@ -95,6 +96,42 @@ def checked_gait_sample(sample: GaitSample) -> GaitSample:
     Raises:
         ControlError: a non-finite or malformed value, or a sample in which no sole stands.
     """
+    # All vectors checked at once (a gait reference has tens of samples of 13 vectors each, 20 times a second); on
+    # any fault the vector-by-vector check below raises the error that names it.
+    soles = sample.soles.values()
+    vectors = [np.asarray(v, dtype=float) for sole in soles
+               for v in (sole.position, sole.orientation, sole.velocity, sole.acceleration)]
+    vectors += [np.asarray(v, dtype=float) for v in (sample.com_position, sample.com_velocity,
+                                                     sample.com_acceleration, sample.base_angular_velocity)]
+    quaternions = vectors[1:4 * len(soles):4]
+    if sample.base_orientation is not None:
+        quaternions.append(np.asarray(sample.base_orientation, dtype=float))
+        vectors.append(quaternions[-1])
+    sizes = _GAIT_VECTOR_SIZES * len(soles) + _GAIT_SAMPLE_VECTOR_SIZES + (4,) * (sample.base_orientation is not None)
+    if (not math.isfinite(sample.time) or any(v.shape != (n,) for v, n in zip(vectors, sizes, strict=True))
+            or not np.isfinite(np.concatenate(vectors)).all()
+            or any(abs(math.sqrt(q @ q) - 1.0) > 1e-3 for q in quaternions)
+            or not any(sole.in_contact for sole in soles)):
+        return _checked_gait_sample_one_by_one(sample)
+    norms = [math.sqrt(q @ q) for q in quaternions]
+    checked = {}
+    for i, (side, sole) in enumerate(sample.soles.items()):
+        position, orientation, velocity, acceleration = vectors[4 * i:4 * i + 4]
+        checked[side] = SoleReference(bool(sole.in_contact), position, orientation / norms[i], velocity,
+                                      acceleration)
+    k = 4 * len(soles)
+    orientation = None if sample.base_orientation is None else quaternions[-1] / norms[-1]
+    return GaitSample(sample.time, vectors[k], vectors[k + 1], vectors[k + 2], orientation, vectors[k + 3], checked)
+
+
+_GAIT_VECTOR_SIZES = (3, 4, 6, 6)
+"""Sizes of a SoleReference's position, orientation, velocity, acceleration."""
+_GAIT_SAMPLE_VECTOR_SIZES = (3, 3, 3, 3)
+"""Sizes of a GaitSample's CoM position, velocity, acceleration and base angular velocity."""
+
+
+def _checked_gait_sample_one_by_one(sample: GaitSample) -> GaitSample:
+    """`checked_gait_sample`, one vector at a time: raises the error that names the first faulty one."""
     if not math.isfinite(sample.time):
         raise ControlError(f"gait sample time must be finite, got {sample.time}")
     soles = {}
@@ -135,6 +172,19 @@ class GaitTrajectory:
         sides = set(self.samples[0].soles)
         if any(set(s.soles) != sides for s in self.samples):
             raise ControlError("every gait sample must name the same sides")
+        self._times = self.times.tolist()
+        self._sides = tuple(self.samples[0].soles)
+        # Every sample's vectors in one row (CoM position, velocity, acceleration, base angular velocity, then per
+        # side: sole position, velocity, acceleration), so that `sample` interpolates them all with one lerp.
+        samples = self.samples
+        columns = [[s.com_position for s in samples], [s.com_velocity for s in samples],
+                   [s.com_acceleration for s in samples], [s.base_angular_velocity for s in samples]]
+        for side in self._sides:
+            soles = [s.soles[side] for s in samples]
+            columns += [[sole.position for sole in soles], [sole.velocity for sole in soles],
+                        [sole.acceleration for sole in soles]]
+        self._rows = np.hstack([np.array(column) for column in columns])
+        self._landings: dict[tuple[str, int], pin.SE3] = {}
 
     @property
     def end_time(self) -> float:
@@ -142,7 +192,7 @@ class GaitTrajectory:
 
     def sample(self, time: float) -> GaitSample:
         """The reference at `time` [s] (see the class docstring)."""
-        samples, times = self.samples, self.times
+        samples, times = self.samples, self._times
         if time <= times[0]:
             return samples[0]
         if time >= times[-1]:
@@ -151,26 +201,38 @@ class GaitTrajectory:
             soles = {side: SoleReference(s.in_contact, s.position, s.orientation, zero6, zero6)
                      for side, s in last.soles.items()}
             return GaitSample(time, last.com_position, zero3, zero3, last.base_orientation, zero3, soles)
-        i = int(np.searchsorted(times, time, side="right")) - 1
+        i = bisect.bisect_right(times, time) - 1
         a, b = samples[i], samples[i + 1]
         s = (time - times[i]) / (times[i + 1] - times[i])
-
-        def lerp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            return x + s * (y - x)
+        rows = self._rows
+        row = rows[i] + s * (rows[i + 1] - rows[i])  # x + s (y - x), elementwise as for each vector alone
 
         soles = {}
-        for side, sa in a.soles.items():
-            sb = b.soles[side]
-            soles[side] = SoleReference(sa.in_contact, lerp(sa.position, sb.position),
-                                        slerp(sa.orientation, sb.orientation, s), lerp(sa.velocity, sb.velocity),
-                                        lerp(sa.acceleration, sb.acceleration))
+        for k, side in enumerate(self._sides):
+            sa, sb = a.soles[side], b.soles[side]
+            start = 12 + 15 * k
+            soles[side] = SoleReference(sa.in_contact, row[start:start + 3], slerp(sa.orientation, sb.orientation, s),
+                                        row[start + 3:start + 9], row[start + 9:start + 15])
         if a.base_orientation is None or b.base_orientation is None:
             orientation = a.base_orientation
         else:
             orientation = slerp(a.base_orientation, b.base_orientation, s)
-        return GaitSample(time, lerp(a.com_position, b.com_position), lerp(a.com_velocity, b.com_velocity),
-                          lerp(a.com_acceleration, b.com_acceleration), orientation,
-                          lerp(a.base_angular_velocity, b.base_angular_velocity), soles)
+        return GaitSample(time, row[0:3], row[3:6], row[6:9], orientation, row[9:12], soles)
+
+    def landing_pose(self, side: str, now: float) -> pin.SE3:
+        """Where `side`'s sole lands after `now`: its pose at the first sample at or after `now` in which it stands,
+        else at the last sample."""
+        samples = self.samples
+        index = bisect.bisect_left(self._times, now)
+        while index < len(samples) and not samples[index].soles[side].in_contact:
+            index += 1
+        if index == len(samples):
+            index = len(samples) - 1
+        pose = self._landings.get((side, index))
+        if pose is None:
+            sole = samples[index].soles[side]
+            pose = self._landings[(side, index)] = pin.SE3(quaternion_to_matrix(sole.orientation), sole.position)
+        return pose.copy()
 
 
 def slerp(a: np.ndarray, b: np.ndarray, s: float) -> np.ndarray:
@@ -246,6 +308,8 @@ class HandTrack:
     """Rotation matrix of the moving reference.  # (3, 3)"""
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(6))
     """Its velocity (linear, angular) in odom axes [m/s, rad/s].  # (6,)"""
+    target_rotation: tuple[HandTarget, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    """(target, its rotation matrix): the matrix of the target in force, computed once per target."""
 
 
 class ReferenceBook:
@@ -333,7 +397,10 @@ class ReferenceBook:
             if not heights[0] <= height <= heights[1]:
                 raise ControlError(f"gait CoM height {height:.3f} m at t={sample.time:.3f} s is outside "
                                    f"[{heights[0]:.3f}, {heights[1]:.3f}] m")
-            middle = np.mean([s.position for s in stance], axis=0)
+            middle = stance[0].position  # the mean of the stance soles' positions, summed in order as np.mean does
+            for sole in stance[1:]:
+                middle = middle + sole.position
+            middle = middle / len(stance)
             distance = float(np.hypot(*(sample.com_position[:2] - middle[:2])))
             if distance > refs.max_com_distance:
                 raise ControlError(f"gait CoM {distance:.3f} m from the stance soles at t={sample.time:.3f} s is "
@@ -342,7 +409,8 @@ class ReferenceBook:
                 if side not in self.sides:
                     raise ControlError(f"gait reference names unknown side '{side}'")
                 if not sole.in_contact:
-                    gap = float(np.linalg.norm(sole.position - middle))
+                    offset = sole.position - middle
+                    gap = math.sqrt(offset @ offset)
                     if gap > refs.max_sole_distance:
                         raise ControlError(f"{side} swing sole reference {gap:.3f} m from the stance sole is "
                                            "unreachable")
@@ -385,14 +453,7 @@ class ReferenceBook:
         sample in which it stands, else at the last sample); empty without a gait reference."""
         if self.gait is None or len(stance) == len(self.sides):
             return {}
-        landings = {}
-        for side in self.sides:
-            if side in stance:
-                continue
-            later = [s for s in self.gait.samples if s.time >= now and s.soles[side].in_contact]
-            sole = (later[0] if later else self.gait.samples[-1]).soles[side]
-            landings[side] = pin.SE3(quaternion_to_matrix(sole.orientation), sole.position)
-        return landings
+        return {side: self.gait.landing_pose(side, now) for side in self.sides if side not in stance}
 
     # --- balance offset, posture -----------------------------------------------------------------------------
     def set_balance_offset(self, offset: BalanceOffset, now: float) -> None:
@@ -470,12 +531,13 @@ class ReferenceBook:
             return None
         hand = self.hand
         error = track.target.position - track.position
-        distance = float(np.linalg.norm(error))
+        distance = math.sqrt(error @ error)  # np.linalg.norm's operations
         step = min(distance, hand.max_speed * dt)
         linear = error / distance * step / dt if distance > 1e-9 else np.zeros(3)
-        target_rotation = quaternion_to_matrix(track.target.orientation)
-        rotation_error = pin.log3(target_rotation @ track.orientation.T)
-        angle = float(np.linalg.norm(rotation_error))
+        if track.target_rotation is None or track.target_rotation[0] is not track.target:
+            track.target_rotation = (track.target, quaternion_to_matrix(track.target.orientation))
+        rotation_error = pin.log3(track.target_rotation[1] @ track.orientation.T)
+        angle = math.sqrt(rotation_error @ rotation_error)
         turn = min(angle, hand.max_angular_speed * dt)
         angular = rotation_error / angle * turn / dt if angle > 1e-9 else np.zeros(3)
         track.position = track.position + linear * dt

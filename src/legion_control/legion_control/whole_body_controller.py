@@ -115,6 +115,12 @@ class CycleReport:
     fall_reason: str = ""
 
 
+def _norm(vector: np.ndarray) -> float:
+    """Euclidean norm of a small vector: what `np.linalg.norm` computes (the square root of the dot product), without
+    its overhead."""
+    return math.sqrt(vector @ vector)
+
+
 def _heading_of(rotations: Sequence[np.ndarray]) -> float:
     """Mean heading [rad] of one or two frames (their x axes projected on the floor)."""
     yaws = [yaw_from_matrix(rotation) for rotation in rotations]
@@ -156,6 +162,7 @@ class WholeBodyController:
         self._q_lower, self._q_upper = limits.lower, limits.upper
         self._v_limit = limits.velocity
         self._v_max = self.params.limits.velocity_scale * limits.velocity
+        self._v_min = -self._v_max
         self._q_upper_inner = limits.upper - self.params.limits.position_margin
         self._q_lower_inner = limits.lower + self.params.limits.position_margin
         self._tau_limit = limits.effort
@@ -257,11 +264,12 @@ class WholeBodyController:
             ControlError: non-finite values or a non-unit quaternion (the message is ignored).
         """
         values = np.concatenate((base.position, base.orientation, base.linear_velocity, base.angular_velocity))
-        if values.shape != (13,) or not np.all(np.isfinite(values)) or not math.isfinite(base.time):
+        if values.shape != (13,) or not np.isfinite(values).all() or not math.isfinite(base.time):
             error = ControlError("odometry with non-finite or malformed values ignored")
             self._reject("odom", error)
             raise error
-        norm = float(np.linalg.norm(base.orientation))
+        quaternion = values[3:7]
+        norm = math.sqrt(quaternion @ quaternion)  # np.linalg.norm's operations, without its overhead
         if abs(norm - 1.0) > 1e-3:
             error = ControlError(f"odometry orientation is not a unit quaternion (norm {norm:.4f}); ignored")
             self._reject("odom", error)
@@ -352,8 +360,7 @@ class WholeBodyController:
         q_joints = positions[body_index]
         v_joints = velocities[body_index]
         period = 1.0 / self.params.control_rate
-        dt = period if self._last_time is None else float(np.clip(time - self._last_time, 0.25 * period,
-                                                                     4.0 * period))
+        dt = period if self._last_time is None else min(max(time - self._last_time, 0.25 * period), 4.0 * period)
         self._last_time = time
         self._now = time
         report = CycleReport(time=time, state=self.state)
@@ -465,9 +472,10 @@ class WholeBodyController:
         heading = self._heading(self._stance)
         if sample is None:
             soles = [self.data.oMf[self._sole_ids[side]].translation for side in self._stance]
-            com = sum(soles) / len(soles) + rotation_z(heading) @ self.standing_com_offset
+            base_rotation = rotation_z(heading)
+            com = sum(soles) / len(soles) + base_rotation @ self.standing_com_offset
             com_velocity, com_acceleration = np.zeros(3), np.zeros(3)
-            base_rotation, base_angular_velocity = rotation_z(heading), np.zeros(3)
+            base_angular_velocity = np.zeros(3)
         else:
             com, com_velocity, com_acceleration = (sample.com_position.copy(), sample.com_velocity.copy(),
                                                    sample.com_acceleration.copy())
@@ -500,13 +508,13 @@ class WholeBodyController:
         lower_q = (self._q_lower_inner - ahead) * (2.0 / (T * T))
         # Reach at most the scaled velocity limit within the velocity horizon.
         upper_v = (self._v_max - v_joints) * (1.0 / limits.velocity_horizon)
-        lower_v = (-self._v_max - v_joints) * (1.0 / limits.velocity_horizon)
+        lower_v = (self._v_min - v_joints) * (1.0 / limits.velocity_horizon)
         a_max = limits.max_joint_acceleration
         upper = np.minimum(np.minimum(upper_q, upper_v), a_max)
         lower = np.maximum(np.maximum(lower_q, lower_v), -a_max)
         # Where the bounds cross (a joint already beyond a limit), take their middle: push back, not fail.
         crossed = lower > upper
-        if np.any(crossed):
+        if crossed.any():
             middle = 0.5 * (lower[crossed] + upper[crossed])
             lower[crossed] = middle - 1e-3
             upper[crossed] = middle + 1e-3
@@ -523,6 +531,7 @@ class WholeBodyController:
         load = self.robot.mass * GRAVITY / max(len(self._stance), 1)
         wrench_reference = np.array([0.0, 0.0, load, 0.0, 0.0, 0.0])
         cp = params.contact
+        slip_stiffness = cp.stiffness * SLIP_AXES
         for side in self._stance:
             frame_id = self._sole_ids[side]
             J = pin.getFrameJacobian(model, data, frame_id, pin.LOCAL)
@@ -531,7 +540,7 @@ class WholeBodyController:
             if cp.stiffness > 0.0 or cp.damping > 0.0:
                 twist = pin.getFrameVelocity(model, data, frame_id, pin.LOCAL).vector
                 error = pin.log6(data.oMf[frame_id].actInv(self._contact_poses[side])).vector
-                desired = cp.stiffness * SLIP_AXES * error - cp.damping * twist
+                desired = slip_stiffness * error - cp.damping * twist
             contacts.append(Contact(side, J, drift, desired, self._cone, self._cone_upper, wrench_reference,
                                     self._wrench_weight))
 
@@ -544,7 +553,7 @@ class WholeBodyController:
         tasks.append(AccelerationTask(
             "com", data.Jcom, com_acc_ref + gains.stiffness * com_error + gains.damping * (com_vel_ref - com_velocity)
             - com_drift, gains.weight))
-        report.task_errors["com"] = float(np.linalg.norm(com_error))
+        report.task_errors["com"] = _norm(com_error)
 
         # Base orientation.
         gains = params.base_orientation
@@ -556,7 +565,7 @@ class WholeBodyController:
         tasks.append(AccelerationTask(
             "base_orientation", J_base,
             gains.stiffness * orientation_error + gains.damping * (base_omega_ref - omega) - base_drift, gains.weight))
-        report.task_errors["base_orientation"] = float(np.linalg.norm(orientation_error))
+        report.task_errors["base_orientation"] = _norm(orientation_error)
 
         # Swing soles.
         if sample is not None:
@@ -575,15 +584,17 @@ class WholeBodyController:
                     f"{side}_sole", pin.getFrameJacobian(model, data, frame_id, LWA),
                     sole_ref.acceleration + gains.stiffness * error + gains.damping * (sole_ref.velocity - velocity)
                     - drift, gains.weight))
-                report.task_errors[f"{side}_sole"] = float(np.linalg.norm(error[:3]))
+                report.task_errors[f"{side}_sole"] = _norm(error[:3])
 
         # Hands.
         hand = params.hand
-        hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
+        hand_weight = None
         for side in self.sides:
             track = self.references.hand_reference(side, dt, self._now)
             if track is None:
                 continue
+            if hand_weight is None:
+                hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
             frame_id = self._gripper_ids[side]
             pose = data.oMf[frame_id]
             error = np.concatenate((track.position - pose.translation, pin.log3(track.orientation @ pose.rotation.T)))
@@ -592,7 +603,7 @@ class WholeBodyController:
             tasks.append(AccelerationTask(
                 f"{side}_hand", pin.getFrameJacobian(model, data, frame_id, LWA),
                 hand.stiffness * error + hand.damping * (track.velocity - velocity) - drift, hand_weight))
-            report.task_errors[f"{side}_hand"] = float(np.linalg.norm(track.target.position - pose.translation))
+            report.task_errors[f"{side}_hand"] = _norm(track.target.position - pose.translation)
 
         # Angular momentum about the CoM.
         momentum = params.angular_momentum
@@ -606,7 +617,9 @@ class WholeBodyController:
         posture_error = self.references.posture - q_joints
         tasks.append(AccelerationTask("posture", None, gains.stiffness * posture_error - gains.damping * v_joints,
                                       self._posture_weight, selection=slice(BASE_NV, self.nv)))
-        report.task_errors["posture"] = float(np.sqrt(np.mean(posture_error ** 2)))
+        # RMS: np.sqrt(np.mean(posture_error ** 2)), the same operations without np.mean's overhead.
+        report.task_errors["posture"] = math.sqrt(float(np.add.reduce(posture_error * posture_error))
+                                                  / len(posture_error))
 
         lower, upper = self._acceleration_bounds(q_joints, v_joints)
         terms = DynamicsTerms(data.M, data.nle, params.limits.torque_scale * self._tau_limit, lower, upper)
@@ -622,7 +635,8 @@ class WholeBodyController:
         v_from = v_joints + leak * (self._v_target - v_joints)
         self._v_target = v_from + acceleration * dt
         self._q_target = q_from + v_from * dt + 0.5 * acceleration * dt * dt
-        self._q_target = np.clip(self._q_target, q_joints - MAX_TARGET_DEVIATION, q_joints + MAX_TARGET_DEVIATION)
+        self._q_target = np.minimum(np.maximum(self._q_target, q_joints - MAX_TARGET_DEVIATION),
+                                    q_joints + MAX_TARGET_DEVIATION)  # np.clip's result, without its overhead
         effort = solution.torque + cmd.friction_compensation * self._joint_damping * v_joints
         return self._assemble(self._q_target, self._v_target, effort, cmd.stiffness_scale * self._hold_stiffness,
                               cmd.damping_scale * self._hold_damping, hand_targets)
@@ -630,15 +644,22 @@ class WholeBodyController:
     def _assemble(self, position: np.ndarray, velocity: np.ndarray, effort: np.ndarray, stiffness: np.ndarray,
                   damping: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
         grasp = self.params.grasp
-        hands = np.concatenate([hand_targets[side] for side in self.sides])
-        n_hands = len(hands)
-        return JointCommandArrays(
-            self.command_names,
-            np.concatenate((position, hands)),
-            np.concatenate((velocity, np.zeros(n_hands))),
-            np.concatenate((effort, np.zeros(n_hands))),
-            np.concatenate((stiffness, grasp.stiffness_scale * self._hand_stiffness)),
-            np.concatenate((damping, grasp.damping_scale * self._hand_damping)))
+        na = self.na
+        block = np.empty((5, len(self.command_names)))  # one allocation; the command's arrays are its rows
+        block[0, :na] = position
+        start = na
+        for side in self.sides:
+            targets = hand_targets[side]
+            block[0, start:start + len(targets)] = targets
+            start += len(targets)
+        block[1:3, na:] = 0.0
+        block[1, :na] = velocity
+        block[2, :na] = effort
+        block[3, :na] = stiffness
+        block[3, na:] = grasp.stiffness_scale * self._hand_stiffness
+        block[4, :na] = damping
+        block[4, na:] = grasp.damping_scale * self._hand_damping
+        return JointCommandArrays(self.command_names, block[0], block[1], block[2], block[3], block[4])
 
     def _hold_command(self, posture: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
         """Hold a posture with the robot's position-hold gains and no feed-forward (waiting for odom: the standing

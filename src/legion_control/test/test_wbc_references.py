@@ -63,3 +63,47 @@ def test_the_com_reference_blends_from_the_last_one_and_stays_in_the_height_rang
     assert done[0] == pytest.approx(0.1) and book.com_blend is None
     low, *_ = book.shaped_com(0.7, np.array([0.0, 0.0, 0.1]), np.zeros(3), np.zeros(3), 0.0, 0.0)
     assert low[2] == pytest.approx(ReferenceParameters().min_com_height_ratio * 0.8)
+
+
+def _gait_sample(rng, time=0.0, base_orientation=True):
+    from legion_control.references import GaitSample, SoleReference
+
+    def quaternion():
+        q = rng.normal(size=4)
+        return q / np.linalg.norm(q) * (1.0 + 1e-4)  # within the unit tolerance, so it gets normalised
+
+    soles = {side: SoleReference(side == "left", rng.normal(size=3), quaternion(), rng.normal(size=6),
+                                 rng.normal(size=6)) for side in ("left", "right")}
+    return GaitSample(time, rng.normal(size=3), rng.normal(size=3), rng.normal(size=3),
+                      quaternion() if base_orientation else None, rng.normal(size=3), soles)
+
+
+def test_checking_a_gait_sample_at_once_gives_what_checking_each_vector_gives():
+    """The all-at-once check returns the same arrays as the vector-by-vector one, and a faulty vector still raises
+    the error that names it."""
+    import dataclasses
+
+    from legion_control.references import _checked_gait_sample_one_by_one, checked_gait_sample
+
+    rng = np.random.default_rng(4)
+    for base_orientation in (True, False):
+        sample = _gait_sample(rng, base_orientation=base_orientation)
+        fast, slow = checked_gait_sample(sample), _checked_gait_sample_one_by_one(sample)
+        for name in ("com_position", "com_velocity", "com_acceleration", "base_orientation", "base_angular_velocity"):
+            a, b = getattr(fast, name), getattr(slow, name)
+            assert (a is None and b is None) or np.array_equal(a, b)
+        for side in sample.soles:
+            for name in ("in_contact", "position", "orientation", "velocity", "acceleration"):
+                assert np.array_equal(getattr(fast.soles[side], name), getattr(slow.soles[side], name))
+    sample = _gait_sample(rng)
+    bad_soles = dict(sample.soles)
+    bad_soles["right"] = dataclasses.replace(sample.soles["right"], velocity=np.array([0.0, np.nan, 0, 0, 0, 0]))
+    with pytest.raises(ControlError, match="right sole velocity"):
+        checked_gait_sample(dataclasses.replace(sample, soles=bad_soles))
+    with pytest.raises(ControlError, match="base orientation must be a unit quaternion"):
+        checked_gait_sample(dataclasses.replace(sample, base_orientation=np.array([0.0, 0.0, 0.0, 2.0])))
+    with pytest.raises(ControlError, match="CoM velocity"):
+        checked_gait_sample(dataclasses.replace(sample, com_velocity=np.zeros(4)))
+    no_contact = {side: dataclasses.replace(sole, in_contact=False) for side, sole in sample.soles.items()}
+    with pytest.raises(ControlError, match="no sole in contact"):
+        checked_gait_sample(dataclasses.replace(sample, soles=no_contact))

@@ -32,7 +32,7 @@ import pinocchio as pin
 from legion_common.parameters import ParameterError, param, require
 from legion_common.transforms import matrix_to_quaternion, quaternion_to_matrix, rotation_z, yaw_from_matrix
 from legion_estimation.stance_kinematics import StanceKinematics, anchor_soles, base_pose
-from legion_model import RobotModel
+from legion_model import BASE_NQ, RobotModel
 from legion_model.robot_model import SIDES
 
 
@@ -94,7 +94,7 @@ class LegOdometry:
             raise EstimationError(str(error)) from error
         config = model.config
         self.kinematics = StanceKinematics(model.model, {side: config.sides[side].sole for side in SIDES})
-        self._reference = model.neutral_configuration()
+        self._reference_joints = model.neutral_configuration()[BASE_NQ:]
         """Joints a measurement does not name stay at their neutral position."""
         # Fixed rotation of imu_link in base_link, from the model at any configuration.
         model.update(model.neutral_configuration())
@@ -128,18 +128,18 @@ class LegOdometry:
         gyro = np.asarray(imu_angular_velocity, dtype=float)
         if gyro.shape != (3,) or not np.all(np.isfinite(gyro)):
             raise EstimationError(f"IMU angular velocity is not 3 finite values: {gyro}")
-        for values in (joint_positions, joint_velocities, sole_forces_z):
-            if not all(math.isfinite(v) for v in values.values()):
-                raise EstimationError("a joint or force measurement is not finite")
+        positions, velocities, forces = (np.fromiter(values.values(), dtype=float, count=len(values))
+                                         for values in (joint_positions, joint_velocities, sole_forces_z))
+        if not (np.isfinite(positions).all() and np.isfinite(velocities).all() and np.isfinite(forces).all()):
+            raise EstimationError("a joint or force measurement is not finite")
         quaternion = np.asarray(imu_orientation, dtype=float)
-        norm = float(np.linalg.norm(quaternion)) if quaternion.shape == (4,) else float("nan")
+        norm = math.sqrt(quaternion @ quaternion) if quaternion.shape == (4,) else float("nan")
         if not math.isfinite(norm) or norm < 0.5:
             raise EstimationError(f"IMU orientation is not a unit quaternion: {list(quaternion)}")
         rotation_imu = quaternion_to_matrix(quaternion)
         try:
-            q = self.model.q_from_joint_positions(np.array([0, 0, 0, 0, 0, 0, 1.0]), joint_positions,
-                                                  reference=self._reference)
-            joint_rates = self.model.joint_array(joint_velocities, default=0.0)
+            joint_angles = self.model.joint_array_of(tuple(joint_positions), positions, default=self._reference_joints)
+            joint_rates = self.model.joint_array_of(tuple(joint_velocities), velocities, default=0.0)
         except Exception as error:  # legion_model.ModelError: unknown joint
             raise EstimationError(str(error)) from error
 
@@ -149,7 +149,7 @@ class LegOdometry:
         rotation = self._yaw_correction @ rotation  # base_link in odom
         omega_base = self._rotation_imu_in_base @ gyro
 
-        soles = self.kinematics.soles_in_base(q[7:], SIDES, jacobians=True)
+        soles = self.kinematics.soles_in_base(joint_angles, SIDES, jacobians=True)
         contacts = [side for side in SIDES
                     if sole_forces_z.get(side, 0.0) > (self.parameters.contact_off if side in self._anchors
                                                        else self.parameters.contact_on)]

@@ -78,6 +78,14 @@ def base_pose(anchors: Mapping[str, pin.SE3], soles: Mapping[str, pin.SE3], weig
     return mean
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b of two 3-vectors, with scalar arithmetic: the same operations (so the same result) as `np.cross`, at a
+    tenth of its cost on 3-vectors.  # (3,)"""
+    a0, a1, a2 = a.tolist()
+    b0, b1, b2 = b.tolist()
+    return np.array((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+
+
 class StanceKinematics:
     """Forward kinematics and Jacobians of the soles with the base at the origin (see the module docstring).
 
@@ -91,6 +99,7 @@ class StanceKinematics:
         self.data = model.createData()
         self.sole_ids = {side: model.getFrameId(frame) for side, frame in sole_frames.items()}
         self._q = pin.neutral(model)
+        self._q[:BASE_NQ] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)  # the base at the origin (only q[7:] changes)
         self._jacobians_valid = False
 
     @property
@@ -102,7 +111,6 @@ class StanceKinematics:
         """side -> that sole's pose in the base frame (`sole_to_base`) at the joint positions [rad] (the actuated
         joints in the model's order, (nq - 7,)); with `jacobians`, the Jacobians for `base_twist` are computed too."""
         q = self._q
-        q[:BASE_NQ] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
         q[BASE_NQ:] = joint_positions
         if jacobians:
             pin.computeJointJacobians(self.model, self.data, q)
@@ -147,8 +155,7 @@ class StanceKinematics:
             else:
                 # The sole origin's velocity relative to the base, v_sole = v_origin + w x p_sole; still sole:
                 # v_base = -(v_sole + omega x p_sole).
-                position = soles[side].translation
-                relative = twist[:3] + np.cross(twist[3:] + angular_velocity, position)
+                relative = twist[:3] + _cross(twist[3:] + angular_velocity, soles[side].translation)
                 result[:3] -= weights[side] * relative
         if angular_velocity is not None:
             result[3:] = total * np.asarray(angular_velocity, dtype=float)

@@ -131,6 +131,7 @@ class RobotModel:
         assert all(self.q_index[n] == BASE_NQ + i and self.v_index[n] == BASE_NV + i
                    for i, n in enumerate(self.joint_names))
         self._index_in_joint_names: dict[str, int] = {name: i for i, name in enumerate(self.joint_names)}
+        self._last_joint_array_map: tuple[tuple[str, ...], tuple[np.ndarray | None, np.ndarray, bool]] | None = None
 
         self._frame_ids = _frame_index(self.model)
         self._sole_frame_ids = {side: self._frame_ids[config.sides[side].sole] for side in SIDES}
@@ -259,25 +260,70 @@ class RobotModel:
         Raises:
             ModelError: a name is unknown, or (without default) a joint of the model is not named.
         """
+        return self.joint_array_of(tuple(values), np.fromiter(values.values(), dtype=float, count=len(values)),
+                                   default=default)
+
+    def joint_array_of(self, names: Sequence[str], values: np.ndarray, *,
+                       default: np.ndarray | float | None = None) -> np.ndarray:
+        """`joint_array` for names and values given as two sequences of the same length (a joint state's arrays),
+        without building a dict.
+
+        Args:
+            names: joint names (any order; names of locked joints are accepted and ignored).
+            values: the value of each name.  # (len(names),)
+            default: values of the joints not named, as a scalar or a (na,) vector; None requires every joint.
+
+        Returns:
+            The values in `joint_names` order.  # (na,)
+
+        Raises:
+            ModelError: a name is unknown, names and values differ in length, or (without default) a joint of the
+                model is not named.
+        """
+        names = tuple(names)
+        given = np.asarray(values, dtype=float)
+        if given.shape != (len(names),):
+            raise ModelError(f"robot '{self.config.name}': {len(names)} joint names but values of shape {given.shape}")
+        source, target, complete = self._joint_array_map(names)
         if default is None:
+            if not complete:
+                named = np.zeros(self.na, dtype=bool)
+                named[target] = True
+                missing = [name for name, given in zip(self.joint_names, named, strict=True) if not given]
+                raise ModelError(f"robot '{self.config.name}': no value for joints {missing}")
             array = np.zeros(self.na)
-            named = np.zeros(self.na, dtype=bool)
+        elif isinstance(default, float | int):
+            array = np.full(self.na, float(default))
         else:
-            array = np.array(np.broadcast_to(np.asarray(default, dtype=float), (self.na,)))
-            named = None
-        for name, value in values.items():
+            default = np.asarray(default, dtype=float)
+            array = default.copy() if default.shape == (self.na,) else np.array(np.broadcast_to(default, (self.na,)))
+        array[target] = given if source is None else given[source]
+        return array
+
+    def _joint_array_map(self, names: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray, bool]:
+        """For `joint_array`: (indices into `names` of the model's joints, or None for all of them; their indices in
+        `joint_names`; whether every joint is named). The last set of names is cached: a joint state names the same
+        joints in the same order every cycle.
+
+        Raises:
+            ModelError: a name is neither a joint of the model nor a locked joint.
+        """
+        cached = self._last_joint_array_map
+        if cached is not None and cached[0] == names:
+            return cached[1]
+        source, target = [], []
+        for i, name in enumerate(names):
             index = self._index_in_joint_names.get(name)
             if index is None:
                 if name in self.locked_joints:
                     continue
                 raise ModelError(self._unknown_joint_message(name))
-            array[index] = value
-            if named is not None:
-                named[index] = True
-        if named is not None and not named.all():
-            missing = [name for name, given in zip(self.joint_names, named, strict=True) if not given]
-            raise ModelError(f"robot '{self.config.name}': no value for joints {missing}")
-        return array
+            source.append(i)
+            target.append(index)
+        mapping = (None if len(source) == len(names) else np.array(source, dtype=int), np.array(target, dtype=int),
+                   len(set(target)) == self.na)
+        self._last_joint_array_map = (names, mapping)
+        return mapping
 
     def joint_dict(self, array: np.ndarray) -> dict[str, float]:
         """A vector in `joint_names` order as joint name -> value (the inverse of `joint_array`)."""

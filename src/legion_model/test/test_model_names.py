@@ -90,3 +90,27 @@ def test_malformed_vectors_raise_model_error(robot: RobotModel) -> None:
         robot.joint_velocities_from_v(np.zeros(robot.nv - 1))
     with pytest.raises(ModelError, match="joint values"):
         robot.joint_dict(np.zeros(robot.na + 2))
+
+
+def test_joint_array_of_a_joint_state_in_any_order_matches_the_dict_form(robot: RobotModel) -> None:
+    """Names in any order, locked ones among them, the same names again (the cached index map), then other names:
+    always the values a dict of the same pairs gives, and the same errors."""
+    rng = np.random.default_rng(22)
+    names = list(robot.joint_names) + list(robot.locked_joints)
+    for order in (rng.permutation(len(names)), rng.permutation(len(names)), np.arange(len(names))[::-1]):
+        state = [names[i] for i in order]
+        values = rng.normal(size=len(state))
+        expected = robot.joint_array(dict(zip(state, values, strict=True)))
+        for _ in range(2):  # the second call reuses the cached map
+            np.testing.assert_array_equal(robot.joint_array_of(state, values), expected)
+        np.testing.assert_array_equal(robot.joint_array_of(state, values), [values[state.index(n)]
+                                                                            for n in robot.joint_names])
+    partial = [robot.joint_names[2], robot.joint_names[0]]
+    np.testing.assert_array_equal(robot.joint_array_of(partial, np.array([2.0, 1.0]), default=0.5),
+                                  [1.0, 0.5, 2.0] + [0.5] * (robot.na - 3))
+    with pytest.raises(ModelError, match=robot.joint_names[1]):
+        robot.joint_array_of(partial, np.array([2.0, 1.0]))
+    with pytest.raises(ModelError, match="no joint 'not_a_joint'"):
+        robot.joint_array_of([*partial, "not_a_joint"], np.zeros(3), default=0.0)
+    with pytest.raises(ModelError, match="values of shape"):
+        robot.joint_array_of(partial, np.zeros(3), default=0.0)
