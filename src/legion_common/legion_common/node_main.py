@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+
 def make_executor() -> Any:
     """The executor every Legion process spins: rclpy's SingleThreadedExecutor.
 
