@@ -22,6 +22,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
+import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
@@ -36,6 +37,8 @@ from legion_testing.probe import Probe
 
 LAUNCH_ARGUMENTS: dict[str, str] = {}
 """Extra launch arguments (`--launch composed:=false`)."""
+NODE_PARAMETERS: dict[str, dict[str, object]] = {}
+"""Extra node parameters (`--set sim_bridge:realtime.priority=80`)."""
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 """[1/s] the unit of utime and stime in /proc/<pid>/stat."""
 FALL_HEIGHT = 0.6
@@ -102,8 +105,10 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
     wall_launch = time.monotonic()
     sim_parameters = {"camera_rate": float(os.environ.get("LEGION_BENCH_CAMERA_RATE", "10")), "latency_window": 2.0}
     arguments = {"scene": options.scene, "lockstep": "true" if lockstep else "false"} | dict(LAUNCH_ARGUMENTS)
-    with LaunchedNodes("stack", arguments, echo=False,
-                       extra_parameters={"sim_bridge": sim_parameters}) as launched:
+    extra: dict[str, dict[str, object]] = {"sim_bridge": sim_parameters}
+    for node, values in NODE_PARAMETERS.items():
+        extra[node] = extra.get(node, {}) | values
+    with LaunchedNodes("stack", arguments, echo=False, extra_parameters=extra) as launched:
         probe = Probe(f"bench_stack_{mode}")
         watch = Watch()
         try:
@@ -195,8 +200,17 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of each wait [s]")
     parser.add_argument("--launch", nargs="*", default=[], metavar="NAME:=VALUE",
                         help="extra launch arguments, e.g. composed:=false")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NODE:NAME=VALUE",
+                        help="extra node parameters (YAML values), e.g. sim_bridge:realtime.priority=80 "
+                             "whole_body_controller:realtime.cpus=[1]")
     options = parser.parse_args()
     LAUNCH_ARGUMENTS.update(word.split(":=", 1) for word in options.launch)
+    for word in options.set:
+        node, _, assignment = word.partition(":")
+        name, _, value = assignment.partition("=")
+        if not (node and name and value):
+            parser.error(f"--set takes NODE:NAME=VALUE, got {word!r}")
+        NODE_PARAMETERS.setdefault(node, {})[name] = yaml.safe_load(value)
     # A ROS domain of its own: never hear, or be heard by, another stack on this machine (LEGION_BENCH_DOMAIN_ID).
     os.environ["ROS_DOMAIN_ID"] = os.environ.get("LEGION_BENCH_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
     print(f"ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']}", flush=True)

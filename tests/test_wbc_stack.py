@@ -224,7 +224,7 @@ def test_the_composed_control_path_takes_the_state_in_process_and_no_clock(stack
     odom = [header_seconds(m) for m in probe.received("odom") if header_seconds(m) < end - 0.05]
     decimated = [header_seconds(m) for m in probe.received("odom/decimated") if header_seconds(m) < end - 0.05]
     joints = {round(header_seconds(m), 6) for m in probe.received("joint_states/decimated")}
-    assert len(odom) >= 0.95 * 0.9 * 500, f"{len(odom)} odom messages in 0.9 s"
-    assert 40 <= len(decimated) <= 46, f"{len(decimated)} odom/decimated messages in 0.9 s"
-    assert np.allclose(np.diff(decimated), 0.02, atol=0.0021)
+    span = odom[-1] - odom[0]
+    assert span > 0.8 and len(odom) >= 0.95 * (span * 500 + 1), f"{len(odom)} odom messages in {span:.3f} s"
+    assert len(decimated) >= 40 and np.allclose(np.diff(decimated), 0.02, atol=0.0021), np.diff(decimated)
     assert {round(s, 6) for s in decimated} <= joints
