@@ -2,6 +2,8 @@
 # The whole test suite: set up (first run only), lint, then every test (core, node and whole-stack tests).
 #   ./test.sh [--fast] [pytest arguments]
 #   --fast: everything but the whole-stack tests (marker `stack`), in under 2 minutes
+#   --realtime: only the whole-stack tests in real-time mode (marker `realtime`, docs/realtime.md), alone: they
+#               depend on the machine's load, so the default run leaves them out
 #   LEGION_TEST_WORKERS=N: pytest-xdist workers (default 2; 0: no xdist)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -16,6 +18,10 @@ fast=false
 if [ "${1:-}" = "--fast" ]; then
   shift
   fast=true
+elif [ "${1:-}" = "--realtime" ]; then
+  shift
+  echo "[test] pytest -m realtime"
+  exec python -m pytest -m realtime -p no:xdist -s "$@"
 fi
 # Everything but the whole-stack tests on two pytest-xdist workers (the machine's two cores); then the whole-stack
 # tests (marker `stack`) one after another, alone: each launches the whole stack, whose planners and perception run on
@@ -31,6 +37,6 @@ python -m pytest -m "not stack" "${parallel[@]}" "$@" || status=$?
 if [ "$fast" = true ]; then
   exit "$status"
 fi
-echo "[test] pytest -m stack"
-python -m pytest -m stack -p no:xdist "$@" || status=$?
+echo "[test] pytest -m 'stack and not realtime'"
+python -m pytest -m "stack and not realtime" -p no:xdist "$@" || status=$?
 exit "$status"

@@ -708,8 +708,8 @@ def test_gazebo_launch_actions_wire_world_robot_bridge_and_controllers(monkeypat
     fakes = {
         "launch": {"LaunchDescription": _Recorded},
         "launch.actions": {name: _Recorded for name in ("DeclareLaunchArgument", "IncludeLaunchDescription",
-                                                         "OpaqueFunction", "RegisterEventHandler", "SetEnvironmentVariable",
-                                                         "Shutdown")},
+                                                         "OpaqueFunction", "RegisterEventHandler",
+                                                         "SetEnvironmentVariable", "Shutdown")},
         "launch.event_handlers": {"OnProcessExit": _Recorded},
         "launch.launch_description_sources": {"PythonLaunchDescriptionSource": _Recorded},
         "launch.substitutions": {"LaunchConfiguration": LaunchConfiguration},
