@@ -6,7 +6,6 @@ every part detected and correctly labelled from the start pose, no phantom objec
 """
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -246,19 +245,3 @@ def test_camera_pose_from_odometry_and_kinematics_matches_the_simulator(cell):
         reference = capture(cell).camera_to_odom
         assert np.linalg.norm(camera_to_odom[:3, 3] - reference[:3, 3]) < 1e-4
         assert np.abs(camera_to_odom[:3, :3] - reference[:3, :3]).max() < 1e-4
-
-
-def test_processing_time_regression_guard(cell):
-    """Per-frame time of the whole core (parts, tracking, obstacles, faces at head height) on 640x480. The issue's
-    figure (median < 30 ms) is measured by bench/bench_perception.py; this loose bound only catches regressions on a
-    busy test machine."""
-    core = PerceptionCore()
-    look(cell, START)
-    cap = capture(cell)
-    times = []
-    for k in range(15):
-        frame = Frame(cap.rgb, cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2), 0.1 * k)
-        started = time.perf_counter()
-        core.process(frame)
-        times.append(time.perf_counter() - started)
-    assert np.median(times) < 0.06, np.median(times)
