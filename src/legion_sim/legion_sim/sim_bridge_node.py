@@ -55,7 +55,7 @@ from legion_common.messages import depth_image_msg, rgb_image_msg
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.realtime import RealtimeParameters, configure_realtime_from
-from legion_common.stamps import to_stamp
+from legion_common.stamps import to_nanoseconds, to_stamp
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
@@ -222,6 +222,11 @@ class SimBridge(Node):
         self.pub_status = self._publisher(DiagnosticArray, "hardware/status", STATE_QOS)
         self.pub_description = self._publisher(String, "robot_description", LATCHED_QOS)
         self.pub_description.publish(String(data=self.urdf_xml))
+        # The control-rate messages go out pre-serialized (conversions.SerializedState: the same bytes, built cheaper).
+        self._clock_bytes = conv.serialized_clock()
+        self._joint_state_bytes = conv.serialized_joint_state(self.sim.joint_names)
+        self._imu_bytes = conv.serialized_imu(self.frames["imu"])
+        self._wrench_bytes = {side: conv.serialized_wrench(frame) for side, frame in self.sole_frames.items()}
 
         self.commands = CommandInbox(
             self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS,
@@ -365,20 +370,23 @@ class SimBridge(Node):
 
     def publish_state(self) -> None:
         now = self.sim.time
-        stamp = to_stamp(now)
-        self.last_state_stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        stamp_ns = to_nanoseconds(now)
+        sec, nanosec = divmod(stamp_ns, 1_000_000_000)
+        self.last_state_stamp_ns = stamp_ns
         if self._clock_gate.due(now):
-            self.pub_clock.publish(Clock(clock=stamp))
+            self.pub_clock.publish(self._clock_bytes.serialize(sec, nanosec))
         joints = self.sim.joint_state()
-        state = conv.joint_state_msg(stamp, joints.names, joints.position, joints.velocity, joints.effort)
+        state = self._joint_state_bytes.serialize(sec, nanosec, joints.position, joints.velocity, joints.effort)
         self.latency.state_published(self.last_state_stamp_ns, time.monotonic())
         self.pub_joint_states.publish(state)
         imu = self.sim.imu()
-        self.pub_imu.publish(conv.imu_msg(stamp, self.frames["imu"], imu.orientation, imu.angular_velocity,
-                                          imu.linear_acceleration))
+        self.pub_imu.publish(self._imu_bytes.serialize(sec, nanosec, imu.orientation, imu.angular_velocity,
+                                                       imu.linear_acceleration))
         for side, wrench in self.sim.foot_wrenches().items():
-            self.pub_wrench[side].publish(conv.wrench_msg(stamp, self.sole_frames[side], wrench.force, wrench.torque))
+            self.pub_wrench[side].publish(self._wrench_bytes[side].serialize(sec, nanosec, wrench.force,
+                                                                             wrench.torque))
         if now + 1e-9 >= self._next_ground_truth:
+            stamp = to_stamp(now)
             self._next_ground_truth = now + 1.0 / self.params.ground_truth_rate
             base = self.sim.ground_truth_base()
             self.pub_odom.publish(conv.odometry_msg(stamp, self.frames["odom"], self.frames["base"], base.position,
