@@ -150,6 +150,8 @@ class HardwareRules:
         self.stiffness = np.zeros(n)
         self.damping = np.zeros(n)
         self._scratch = np.zeros(n)
+        self._last_names: tuple[list[str], np.ndarray] | None = None
+        """(names, their indices) of the last command that passed the name checks."""
         self.reset()
 
     def reset(self) -> None:
@@ -189,20 +191,33 @@ class HardwareRules:
             counted in `status()["commands_rejected"]`) or emergency_stop (a valid command ignored during an e-stop,
             counted in `status()["commands_ignored"]`).
         """
-        error = validate_command(names, position, velocity, effort, stiffness, damping, self.index)
-        if error is not None:
-            key, detail = error
-            self._rejected[key] += 1
-            return False, f"{key}: {detail}"
+        # A controller names the same joints in every command: for the names of the last valid command, the name
+        # checks and the index are those already made, and the values are checked in one array (anything wrong:
+        # the full validation, which names the problem).
+        values = None
+        if self._last_names is not None and names == self._last_names[0]:
+            try:
+                values = np.array((position, velocity, effort, stiffness, damping), dtype=float)
+            except (TypeError, ValueError):
+                values = None
+            else:
+                if not (values.shape == (5, len(names)) and np.isfinite(values).all() and values[3:].min() >= 0.0):
+                    values = None
+        if values is None:
+            error = validate_command(names, position, velocity, effort, stiffness, damping, self.index)
+            if error is not None:
+                key, detail = error
+                self._rejected[key] += 1
+                return False, f"{key}: {detail}"
+            values = np.array((position, velocity, effort, stiffness, damping), dtype=float)
+            self._last_names = (list(names), np.fromiter((self.index[name] for name in names), dtype=int,
+                                                         count=len(names)))
         if self._estop_latched:
             self._ignored += 1
             return False, f"{STOP_ESTOP}: emergency stop latched, command ignored until reset"
-        index = np.fromiter((self.index[name] for name in names), dtype=int, count=len(names))
-        self.position[index] = position
-        self.velocity[index] = velocity
-        self.effort[index] = effort
-        self.stiffness[index] = stiffness
-        self.damping[index] = damping
+        index = self._last_names[1]
+        self.position[index], self.velocity[index], self.effort[index], self.stiffness[index], \
+            self.damping[index] = values
         self._accepted += 1
         self._last_command_time = float(time)
         self._watchdog_armed = True

@@ -226,19 +226,33 @@ def attitude_filter_step(attitude: np.ndarray, gyro: np.ndarray, accel: np.ndarr
     """One step of a complementary (Mahony-type) attitude filter: the orientation estimate (imu -> world) rotated by
     the measured rate plus a correction `(v_measured x v_estimated) / time_constant` that turns the estimated gravity
     direction in the IMU frame towards the accelerometer's, when the accelerometer's magnitude is within `gate` of g.
-    Yaw gets no correction.  # (3, 3)"""
-    rate = np.asarray(gyro, dtype=float).copy()
-    norm = float(np.linalg.norm(accel))
+    Yaw gets no correction.  # (3, 3)
+
+    Runs at every IMU reading (500 Hz), so the 3-vector algebra is done on Python floats (numpy's per-call overhead
+    dominates at this size) and the result is kept a rotation by one Newton step of the polar decomposition,
+    `R (3 I - R^T R) / 2`, instead of an SVD: for a matrix a rounding error away from a rotation both give the nearest
+    rotation to within rounding."""
+    wx, wy, wz = float(gyro[0]), float(gyro[1]), float(gyro[2])
+    ax, ay, az = float(accel[0]), float(accel[1]), float(accel[2])
+    norm = math.sqrt(ax * ax + ay * ay + az * az)
     if norm > 0.0 and abs(norm - STANDARD_GRAVITY) <= gate * STANDARD_GRAVITY:
-        measured = np.asarray(accel, dtype=float) / norm
-        estimated = attitude[2, :]  # the world's up axis in the IMU frame
-        rate += np.cross(measured, estimated) / time_constant
-    angle = float(np.linalg.norm(rate)) * dt
+        mx, my, mz = ax / norm, ay / norm, az / norm
+        ex, ey, ez = float(attitude[2, 0]), float(attitude[2, 1]), float(attitude[2, 2])  # the world's up axis in
+        wx += (my * ez - mz * ey) / time_constant                                          # the IMU frame
+        wy += (mz * ex - mx * ez) / time_constant
+        wz += (mx * ey - my * ex) / time_constant
+    rate = math.sqrt(wx * wx + wy * wy + wz * wz)
+    angle = rate * dt
     if angle < 1e-12:
         return attitude
-    axis = rate / np.linalg.norm(rate)
-    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
-    step = np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * (k @ k)
+    kx, ky, kz = wx / rate, wy / rate, wz / rate
+    s, c = math.sin(angle), 1.0 - math.cos(angle)
+    # Rodrigues: I + sin(angle) K + (1 - cos(angle)) K^2, K the cross-product matrix of the unit axis k.
+    step = np.array([[1.0 - c * (ky * ky + kz * kz), c * kx * ky - s * kz, c * kx * kz + s * ky],
+                     [c * kx * ky + s * kz, 1.0 - c * (kx * kx + kz * kz), c * ky * kz - s * kx],
+                     [c * kx * kz - s * ky, c * ky * kz + s * kx, 1.0 - c * (kx * kx + ky * ky)]])
     result = attitude @ step
-    u, _, vt = np.linalg.svd(result)  # keep it a rotation
-    return u @ vt
+    return result @ (1.5 * _EYE3 - 0.5 * (result.T @ result))  # keep it a rotation
+
+
+_EYE3 = np.eye(3)

@@ -19,8 +19,10 @@ For every control tick it measures the wall time from publishing the state stamp
 stamped t, and counts ticks answered on time, late or missed (`legion_sim.tick_latency`, keys `tick_latency.*` on
 `hardware/status`). `realtime.*` parameters give the process SCHED_FIFO priority, CPUs and locked memory where the
 system permits (`legion_common.realtime`; default off).
-The executor spins on its own thread; callbacks only queue what they receive, and the step loop (main thread)
-alone touches the simulation, between two steps.
+The executor spins on its own thread for services and `emergency_stop`; its callbacks only queue what they receive,
+and the step loop (main thread) alone touches the simulation, between two steps. `joint_commands` (500 per simulated
+second) bypasses the executor: the step loop takes them itself, waiting on a wait set of that subscription alone in
+lockstep (`CommandInbox`), which spares a thread switch and a rebuild of the executor's wait set per command.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
+from rclpy.callback_groups import CallbackGroup
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.guard_condition import GuardCondition
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -50,7 +55,7 @@ from legion_common.messages import depth_image_msg, rgb_image_msg
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.realtime import RealtimeParameters, configure_realtime_from
-from legion_common.stamps import to_stamp
+from legion_common.stamps import to_nanoseconds, to_stamp
 from legion_interfaces.msg import DetectedObjectArray, JointCommand
 from legion_interfaces.srv import ApplyWrench
 from legion_sim import conversions as conv
@@ -131,6 +136,60 @@ def build_simulation(params: SimBridgeParameters):
                       seed=params.seed), urdf
 
 
+class TakenByTheOwner(CallbackGroup):
+    """The callback group of a subscription whose messages its owner takes itself (`CommandInbox`): no executor ever
+    waits on it or runs its callback."""
+
+    def can_execute(self, entity) -> bool:
+        return False
+
+    def beginning_execution(self, entity) -> bool:
+        return False
+
+    def ending_execution(self, entity) -> None:
+        pass
+
+
+class CommandInbox:
+    """Takes the messages of one subscription (in `TakenByTheOwner`) on the caller's thread, and waits for one or for
+    `wake()` from another thread on a wait set of just that subscription and a guard condition. What rclpy's
+    `wait_for_message` does, kept for the node's life (rclpy's wait set binding, as the executors use it)."""
+
+    def __init__(self, subscription, context) -> None:
+        self.subscription = subscription
+        self.guard = GuardCondition(None, None, context=context)
+        self._wait_set = _rclpy.WaitSet(1, 1, 0, 0, 0, 0, context.handle)
+
+    def take(self):
+        """(message, wall time of reception on the time.monotonic() scale) of the oldest waiting message, or None."""
+        subscription = self.subscription
+        with subscription.handle:
+            taken = subscription.handle.take_message(subscription.msg_type, subscription.raw)
+        if taken is None:
+            return None
+        now = time.monotonic()
+        received_ns = taken[1].get("received_timestamp", 0) if isinstance(taken[1], dict) else 0
+        # The middleware stamps the reception on the system clock; move it to the monotonic scale of the latency
+        # accounting (never later than now).
+        received = now - max(0, time.time_ns() - received_ns) * 1e-9 if received_ns > 0 else now
+        return taken[0], received
+
+    def wait(self, timeout: float) -> None:
+        """Until a message is waiting, `wake()` is called or `timeout` [s] passes."""
+        wait_set, subscription, guard = self._wait_set, self.subscription, self.guard
+        with subscription.handle, guard.handle:
+            wait_set.clear_entities()
+            wait_set.add_subscription(subscription.handle)
+            wait_set.add_guard_condition(guard.handle)
+            wait_set.wait(max(0, int(timeout * 1e9)))
+
+    def wake(self) -> None:
+        self.guard.trigger()
+
+    def destroy(self) -> None:
+        self.guard.destroy()
+
+
 class SimBridge(Node):
     """The simulated robot hardware node (see module docstring)."""
 
@@ -163,16 +222,26 @@ class SimBridge(Node):
         self.pub_status = self._publisher(DiagnosticArray, "hardware/status", STATE_QOS)
         self.pub_description = self._publisher(String, "robot_description", LATCHED_QOS)
         self.pub_description.publish(String(data=self.urdf_xml))
+        # The control-rate messages go out pre-serialized (conversions.SerializedState: the same bytes, built cheaper).
+        self._clock_bytes = conv.serialized_clock()
+        self._joint_state_bytes = conv.serialized_joint_state(self.sim.joint_names)
+        self._imu_bytes = conv.serialized_imu(self.frames["imu"])
+        self._wrench_bytes = {side: conv.serialized_wrench(frame) for side, frame in self.sole_frames.items()}
 
-        self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS)
+        self.commands = CommandInbox(
+            self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS,
+                                     callback_group=TakenByTheOwner()), self.context)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
         self.create_service(Trigger, "emergency_stop/reset", self.on_emergency_stop_reset)
         self.create_service(Trigger, "sim/reset", self.on_sim_reset)
         self.create_service(ApplyWrench, "sim/apply_wrench", self.on_apply_wrench)
 
         self._inbox: list = []
-        """Commands and actions queued by the callbacks (executor thread) for the step loop."""
-        self._wake = threading.Condition()
+        """Actions queued by the callbacks (executor thread) for the step loop."""
+        self._wake = threading.Lock()
+        self._command_publishers = 0
+        """`joint_commands` publishers when last counted (lockstep), at wall time `_publishers_counted`."""
+        self._publishers_counted = -1.0
         self.answered_stamp_ns = -1
         self.last_state_stamp_ns = -1
         self.lockstep_timeouts = 0
@@ -205,7 +274,7 @@ class SimBridge(Node):
     def _queue(self, item) -> None:
         with self._wake:
             self._inbox.append(item)
-            self._wake.notify()
+        self.commands.wake()
 
     def _run_in_loop(self, action):
         """Run `action()` on the step loop between two steps and return its result (for services)."""
@@ -224,7 +293,8 @@ class SimBridge(Node):
         return box[0]
 
     def on_joint_command(self, msg: JointCommand) -> None:
-        self._queue((msg, time.monotonic()))  # the wall time of arrival, for the tick-to-command latency
+        """Never called: the step loop takes `joint_commands` itself (`CommandInbox`)."""
+        self._queue((msg, time.monotonic()))
 
     def on_emergency_stop(self, msg: Bool) -> None:
         if msg.data:
@@ -272,11 +342,15 @@ class SimBridge(Node):
         self.latency.reset()
 
     def process_inbox(self) -> None:
-        """Apply what the callbacks queued: commands, e-stops and service requests, in arrival order."""
+        """Apply the waiting commands (in arrival order), then what the callbacks queued (e-stops and service
+        requests, in arrival order)."""
+        commands = []
+        while (taken := self.commands.take()) is not None:
+            commands.append(taken)
         with self._wake:
             items, self._inbox = self._inbox, []
         status_changed = False
-        for item in items:
+        for item in commands + items:
             if not isinstance(item, tuple):
                 item()
                 status_changed = True
@@ -296,20 +370,23 @@ class SimBridge(Node):
 
     def publish_state(self) -> None:
         now = self.sim.time
-        stamp = to_stamp(now)
-        self.last_state_stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        stamp_ns = to_nanoseconds(now)
+        sec, nanosec = divmod(stamp_ns, 1_000_000_000)
+        self.last_state_stamp_ns = stamp_ns
         if self._clock_gate.due(now):
-            self.pub_clock.publish(Clock(clock=stamp))
+            self.pub_clock.publish(self._clock_bytes.serialize(sec, nanosec))
         joints = self.sim.joint_state()
-        state = conv.joint_state_msg(stamp, joints.names, joints.position, joints.velocity, joints.effort)
+        state = self._joint_state_bytes.serialize(sec, nanosec, joints.position, joints.velocity, joints.effort)
         self.latency.state_published(self.last_state_stamp_ns, time.monotonic())
         self.pub_joint_states.publish(state)
         imu = self.sim.imu()
-        self.pub_imu.publish(conv.imu_msg(stamp, self.frames["imu"], imu.orientation, imu.angular_velocity,
-                                          imu.linear_acceleration))
+        self.pub_imu.publish(self._imu_bytes.serialize(sec, nanosec, imu.orientation, imu.angular_velocity,
+                                                       imu.linear_acceleration))
         for side, wrench in self.sim.foot_wrenches().items():
-            self.pub_wrench[side].publish(conv.wrench_msg(stamp, self.sole_frames[side], wrench.force, wrench.torque))
+            self.pub_wrench[side].publish(self._wrench_bytes[side].serialize(sec, nanosec, wrench.force,
+                                                                             wrench.torque))
         if now + 1e-9 >= self._next_ground_truth:
+            stamp = to_stamp(now)
             self._next_ground_truth = now + 1.0 / self.params.ground_truth_rate
             base = self.sim.ground_truth_base()
             self.pub_odom.publish(conv.odometry_msg(stamp, self.frames["odom"], self.frames["base"], base.position,
@@ -355,26 +432,36 @@ class SimBridge(Node):
         self.pub_status.publish(diagnostics_msg(now, "sim_bridge: hardware", level, message, status,
                                                 hardware_id=self.params.robot))
 
+    WAIT_SLICE = 0.05
+    """[s] wall: lockstep waits in slices this long, and counts the command publishers again after each (a controller
+    that went away is noticed within one slice; with none, the bridge runs free)."""
+
     def wait_for_answer(self) -> None:
         """Lockstep: wait until every command publisher has answered the latest state, or the timeout passes."""
-        deadline = time.monotonic() + self.params.lockstep_timeout
+        start = time.monotonic()
+        deadline = start + self.params.lockstep_timeout
         while rclpy.ok():
             self.process_inbox()
-            if self.answered_stamp_ns >= self.last_state_stamp_ns or self.count_publishers("joint_commands") == 0:
+            if self.answered_stamp_ns >= self.last_state_stamp_ns:
                 return
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            if self._command_publishers == 0 or now - self._publishers_counted >= self.WAIT_SLICE:
+                self._command_publishers = self.count_publishers("joint_commands")
+                self._publishers_counted = now
+                if self._command_publishers == 0:
+                    return
+            remaining = deadline - now
             if remaining <= 0:
                 self.lockstep_timeouts += 1
                 return
-            with self._wake:
-                if not self._inbox:
-                    self._wake.wait(min(remaining, 0.05))
+            self.commands.wait(min(remaining, self.WAIT_SLICE))
 
     def close(self) -> None:
         """Close the viewer window, if one is open (called by `run_node` before the node is destroyed)."""
         if self.viewer is not None:
             self.viewer.close()
             self.viewer = None
+        self.commands.destroy()
 
     def run(self) -> None:
         """Step the simulation until shutdown; the executor spins on another thread."""

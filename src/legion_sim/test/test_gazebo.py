@@ -385,6 +385,31 @@ def test_validation_rejects_whole_commands_with_a_reason():
     assert status["commands_accepted"] == 0 and not status["watchdog_armed"]
 
 
+def test_validation_after_a_valid_command_with_the_same_names_still_rejects_with_the_reason():
+    """The names of the last valid command skip the name checks; the values are still checked (and the rejection
+    still says why)."""
+    rules = _rules()
+    names = ["j2", "j0"]
+    assert rules.set_command(names, [0.2, 0.1], [0.0, 0.0], [1.0, 2.0], [10.0, 20.0], [1.0, 2.0], time=0.0)[0]
+    bad = {"non_finite": [names, [0.2, np.nan], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]],
+           "negative_gain": [names, [0.2, 0.1], [0.0, 0.0], [0.0, 0.0], [1.0, -1.0], [1.0, 1.0]],
+           "length_mismatch": [names, [0.2, 0.1], [0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]],
+           "not_a_number": [names, [0.2, "x"], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]]}
+    for key, command in bad.items():
+        accepted, reason = rules.set_command(*command, time=0.0)
+        assert not accepted and reason.startswith(f"{key}:"), (key, reason)
+    np.testing.assert_array_equal(rules.position, [0.1, 0.0, 0.2])
+    assert rules.set_command(names, [0.4, 0.3], [0.5, 0.6], [3.0, 4.0], [30.0, 40.0], [3.0, 4.0], time=0.1)[0]
+    np.testing.assert_array_equal(rules.position, [0.3, 0.0, 0.4])
+    np.testing.assert_array_equal(rules.velocity, [0.6, 0.0, 0.5])
+    np.testing.assert_array_equal(rules.effort, [4.0, 0.0, 3.0])
+    np.testing.assert_array_equal(rules.stiffness, [40.0, 0.0, 30.0])
+    np.testing.assert_array_equal(rules.damping, [4.0, 0.0, 3.0])
+    assert rules.set_command(["j1"], [0.7], [0.0], [0.0], [5.0], [0.5], time=0.2)[0]  # other names: checked again
+    np.testing.assert_array_equal(rules.position, [0.3, 0.7, 0.4])
+    assert rules.status(0.2)["commands_accepted"] == 3
+
+
 def test_watchdog_and_emergency_stop_state_machine():
     rules = _rules()
     q, tau = np.array([0.1, 0.2, 0.3]), np.array([1.0, -2.0, 3.0])
