@@ -22,7 +22,8 @@ system permits (`legion_common.realtime`; default off).
 The executor spins on its own thread for services and `emergency_stop`; its callbacks only queue what they receive,
 and the step loop (main thread) alone touches the simulation, between two steps. `joint_commands` (500 per simulated
 second) bypasses the executor: the step loop takes them itself, waiting on a wait set of that subscription alone in
-lockstep (`CommandInbox`), which spares a thread switch and a rebuild of the executor's wait set per command.
+lockstep (`legion_common.inbox.Inbox`), which spares a thread switch and a rebuild of the executor's wait set per
+command.
 """
 
 from __future__ import annotations
@@ -37,11 +38,8 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
-from rclpy.callback_groups import CallbackGroup
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rclpy.guard_condition import GuardCondition
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -51,6 +49,7 @@ from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
+from legion_common.inbox import Inbox
 from legion_common.messages import depth_image_msg, rgb_image_msg
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
@@ -136,60 +135,6 @@ def build_simulation(params: SimBridgeParameters):
                       seed=params.seed), urdf
 
 
-class TakenByTheOwner(CallbackGroup):
-    """The callback group of a subscription whose messages its owner takes itself (`CommandInbox`): no executor ever
-    waits on it or runs its callback."""
-
-    def can_execute(self, entity) -> bool:
-        return False
-
-    def beginning_execution(self, entity) -> bool:
-        return False
-
-    def ending_execution(self, entity) -> None:
-        pass
-
-
-class CommandInbox:
-    """Takes the messages of one subscription (in `TakenByTheOwner`) on the caller's thread, and waits for one or for
-    `wake()` from another thread on a wait set of just that subscription and a guard condition. What rclpy's
-    `wait_for_message` does, kept for the node's life (rclpy's wait set binding, as the executors use it)."""
-
-    def __init__(self, subscription, context) -> None:
-        self.subscription = subscription
-        self.guard = GuardCondition(None, None, context=context)
-        self._wait_set = _rclpy.WaitSet(1, 1, 0, 0, 0, 0, context.handle)
-
-    def take(self):
-        """(message, wall time of reception on the time.monotonic() scale) of the oldest waiting message, or None."""
-        subscription = self.subscription
-        with subscription.handle:
-            taken = subscription.handle.take_message(subscription.msg_type, subscription.raw)
-        if taken is None:
-            return None
-        now = time.monotonic()
-        received_ns = taken[1].get("received_timestamp", 0) if isinstance(taken[1], dict) else 0
-        # The middleware stamps the reception on the system clock; move it to the monotonic scale of the latency
-        # accounting (never later than now).
-        received = now - max(0, time.time_ns() - received_ns) * 1e-9 if received_ns > 0 else now
-        return taken[0], received
-
-    def wait(self, timeout: float) -> None:
-        """Until a message is waiting, `wake()` is called or `timeout` [s] passes."""
-        wait_set, subscription, guard = self._wait_set, self.subscription, self.guard
-        with subscription.handle, guard.handle:
-            wait_set.clear_entities()
-            wait_set.add_subscription(subscription.handle)
-            wait_set.add_guard_condition(guard.handle)
-            wait_set.wait(max(0, int(timeout * 1e9)))
-
-    def wake(self) -> None:
-        self.guard.trigger()
-
-    def destroy(self) -> None:
-        self.guard.destroy()
-
-
 class SimBridge(Node):
     """The simulated robot hardware node (see module docstring)."""
 
@@ -228,9 +173,8 @@ class SimBridge(Node):
         self._imu_bytes = conv.serialized_imu(self.frames["imu"])
         self._wrench_bytes = {side: conv.serialized_wrench(frame) for side, frame in self.sole_frames.items()}
 
-        self.commands = CommandInbox(
-            self.create_subscription(JointCommand, "joint_commands", self.on_joint_command, STATE_QOS,
-                                     callback_group=TakenByTheOwner()), self.context)
+        self.inbox = Inbox(self)
+        self.commands = self.inbox.subscribe(JointCommand, "joint_commands", STATE_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
         self.create_service(Trigger, "emergency_stop/reset", self.on_emergency_stop_reset)
         self.create_service(Trigger, "sim/reset", self.on_sim_reset)
@@ -274,7 +218,7 @@ class SimBridge(Node):
     def _queue(self, item) -> None:
         with self._wake:
             self._inbox.append(item)
-        self.commands.wake()
+        self.inbox.wake()
 
     def _run_in_loop(self, action):
         """Run `action()` on the step loop between two steps and return its result (for services)."""
@@ -291,10 +235,6 @@ class SimBridge(Node):
             if not rclpy.ok():
                 raise RuntimeError("shutting down")
         return box[0]
-
-    def on_joint_command(self, msg: JointCommand) -> None:
-        """Never called: the step loop takes `joint_commands` itself (`CommandInbox`)."""
-        self._queue((msg, time.monotonic()))
 
     def on_emergency_stop(self, msg: Bool) -> None:
         if msg.data:
@@ -345,7 +285,7 @@ class SimBridge(Node):
         """Apply the waiting commands (in arrival order), then what the callbacks queued (e-stops and service
         requests, in arrival order)."""
         commands = []
-        while (taken := self.commands.take()) is not None:
+        while (taken := self.inbox.take(self.commands)) is not None:
             commands.append(taken)
         with self._wake:
             items, self._inbox = self._inbox, []
@@ -454,14 +394,14 @@ class SimBridge(Node):
             if remaining <= 0:
                 self.lockstep_timeouts += 1
                 return
-            self.commands.wait(min(remaining, self.WAIT_SLICE))
+            self.inbox.wait(min(remaining, self.WAIT_SLICE))
 
     def close(self) -> None:
         """Close the viewer window, if one is open (called by `run_node` before the node is destroyed)."""
         if self.viewer is not None:
             self.viewer.close()
             self.viewer = None
-        self.commands.destroy()
+        self.inbox.destroy()
 
     def run(self) -> None:
         """Step the simulation until shutdown; the executor spins on another thread."""
