@@ -13,6 +13,11 @@ and `odom` through the middleware, the controller is handed both by the estimato
 - every `odom` message goes to the controller right after it is published (the controller propagates the base with
   leg kinematics between them, as it does with odom from another process).
 
+The process's main thread runs the tick: it waits on the estimator's measurement subscriptions alone
+(`legion_common.inbox.Inbox`) and hands each message over as it comes, without an executor's per-message cost;
+references, services and parameters are served by an executor on a second thread (the controller's lock keeps the
+two apart).
+
 Both nodes run on the hardware's time (the controller answers and stamps with the state's stamp, the estimator stamps
 its odom and diagnostics with the measurements'), so neither reads a clock: in this process `use_sim_time` is false
 and no `clock` message wakes it. Its `realtime.*` parameters are the controller's (`realtime.priority`,
@@ -21,9 +26,13 @@ and no `clock` message wakes it. Its `realtime.*` parameters are the controller'
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
+import threading
 
+import rclpy
+from rclpy.executors import ExternalShutdownException
 from rclpy.parameter import Parameter
 
 from legion_common.node_main import make_executor, run_node
@@ -42,7 +51,7 @@ class ControlProcess:
         # The estimator first: its joint_states subscription must exist before the controller's joint_commands
         # publisher appears (a lockstep simulator waits for answers from then on). Nothing is delivered before the
         # executor spins, so the listener is attached in time.
-        estimator = StateEstimator(parameter_overrides=NO_CLOCK)
+        estimator = StateEstimator(own_loop=True, parameter_overrides=NO_CLOCK)
         controller = WholeBodyControllerNode(subscribe_state=False, parameter_overrides=NO_CLOCK)
         estimator.listener = StateListener(joint_states=controller.on_joint_states, odom=controller.on_odometry)
         self.nodes = [estimator, controller]
@@ -57,13 +66,31 @@ class ControlProcess:
             node.destroy_node()
 
 
+SWITCH_INTERVAL = 0.0005
+"""[s] Python's thread switch interval in this process (default 5 ms): a tick arriving while the executor's thread runs
+a reference callback waits at most this long for the interpreter."""
+
+
+def _spin_executor(executor) -> None:
+    with contextlib.suppress(ExternalShutdownException):
+        executor.spin()
+
+
 def _spin(process: ControlProcess) -> None:
+    """The tick on this thread: wait for the hardware's measurements and hand them to the estimator (and through it
+    to the controller) as they come; everything else (references, services, parameters) on an executor on a second
+    thread."""
     executor = make_executor()
     for node in process.nodes:
         executor.add_node(node)
+    estimator = process.nodes[0]
     gc.collect()
     gc.freeze()  # the models, the solver and rclpy's objects never need collecting: shorter collector pauses
-    executor.spin()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    threading.Thread(target=_spin_executor, args=(executor,), daemon=True).start()
+    while rclpy.ok():
+        estimator.inbox.wait(0.1)
+        estimator.take_measurements()
 
 
 def main(args: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 from collections import deque
 
 import numpy as np
@@ -85,6 +86,9 @@ class WholeBodyControllerNode(Node):
         robot = RobotModel.load(self.robot_name, lock_hands=True)
         self.controller = WholeBodyController(robot, params, node_params.solver)
         self.odom_frame = robot.config.frames["odom"]
+        self.lock = threading.Lock()
+        """Guards the controller: in the composed process the tick runs on the process's own loop, the references
+        arrive on the executor's thread."""
 
         # Subscriptions before the command publisher: a lockstep simulator waits for answers as soon as it sees a
         # joint_commands publisher, so joint_states should already be flowing to this node by then.
@@ -118,7 +122,8 @@ class WholeBodyControllerNode(Node):
     # --- references: convert, check, store --------------------------------------------------------------------
     def _store(self, what: str, action) -> None:
         try:
-            action()
+            with self.lock:
+                action()
         except (ControlError, ValueError, IndexError) as error:
             self._errors.append(f"{what}: {error}")
             self.get_logger().warning(f"{what} rejected: {error}", throttle_duration_sec=1.0)
@@ -144,7 +149,8 @@ class WholeBodyControllerNode(Node):
             side, conv.hand_command_from_msg(msg)))
 
     def on_reset(self, _request, response):
-        self.controller.reset()
+        with self.lock:
+            self.controller.reset()
         response.success, response.message = True, "whole-body controller reset: balancing in place"
         return response
 
@@ -152,7 +158,8 @@ class WholeBodyControllerNode(Node):
     def on_joint_states(self, msg: JointState) -> None:
         now = to_seconds(msg.header.stamp)
         try:
-            command, report = self.controller.update(now, msg.name, msg.position, msg.velocity)
+            with self.lock:
+                command, report = self.controller.update(now, msg.name, msg.position, msg.velocity)
         except ControlError as error:
             # No command can be computed from this state: the hardware keeps the last valid one. Say so.
             self._errors.append(f"joint_states: {error}")

@@ -35,6 +35,7 @@ from sensor_msgs.msg import Imu, JointState
 
 from legion_common.decimation import Decimator
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
+from legion_common.inbox import Inbox
 from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
@@ -42,9 +43,11 @@ from legion_common.stamps import header_seconds
 from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
-MEASUREMENT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
-"""The hardware's measurements: only the newest of each is kept. A node that falls behind (real time, a loaded
-machine) works on the newest state instead of a queue of old ones; in lockstep only one state is ever pending."""
+TICK_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
+"""`joint_states`, the control tick: only the newest is kept. A node that falls behind (real time, a loaded machine)
+works on the newest state instead of a queue of old ones; in lockstep only one state is ever pending."""
+SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
+"""The IMU and foot wrenches: a few kept, so that those of the newest joint_states are still there when it is taken."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,10 @@ class StateListener:
 class StateEstimator(Node):
     """Leg-odometry state estimator node (see the module docstring)."""
 
-    def __init__(self, listener: StateListener | None = None, **node_options) -> None:
-        """`listener`: the in-process consumer of joint_states and odom (composed process), if any; `node_options`
-        go to rclpy's Node."""
+    def __init__(self, listener: StateListener | None = None, own_loop: bool = False, **node_options) -> None:
+        """`listener`: the in-process consumer of joint_states and odom (composed process), if any. `own_loop`: the
+        measurements are not delivered by an executor: the owner waits on `inbox` and calls `take_measurements`
+        (composed process). `node_options` go to rclpy's Node."""
         super().__init__("state_estimator", **node_options)
         self.listener = listener
         from legion_model import RobotModel
@@ -96,11 +100,33 @@ class StateEstimator(Node):
         self.pub_joints_decimated = self.create_publisher(JointState, "joint_states/decimated", QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", QOS)
         self._next_diagnostics = -1.0
-        self.create_subscription(JointState, "joint_states", self.on_joint_states, MEASUREMENT_QOS)
-        self.create_subscription(Imu, "imu/data", lambda m: self.on_measurement("imu", m), MEASUREMENT_QOS)
-        for side in self.config.sides:
-            self.create_subscription(WrenchStamped, f"{side[0]}_foot/wrench",
-                                     lambda m, s=side: self.on_measurement(s, m), MEASUREMENT_QOS)
+        # The measurements, in the order the hardware publishes them. With `own_loop` the owner's loop takes them
+        # (`take_measurements`) instead of an executor.
+        inputs = [(JointState, "joint_states", self.on_joint_states, TICK_QOS),
+                  (Imu, "imu/data", lambda m: self.on_measurement("imu", m), SENSOR_QOS)]
+        inputs += [(WrenchStamped, f"{side[0]}_foot/wrench", lambda m, s=side: self.on_measurement(s, m), SENSOR_QOS)
+                   for side in self.config.sides]
+        self.inbox = Inbox(self) if own_loop else None
+        self._inputs = []
+        for kind, topic, callback, qos in inputs:
+            if self.inbox is None:
+                self.create_subscription(kind, topic, callback, qos)
+            else:
+                self._inputs.append((self.inbox.subscribe(kind, topic, qos), callback))
+
+    def take_measurements(self) -> int:
+        """`own_loop`: hand every measurement waiting in the inbox to its callback, in the order of their stamps
+        (at one stamp: joint_states, IMU, wrenches, as the hardware publishes them); the number handed."""
+        waiting = []
+        for order, (subscription, callback) in enumerate(self._inputs):
+            while (taken := self.inbox.take(subscription)) is not None:
+                stamp = taken[0].header.stamp
+                waiting.append((stamp.sec, stamp.nanosec, order, callback, taken[0]))
+        if len(waiting) > 1:
+            waiting.sort(key=lambda item: item[:3])
+        for *_, callback, msg in waiting:
+            callback(msg)
+        return len(waiting)
 
     def on_joint_states(self, msg: JointState) -> None:
         if self.listener is not None:
