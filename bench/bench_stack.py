@@ -26,13 +26,16 @@ import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
+from sensor_msgs.msg import JointState
 
-from legion_bringup.job import FALL_TILT_DEG
+from legion_bringup.job import FALL_TILT_DEG, parts_found, perception_errors
 from legion_bringup.launcher import LaunchedNodes
 from legion_common.diagnostics import diagnostic_values
 from legion_common.messages import xyzw
 from legion_common.stamps import header_seconds
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
+from legion_description import load_robot_config
+from legion_interfaces.msg import DetectedObjectArray
 from legion_testing.probe import Probe
 
 LAUNCH_ARGUMENTS: dict[str, str] = {}
@@ -114,7 +117,16 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
         try:
             probe.record("ground_truth/odom", Odometry, callback=watch.on_truth)
             probe.record("hardware/status", DiagnosticArray, callback=watch.on_status)
+            probe.record("perception/objects", DetectedObjectArray)
+            probe.record("odom/decimated", Odometry)
+            probe.record("ground_truth/objects", DetectedObjectArray)
             cmd_vel = probe.publisher(Twist, "cmd_vel")
+            if options.inspect:  # the job's posture: the head looks down at the table
+                posture = load_robot_config(arguments.get("robot", "centurion")).postures.get("inspect_table", {})
+                posture_pub = probe.publisher(JointState, "posture/reference")
+                probe.wait_until(lambda: posture_pub.get_subscription_count() > 0, options.timeout,
+                                 "the controller on posture/reference")
+                posture_pub.publish(JointState(name=list(posture), position=list(posture.values())))
             # Start-up: the controller answers (commands accepted), then 1 s of simulated time to settle.
             probe.wait_until(lambda: bool(watch.statuses) and number(watch.statuses[-1][1], "commands_accepted") > 0,
                              options.timeout, "the controller's first commands")
@@ -145,6 +157,17 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
                 end = latest_truth(probe).pose.pose.position
                 walked = (end.x - stood.x) * math.cos(heading) + (end.y - stood.y) * math.sin(heading)  # forward
 
+            perceived = probe.received("perception/objects")
+            truth_objects = probe.received("ground_truth/objects")
+            errors = [row["error"] for row in perception_errors(perceived[-1] if perceived else None,
+                                                                 truth_objects[-1] if truth_objects else None)
+                      if row["error"] is not None]
+            found = parts_found(perceived[-1] if perceived else None, truth_objects[-1] if truth_objects else None)
+            truth_at = {round(header_seconds(m), 4): m.pose.pose.position for m in probe.received("ground_truth/odom")}
+            estimate_errors = [math.dist((e.x, e.y, e.z), (t.x, t.y, t.z))
+                               for m in probe.received("odom/decimated")[-50:]
+                               if (t := truth_at.get(round(header_seconds(m), 4))) is not None
+                               for e in (m.pose.pose.position,)]
             cpu_end = {name: cpu_seconds(pid) for name, pid in pids.items()}
             wall_end, sim_end = time.monotonic(), sim_time(probe)
             status_end = status_after(probe, watch, sim_end, options.timeout)
@@ -181,6 +204,14 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
               f"{int(number(status_end, f'tick_latency.{scope}.on_time'))}, late "
               f"{int(number(status_end, f'tick_latency.{scope}.late'))}, missed "
               f"{int(number(status_end, f'tick_latency.{scope}.missed'))})")
+    if options.inspect:
+        print(f"perception (newest perception/objects against ground truth, judging only): {found} parts found "
+              f"within 2 cm; error of the {len(errors)} reported parts: median "
+              + (f"{1000 * sorted(errors)[len(errors) // 2]:.1f} mm, max {1000 * max(errors):.1f} mm" if errors
+                 else "- (none reported)"))
+    if estimate_errors:
+        print(f"state estimator (odom/decimated against ground truth at the same stamps, last second): base position "
+              f"error median {1000 * sorted(estimate_errors)[len(estimate_errors) // 2]:.1f} mm")
     print(f"ground truth (judging only): base drift standing {drift * 100:.2f} cm over {options.seconds:.1f} s"
           + (f"; walked {walked:.2f} m forward of {options.distance:.2f} m at {options.walk:.2f} m/s"
              if options.walk > 0 else "")
@@ -195,6 +226,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="simulated seconds standing (default 10)")
     parser.add_argument("--scene", default="sorting_cell",
                         help="scene (default sorting_cell, whose table is 0.35 m ahead: walk in `empty`)")
+    parser.add_argument("--inspect", action="store_true",
+                        help="stand in the job's inspect_table posture (head down at the table) and print "
+                             "perception's part errors")
     parser.add_argument("--walk", type=float, default=0.0, help="then walk forward at this speed [m/s] (0: no walk)")
     parser.add_argument("--distance", type=float, default=1.0, help="distance to walk [m] (default 1)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of each wait [s]")

@@ -228,8 +228,8 @@ class Shift:
         if not self.wait_sim(3.0, "inspect"):
             return False
         self.report.objects_in_scene = len(self.truth_objects.objects) if self.truth_objects else 0
-        self.report.perceived = _perception_errors(self.perceived, self.truth_objects)
-        self.report.parts_found = _parts_found(self.perceived, self.truth_objects)
+        self.report.perceived = perception_errors(self.perceived, self.truth_objects)
+        self.report.parts_found = parts_found(self.perceived, self.truth_objects)
         return f"{self.report.parts_found} of {self.report.objects_in_scene} parts found within 2 cm"
 
     def start_pose(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -292,7 +292,7 @@ def true_target(target: tuple[float, float, float], estimated_start: tuple[float
     return tx + c * local_x - s * local_y, ty + s * local_x + c * local_y, tyaw + (yaw - eyaw)
 
 
-def _perception_errors(perceived, truth) -> list[dict]:
+def perception_errors(perceived, truth) -> list[dict]:
     """Each perceived part with the distance to the nearest true part of the same label [m] (None: no such part)."""
     if perceived is None:
         return []
@@ -306,7 +306,7 @@ def _perception_errors(perceived, truth) -> list[dict]:
     return rows
 
 
-def _parts_found(perceived, truth) -> int:
+def parts_found(perceived, truth) -> int:
     """True parts with a perceived part of their label within PERCEPTION_TOLERANCE."""
     if perceived is None or truth is None:
         return 0
