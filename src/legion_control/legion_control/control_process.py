@@ -1,5 +1,5 @@
 """`whole_body_control`: the 500 Hz control path in one process: the `state_estimator` node (legion_estimation) and
-the `whole_body_controller` node on one executor (ROS 2 composition; launch argument `composed:=true`, the default).
+the `whole_body_controller` node (ROS 2 composition; launch argument `composed:=true`, the default).
 
 The two nodes keep their names, parameters, services and published topics (`odom`, `odom/decimated`,
 `joint_states/decimated`, `joint_commands`, `diagnostics`), as when they run as separate processes
@@ -49,8 +49,8 @@ class ControlProcess:
         from legion_estimation.state_estimator_node import StateEstimator, StateListener
 
         # The estimator first: its joint_states subscription must exist before the controller's joint_commands
-        # publisher appears (a lockstep simulator waits for answers from then on). Nothing is delivered before the
-        # executor spins, so the listener is attached in time.
+        # publisher appears (a lockstep simulator waits for answers from then on). Nothing is handed over before the
+        # process's loop takes the first measurements (`_spin`), so the listener is attached in time.
         estimator = StateEstimator(own_loop=True, parameter_overrides=NO_CLOCK)
         controller = WholeBodyControllerNode(subscribe_state=False, parameter_overrides=NO_CLOCK)
         estimator.listener = StateListener(joint_states=controller.on_joint_states, odom=controller.on_odometry)
