@@ -70,7 +70,7 @@ def test_stands_and_walks_3_m_in_real_time_without_a_fall_or_a_watchdog_trip():
         trips_before = number("watchdog_trips")
         probe.wait_sim_time(2.0, TIMEOUT, topic="ground_truth/odom")
         start = probe.received("ground_truth/odom")[-1].pose.pose.position
-        walk_end = now() + DISTANCE / SPEED + 2.0  # + the speed ramp and margin
+        walk_end = now() + DISTANCE / SPEED + 4.0  # + the speed ramp and margin
         command = Twist()
         command.linear.x = SPEED
         wall_end = time.monotonic() + TIMEOUT

@@ -93,6 +93,10 @@ class SimBridgeParameters:
                                     unit="s", low=0.0, high=60.0)
     real_time_factor: float = param(1.0, "Simulated seconds per wall second in real-time mode; 0 runs as fast as "
                                     "possible.", low=0.0, high=100.0)
+    catch_up: float = param(0.01, "Real-time mode: the largest lag behind the wall clock the simulation makes up by "
+                            "stepping faster than real time; a longer pause (a camera render) is dropped instead, so "
+                            "the controller never gets states faster than real time (docs/realtime.md).", unit="s",
+                            low=0.0, high=10.0)
     sensor_noise: bool = param(True, "Give the sensors the errors of real ones (the robot file's `sensors:` "
                                "figures, overridden by the scene's; docs/sensors.md); false: ideal sensors.")
     viewer: bool = param(False, "Open MuJoCo's interactive viewer on the simulation (launch argument "
@@ -415,7 +419,7 @@ class SimBridge(Node):
                 lag = time.monotonic() - (wall_start + (self.sim.time - sim_start) / rate)
                 if lag < 0:
                     time.sleep(-lag)
-                elif lag > 0.5:
+                elif lag > self.params.catch_up:
                     wall_start, sim_start = time.monotonic(), self.sim.time  # fell behind: do not race to catch up
             self.process_inbox()
             self.sim.step(self.steps_per_control)
