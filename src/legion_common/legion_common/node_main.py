@@ -10,6 +10,7 @@ the default spin (a SingleThreadedExecutor) for nodes that drive their own loop.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,25 @@ def spin(node: Any) -> None:
     executor = make_executor()
     executor.add_node(node)
     executor.spin()
+
+
+def spin_in_background(*nodes: Any) -> Any:
+    """Spin `nodes` on `make_executor()` on a daemon thread until shutdown, for a process whose main thread drives its
+    own loop (the simulator's steps, the control process's tick); the executor."""
+    import threading
+
+    from rclpy.executors import ExternalShutdownException
+
+    executor = make_executor()
+    for node in nodes:
+        executor.add_node(node)
+
+    def spin_executor() -> None:
+        with contextlib.suppress(ExternalShutdownException):
+            executor.spin()
+
+    threading.Thread(target=spin_executor, daemon=True).start()
+    return executor
 
 
 def run_node(name: str, make_node: Callable[[], Any], args: list[str] | None = None,

@@ -26,16 +26,13 @@ and no `clock` message wakes it. Its `realtime.*` parameters are the controller'
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
-import threading
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.parameter import Parameter
 
-from legion_common.node_main import make_executor, run_node
+from legion_common.node_main import run_node, spin_in_background
 
 NO_CLOCK = [Parameter("use_sim_time", Parameter.Type.BOOL, False)]
 """The control path runs on the hardware's stamps: no `clock` subscription (overrides the launch's use_sim_time)."""
@@ -71,23 +68,15 @@ SWITCH_INTERVAL = 0.0005
 a reference callback waits at most this long for the interpreter."""
 
 
-def _spin_executor(executor) -> None:
-    with contextlib.suppress(ExternalShutdownException):
-        executor.spin()
-
-
 def _spin(process: ControlProcess) -> None:
     """The tick on this thread: wait for the hardware's measurements and hand them to the estimator (and through it
     to the controller) as they come; everything else (references, services, parameters) on an executor on a second
     thread."""
-    executor = make_executor()
-    for node in process.nodes:
-        executor.add_node(node)
     estimator = process.nodes[0]
     gc.collect()
     gc.freeze()  # the models, the solver and rclpy's objects never need collecting: shorter collector pauses
     sys.setswitchinterval(SWITCH_INTERVAL)
-    threading.Thread(target=_spin_executor, args=(executor,), daemon=True).start()
+    spin_in_background(*process.nodes)
     while rclpy.ok():
         estimator.inbox.wait(0.1)
         estimator.take_measurements()

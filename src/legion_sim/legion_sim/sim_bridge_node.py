@@ -28,7 +28,6 @@ command.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
 import time
@@ -39,7 +38,6 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
 from rclpy.event_handler import PublisherEventCallbacks
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -51,7 +49,7 @@ from std_srvs.srv import Trigger
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.inbox import Inbox
 from legion_common.messages import depth_image_msg, rgb_image_msg
-from legion_common.node_main import run_node
+from legion_common.node_main import run_node, spin_in_background
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.realtime import RealtimeParameters, configure_realtime_from
 from legion_common.stamps import to_nanoseconds, to_stamp
@@ -428,17 +426,9 @@ class SimBridge(Node):
                 self.viewer.sync()
 
 
-def _spin(executor: SingleThreadedExecutor) -> None:
-    with contextlib.suppress(ExternalShutdownException):
-        executor.spin()
-
-
 def _run(node: SimBridge) -> None:
     """The executor spins on its own thread; the step loop runs here."""
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
-    spinner.start()
+    spin_in_background(node)
     node.run()
 
 
