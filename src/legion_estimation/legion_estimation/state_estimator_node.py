@@ -99,7 +99,7 @@ class StateEstimator(Node):
         self.pub_odom_decimated = self.create_publisher(Odometry, "odom/decimated", QOS)
         self.pub_joints_decimated = self.create_publisher(JointState, "joint_states/decimated", QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", QOS)
-        self._next_diagnostics = -1.0
+        self._diagnostics_due = Decimator(1.0 / self.params.diagnostics_period)
         # The measurements, in the order the hardware publishes them. With `own_loop` the owner's loop takes them
         # (`take_measurements`) instead of an executor.
         inputs = [(JointState, "joint_states", self.on_joint_states, TICK_QOS),
@@ -149,8 +149,7 @@ class StateEstimator(Node):
             return
         self.last_stamp = stamp
         self.estimate(joints)
-        if stamp >= self._next_diagnostics or stamp < self._next_diagnostics - 2.0 * self.params.diagnostics_period:
-            self._next_diagnostics = stamp + self.params.diagnostics_period
+        if self._diagnostics_due.due(stamp):
             self.publish_diagnostics(joints.header.stamp)
 
     def estimate(self, joints: JointState) -> None:
