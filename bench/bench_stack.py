@@ -19,6 +19,7 @@ import argparse
 import math
 import os
 import random
+import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -207,11 +208,11 @@ def run_mode(mode: str, options: argparse.Namespace) -> None:
     if options.inspect:
         print(f"perception (newest perception/objects against ground truth, judging only): {found} parts found "
               f"within 2 cm; error of the {len(errors)} reported parts: median "
-              + (f"{1000 * sorted(errors)[len(errors) // 2]:.1f} mm, max {1000 * max(errors):.1f} mm" if errors
+              + (f"{1000 * statistics.median(errors):.1f} mm, max {1000 * max(errors):.1f} mm" if errors
                  else "- (none reported)"))
     if estimate_errors:
         print(f"state estimator (odom/decimated against ground truth at the same stamps, last second): base position "
-              f"error median {1000 * sorted(estimate_errors)[len(estimate_errors) // 2]:.1f} mm")
+              f"error median {1000 * statistics.median(estimate_errors):.1f} mm")
     print(f"ground truth (judging only): base drift standing {drift * 100:.2f} cm over {options.seconds:.1f} s"
           + (f"; walked {walked:.2f} m forward of {options.distance:.2f} m at {options.walk:.2f} m/s"
              if options.walk > 0 else "")
