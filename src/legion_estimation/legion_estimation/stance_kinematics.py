@@ -119,6 +119,17 @@ class StanceKinematics:
         self._jacobians_valid = jacobians
         return {side: pin.updateFramePlacement(self.model, self.data, self.sole_ids[side]).copy() for side in sides}
 
+    def frame_rotation(self, frame_id: int, joint_velocities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A frame's rotation in the base frame, and its angular velocity relative to the base in its own axes
+        [rad/s] (`J_joints qdot`, angular rows of its LOCAL Jacobian), at the joint positions of the last
+        `soles_in_base(..., jacobians=True)` and the given joint velocities (actuated joints in the model's order).
+        Only the joints between the base and the frame contribute.  # (3, 3), (3,)"""
+        if not self._jacobians_valid:
+            raise RuntimeError("frame_rotation needs soles_in_base(..., jacobians=True) first")
+        rotation = pin.updateFramePlacement(self.model, self.data, frame_id).rotation
+        J = pin.getFrameJacobian(self.model, self.data, frame_id, pin.LOCAL)  # (6, nv)
+        return rotation, J[3:, BASE_NV:] @ np.asarray(joint_velocities, dtype=float)
+
     def sole_twists(self, joint_velocities: np.ndarray, soles: Mapping[str, pin.SE3]) -> dict[str, np.ndarray]:
         """side -> twist of that sole relative to the base, seen at the base origin in base axes,
         `Ad(sole_to_base) J_joints qdot` (linear, angular) [m/s, rad/s], from the Jacobians of the last
