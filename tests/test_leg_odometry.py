@@ -1,12 +1,19 @@
-"""Leg odometry against the simulator's ground truth (the reference, in tests only), and its error paths."""
+"""Leg odometry against the simulator's ground truth (the reference, in tests only), and its error paths; with the
+IMU on the pelvis (Centurion's) and in the torso, behind the waist joints."""
 
 import math
 
 import numpy as np
+import pinocchio as pin
 import pytest
+import yaml
 
+from legion_common.transforms import quaternion_to_matrix, yaw_from_matrix
+from legion_description.robot_config import load_robot_config
+from legion_description.robot_files import expand_urdf, robot_config_path
 from legion_estimation import EstimationError, LegOdometry, LegOdometryParameters
 from legion_model import RobotModel
+from legion_sim.scene import load_scene
 from legion_sim.simulation import Simulation
 
 
@@ -86,3 +93,84 @@ def test_bad_measurements_raise_and_keep_the_state(model, corrupt):
 def test_contact_thresholds_are_checked(model):
     with pytest.raises(EstimationError, match="contact_off"):
         LegOdometry(model, LegOdometryParameters(contact_on=50.0, contact_off=80.0))
+
+
+# ------------------------------------------------------------------------------------------ IMU behind the waist
+
+
+@pytest.fixture(scope="module")
+def torso_imu_config_path(tmp_path_factory):
+    """Centurion's configuration with its IMU in the torso (behind waist_yaw and waist_pitch)."""
+    data = yaml.safe_load(robot_config_path("centurion").read_text())
+    data["frames"]["imu"] = "torso"
+    path = tmp_path_factory.mktemp("torso_imu") / "centurion.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def torso_imu_model(torso_imu_config_path):
+    return RobotModel.load("centurion", config_path=torso_imu_config_path, lock_hands=True)
+
+
+def test_the_imu_chain_is_the_waist_for_a_torso_imu_and_empty_for_a_pelvis_imu(model, torso_imu_model):
+    assert LegOdometry(model).imu_joints == ()
+    assert LegOdometry(torso_imu_model).imu_joints == ("waist_yaw", "waist_pitch")
+
+
+@pytest.mark.parametrize(("waist_yaw", "waist_pitch"), [(0.0, 0.0), (0.5, 0.0), (0.0, 0.4), (-0.6, 0.3)])
+def test_torso_imu_gives_the_base_rotation_and_rate_through_the_waist(torso_imu_model, waist_yaw, waist_pitch):
+    """IMU readings computed from the model's kinematics (the torso's orientation, and its angular velocity in its
+    own axes, with the waist turning) give back the base's orientation and angular velocity exactly (with the waist
+    at zero only the angular velocity depends on the waist: its joint rates)."""
+    robot = torso_imu_model
+    rng = np.random.default_rng(3)
+    base_rotation = pin.rpy.rpyToMatrix(0.1, -0.15, 0.7)
+    q = robot.standing_configuration()
+    q[:7] = pin.SE3ToXYZQUAT(pin.SE3(base_rotation, np.array([0.2, -0.1, 0.9])))
+    q[robot.q_indices(["waist_yaw", "waist_pitch"])] = (waist_yaw, waist_pitch)
+    v = np.zeros(robot.nv)
+    v[3:6] = (0.3, -0.2, 0.5)  # base angular velocity, base axes
+    v[robot.v_indices(["waist_yaw", "waist_pitch"])] = (1.5, -0.8)
+    v[robot.v_indices(robot.config.joints("legs", "left"))] = rng.uniform(-0.5, 0.5, 6)
+    robot.update(q, v)
+    imu = robot.transform_frame_to_world("torso").rotation
+    gyro = robot.frame_velocity("torso", pin.LOCAL)[3:]
+    estimator = LegOdometry(robot, LegOdometryParameters(initial_yaw=yaw_from_matrix(base_rotation)))
+    joints = (robot.joint_positions_from_q(q), robot.joint_velocities_from_v(v))
+    estimate = estimator.update(*joints, pin.Quaternion(imu).coeffs(), gyro, {"left": 400.0, "right": 400.0})
+    np.testing.assert_allclose(quaternion_to_matrix(estimate.orientation), base_rotation, atol=1e-9)
+    np.testing.assert_allclose(estimate.angular_velocity, v[3:6], atol=1e-9)
+
+
+def test_tracks_the_base_with_a_torso_imu_while_the_waist_turns(torso_imu_config_path, torso_imu_model):
+    """In the simulator, with the IMU sensor in the torso, the robot stands and turns and bends its waist: the
+    estimate follows the true base (the IMU-in-base rotation taken as fixed would be off by the waist angles)."""
+    config = load_robot_config(path=torso_imu_config_path)
+    sim = Simulation(config, load_scene("empty"), expand_urdf("centurion"), sensor_noise=False)
+    estimator = LegOdometry(torso_imu_model)
+    waist = list(config.joints("waist"))
+    gains = [config.gains[name] for name in waist]
+    stiffness, damping = [g.stiffness for g in gains], [g.damping for g in gains]
+    amplitude, omega = np.array([0.4, 0.2]), 2.0 * math.pi / 1.5
+    tilt_errors, yaw_errors, rate_errors, position_errors = [], [], [], []
+    for _ in range(1000):  # 2 s at 500 Hz
+        t = sim.time
+        position, velocity = amplitude * math.sin(omega * t), amplitude * omega * math.cos(omega * t)
+        ramp = min(1.0, t / 0.5)
+        accepted, reason = sim.set_command(waist, ramp * position, ramp * velocity, [0.0, 0.0], stiffness, damping)
+        assert accepted, reason
+        sim.step(2)
+        estimate = estimator.update(*measure(sim))
+        truth = sim.ground_truth_base()
+        error = quaternion_to_matrix(truth.orientation).T @ quaternion_to_matrix(estimate.orientation)
+        tilt_errors.append(math.acos(min(1.0, error[2, 2])))
+        yaw_errors.append(abs(math.atan2(error[1, 0], error[0, 0])))
+        rate_errors.append(np.linalg.norm(estimate.angular_velocity - truth.angular_velocity))
+        position_errors.append(np.linalg.norm(estimate.position - truth.position))
+    waist_now = dict(zip(sim.joint_state().names, sim.joint_state().position, strict=True))
+    assert max(abs(waist_now[name]) for name in waist) > 0.1, "the waist should have moved"
+    assert max(tilt_errors) < 0.005, f"tilt error up to {max(tilt_errors):.4f} rad"
+    assert max(yaw_errors) < 0.005, f"yaw error up to {max(yaw_errors):.4f} rad"
+    assert np.median(rate_errors) < 0.02, f"angular velocity error {np.median(rate_errors):.4f} rad/s (median)"
+    assert max(position_errors) < 0.01, f"position error up to {max(position_errors):.4f} m"

@@ -1,7 +1,13 @@
 """Leg odometry: the floating base's pose and twist in `odom` from the IMU, joint encoders and foot force sensors.
 
-Orientation comes from the IMU (its orientation estimate, rotated from `imu_link` to the base, with the yaw re-zeroed
-so the robot starts at the given heading). Position and linear velocity come from the feet in contact, with the
+Orientation comes from the IMU (its orientation estimate, rotated from the IMU's link to the base, with the yaw
+re-zeroed so the robot starts at the given heading):
+
+    R = R_imu R_ib^T,
+
+with R_ib the IMU's rotation in the base. The IMU may sit on any link (`frames.imu`): for one rigidly on the base R_ib
+is a constant; with joints between the two (an IMU in the torso, behind the waist) it is the kinematics of those
+joints at the measured positions, every tick. Position and linear velocity come from the feet in contact, with the
 kinematic core of `stance_kinematics` (the same one the whole-body controller propagates the base with): when a sole
 touches down (its ground reaction force rises above `contact_on` [N]) it is anchored in odom,
 
@@ -11,8 +17,11 @@ and while it stays down the base is placed from the anchors of all feet in conta
 
     p_base = mean_over_contacts(p_sole_odom - R p_sole_base).
 
-The base velocity follows from the stance feet not moving, with omega_base from the gyro:
+The base velocity follows from the stance feet not moving, with omega_base from the gyro less the rates of the joints
+between the IMU and the base (J_imu: the angular rows of the IMU frame's LOCAL Jacobian over the joints; zero for an
+IMU on the base):
 
+    omega_base = R_ib (gyro - J_imu qdot),
     v_base = -mean_over_contacts(v_sole_base + omega_base x p_sole_base)      (base axes),
 
 with p_sole_base, v_sole_base from the joint positions and velocities (kinematics with the base fixed). The estimate
@@ -96,10 +105,12 @@ class LegOdometry:
         self.kinematics = StanceKinematics(model.model, {side: config.sides[side].sole for side in SIDES})
         self._reference_joints = model.neutral_configuration()[BASE_NQ:]
         """Joints a measurement does not name stay at their neutral position."""
-        # Fixed rotation of imu_link in base_link, from the model at any configuration.
-        model.update(model.neutral_configuration())
-        self._rotation_imu_in_base = model.transform_frame_to_frame(config.frames["imu"],
-                                                                   config.frames["base"]).rotation.copy()
+        self._imu_frame_id = model.frame_id(config.frames["imu"])
+        self.imu_joints = _joints_between_base_and(model, self._imu_frame_id)
+        """The joints between the base and the IMU's link (none for an IMU rigidly on the base)."""
+        self.kinematics.soles_in_base(self._reference_joints, (), jacobians=True)
+        self._rotation_imu_in_base = self.kinematics.frame_rotation(self._imu_frame_id, np.zeros(model.na))[0]
+        """The IMU's rotation in the base, for an IMU rigidly on the base (else computed at every tick)."""
         self._yaw_correction: np.ndarray | None = None
         self._anchors: dict[str, pin.SE3] = {}
         self._position = np.zeros(3)
@@ -118,8 +129,8 @@ class LegOdometry:
 
         Args:
             joint_positions, joint_velocities: measured joints [rad], [rad/s] (unknown names raise; locked ignored).
-            imu_orientation: (4,) imu_link orientation (x, y, z, w) from the IMU's filter.
-            imu_angular_velocity: (3,) gyro [rad/s] in imu_link.
+            imu_orientation: (4,) orientation (x, y, z, w) of the IMU's link (`frames.imu`) from the IMU's filter.
+            imu_angular_velocity: (3,) gyro [rad/s] in the IMU's link axes.
             sole_forces_z: side -> ground reaction force along the sole z axis [N].
 
         Raises:
@@ -143,13 +154,18 @@ class LegOdometry:
         except Exception as error:  # legion_model.ModelError: unknown joint
             raise EstimationError(str(error)) from error
 
-        rotation = rotation_imu @ self._rotation_imu_in_base.T  # base_link in the IMU's world
+        soles = self.kinematics.soles_in_base(joint_angles, SIDES, jacobians=True)
+        if self.imu_joints:  # the IMU's link moves relative to the base: through the joints, at this tick's state
+            rotation_imu_in_base, imu_rate = self.kinematics.frame_rotation(self._imu_frame_id, joint_rates)
+            omega_base = rotation_imu_in_base @ (gyro - imu_rate)
+        else:
+            rotation_imu_in_base = self._rotation_imu_in_base
+            omega_base = rotation_imu_in_base @ gyro
+        rotation = rotation_imu @ rotation_imu_in_base.T  # base_link in the IMU's world
         if self._yaw_correction is None:
             self._yaw_correction = rotation_z(self.parameters.initial_yaw - yaw_from_matrix(rotation))
         rotation = self._yaw_correction @ rotation  # base_link in odom
-        omega_base = self._rotation_imu_in_base @ gyro
 
-        soles = self.kinematics.soles_in_base(joint_angles, SIDES, jacobians=True)
         contacts = [side for side in SIDES
                     if sole_forces_z.get(side, 0.0) > (self.parameters.contact_off if side in self._anchors
                                                        else self.parameters.contact_on)]
@@ -175,3 +191,11 @@ class LegOdometry:
         height = -float(np.mean([(rotation @ soles[s].translation)[2] for s in feet]))
         self._position = np.array([self.parameters.initial_x, self.parameters.initial_y, height])
         self.initialised = True
+
+
+def _joints_between_base_and(model: RobotModel, frame_id: int) -> tuple[str, ...]:
+    """Names of the (unlocked) joints on the kinematic chain from the base to a frame of the model, base side first;
+    empty for a frame rigidly on the base."""
+    pinocchio_model = model.model
+    chain = pinocchio_model.supports[pinocchio_model.frames[frame_id].parentJoint]
+    return tuple(pinocchio_model.names[joint] for joint in chain[2:])  # after `universe` and the free-flyer root
