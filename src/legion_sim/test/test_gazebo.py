@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from legion_description.robot_config import SIDES, load_robot_config
-from legion_description.robot_files import expand_urdf
+from legion_description.robot_files import expand_urdf, robot_config_path
 from legion_model import RobotModel
 from legion_sim.errors import SimError
 from legion_sim.gazebo_adapter import FootGeometry, JointCommandAdapter, ground_wrench_in_sole
@@ -575,6 +575,25 @@ def test_gravity_in_the_ankles_follows_the_imu_and_the_legs(adapter, config):
     adapter.set_joint_state(names, positions, np.zeros(n))
     np.testing.assert_allclose(adapter.gravity_in_ankles()["left"], [0.0, 0.0, -9.81], atol=1e-9)
     np.testing.assert_allclose(adapter.gravity_in_ankles()["right"], expected, atol=1e-9)
+
+
+def test_gravity_in_the_ankles_follows_a_torso_imu_through_the_waist(tmp_path):
+    """With the IMU in the torso (behind the waist joints), the base's orientation is the IMU's composed with the
+    waist's rotation at the measured joint positions: a torso pitched by the waist alone leaves the feet level."""
+    data = yaml.safe_load(robot_config_path(ROBOT).read_text())
+    data["frames"]["imu"] = "torso"
+    path = tmp_path / f"{ROBOT}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    config = load_robot_config(path=path)
+    adapter = JointCommandAdapter(config, RobotModel.load(ROBOT, config_path=path))
+    names = list(config.all_joints)
+    pitch = 0.3
+    positions = adapter.standing.copy()
+    positions[names.index("waist_pitch")] += pitch
+    adapter.set_joint_state(names, positions, np.zeros(len(names)))
+    adapter.set_imu_orientation([0.0, math.sin(pitch / 2.0), 0.0, math.cos(pitch / 2.0)])  # the torso, pitched
+    for side in SIDES:
+        np.testing.assert_allclose(adapter.gravity_in_ankles()[side], [0.0, 0.0, -9.81], atol=1e-9)
 
 
 # ------------------------------------------------------------------------------------------------ adapter node
