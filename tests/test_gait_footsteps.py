@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from legion_gait.dimensions import resolve as resolve_dimensions
 from legion_gait.footsteps import (
     StepLimits,
     clamp_step,
@@ -23,8 +24,8 @@ from legion_gait.parameters import GaitParameters
 from legion_gait.robot_geometry import RobotGeometry
 from legion_testing.ideal_walker import IdealWalker
 
-PARAMS = GaitParameters()
 GEOMETRY = RobotGeometry()
+PARAMS = resolve_dimensions(GaitParameters(), GEOMETRY)
 LIMITS = StepLimits.from_parameters(PARAMS, GEOMETRY)
 
 

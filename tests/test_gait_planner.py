@@ -12,17 +12,19 @@ import pytest
 import yaml
 
 from legion_common.parameters import ParameterError, flatten_yaml, from_flat, parameter_specs
+from legion_gait.dimensions import resolve as resolve_dimensions
 from legion_gait.errors import GaitError
 from legion_gait.footsteps import sole_corners
 from legion_gait.gait_planner_node import NodeParameters
 from legion_gait.geometry import relative
-from legion_gait.parameters import GaitParameters
+from legion_gait.parameters import ROBOT_DIMENSIONS, GaitParameters
 from legion_gait.planner import GaitPhase, GaitPlanner, GoalStatus
 from legion_gait.robot_geometry import RobotGeometry
 from legion_model.support_polygon import SupportPolygon, convex_hull_2d
 from legion_testing.ideal_walker import IdealWalker, standing_state
 
-PARAMS = GaitParameters()
+PARAMS = resolve_dimensions(GaitParameters(), RobotGeometry())
+DIMENSIONS = {name: getattr(PARAMS, name) for name in ROBOT_DIMENSIONS}
 
 
 def zmp_outside_support(output) -> float:
@@ -129,17 +131,35 @@ def test_combined_commands_are_scaled_into_what_the_steps_allow() -> None:
 
 
 def test_parameters_are_checked() -> None:
-    assert from_flat(GaitParameters) == PARAMS
+    assert from_flat(GaitParameters) == GaitParameters()
+    assert not GaitParameters().has_dimensions and PARAMS.has_dimensions
     with pytest.raises(ParameterError, match="max_step_forward"):
-        from_flat(GaitParameters, {"max_forward_speed": 1.5})
+        from_flat(GaitParameters, {"max_forward_speed": 1.5, "max_step_forward": 0.5} | DIMENSIONS)
     with pytest.raises(ParameterError, match="com_height"):
         from_flat(GaitParameters, {"com_height": -1.0})
     with pytest.raises(ParameterError, match="min_step_width"):
-        from_flat(GaitParameters, {"min_step_width": 0.3})
+        from_flat(GaitParameters, DIMENSIONS | {"min_step_width": 0.3})
     with pytest.raises(ParameterError, match="goal_max_corrections"):
         from_flat(GaitParameters, {"goal_max_corrections": 2.5})
     with pytest.raises(ParameterError, match="com_height"):  # the planner checks what it is given
         GaitPlanner(GaitParameters(com_height=-1.0), RobotGeometry())
+
+
+def test_robot_dimensions_come_from_the_robot_file_else_from_its_size() -> None:
+    small = RobotGeometry(sole_length=0.16, sole_width=0.07, standing_com_height=0.62, hip_width=0.14,
+                          leg_length=0.6, walking={"step_height": 0.05})
+    params = resolve_dimensions(GaitParameters(), small)
+    assert params.com_height == pytest.approx(0.947 * 0.62)
+    assert params.step_width == pytest.approx(0.14) and params.min_step_width == pytest.approx(0.7 * 0.14)
+    assert params.max_step_forward == pytest.approx(0.53 * 0.6) and params.step_height == 0.05
+    assert params.min_foot_gap == pytest.approx(0.3 * 0.07) and params.zmp_heel_to_toe == pytest.approx(0.14 * 0.16)
+    # the shared 1 m/s limit is lowered to what 0.32 m steps in 0.5 s allow
+    assert params.max_forward_speed == pytest.approx(0.53 * 0.6 / 0.5)
+    assert resolve_dimensions(GaitParameters(com_height=0.55), small).com_height == 0.55  # a set parameter wins
+    walker = IdealWalker(GaitParameters(), small)
+    walker.planner.set_velocity_command(0.0, (1.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+    walker.run(3.0)
+    assert walker.planner.params.com_height == pytest.approx(0.947 * 0.62)
 
 
 def test_every_parameter_is_described_with_its_range() -> None:

@@ -48,7 +48,8 @@ class NodeSpec:
 
 _BOOL = ("true", "false")
 ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
-    LaunchArgument("robot", "centurion", "Robot name: urdf/<robot>.urdf.xacro and config/robots/<robot>.yaml."),
+    LaunchArgument("robot", "centurion", "Robot name (its config/robots/<robot>.yaml, or one on LEGION_ROBOT_PATH) or "
+                                         "the path of a robot file."),
     LaunchArgument("scene", "sorting_cell", "Scene file config/scenes/<scene>.yaml (or a path to a scene file)."),
     LaunchArgument("headless", "true", "Run without any viewer window; false opens MuJoCo's interactive viewer "
                                        "(needs a display).", _BOOL),
@@ -92,7 +93,7 @@ def _flag(value: str) -> bool:
 
 def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
     """The nodes of launch `name`, given resolved arguments (see `resolve_arguments`) and the bringup share."""
-    robot = arguments["robot"]
+    robot, urdf = _checked_robot(arguments["robot"])
     common = {"robot": robot, "use_sim_time": True}
     nodes: list[NodeSpec] = []
     if name in ("sim", "stack"):
@@ -131,7 +132,7 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
     # TF from the URDF and joint_states, for viewers. gazebo.launch.py hands it the use_gazebo description itself.
-    description = {} if name == "gazebo" else {"robot_description": _robot_description(robot)}
+    description = {} if name == "gazebo" else {"robot_description": urdf}
     nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
                           parameters={"use_sim_time": True} | description, ros_only=True, required=False))
     if _flag(arguments.get("rviz", "false")):
@@ -152,10 +153,20 @@ def _scene_start(scene: str) -> tuple[float, float, float]:
     return start.x, start.y, start.yaw
 
 
-def _robot_description(robot: str) -> str:
-    from legion_description import expand_urdf
+def _checked_robot(robot: str) -> tuple[str, str]:
+    """The robot argument as every node will read it (a robot file's path made absolute) and its expanded URDF,
+    after checking its robot file against its description: the launch fails, naming file and key, before any node
+    starts."""
+    from legion_description import DescriptionError, load_robot
+    from legion_description.robot_files import is_robot_file
 
-    return expand_urdf(robot)
+    if is_robot_file(robot):
+        robot = str(Path(robot).expanduser().resolve())
+    try:
+        _, urdf = load_robot(robot)
+    except DescriptionError as error:
+        raise LaunchError(f"robot '{robot}': {error}") from error
+    return robot, urdf
 
 
 def stack_parameters_file(share: Path) -> Path:

@@ -1,8 +1,10 @@
 """Joint-space grasp controller of the hands: open, power grasp or pinch, with a closure level.
 
-The hands are not part of the whole-body QP: each hand's joints track a posture interpolated between the open posture
-and the mode's fully closed posture, `target = open + closure * (closed - open)`, moving at most `speed` [rad/s] per
-joint so that a new command closes the fingers smoothly. Both sides use the same code, keyed by side.
+The hands are not part of the whole-body QP: each hand's joints track a posture interpolated between its `open`
+synergy and the mode's fully closed synergy (`power`, `pinch`), `target = open + closure * (closed - open)`, moving
+at most `speed` [rad/s] per joint so that a new command closes the fingers smoothly. The synergies are the robot
+file's (`hands.<side>.synergies`, mirrored from the other hand where the file says so), so a 22-joint hand, a 7-joint
+hand and a 1-DoF gripper run the same code, keyed by side.
 """
 
 from __future__ import annotations
@@ -54,29 +56,35 @@ class GraspController:
     """Joint targets of every hand.
 
     Args:
-        hand_joints: side -> that hand's joint names (the robot configuration's `joint_groups.hands.<side>`).
+        hands: side -> (that hand's joint names, its synergies: name -> one position per joint [rad]), for the sides
+            that have a hand (the robot configuration's `hands`).
         lower, upper: joint name -> position limits [rad]; targets are clamped into them.
-        params: postures (in the hand group's order), speed and gains scales.
+        params: speed and gains scales.
         initial: joint name -> position the targets start from (the standing posture).
 
     Raises:
-        ControlError: a posture does not have one value per hand joint.
+        ControlError: a hand lacks the `open`, `power` or `pinch` synergy, or a synergy does not have one value per
+            hand joint.
     """
 
-    def __init__(self, hand_joints: Mapping[str, Sequence[str]], lower: Mapping[str, float],
-                 upper: Mapping[str, float], params: GraspParameters, initial: Mapping[str, float]) -> None:
-        self.hand_joints = {side: tuple(names) for side, names in hand_joints.items()}
+    def __init__(self, hands: Mapping[str, tuple[Sequence[str], Mapping[str, Sequence[float]]]],
+                 lower: Mapping[str, float], upper: Mapping[str, float], params: GraspParameters,
+                 initial: Mapping[str, float]) -> None:
+        self.hand_joints = {side: tuple(names) for side, (names, _) in hands.items()}
         self.params = params
         self._lower = {side: np.array([lower[n] for n in names]) for side, names in self.hand_joints.items()}
         self._upper = {side: np.array([upper[n] for n in names]) for side, names in self.hand_joints.items()}
-        self._postures: dict[GraspMode, np.ndarray] = {}
-        for mode, values in ((GraspMode.OPEN, params.open), (GraspMode.POWER, params.power),
-                             (GraspMode.PINCH, params.pinch)):
-            for side, names in self.hand_joints.items():
+        self._postures: dict[str, dict[GraspMode, np.ndarray]] = {}
+        for side, (names, synergies) in hands.items():
+            self._postures[side] = {}
+            for mode in GraspMode:
+                values = synergies.get(mode.name.lower())
+                if values is None:
+                    raise ControlError(f"the {side} hand has no '{mode.name.lower()}' synergy")
                 if len(values) != len(names):
-                    raise ControlError(f"grasp posture '{mode.name.lower()}' has {len(values)} values but the "
-                                       f"{side} hand has {len(names)} joints")
-            self._postures[mode] = np.asarray(values, dtype=float)
+                    raise ControlError(f"the {side} hand's '{mode.name.lower()}' synergy has {len(values)} values "
+                                       f"but the hand has {len(names)} joints")
+                self._postures[side][mode] = np.asarray(values, dtype=float)
         self.commands = {side: HandCommand(GraspMode.OPEN, 0.0) for side in self.hand_joints}
         self.targets = {side: np.array([initial.get(n, 0.0) for n in names])
                         for side, names in self.hand_joints.items()}
@@ -92,11 +100,12 @@ class GraspController:
     def goal(self, side: str) -> np.ndarray:
         """Posture the hand is heading for under its current command, clamped into the joint limits.  # (n,)"""
         command = self.commands[side]
-        opened = self._postures[GraspMode.OPEN]
+        postures = self._postures[side]
+        opened = postures[GraspMode.OPEN]
         if command.mode == GraspMode.OPEN:
             posture = opened
         else:
-            posture = opened + command.closure * (self._postures[command.mode] - opened)
+            posture = opened + command.closure * (postures[command.mode] - opened)
         return np.clip(posture, self._lower[side], self._upper[side])
 
     def update(self, dt: float) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from legion_common.parameters import param, require
+from legion_common.parameters import param
 from legion_common.realtime import RealtimeParameters
 
 
@@ -156,23 +156,6 @@ class ReferenceParameters:
                                           "unreachable.", unit="m", low=0.05, high=2.0)
 
 
-def _default_open() -> tuple[float, ...]:
-    return (0.0,) * 22
-
-
-def _default_power() -> tuple[float, ...]:
-    thumb = (1.0, 0.6, 0.4, 0.6, 0.8)
-    finger = (0.0, 1.3, 1.4, 1.0)
-    return thumb + finger * 3 + (0.3, 0.0, 1.3, 1.4, 1.0)
-
-
-def _default_pinch() -> tuple[float, ...]:
-    thumb = (1.1, 0.7, 0.4, 0.4, 0.5)
-    index = (0.0, 0.9, 0.9, 0.5)
-    curled = (0.0, 1.4, 1.5, 1.0)
-    return thumb + index + index + curled + (0.3, 0.0, 1.4, 1.5, 1.0)
-
-
 @dataclass(frozen=True)
 class OdomBlendParameters:
     """How odometry corrects the kinematic base estimate between odometry messages (see `base_estimator`)."""
@@ -183,23 +166,13 @@ class OdomBlendParameters:
 
 @dataclass(frozen=True)
 class GraspParameters:
-    """The joint-space grasp controller. Postures list one value per hand joint [rad], in the order of the robot
-    configuration's `joint_groups.hands.<side>` (the same order, and the same values, for both mirrored hands)."""
+    """The joint-space grasp controller. The hand postures are the robot file's synergies (`hands.<side>`)."""
 
-    open: tuple[float, ...] = param(_default_open(), "Open hand posture.", unit="rad")
-    power: tuple[float, ...] = param(_default_power(), "Fully closed power-grasp posture.", unit="rad")
-    pinch: tuple[float, ...] = param(_default_pinch(), "Fully closed pinch posture.", unit="rad")
     speed: float = param(2.0, "Largest speed of a hand joint target.", unit="rad/s", low=0.01, high=100.0)
     stiffness_scale: float = param(1.0, "Hand joint stiffness, as a fraction of the robot's hand gains.", low=0.0,
                                    high=10.0)
     damping_scale: float = param(1.0, "Hand joint damping, as a fraction of the robot's hand gains.", low=0.0,
                                  high=10.0)
-
-    def validated(self) -> GraspParameters:
-        require(len(self.open) == len(self.power) == len(self.pinch),
-                f"grasp.open, grasp.power and grasp.pinch must have as many values as each other, got "
-                f"{len(self.open)}, {len(self.power)}, {len(self.pinch)}")
-        return self
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,8 @@ class WholeBodyController:
         self.sides: tuple[str, ...] = tuple(config.sides)
         self.sole_frames = {side: config.sides[side].sole for side in self.sides}
         self.gripper_frames = {side: config.sides[side].gripper for side in self.sides}
-        self.hand_joints = {side: tuple(config.joints("hands", side)) for side in self.sides}
+        self.hand_joints = {side: hand.joints for side, hand in config.hands.items()}
+        """Side -> its hand's joints, for the sides that have a hand."""
         body_hands = [name for names in self.hand_joints.values() for name in names if name in robot.v_index]
         if body_hands:
             raise ControlError(f"the whole-body model must have the hands locked; it has {body_hands[:3]}...")
@@ -170,7 +171,7 @@ class WholeBodyController:
         self._hold_stiffness = np.array([config.gains[n].stiffness for n in self.body_joints])
         self._hold_damping = np.array([config.gains[n].damping for n in self.body_joints])
         self._standing = np.array([config.standing.get(n, 0.0) for n in self.body_joints])
-        self._hand_names = tuple(n for side in self.sides for n in self.hand_joints[side])
+        self._hand_names = tuple(n for names in self.hand_joints.values() for n in names)
         self._hand_stiffness = np.array([config.gains[n].stiffness for n in self._hand_names])
         self._hand_damping = np.array([config.gains[n].damping for n in self._hand_names])
         self.command_names: tuple[str, ...] = self.body_joints + self._hand_names
@@ -186,7 +187,7 @@ class WholeBodyController:
         """CoM of the standing posture from the soles' midpoint, in their heading frame [m]: where balancing in
         place puts the CoM."""
         self._reach_limit = {side: self._reach(side) for side in self.sides}
-        self._waist_id = robot.model.getJointId(config.joints("waist")[0])
+        self._reach_origin_id = {side: robot.model.getJointId(self._reach_chain(side)[0]) for side in self.sides}
         self.half_length = 0.5 * config.sole_length
         self.half_width = 0.5 * config.sole_width
         self.fall_monitor = FallMonitor(self.params.fall, self.standing_com_height, config.sole_length,
@@ -194,7 +195,7 @@ class WholeBodyController:
 
         full = robot.full_model  # the hand joints' limits are in the model with every joint
         hand_q = {name: full.joints[full.getJointId(name)].idx_q for name in self._hand_names}
-        self.grasp = GraspController(self.hand_joints,
+        self.grasp = GraspController({side: (hand.joints, hand.synergies) for side, hand in config.hands.items()},
                                      {name: float(full.lowerPositionLimit[i]) for name, i in hand_q.items()},
                                      {name: float(full.upperPositionLimit[i]) for name, i in hand_q.items()},
                                      self.params.grasp, config.standing)
@@ -212,14 +213,18 @@ class WholeBodyController:
         self.reset()
 
     # ------------------------------------------------------------------------------------------------ setup
+    def _reach_chain(self, side: str) -> tuple[str, ...]:
+        """Joints that move a gripper: the waist's (if the robot has a waist) and its arm's."""
+        return self.config.joints("waist") + self.config.joints("arms", side)
+
     def _reach(self, side: str) -> float:
-        """Upper bound of the distance from the first waist joint to the gripper frame [m]: the sum of the distances
-        between consecutive joint origins along the waist and the arm, then to the gripper (at the neutral
-        configuration; link lengths do not depend on it)."""
+        """Upper bound of the distance from the first waist joint (the shoulder, without a waist) to the gripper
+        frame [m]: the sum of the distances between consecutive joint origins along the waist and the arm, then to
+        the gripper (at the neutral configuration; link lengths do not depend on it)."""
         model = self.robot.model
         data = model.createData()
         pin.framesForwardKinematics(model, data, pin.neutral(model))
-        chain = self.config.joints("waist") + self.config.joints("arms", side)
+        chain = self._reach_chain(side)
         points = [data.oMi[model.getJointId(name)].translation for name in chain]
         points.append(data.oMf[self._gripper_ids[side]].translation)
         return float(sum(np.linalg.norm(b - a) for a, b in itertools.pairwise(points)))
@@ -307,11 +312,16 @@ class WholeBodyController:
             raise ControlError(f"no hand on side '{side}'")
         balancing = self.state == ControllerState.BALANCING
         self.references.set_hand_target(side, target, self._now, self.data.oMf[self._gripper_ids[side]],
-                                        self.data.oMi[self._waist_id].translation if balancing else None,
+                                        self.data.oMi[self._reach_origin_id[side]].translation if balancing
+                                        else None,
                                         self._reach_limit[side])
 
     def set_hand_command(self, side: str, command: HandCommand) -> None:
-        """Open, power grasp or pinch, with a closure level (see `grasp`)."""
+        """Open, power grasp or pinch, with a closure level (see `grasp`).
+
+        Raises:
+            ControlError: the robot has no hand on `side`.
+        """
         self.grasp.set_command(side, command)
 
     def set_posture_reference(self, positions: Mapping[str, float]) -> None:
@@ -434,7 +444,7 @@ class WholeBodyController:
                 ) -> tuple[JointCommandArrays, CycleReport]:
         if not command.is_finite():
             report.warnings.append("computed command was not finite: holding the measured posture instead")
-            command = self._hold_command(self._measured, {s: self.grasp.targets[s].copy() for s in self.sides})
+            command = self._hold_command(self._measured, {s: t.copy() for s, t in self.grasp.targets.items()})
         else:
             self._last_command = command
         report.warnings.extend(self.references.rejection_warnings(self._now))
@@ -648,7 +658,7 @@ class WholeBodyController:
         block = np.empty((5, len(self.command_names)))  # one allocation; the command's arrays are its rows
         block[0, :na] = position
         start = na
-        for side in self.sides:
+        for side in self.hand_joints:
             targets = hand_targets[side]
             block[0, start:start + len(targets)] = targets
             start += len(targets)

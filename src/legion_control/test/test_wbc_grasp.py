@@ -8,13 +8,16 @@ from legion_control.grasp import GraspController, GraspMode, HandCommand, checke
 from legion_control.parameters import GraspParameters
 
 JOINTS = {"left": ("l_a", "l_b", "l_c"), "right": ("r_a", "r_b", "r_c")}
-LOWER = {n: -0.1 for names in JOINTS.values() for n in names}
+LOWER = {n: -1.2 for names in JOINTS.values() for n in names}
 UPPER = {n: 1.2 for names in JOINTS.values() for n in names}
-PARAMS = GraspParameters(open=(0.0, 0.0, 0.0), power=(1.0, 1.0, 2.0), pinch=(0.5, 0.0, 0.2), speed=2.0)
+SYNERGIES = {"open": (0.0, 0.0, 0.0), "power": (1.0, 1.0, 2.0), "pinch": (0.5, 0.0, 0.2)}
+MIRRORED = {name: tuple(-v for v in values) for name, values in SYNERGIES.items()}  # right joints close negative
+PARAMS = GraspParameters(speed=2.0)
 
 
 def make() -> GraspController:
-    return GraspController(JOINTS, LOWER, UPPER, PARAMS, {})
+    return GraspController({"left": (JOINTS["left"], SYNERGIES), "right": (JOINTS["right"], MIRRORED)}, LOWER,
+                           UPPER, PARAMS, {})
 
 
 def settle(grasp: GraspController, seconds: float = 2.0) -> dict[str, np.ndarray]:
@@ -30,7 +33,7 @@ def test_closure_interpolates_between_open_and_the_mode_posture_within_limits():
     grasp.set_command("right", HandCommand(GraspMode.PINCH, 1.0))
     targets = settle(grasp)
     assert np.allclose(targets["left"], [0.5, 0.5, 1.0])
-    assert np.allclose(targets["right"], [0.5, 0.0, 0.2])
+    assert np.allclose(targets["right"], [-0.5, 0.0, -0.2])  # each hand its own synergies
     grasp.set_command("left", HandCommand(GraspMode.POWER, 1.0))
     assert np.allclose(settle(grasp)["left"], [1.0, 1.0, 1.2])  # 2.0 clamped to the upper limit
     grasp.set_command("left", HandCommand(GraspMode.OPEN, 0.7))  # closure ignored when open
@@ -54,6 +57,16 @@ def test_bad_hand_commands_are_rejected(mode, closure):
 
 
 def test_postures_must_fit_the_hands():
-    with pytest.raises(ControlError, match="has 2 values"):
-        GraspController(JOINTS, LOWER, UPPER, GraspParameters(open=(0.0, 0.0), power=(1.0, 1.0),
-                                                              pinch=(0.5, 0.0)), {})
+    short = {"open": (0.0, 0.0), "power": (1.0, 1.0), "pinch": (0.5, 0.0)}
+    with pytest.raises(ControlError, match="'open' synergy has 2 values but the hand has 3 joints"):
+        GraspController({"left": (JOINTS["left"], short)}, LOWER, UPPER, PARAMS, {})
+    with pytest.raises(ControlError, match="no 'pinch' synergy"):
+        GraspController({"left": (JOINTS["left"], {"open": (0.0,) * 3, "power": (1.0,) * 3})}, LOWER, UPPER, PARAMS,
+                        {})
+
+
+def test_a_side_without_a_hand_is_refused():
+    grasp = GraspController({"left": (JOINTS["left"], SYNERGIES)}, LOWER, UPPER, PARAMS, {})
+    with pytest.raises(ControlError, match="no hand on side 'right'"):
+        grasp.set_command("right", HandCommand(GraspMode.POWER, 1.0))
+    assert set(grasp.update(0.002)) == {"left"}

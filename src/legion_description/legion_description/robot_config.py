@@ -1,4 +1,11 @@
-"""Typed view of `config/robots/<robot>.yaml`: joint groups, frames, sole size, standing posture and gains."""
+"""Typed view of a robot file (`config/robots/<robot>.yaml`): joint groups, frames, hands and their synergies, sole
+size, walking dimensions, standing posture and gains.
+
+Required groups are `legs` and `arms` (one list per side); `waist` and `neck` are optional lists, and `hands` (the
+`hands:` block, one entry per side) is optional: a robot without a neck, without a waist, with 1-DoF grippers or
+without hands is described by leaving the group out. Code asks `joints(group, side)`, which is empty for a group the
+robot lacks, and never assumes one. `check_against_urdf` checks the file against the robot's description.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +20,19 @@ from legion_description.sensor_config import SensorConfig, sensor_config_from_ya
 
 SIDES = ("left", "right")
 _SIDE_FRAME_KEYS = ("ankle", "sole", "wrist", "gripper")
-_FRAME_KEYS = ("odom", "base", "torso", "head", "gaze", "imu", "camera", "camera_color_optical", "camera_depth_optical")
+_FRAME_KEYS = ("odom", "base", "imu", "camera", "camera_color_optical", "camera_depth_optical")
+_OPTIONAL_FRAME_KEYS = ("torso", "head", "gaze")
 _SIDED_GROUPS = ("legs", "arms", "hands")
 _SINGLE_GROUPS = ("waist", "neck")
+GROUPS = ("legs", "waist", "arms", "neck", "hands")
+"""Every joint group a robot may have, in the order of `all_joints`."""
+REQUIRED_SYNERGIES = ("open", "power")
+"""Synergies every hand defines; `pinch` defaults to `power` (a gripper closes one way)."""
+SYNERGIES = ("open", "power", "pinch")
+"""The synergies of legion_interfaces/msg/HandCommand's modes (OPEN, POWER, PINCH)."""
+WALKING_KEYS = ("com_height", "step_width", "min_step_width", "max_step_outward", "max_step_forward",
+                "max_step_backward", "step_height", "min_foot_gap", "zmp_heel_to_toe")
+"""Walking dimensions [m] a robot file may set in `walking:`; the gait planner derives any it leaves out."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,23 @@ class JointGains:
 
 
 @dataclass(frozen=True)
+class HandConfig:
+    """One hand (or gripper): its fingers and its synergies."""
+
+    side: str
+    fingers: dict[str, tuple[str, ...]]
+    """Finger -> its joints, in the file's order (a gripper: a finger per jaw joint)."""
+    synergies: dict[str, tuple[float, ...]]
+    """Synergy (`open`, `power`, `pinch`, and any other the file defines) -> one position per joint [rad], in the
+    order of `joints`. Joints a synergy does not name stand as in `open`."""
+
+    @property
+    def joints(self) -> tuple[str, ...]:
+        """The hand's joints: each finger's, in the file's finger order."""
+        return tuple(name for names in self.fingers.values() for name in names)
+
+
+@dataclass(frozen=True)
 class RobotConfig:
     """Everything the software needs to know about one robot, read from its YAML file."""
 
@@ -50,13 +84,14 @@ class RobotConfig:
     source: Path
     """The YAML file this was read from."""
     urdf: str
-    """Description file, relative to the description share directory."""
+    """Description file: relative to the robot file's directory, or to the description share directory."""
     frames: dict[str, str]
-    """Role (`base`, `torso`, `imu`, `camera`, ...) -> frame name."""
+    """Role (`base`, `imu`, `camera`, ...; optionally `torso`, `head`, `gaze`) -> frame name."""
     sides: dict[str, SideFrames]
     """`left` / `right` -> that side's frames."""
     groups: dict[str, tuple[str, ...]]
-    """Joint group -> joint names. Sided groups are keyed `legs.left`, `legs.right`, ...; others by their name."""
+    """Joint group -> joint names, for the groups the robot has. Sided groups are keyed `legs.left`, `legs.right`,
+    ...; others by their name."""
     sole_length: float
     """Sole contact rectangle length along the sole x axis [m]."""
     sole_width: float
@@ -75,14 +110,27 @@ class RobotConfig:
     sensors: SensorConfig = field(default_factory=SensorConfig)
     """Error figures of the robot's sensors (the `sensors:` block; ideal where the file gives none). The simulator
     applies them; docs/sensors.md."""
+    hands: dict[str, HandConfig] = field(default_factory=dict)
+    """Side -> its hand, for the sides that have one."""
+    walking: dict[str, float] = field(default_factory=dict)
+    """Walking dimensions [m] the file sets (keys of `WALKING_KEYS`); the gait planner derives the others."""
+    group_gains: dict[str, JointGains] = field(default_factory=dict)
+    """Position-hold gains per joint group the robot has."""
+
+    def has_group(self, group: str) -> bool:
+        """Whether the robot has joints in `group` (on either side)."""
+        return bool(self.joints(group))
 
     def joints(self, group: str, side: str | None = None) -> tuple[str, ...]:
-        """Joints of a group (`legs`, `waist`, `arms`, `neck`, `hands`), of one side or of both (left first)."""
+        """Joints of a group (`legs`, `waist`, `arms`, `neck`, `hands`), of one side or of both (left first); empty
+        for a group the robot lacks."""
         if group in _SINGLE_GROUPS:
-            return self.groups[group]
+            return self.groups.get(group, ())
+        if group not in _SIDED_GROUPS:
+            raise KeyError(f"unknown joint group '{group}': expected one of {GROUPS}")
         if side is not None:
-            return self.groups[f"{group}.{side}"]
-        return self.groups[f"{group}.left"] + self.groups[f"{group}.right"]
+            return self.groups.get(f"{group}.{side}", ())
+        return self.groups.get(f"{group}.left", ()) + self.groups.get(f"{group}.right", ())
 
     @property
     def body_joints(self) -> tuple[str, ...]:
@@ -105,20 +153,148 @@ def _require(mapping: object, key: str, source: Path, where: str) -> object:
     return mapping[key]
 
 
-def _names(value: object, source: Path, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise DescriptionError(f"{source}: '{where}' must be a non-empty list of joint names")
+def _names(value: object, source: Path, where: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    if value is None and allow_empty:
+        return ()
+    if (not isinstance(value, list) or (not value and not allow_empty)
+            or not all(isinstance(v, str) and v for v in value)):
+        raise DescriptionError(f"{source}: '{where}' must be a {'' if allow_empty else 'non-empty '}list of joint "
+                               "names")
     return tuple(value)
 
 
 def _positive(value: object, source: Path, where: str) -> float:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise DescriptionError(f"{source}: '{where}' must be a positive number, got {value!r}")
     return float(value)
 
 
+def _finite(value: object, source: Path, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DescriptionError(f"{source}: '{where}' must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _finger_values(value: object, count: int, source: Path, where: str) -> tuple[float, ...]:
+    """A finger's entry in a synergy: one number for all its joints, or a list of one number per joint."""
+    if isinstance(value, list):
+        if len(value) != count:
+            raise DescriptionError(f"{source}: '{where}' has {len(value)} values but the finger has {count} "
+                                   f"joint{'s' if count != 1 else ''}")
+        return tuple(_finite(v, source, f"{where}[{i}]") for i, v in enumerate(value))
+    return (_finite(value, source, where),) * count
+
+
+def _synergies(block: object, fingers: dict[str, tuple[str, ...]], source: Path,
+               where: str) -> dict[str, dict[str, tuple[float, ...]]]:
+    """`synergies:` of one hand -> synergy -> finger -> values (every finger; `open` fills what others omit)."""
+    if not isinstance(block, dict):
+        raise DescriptionError(f"{source}: '{where}' must map synergy names to finger positions")
+    for name in REQUIRED_SYNERGIES:
+        _require(block, name, source, f"{where}.")
+    result: dict[str, dict[str, tuple[float, ...]]] = {}
+    for name in ["open", *(s for s in block if s != "open")]:
+        entries = block[name]
+        if not isinstance(entries, dict) or not entries:
+            raise DescriptionError(f"{source}: '{where}.{name}' must map finger names to positions")
+        unknown = [f for f in entries if f not in fingers]
+        if unknown:
+            raise DescriptionError(f"{source}: '{where}.{name}' names unknown finger(s) {unknown}; the hand's "
+                                   f"fingers are {list(fingers)}")
+        values = {}
+        for finger, joints in fingers.items():
+            if finger in entries:
+                values[finger] = _finger_values(entries[finger], len(joints), source, f"{where}.{name}.{finger}")
+            elif name == "open":
+                values[finger] = (0.0,) * len(joints)
+            else:
+                values[finger] = result["open"][finger]
+        result[str(name)] = values
+    return result
+
+
+def _mirrored(mirror: object, left: dict[str, dict[str, tuple[float, ...]]], fingers: dict[str, tuple[str, ...]],
+              source: Path, where: str) -> dict[str, dict[str, tuple[float, ...]]]:
+    """A hand's synergies from the other hand's, times `mirror.sign` (one number, or finger -> signs per joint)."""
+    sign = mirror.get("sign", 1.0) if isinstance(mirror, dict) else None
+    if sign is None:
+        raise DescriptionError(f"{source}: '{where}' must be a mapping {{of: <side>, sign: ...}}")
+    signs: dict[str, tuple[float, ...]] = {}
+    for finger, joints in fingers.items():
+        entry = sign.get(finger, 1.0) if isinstance(sign, dict) else sign
+        signs[finger] = _finger_values(entry, len(joints), source, f"{where}.sign"
+                                       + (f".{finger}" if isinstance(sign, dict) else ""))
+    if isinstance(sign, dict):
+        unknown = [f for f in sign if f not in fingers]
+        if unknown:
+            raise DescriptionError(f"{source}: '{where}.sign' names unknown finger(s) {unknown}")
+    if not all(s in (-1.0, 1.0) for values in signs.values() for s in values):
+        raise DescriptionError(f"{source}: '{where}.sign' values must be 1 or -1")
+    return {name: {finger: tuple(s * v for s, v in zip(signs[finger], values[finger], strict=True))
+                   for finger in fingers}
+            for name, values in left.items()}
+
+
+def _hands(block: object, source: Path) -> dict[str, HandConfig]:
+    """The `hands:` block -> side -> HandConfig."""
+    if block is None:
+        return {}
+    if not isinstance(block, dict) or not block:
+        raise DescriptionError(f"{source}: 'hands' must map sides (left, right) to hands")
+    unknown = [side for side in block if side not in SIDES]
+    if unknown:
+        raise DescriptionError(f"{source}: 'hands' names unknown side(s) {unknown}; expected {list(SIDES)}")
+    fingers: dict[str, dict[str, tuple[str, ...]]] = {}
+    for side, hand in block.items():
+        finger_block = _require(hand, "fingers", source, f"hands.{side}.")
+        if not isinstance(finger_block, dict) or not finger_block:
+            raise DescriptionError(f"{source}: 'hands.{side}.fingers' must map finger names to lists of joints")
+        fingers[side] = {str(finger): _names(names, source, f"hands.{side}.fingers.{finger}")
+                         for finger, names in finger_block.items()}
+    synergies: dict[str, dict[str, dict[str, tuple[float, ...]]]] = {}
+    for side, hand in block.items():
+        if "synergies" in hand:
+            synergies[side] = _synergies(hand["synergies"], fingers[side], source, f"hands.{side}.synergies")
+    for side, hand in block.items():
+        if side in synergies:
+            if "mirror" in hand:
+                raise DescriptionError(f"{source}: 'hands.{side}' gives both 'synergies' and 'mirror'")
+            continue
+        mirror = _require(hand, "mirror", source, f"hands.{side}.")
+        other = mirror.get("of") if isinstance(mirror, dict) else None
+        if other not in synergies:
+            raise DescriptionError(f"{source}: 'hands.{side}.mirror.of' must name a hand that has synergies, "
+                                   f"got {other!r}")
+        if list(fingers[other]) != list(fingers[side]) or any(
+                len(fingers[other][f]) != len(fingers[side][f]) for f in fingers[side]):
+            raise DescriptionError(f"{source}: 'hands.{side}.mirror': the {side} hand's fingers and joint counts "
+                                   f"must be the {other} hand's to mirror it")
+        synergies[side] = _mirrored(mirror, synergies[other], fingers[side], source, f"hands.{side}.mirror")
+    hands = {}
+    for side in SIDES:
+        if side not in block:
+            continue
+        per_joint = {name: tuple(v for finger in fingers[side] for v in values[finger])
+                     for name, values in synergies[side].items()}
+        per_joint.setdefault("pinch", per_joint["power"])
+        hands[side] = HandConfig(side=side, fingers=fingers[side], synergies=per_joint)
+    return hands
+
+
+def _walking(block: object, source: Path) -> dict[str, float]:
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise DescriptionError(f"{source}: 'walking' must map walking dimensions to values [m]")
+    unknown = [key for key in block if key not in WALKING_KEYS]
+    if unknown:
+        raise DescriptionError(f"{source}: 'walking' has unknown key(s) {unknown}; expected some of "
+                               f"{list(WALKING_KEYS)}")
+    return {key: _positive(value, source, f"walking.{key}") for key, value in block.items()}
+
+
 def load_robot_config(robot: str = "centurion", *, path: Path | str | None = None) -> RobotConfig:
-    """Read and validate a robot configuration file.
+    """Read and validate a robot file (`robot`: a robot name or a robot file's path; `path`: a file).
 
     Raises:
         DescriptionError: the file is missing, is not YAML, or lacks or misstates a key (the message says which).
@@ -135,6 +311,10 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
 
     frames_in = _require(data, "frames", source, "")
     frames = {key: str(_require(frames_in, key, source, "frames.")) for key in _FRAME_KEYS}
+    frames.update({key: str(frames_in[key]) for key in _OPTIONAL_FRAME_KEYS if frames_in.get(key)})
+    unknown = [key for key in frames_in if key not in _FRAME_KEYS + _OPTIONAL_FRAME_KEYS]
+    if unknown:
+        raise DescriptionError(f"{source}: 'frames' has unknown role(s) {unknown}")
     sides_in = _require(data, "sides", source, "")
     sides = {
         side: SideFrames(**{k: str(_require(_require(sides_in, side, source, "sides."), k, source, f"sides.{side}."))
@@ -143,18 +323,39 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
     }
 
     groups_in = _require(data, "joint_groups", source, "")
+    if not isinstance(groups_in, dict):
+        raise DescriptionError(f"{source}: 'joint_groups' must map group names to joints")
+    if "hands" in groups_in:
+        raise DescriptionError(f"{source}: 'joint_groups.hands': hand joints are listed by finger in the 'hands' "
+                               "block (hands.<side>.fingers)")
+    unknown = [g for g in groups_in if g not in GROUPS]
+    if unknown:
+        raise DescriptionError(f"{source}: 'joint_groups' has unknown group(s) {unknown}; expected some of "
+                               f"{[g for g in GROUPS if g != 'hands']}")
+    hands = _hands(data.get("hands"), source)
     groups: dict[str, tuple[str, ...]] = {}
-    group_of: dict[str, str] = {}
-    for group in _SINGLE_GROUPS + _SIDED_GROUPS:
+    for group in ("legs", "arms"):
         value = _require(groups_in, group, source, "joint_groups.")
-        keyed = {group: value} if group in _SINGLE_GROUPS else {
-            f"{group}.{side}": _require(value, side, source, f"joint_groups.{group}.") for side in SIDES}
-        for key, names in keyed.items():
-            groups[key] = _names(names, source, f"joint_groups.{key}")
-            for name in groups[key]:
-                if name in group_of:
-                    raise DescriptionError(f"{source}: joint '{name}' is in more than one joint group")
-                group_of[name] = group
+        for side in SIDES:
+            groups[f"{group}.{side}"] = _names(_require(value, side, source, f"joint_groups.{group}."), source,
+                                               f"joint_groups.{group}.{side}")
+    for group in _SINGLE_GROUPS:
+        names = _names(groups_in.get(group), source, f"joint_groups.{group}", allow_empty=True)
+        if names:
+            groups[group] = names
+    for side, hand in hands.items():
+        groups[f"hands.{side}"] = hand.joints
+    group_of: dict[str, str] = {}
+    listed_in: dict[str, str] = {}
+    for key in [f"legs.{s}" for s in SIDES] + ["waist"] + [f"arms.{s}" for s in SIDES] + ["neck"] + [
+            f"hands.{s}" for s in SIDES]:
+        where = f"{key}.fingers" if key.startswith("hands") else f"joint_groups.{key}"
+        for name in groups.get(key, ()):
+            if name in group_of:
+                raise DescriptionError(f"{source}: joint '{name}' is in more than one joint group ('{listed_in[name]}' "
+                                       f"and '{where}')")
+            group_of[name] = key.split(".")[0]
+            listed_in[name] = where
 
     sole = _require(data, "sole", source, "")
     standing_in = _require(_require(data, "standing", source, ""), "joint_positions", source, "standing.") or {}
@@ -162,9 +363,7 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
     for name, value in standing_in.items():
         if name not in group_of:
             raise DescriptionError(f"{source}: standing posture names unknown joint '{name}'")
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise DescriptionError(f"{source}: standing position of '{name}' must be a finite number")
-        standing[name] = float(value)
+        standing[name] = _finite(value, source, f"standing.joint_positions.{name}")
 
     postures: dict[str, dict[str, float]] = {}
     for posture, joints in (data.get("postures") or {}).items():
@@ -173,13 +372,16 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
         for name, value in joints.items():
             if name not in group_of:
                 raise DescriptionError(f"{source}: posture '{posture}' names unknown joint '{name}'")
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise DescriptionError(f"{source}: position of '{name}' in posture '{posture}' must be finite")
+            _finite(value, source, f"postures.{posture}.{name}")
         postures[str(posture)] = {name: float(value) for name, value in joints.items()}
 
     gains_in = _require(data, "gains", source, "")
+    present = [group for group in GROUPS if any(g == group for g in group_of.values())]
+    unknown = [group for group in (gains_in if isinstance(gains_in, dict) else {}) if group not in present]
+    if unknown:
+        raise DescriptionError(f"{source}: 'gains' names group(s) the robot does not have: {unknown}")
     group_gains = {}
-    for group in _SINGLE_GROUPS + _SIDED_GROUPS:
+    for group in present:
         entry = _require(gains_in, group, source, "gains.")
         group_gains[group] = JointGains(
             **{key: _positive(_require(entry, key, source, f"gains.{group}."), source, f"gains.{group}.{key}")
@@ -203,4 +405,7 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
                                                 "limits.protective_stop_damping_scale"),
         group_of=group_of,
         sensors=sensor_config_from_yaml(data.get("sensors"), source),
+        hands=hands,
+        walking=_walking(data.get("walking"), source),
+        group_gains=group_gains,
     )

@@ -240,10 +240,11 @@ def test_model_parses_with_a_floating_base(model, actuated_joints):
 
 def test_actuated_joints_are_exactly_the_config_joint_groups(config, actuated_joints):
     groups = config["joint_groups"]
-    body = flatten({k: v for k, v in groups.items() if k != "hands"})
-    hands = flatten(groups["hands"])
+    body = flatten(groups)
+    per_side = {side: flatten(hand["fingers"]) for side, hand in config["hands"].items()}
+    hands = per_side["left"] + per_side["right"]
     assert len(body) == len(set(body)) == 30
-    assert len(groups["hands"]["left"]) == len(groups["hands"]["right"]) == 22
+    assert len(per_side["left"]) == len(per_side["right"]) == 22
     assert len(hands) == len(set(hands)) == 44
     assert set(actuated_joints) == set(body) | set(hands)
     assert all(joint.get("type") == "revolute" for joint in actuated_joints.values())
@@ -286,7 +287,7 @@ def test_inertias_are_physical(root, model):
 
 
 def test_joint_limits_and_actuator_classes(actuated_joints, config):
-    hands = set(flatten(config["joint_groups"]["hands"]))
+    hands = {name for hand in config["hands"].values() for name in flatten(hand["fingers"])}
     standing = config["standing"]["joint_positions"]
     for name, joint in actuated_joints.items():
         limit = joint.find("limit")

@@ -143,7 +143,7 @@ class GaitPlannerNode(Node):
         self._last_log: dict[str, float] = {}
         self.get_logger().info(
             f"gait planning for '{self.node_params.robot}': {self.gait_params.step_duration:.2f} s steps, CoM at "
-            f"{self.gait_params.com_height:.2f} m, up to {self.gait_params.max_forward_speed:.2f} m/s, "
+            f"{self.planner.params.com_height:.2f} m, up to {self.planner.params.max_forward_speed:.2f} m/s, "
             f"replanning at {self.node_params.update_rate:.0f} Hz")
 
     # ------------------------------------------------------------------------------------------------ inputs

@@ -10,12 +10,40 @@ plan is built, so that contact changes fall on reference samples. Each field's r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from legion_common.parameters import param, require
 
 GRAVITY = 9.81
 """[m/s^2]"""
+ROBOT_DIMENSIONS = ("com_height", "step_width", "min_step_width", "max_step_outward", "max_step_forward",
+                    "max_step_backward", "step_height", "min_foot_gap", "zmp_heel_to_toe")
+"""Fields in metres that depend on the robot's size: 0 takes them from the robot (`legion_gait.dimensions`)."""
+_FROM_ROBOT = ("0 (default): the robot file's walking.<name>, else derived from the model by the `dimensions` "
+               "ratios.")
+
+
+@dataclass(frozen=True)
+class DimensionRatios:
+    """Walking dimensions of a robot whose file does not give them, as fractions of its own size: robot-independent
+    defaults (`legion_gait.dimensions.resolve`)."""
+
+    com_height: float = param(0.947, "CoM height, as a fraction of the standing posture's CoM height above the soles.",
+                              low=0.5, high=1.05)
+    step_width: float = param(1.0, "Nominal step width, as a fraction of the lateral distance between the hips.",
+                              low=0.3, high=3.0)
+    min_step_width: float = param(0.7, "Narrowest step width, as a fraction of the nominal step width.", low=0.0,
+                                  high=1.0)
+    max_step_outward: float = param(2.25, "Widest step, as a fraction of the nominal step width.", low=1.0, high=5.0)
+    max_step_forward: float = param(0.53, "Longest step forward, as a fraction of the leg length (the first leg "
+                                          "joint's height above the sole with the leg straight).", low=0.05, high=1.5)
+    max_step_backward: float = param(0.21, "Longest step backward, as a fraction of the leg length.", low=0.05,
+                                     high=1.0)
+    step_height: float = param(0.064, "Swing clearance, as a fraction of the leg length.", low=0.01, high=0.3)
+    min_foot_gap: float = param(0.3, "Smallest gap between the soles, as a fraction of the sole width.", low=0.0,
+                                high=2.0)
+    zmp_heel_to_toe: float = param(0.14, "ZMP travel in single support, as a fraction of the sole length.", low=0.0,
+                                   high=0.8)
 
 
 @dataclass(frozen=True)
@@ -37,27 +65,29 @@ class GaitParameters:
         1.0, "Standing this long without a command, the planner hands balance back to the controller (it stops "
              "publishing its reference) until the next command or goal.", unit="s", low=0.0, high=60.0)
     # Pattern generator.
-    com_height: float = param(0.90, "CoM height above the soles while walking and standing (the LIPM height: omega = "
-                                    "sqrt(g / com_height)).", unit="m", low=0.3, high=2.0)
-    zmp_heel_to_toe: float = param(0.03, "The ZMP travels this far forward along the stance sole during single "
-                                         "support (centred on the sole).", unit="m", low=0.0, high=0.2)
+    com_height: float = param(0.0, "CoM height above the soles while walking and standing (the LIPM height: omega = "
+                                   f"sqrt(g / com_height)). {_FROM_ROBOT}", unit="m", low=0.0, high=2.0)
+    zmp_heel_to_toe: float = param(0.0, "The ZMP travels this far forward along the stance sole during single "
+                                        f"support (centred on the sole). {_FROM_ROBOT}", unit="m", low=0.0, high=0.2)
     zmp_margin: float = param(0.02, "A ZMP the planner shifts to absorb a DCM error keeps this far inside the support "
                                     "polygon.", unit="m", low=0.0, high=0.1)
     # Swing foot.
-    step_height: float = param(0.06, "Swing-foot clearance above the higher of its lift-off and touch-down heights.",
-                               unit="m", low=0.01, high=0.3)
+    step_height: float = param(0.0, "Swing-foot clearance above the higher of its lift-off and touch-down heights. "
+                                    f"{_FROM_ROBOT}", unit="m", low=0.0, high=0.3)
     swing_freeze_time: float = param(0.08, "The landing point of a swing foot is not moved any more this close to "
                                            "touch-down.", unit="s", low=0.0, high=0.5)
     # Footstep limits (step of the swing sole relative to the stance sole, in the stance sole's frame).
-    step_width: float = param(0.20, "Nominal lateral distance between the sole centres.", unit="m", low=0.05,
-                              high=1.0)
-    max_step_forward: float = param(0.50, "Longest step forward.", unit="m", low=0.01, high=1.5)
-    max_step_backward: float = param(0.20, "Longest step backward.", unit="m", low=0.01, high=1.0)
-    max_step_outward: float = param(0.45, "Largest lateral sole distance (stepping out, sideways walking, push "
-                                          "recovery); more than step_width.", unit="m", low=0.05, high=1.5)
-    min_step_width: float = param(0.14, "Smallest lateral sole distance (the feet never cross); at most step_width.",
-                                  unit="m", low=0.0, high=1.0)
-    min_foot_gap: float = param(0.03, "Smallest gap between the two sole rectangles.", unit="m", low=0.0, high=0.3)
+    step_width: float = param(0.0, f"Nominal lateral distance between the sole centres. {_FROM_ROBOT}", unit="m",
+                              low=0.0, high=1.0)
+    max_step_forward: float = param(0.0, f"Longest step forward. {_FROM_ROBOT}", unit="m", low=0.0, high=1.5)
+    max_step_backward: float = param(0.0, f"Longest step backward. {_FROM_ROBOT}", unit="m", low=0.0, high=1.0)
+    max_step_outward: float = param(0.0, "Largest lateral sole distance (stepping out, sideways walking, push "
+                                         f"recovery); more than step_width. {_FROM_ROBOT}", unit="m", low=0.0,
+                                    high=1.5)
+    min_step_width: float = param(0.0, "Smallest lateral sole distance (the feet never cross); at most step_width. "
+                                       f"{_FROM_ROBOT}", unit="m", low=0.0, high=1.0)
+    min_foot_gap: float = param(0.0, f"Smallest gap between the two sole rectangles. {_FROM_ROBOT}", unit="m",
+                                low=0.0, high=0.3)
     max_step_yaw_out: float = param(0.60, "Largest rotation of the swing sole away from the stance sole (toe out).",
                                     unit="rad", low=0.0, high=1.5)
     max_step_yaw_in: float = param(0.10, "Largest rotation of the swing sole towards the stance sole (toe in).",
@@ -119,6 +149,8 @@ class GaitParameters:
                                          "the goal is aborted.", low=0, high=20)
     goal_time_factor: float = param(3.0, "A goal is aborted when it takes longer than this factor times its nominal "
                                          "walking time plus 10 s.", low=1.0, high=100.0)
+    dimensions: DimensionRatios = field(default_factory=DimensionRatios)
+    """Ratios that derive the robot dimensions left at 0 from the robot's size."""
 
     def validated(self) -> GaitParameters:
         """The parameters, checked against each other (each field's range is checked by `from_flat`).
@@ -126,15 +158,17 @@ class GaitParameters:
         Raises:
             legion_common.parameters.ParameterError: inconsistent values (the message says which).
         """
-        require(self.min_step_width <= self.step_width <= self.max_step_outward,
-                "min_step_width <= step_width <= max_step_outward must hold")
+        require(self.sparse_sample_period >= self.sample_period, "sparse_sample_period must be >= sample_period")
         require(self.min_swing_duration <= self.swing_duration, "min_swing_duration must not exceed the swing")
         require(self.min_double_support_duration <= self.double_support_duration,
                 "min_double_support_duration must not exceed the double support")
-        require(self.sparse_sample_period >= self.sample_period, "sparse_sample_period must be >= sample_period")
-        require(self.zmp_heel_to_toe < self.max_step_forward, "zmp_heel_to_toe must be shorter than a step")
         require(self.swing_duration >= 2 * self.sample_period and self.double_support_duration >= self.sample_period,
                 "single and double support must each last at least two and one sample_period")
+        if not self.has_dimensions:
+            return self  # checked again once `legion_gait.dimensions.resolve` has filled in the robot's dimensions
+        require(self.min_step_width <= self.step_width <= self.max_step_outward,
+                "min_step_width <= step_width <= max_step_outward must hold")
+        require(self.zmp_heel_to_toe < self.max_step_forward, "zmp_heel_to_toe must be shorter than a step")
         require(self.max_forward_speed * self.step_duration <= self.max_step_forward + 1e-9,
                 f"max_forward_speed * step_duration ({self.max_forward_speed * self.step_duration:.3f} m) must not "
                 f"exceed max_step_forward ({self.max_step_forward} m)")
@@ -145,6 +179,11 @@ class GaitParameters:
         require(2.0 * self.max_yaw_rate * self.step_duration <= self.max_step_yaw_out + 1e-9,
                 "2 * max_yaw_rate * step_duration must not exceed max_step_yaw_out")
         return self
+
+    @property
+    def has_dimensions(self) -> bool:
+        """Whether every robot dimension (`ROBOT_DIMENSIONS`) is set (non-zero)."""
+        return all(getattr(self, name) > 0.0 for name in ROBOT_DIMENSIONS)
 
     @property
     def double_support_duration(self) -> float:

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from legion_common.parameters import from_flat, to_flat
 from legion_common.transforms import wrap_angle
 from legion_gait.commands import VelocityCommand, WalkGoal, check_goal, check_twist
 from legion_gait.dcm import DcmTrajectory, dcm_weights
+from legion_gait.dimensions import resolve as resolve_dimensions
 from legion_gait.errors import GaitError
 from legion_gait.footsteps import (
     Footstep,
@@ -188,7 +188,8 @@ class GaitPlanner:
     """
 
     def __init__(self, params: GaitParameters, geometry: RobotGeometry, odom_frame: str = "odom") -> None:
-        self.params = from_flat(GaitParameters, to_flat(params))
+        params = resolve_dimensions(params, geometry)
+        self.params = params
         self.geometry = geometry
         self.odom_frame = odom_frame
         self.limits = StepLimits.from_parameters(params, geometry)

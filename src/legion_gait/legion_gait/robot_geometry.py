@@ -14,7 +14,9 @@ from legion_gait.geometry import pose2, relative
 
 @dataclass(frozen=True)
 class RobotGeometry:
-    """Sole size, which side is which, and where the base sits over the feet when standing."""
+    """Sole size, which side is which, where the base sits over the feet when standing, and the sizes walking
+    dimensions are derived from. The defaults describe an adult-size humanoid, for tests of the planner alone;
+    `from_model` reads a robot's."""
 
     sole_length: float = 0.22
     """[m] sole rectangle along the sole x axis (centred on the sole frame origin)."""
@@ -27,6 +29,12 @@ class RobotGeometry:
     in the standing posture: (x [m], y [m], yaw [rad]).  # (3,)"""
     standing_com_height: float = 0.95
     """[m] CoM height above the soles in the standing posture."""
+    hip_width: float = 0.20
+    """[m] lateral distance between the legs' first joints."""
+    leg_length: float = 0.945
+    """[m] height of a leg's first joint above its sole with the leg straight (every joint at zero)."""
+    walking: dict[str, float] = field(default_factory=dict)
+    """Walking dimensions [m] the robot file sets (`walking:`); `legion_gait.dimensions` derives the others."""
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -62,5 +70,16 @@ class RobotGeometry:
         base = model.transform_base_to_world()
         base_pose = pose2(base.translation[0], base.translation[1], yaw_from_matrix(base.rotation))
         com = model.com_position()
+        standing_com_height = float(com[2] - middle[2])
+        model.update(model.neutral_configuration())
+        hips = {side: model.data.oMi[model.model.getJointId(config.joints("legs", side)[0])].translation.copy()
+                for side in SIDES}
+        sole_heights = {side: model.transform_sole_to_world(side).translation[2] for side in SIDES}
+        hip_width = float(np.linalg.norm((hips[SIDES[0]] - hips[SIDES[1]])[:2]))
+        leg_length = float(np.mean([hips[side][2] - sole_heights[side] for side in SIDES]))
+        if hip_width <= 0.0 or leg_length <= 0.0:
+            raise GaitError(f"robot '{config.name}': the legs' first joints are not apart and above the soles "
+                            f"(hip distance {hip_width:.3f} m, leg length {leg_length:.3f} m)")
         return cls(sole_length=config.sole_length, sole_width=config.sole_width, side_sign=side_sign,
-                   base_in_feet_frame=relative(feet, base_pose), standing_com_height=float(com[2] - middle[2]))
+                   base_in_feet_frame=relative(feet, base_pose), standing_com_height=standing_com_height,
+                   hip_width=hip_width, leg_length=leg_length, walking=dict(config.walking))

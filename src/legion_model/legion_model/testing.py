@@ -243,7 +243,12 @@ def generated_humanoid_config(name: str = "pico", dims: HumanoidDimensions = Hum
             "waist": ["torso_twist_joint"],
             "arms": {side: _arm_joints(side) for side in SIDE_SIGNS},
             "neck": ["head_tilt_joint"],
-            "hands": {side: _hand_joints(side) for side in SIDE_SIGNS},
+        },
+        "hands": {
+            "left": {"fingers": {"thumb": [_hand_joints("left")[0]], "fingers": [_hand_joints("left")[1]]},
+                     "synergies": {"open": {"thumb": 0.0, "fingers": 0.0}, "power": {"thumb": 1.0, "fingers": 1.4}}},
+            "right": {"fingers": {"thumb": [_hand_joints("right")[0]], "fingers": [_hand_joints("right")[1]]},
+                      "mirror": {"of": "left", "sign": 1}},
         },
         "sole": {"length": dims.sole_length, "width": dims.sole_width},
         "standing": {"joint_positions": standing},

@@ -49,7 +49,7 @@ class IdealWalker:
         """The reference of the current plan at the current time, as if measured (plus any disturbance)."""
         plan = self.planner.plan
         if plan is None:
-            return standing_state(self.time, self.geometry, self.params.step_width)
+            return standing_state(self.time, self.geometry, self.planner.params.step_width)
         sample = plan.sample(np.array([self.time]))
         soles = {side: sole.pose[0].copy() for side, sole in sample.soles.items()}
         heights = {side: float(sole.height[0]) for side, sole in sample.soles.items()}
