@@ -26,7 +26,9 @@ import mujoco
 import numpy as np
 
 from legion_common.transforms import quaternion_from_yaw
+from legion_description.package_uris import resolve_uri
 from legion_description.robot_config import SIDES, RobotConfig
+from legion_description.robot_files import DescriptionError
 from legion_sim.errors import SimError
 from legion_sim.scene import Scene
 
@@ -154,7 +156,8 @@ class BuiltModel:
 
 
 def _compiler_settings(urdf: str) -> str:
-    """The URDF text with MuJoCo compiler settings: keep visual geoms, fuse fixed links (their sites remain)."""
+    """The URDF text with MuJoCo compiler settings (keep visual geoms, fuse fixed links: their sites remain) and its
+    `package://` and `file://` mesh URIs resolved to absolute paths (`legion_description.package_uris`)."""
     try:
         root = ET.fromstring(urdf)
     except ET.ParseError as error:
@@ -164,10 +167,10 @@ def _compiler_settings(urdf: str) -> str:
     if root.find("link") is None:
         raise SimError("robot description has no <link>")
     for mesh in root.iter("mesh"):
-        filename = mesh.get("filename", "")
-        if filename.startswith("package://"):
-            raise SimError(f"robot description uses mesh '{filename}': package:// paths are not resolved here; "
-                           "use primitives or absolute file paths")
+        try:
+            mesh.set("filename", resolve_uri(mesh.get("filename", "")))
+        except DescriptionError as error:
+            raise SimError(f"robot description: mesh {error}") from error
     mujoco_element = root.find("mujoco")
     if mujoco_element is None:
         mujoco_element = ET.SubElement(root, "mujoco")
