@@ -137,19 +137,19 @@ def test_sensors(built):
     assert model.site(model.sensor("imu_orientation").objid[0]).name == "imu_link"
 
 
-def test_camera_looks_along_the_camera_link_x_axis(built):
+def test_camera_is_the_colour_optical_frame(built):
     model = built.model
     data = mujoco.MjData(model)
     data.qpos[built.qpos_adr[built.joint_names.index("neck_pitch")]] = 0.3
     mujoco.mj_forward(model, data)  # cameras are placed by mj_camlight, after the kinematics
     camera = model.camera(CAMERA_NAME).id
     camera_axes = data.cam_xmat[camera].reshape(3, 3)
-    link_axes = data.site("head_camera_link").xmat.reshape(3, 3)
-    optical_axes = data.site("head_camera_color_optical_frame").xmat.reshape(3, 3)
-    np.testing.assert_allclose(data.cam_xpos[camera], data.site("head_camera_link").xpos, atol=1e-12)
-    np.testing.assert_allclose(-camera_axes[:, 2], link_axes[:, 0], atol=1e-9)  # looks along link x
-    np.testing.assert_allclose(camera_axes[:, 1], link_axes[:, 2], atol=1e-9)  # image up = link z
-    np.testing.assert_allclose(-camera_axes[:, 2], optical_axes[:, 2], atol=1e-6)  # = optical z
+    optical = data.site("head_camera_color_optical_frame")
+    optical_axes = optical.xmat.reshape(3, 3)
+    np.testing.assert_allclose(data.cam_xpos[camera], optical.xpos, atol=1e-12)
+    np.testing.assert_allclose(-camera_axes[:, 2], optical_axes[:, 2], atol=1e-9)  # looks along optical z
+    np.testing.assert_allclose(camera_axes[:, 0], optical_axes[:, 0], atol=1e-9)  # image right = optical x
+    np.testing.assert_allclose(-camera_axes[:, 1], optical_axes[:, 1], atol=1e-9)  # image down = optical y
     assert 60.0 <= model.cam_fovy[camera] <= 70.0
 
 
