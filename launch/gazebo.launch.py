@@ -8,7 +8,8 @@ Starts:
   (`gz sim -s`, with EGL headless rendering for the camera);
 - the robot: `urdf/<robot>.urdf.xacro` expanded with `use_gazebo:=true` (gz_ros2_control and the sensors), given to
   robot_state_publisher as `robot_description` and spawned by `ros_gz_sim create` at the scene's start pose; once it
-  exists, the spawners of joint_state_broadcaster and then effort_controller (config/gazebo_controllers.yaml);
+  exists, the spawners of joint_state_broadcaster and then effort_controller, configured by the ros2_control
+  parameters file generated from the robot configuration (`legion_sim.gazebo_controllers`, written next to the world);
 - `ros_gz_bridge` `parameter_bridge` with config/gazebo_bridge.yaml (clock, IMU, ankle wrenches, camera);
 - the nodes of the shared node list for `gazebo` (legion_bringup/nodes.py): gazebo_joint_command_adapter,
   robot_state_publisher, and rviz2 with config/legion.rviz when `rviz:=true`.
@@ -28,9 +29,6 @@ from launch_ros.actions import Node, SetParametersFromFile
 from legion_bringup.launcher import bringup_share
 from legion_bringup.ros_launch import generate
 
-CONTROLLERS = ("joint_state_broadcaster", "effort_controller")
-"""Spawned in this order once the robot exists (config/gazebo_controllers.yaml)."""
-
 
 def gazebo_arguments() -> list[DeclareLaunchArgument]:
     """Arguments of this launch beyond the shared ones (robot, scene, headless, rviz, namespace)."""
@@ -43,7 +41,8 @@ def gazebo_actions(context) -> list:
     controllers (see the module docstring)."""
     from legion_description.robot_config import SIDES, load_robot_config
     from legion_description.robot_files import expand_urdf
-    from legion_sim.gazebo_world import spawn_pose, with_controller_namespace, world_sdf
+    from legion_sim.gazebo_controllers import CONTROLLERS, FILE_NAME, write_controllers_file
+    from legion_sim.gazebo_world import WorldOptions, spawn_pose, with_controller_namespace, world_sdf
     from legion_sim.scene import load_scene
 
     robot = LaunchConfiguration("robot").perform(context)
@@ -54,11 +53,14 @@ def gazebo_actions(context) -> list:
     share = bringup_share()
     config = load_robot_config(robot)
 
-    urdf = expand_urdf(robot, use_gazebo=True, controllers_file=str(share / "config" / "gazebo_controllers.yaml"))
-    urdf = with_controller_namespace(urdf, namespace)
+    world = WorldOptions()
     output = Path(tempfile.mkdtemp(prefix=f"legion_gazebo_{scene.name}_"))
     world_file = output / f"{scene.name}.sdf"
-    world_file.write_text(world_sdf(scene))
+    world_file.write_text(world_sdf(scene, world))
+    # the controller manager runs at the physics rate, on every joint of the robot configuration
+    controllers_file = write_controllers_file(config, output / FILE_NAME, update_rate=world.physics_rate)
+    urdf = expand_urdf(robot, use_gazebo=True, controllers_file=str(controllers_file))
+    urdf = with_controller_namespace(urdf, namespace)
     # robot_description for robot_state_publisher (started by the shared node list): a parameters file that applies
     # to the nodes started after it in this launch, keyed so that only robot_state_publisher reads it.
     description_file = output / "robot_description.yaml"

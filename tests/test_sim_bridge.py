@@ -170,7 +170,7 @@ def test_camera_images(sim):
     info = probe.received("head_camera/color/camera_info")[-1]
     assert (color.encoding, color.width, color.height) == ("rgb8", 640, 480)
     assert (depth.encoding, depth.width, depth.height) == ("32FC1", 640, 480)
-    assert color.header.frame_id == CONFIG.frames["camera_color_optical"]
+    assert color.header.frame_id == depth.header.frame_id == CONFIG.frames["camera_color_optical"]  # registered
     rgb = np.frombuffer(bytes(color.data), dtype=np.uint8).reshape(480, 640, 3)
     assert rgb.std() > 10.0  # a scene, not a blank frame
     z = np.frombuffer(bytes(depth.data), dtype="<f4").reshape(480, 640)

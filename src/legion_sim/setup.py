@@ -22,5 +22,6 @@ setup(
         "sim_bridge = legion_sim.sim_bridge_node:main",
         "gazebo_joint_command_adapter = legion_sim.gazebo_adapter_node:main",
         "gazebo_world = legion_sim.gazebo_world:main",
+        "gazebo_controllers = legion_sim.gazebo_controllers:main",
     ]},
 )

@@ -224,7 +224,13 @@ def test_gazebo_sensors(gazebo_urdf, actuated_joints):
         assert reference in actuated_joints and reference.startswith(f"{side}_ankle")
 
     reference, camera = sensors["head_camera"]
-    assert reference == "head_camera_link" and camera.get("type") == "rgbd_camera"
+    assert reference == "head_camera_color_optical_frame" and camera.get("type") == "rgbd_camera"
+    # a Gazebo camera looks along its +x with +z up: in the optical frame, +x is optical z and +z is optical -y
+    roll, pitch, yaw = (float(v) for v in camera.findtext("pose").split()[3:])
+    rotation = pin.rpy.rpyToMatrix(roll, pitch, yaw)  # columns: the sensor's axes in the optical frame
+    np.testing.assert_allclose(rotation[:, 0], [0, 0, 1], atol=1e-9)
+    np.testing.assert_allclose(rotation[:, 2], [0, -1, 0], atol=1e-9)
+    assert camera.findtext("camera/optical_frame_id") == reference
     assert float(camera.findtext("update_rate")) == 10.0
     assert camera.findtext("camera/image/width") == "640" and camera.findtext("camera/image/height") == "480"
 

@@ -23,6 +23,7 @@ import numpy as np
 import pinocchio as pin
 
 from legion_description import DescriptionError, RobotConfig, expand_urdf, load_robot_config
+from legion_description.package_uris import resolve_mesh_uris
 from legion_description.robot_config import SIDES
 from legion_model.exceptions import ModelError
 from legion_model.support_polygon import SupportPolygon
@@ -228,6 +229,29 @@ class RobotModel:
             locks.update(locked_joints if isinstance(locked_joints, Mapping)
                          else {name: config.standing.get(name, 0.0) for name in locked_joints})
         return cls.from_config(config, urdf_xml, locked_joints=locks or None)
+
+    def geometry_model(self, urdf_xml: str, kind: str = "collision") -> pin.GeometryModel:
+        """The robot's collision or visual geometry (`kind`) from its URDF text, attached to the joints of `model`.
+
+        Mesh URIs (`package://`, `file://`) are resolved first (`legion_description.package_uris`), so meshes load
+        without a ROS installation. The geometry is placed on `model`'s frames, so with locked joints a locked link's
+        geometry moves with its parent, as the link does.
+
+        Raises:
+            ModelError: `kind` is not "collision" or "visual", a mesh URI does not resolve (the message names the URI
+                and the package), or the geometry does not load.
+        """
+        kinds = {"collision": pin.GeometryType.COLLISION, "visual": pin.GeometryType.VISUAL}
+        if kind not in kinds:
+            raise ModelError(f"geometry kind must be one of {sorted(kinds)}, got {kind!r}")
+        try:
+            resolved = resolve_mesh_uris(urdf_xml)
+        except DescriptionError as error:
+            raise ModelError(f"robot '{self.config.name}': {error}") from error
+        try:
+            return pin.buildGeomFromUrdfString(self.model, resolved, kinds[kind])
+        except (RuntimeError, ValueError) as error:
+            raise ModelError(f"robot '{self.config.name}': its {kind} geometry does not load: {error}") from error
 
     # ---------------------------------------------------------------------------------------- names and vectors
 

@@ -1,7 +1,7 @@
 """The Gazebo joint command adapter's core (no ROS): Legion's hardware interface on top of gz_ros2_control.
 
 On Gazebo the robot's joints are driven by gz_ros2_control's effort command interfaces (one
-`effort_controllers/JointGroupEffortController` for every joint, `config/gazebo_controllers.yaml`), and its sensors
+`effort_controllers/JointGroupEffortController` for every joint, `legion_sim.gazebo_controllers`), and its sensors
 are bridged from Gazebo by ros_gz_bridge (`config/gazebo_bridge.yaml`). `JointCommandAdapter` supplies what Gazebo
 lacks to be the same hardware as the MuJoCo simulator and the real robot (docs/interfaces.md, "Hardware interface"):
 

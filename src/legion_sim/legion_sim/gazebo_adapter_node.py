@@ -6,7 +6,8 @@ the hardware interface, with the rules of `legion_sim.hardware_rules` (the same 
 
 Publishes:
     `effort_controller/commands` (std_msgs/Float64MultiArray): one effort [N m] per joint, in the robot config's
-        `all_joints` order (= the joint list of config/gazebo_controllers.yaml), at `servo_rate` on simulated time;
+        `all_joints` order (= the effort controller's joints, `legion_sim.gazebo_controllers`), at `servo_rate` on
+        simulated time;
     `l_foot/wrench`, `r_foot/wrench` (geometry_msgs/WrenchStamped): the ground's wrench on each foot in its sole frame,
         converted from each bridged ankle sensor reading (same stamp);
     `hardware/status` (diagnostic_msgs/DiagnosticArray): e-stop, protective stop, watchdog trips, rejected commands

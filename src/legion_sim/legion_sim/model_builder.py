@@ -12,7 +12,9 @@ What the builder adds to the URDF:
   contact is a box of the sole size under the sole frame (the foot link's own collision geoms are turned off);
   palm and finger geoms get condim 4 and friction ~1 so they can hold a part;
 - sensors: orientation, gyro and accelerometer at the IMU site, force/torque at the ankle sites;
-- the head camera at the camera link, looking along the link's x axis;
+- the head camera at the colour optical frame (`frames.camera_color_optical`), looking along its z axis with image
+  rows along its y axis, so a point projects with the intrinsics in that frame as on a real camera; the depth image is
+  rendered by the same camera (registered to colour);
 - the scene: floor plane, tables, bins, obstacles (static) and parts (free bodies), lights.
 """
 
@@ -26,7 +28,9 @@ import mujoco
 import numpy as np
 
 from legion_common.transforms import quaternion_from_yaw
+from legion_description.package_uris import resolve_uri
 from legion_description.robot_config import SIDES, RobotConfig
+from legion_description.robot_files import DescriptionError
 from legion_sim.errors import SimError
 from legion_sim.scene import Scene
 
@@ -39,6 +43,9 @@ HIDDEN_GROUP = 3
 SITE_GROUP = 5
 """Site group of the frame sites (never rendered)."""
 CAMERA_NAME = "head_camera"
+OPTICAL_TO_CAMERA_QUAT = (0.0, 1.0, 0.0, 0.0)
+"""Orientation (w, x, y, z) of a MuJoCo camera (looks along its -z, image up = +y) in a REP-103 optical frame (z
+forward, x right, y down): a half turn about x, so x_cam = x_optical, y_cam = -y_optical, z_cam = -z_optical."""
 FREE_JOINT_NAME = "floating_base"
 _GROUPS = ("legs", "waist", "arms", "neck", "hands")
 
@@ -154,7 +161,8 @@ class BuiltModel:
 
 
 def _compiler_settings(urdf: str) -> str:
-    """The URDF text with MuJoCo compiler settings: keep visual geoms, fuse fixed links (their sites remain)."""
+    """The URDF text with MuJoCo compiler settings (keep visual geoms, fuse fixed links: their sites remain) and its
+    `package://` and `file://` mesh URIs resolved to absolute paths (`legion_description.package_uris`)."""
     try:
         root = ET.fromstring(urdf)
     except ET.ParseError as error:
@@ -164,10 +172,10 @@ def _compiler_settings(urdf: str) -> str:
     if root.find("link") is None:
         raise SimError("robot description has no <link>")
     for mesh in root.iter("mesh"):
-        filename = mesh.get("filename", "")
-        if filename.startswith("package://"):
-            raise SimError(f"robot description uses mesh '{filename}': package:// paths are not resolved here; "
-                           "use primitives or absolute file paths")
+        try:
+            mesh.set("filename", resolve_uri(mesh.get("filename", "")))
+        except DescriptionError as error:
+            raise SimError(f"robot description: mesh {error}") from error
     mujoco_element = root.find("mujoco")
     if mujoco_element is None:
         mujoco_element = ET.SubElement(root, "mujoco")
@@ -184,17 +192,6 @@ def _wxyz(quaternion_xyzw: np.ndarray) -> list[float]:
     """A quaternion (x, y, z, w) in MuJoCo's order (w, x, y, z)."""
     x, y, z, w = (float(v) for v in quaternion_xyzw)
     return [w, x, y, z]
-
-
-def _camera_quat() -> np.ndarray:
-    """Orientation (w, x, y, z) of a MuJoCo camera (looks along -z, y up) in a REP-103 camera link (x forward, z up).
-
-    Camera axes in the link frame: x_cam = -y_link (right), y_cam = z_link (up), z_cam = -x_link (backwards).
-    """
-    camera_axes_in_link = np.array([[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # columns: x, y, z cam
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, camera_axes_in_link.flatten())
-    return quat
 
 
 def _subtree(body: mujoco.MjsBody) -> list[mujoco.MjsBody]:
@@ -336,8 +333,9 @@ def _add_robot(spec: mujoco.MjSpec, config: RobotConfig, options: SimOptions) ->
         spec.add_sensor(name=f"{side}_ankle_torque", type=mujoco.mjtSensor.mjSENS_TORQUE,
                         objtype=mujoco.mjtObj.mjOBJ_SITE, objname=site)
 
-    spec.body(config.frames["camera"]).add_camera(
-        name=CAMERA_NAME, pos=[0.0, 0.0, 0.0], quat=_camera_quat(), fovy=options.camera_fovy,
+    # The images are stamped with the colour optical frame (depth is registered to colour), so they render from it.
+    spec.body(config.frames["camera_color_optical"]).add_camera(
+        name=CAMERA_NAME, pos=[0.0, 0.0, 0.0], quat=list(OPTICAL_TO_CAMERA_QUAT), fovy=options.camera_fovy,
         resolution=[options.camera_width, options.camera_height])
 
     # One motor per actuated joint, in the model's tree order so that actuator i and joint i line up.

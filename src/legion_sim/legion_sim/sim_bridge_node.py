@@ -343,17 +343,19 @@ class SimBridge(Node):
         self.publish_status()
 
     def publish_camera(self, frame) -> None:
-        """Publish a camera frame stamped with the instant it shows (its capture time), whenever it is delivered."""
+        """Publish a camera frame stamped with the instant it shows (its capture time), whenever it is delivered.
+
+        Both images are rendered from the colour optical frame and the depth is registered to colour (same pixels,
+        same intrinsics), so both carry that frame, as the registered depth of an RGB-D camera does (and Gazebo's)."""
         stamp = to_stamp(frame.time)
         rgb, depth, k = frame.rgb, frame.depth, frame.intrinsics
         height, width = depth.shape
         fx, fy, cx, cy = k.fx, k.fy, k.cx, k.cy
-        color_frame = self.frames["camera_color_optical"]
-        depth_frame = self.frames["camera_depth_optical"]
-        self.pub_color.publish(rgb_image_msg(rgb, stamp, color_frame))
-        self.pub_color_info.publish(conv.camera_info_msg(stamp, color_frame, width, height, fx, fy, cx, cy))
-        self.pub_depth.publish(depth_image_msg(depth, stamp, depth_frame))
-        self.pub_depth_info.publish(conv.camera_info_msg(stamp, depth_frame, width, height, fx, fy, cx, cy))
+        optical_frame = self.frames["camera_color_optical"]
+        self.pub_color.publish(rgb_image_msg(rgb, stamp, optical_frame))
+        self.pub_color_info.publish(conv.camera_info_msg(stamp, optical_frame, width, height, fx, fy, cx, cy))
+        self.pub_depth.publish(depth_image_msg(depth, stamp, optical_frame))
+        self.pub_depth_info.publish(conv.camera_info_msg(stamp, optical_frame, width, height, fx, fy, cx, cy))
 
     def publish_status(self, force: bool = False) -> None:
         now = self.sim.time

@@ -16,10 +16,12 @@ import pytest
 import yaml
 
 from legion_description.robot_config import SIDES, load_robot_config
-from legion_description.robot_files import expand_urdf, robot_config_path
+from legion_description.robot_files import DescriptionError, expand_urdf, robot_config_path
 from legion_model import RobotModel
 from legion_sim.errors import SimError
 from legion_sim.gazebo_adapter import FootGeometry, JointCommandAdapter, ground_wrench_in_sole
+from legion_sim.gazebo_controllers import controllers_parameters, controllers_yaml, write_controllers_file
+from legion_sim.gazebo_controllers import main as main_controllers
 from legion_sim.gazebo_world import (
     GZ_SYSTEMS,
     WorldOptions,
@@ -44,9 +46,9 @@ def config():
 
 
 @pytest.fixture(scope="module")
-def gazebo_urdf(tmp_path_factory) -> tuple[str, Path]:
+def gazebo_urdf(tmp_path_factory, config) -> tuple[str, Path]:
     """(URDF text, controllers file it names) of Centurion expanded with use_gazebo:=true."""
-    controllers = CONFIG / "gazebo_controllers.yaml"
+    controllers = write_controllers_file(config, tmp_path_factory.mktemp("controllers") / "gazebo_controllers.yaml")
     return expand_urdf(ROBOT, use_gazebo=True, controllers_file=str(controllers)), controllers
 
 
@@ -84,18 +86,9 @@ def test_use_gazebo_description_has_gz_ros2_control_for_every_joint(gazebo_urdf,
     assert not plain.findall("ros2_control") and not list(plain.iter("sensor")), "plain URDF has no Gazebo parts"
 
 
-def test_use_gazebo_default_controllers_file_is_the_bringup_one():
-    pytest.importorskip("ament_index_python")
-    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-
-    try:
-        share = Path(get_package_share_directory("legion_bringup"))
-    except (PackageNotFoundError, OSError):
-        pytest.skip("legion_bringup is not installed (colcon build)")
-    robot = ET.fromstring(expand_urdf(ROBOT, use_gazebo=True))
-    (plugin,) = [p for p in robot.iter("plugin") if p.get("filename") == "gz_ros2_control-system"]
-    named = Path(plugin.findtext("parameters").strip())
-    assert named == share / "config" / "gazebo_controllers.yaml" and named.is_file()
+def test_use_gazebo_needs_a_controllers_file():
+    with pytest.raises(DescriptionError, match=r"use_gazebo:=true needs controllers_file:=FILE.*gazebo_controllers"):
+        expand_urdf(ROBOT, use_gazebo=True)
 
 
 def _gz_sensor_topics(urdf: str) -> dict[str, str]:
@@ -315,13 +308,40 @@ def test_bridge_directions_and_gazebo_topics_match_the_sensors(gazebo_urdf):
     assert sensors["/l_foot/wrench"] == sensors["/r_foot/wrench"] == "force_torque"
 
 
-def test_controllers_file_lists_exactly_the_robots_joints_in_order(config):
-    parameters = yaml.safe_load((CONFIG / "gazebo_controllers.yaml").read_text())
-    manager = parameters["/**/controller_manager"]["ros__parameters"]
-    assert manager["update_rate"] == 1000
+def _controllers(text: str) -> tuple[dict, list[str]]:
+    """(controller manager parameters, effort controller joints) of a controllers file's text."""
+    parameters = yaml.safe_load(text)
+    assert set(parameters) == {"/**/controller_manager", "/**/effort_controller"}
+    return (parameters["/**/controller_manager"]["ros__parameters"],
+            parameters["/**/effort_controller"]["ros__parameters"]["joints"])
+
+
+def test_controllers_file_lists_exactly_the_robots_joints_in_order(gazebo_urdf, config):
+    manager, joints = _controllers(gazebo_urdf[1].read_text())
+    assert manager["update_rate"] == 1000 == WorldOptions().physics_rate
     assert manager["joint_state_broadcaster"]["type"] == "joint_state_broadcaster/JointStateBroadcaster"
     assert manager["effort_controller"]["type"] == "effort_controllers/JointGroupEffortController"
-    assert parameters["/**/effort_controller"]["ros__parameters"]["joints"] == list(config.all_joints)
+    assert joints == list(config.all_joints)
+    assert gazebo_urdf[1].read_text().startswith(f"# ros2_control parameters of robot '{config.name}'")
+
+
+def test_controllers_file_follows_the_robot_configuration(config, tiny_robot, tmp_path):
+    """Another robot (the tiny humanoid: other joints, other group sizes) gets its own joints, in its order."""
+    tiny, _ = tiny_robot
+    assert tiny.all_joints != config.all_joints
+    manager, joints = _controllers(controllers_yaml(tiny, update_rate=500.0))
+    assert joints == list(tiny.all_joints) and manager["update_rate"] == 500
+    assert not set(config.hand_joints) & set(joints)
+
+    path = tmp_path / "tiny.yaml"
+    assert main_controllers(["--config", str(tiny.source), "--output", str(path)]) == 0
+    manager, joints = _controllers(path.read_text())
+    assert joints == list(tiny.all_joints) and manager["update_rate"] == 1000
+    assert main_controllers(["--robot", "no_such_robot", "--output", str(tmp_path / "x.yaml")]) == 1
+    assert not (tmp_path / "x.yaml").exists()
+    for rate in (0.5, 999.5, math.inf):
+        with pytest.raises(SimError, match="update_rate"):
+            controllers_parameters(config, update_rate=rate)
 
 
 def test_rviz_config_shows_the_robot_and_the_camera():
@@ -785,8 +805,9 @@ def test_gazebo_launch_actions_wire_world_robot_bridge_and_controllers(monkeypat
     robot = ET.fromstring(urdf)
     (plugin,) = [p for p in robot.iter("plugin") if p.get("filename") == "gz_ros2_control-system"]
     assert plugin.findtext("ros/namespace") == "/robot_1"
-    assert Path(plugin.findtext("parameters")).name == "gazebo_controllers.yaml"
-    assert Path(plugin.findtext("parameters")).is_file()
+    controllers = Path(plugin.findtext("parameters"))
+    assert controllers.name == "gazebo_controllers.yaml" and controllers.parent == tmp_path
+    assert _controllers(controllers.read_text())[1] == list(config.all_joints)  # generated for the launched robot
 
     arguments = dict(gazebo.kwargs["launch_arguments"])
     assert gazebo.args[0].args[0] == "/opt/ros/jazzy/share/ros_gz_sim/launch/gz_sim.launch.py"

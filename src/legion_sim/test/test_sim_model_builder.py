@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import struct
+from pathlib import Path
 
 import mujoco
 import numpy as np
 import pytest
 
+from legion_description.package_uris import PACKAGE_PATH_VARIABLE
 from legion_description.robot_config import SIDES
+from legion_model import ModelError, RobotModel
 from legion_sim.errors import SimError
 from legion_sim.model_builder import (
     CAMERA_NAME,
@@ -133,19 +137,19 @@ def test_sensors(built):
     assert model.site(model.sensor("imu_orientation").objid[0]).name == "imu_link"
 
 
-def test_camera_looks_along_the_camera_link_x_axis(built):
+def test_camera_is_the_colour_optical_frame(built):
     model = built.model
     data = mujoco.MjData(model)
     data.qpos[built.qpos_adr[built.joint_names.index("neck_pitch")]] = 0.3
     mujoco.mj_forward(model, data)  # cameras are placed by mj_camlight, after the kinematics
     camera = model.camera(CAMERA_NAME).id
     camera_axes = data.cam_xmat[camera].reshape(3, 3)
-    link_axes = data.site("head_camera_link").xmat.reshape(3, 3)
-    optical_axes = data.site("head_camera_color_optical_frame").xmat.reshape(3, 3)
-    np.testing.assert_allclose(data.cam_xpos[camera], data.site("head_camera_link").xpos, atol=1e-12)
-    np.testing.assert_allclose(-camera_axes[:, 2], link_axes[:, 0], atol=1e-9)  # looks along link x
-    np.testing.assert_allclose(camera_axes[:, 1], link_axes[:, 2], atol=1e-9)  # image up = link z
-    np.testing.assert_allclose(-camera_axes[:, 2], optical_axes[:, 2], atol=1e-6)  # = optical z
+    optical = data.site("head_camera_color_optical_frame")
+    optical_axes = optical.xmat.reshape(3, 3)
+    np.testing.assert_allclose(data.cam_xpos[camera], optical.xpos, atol=1e-12)
+    np.testing.assert_allclose(-camera_axes[:, 2], optical_axes[:, 2], atol=1e-9)  # looks along optical z
+    np.testing.assert_allclose(camera_axes[:, 0], optical_axes[:, 0], atol=1e-9)  # image right = optical x
+    np.testing.assert_allclose(-camera_axes[:, 1], optical_axes[:, 1], atol=1e-9)  # image down = optical y
     assert 60.0 <= model.cam_fovy[camera] <= 70.0
 
 
@@ -172,8 +176,9 @@ def test_scene_bodies(built, table_scene):
     (lambda urdf: urdf.replace('<link name="l_sole"/>', '<link name="l_sole_x"/>').replace(
         'link="l_sole"', 'link="l_sole_x"'), "lacks link(s) for frames"),
     (lambda urdf: urdf.replace('effort="150.0"', 'effort="0"'), "has no positive effort limit"),
-    (lambda urdf: urdf.replace('<box size="0.16 0.26 0.12"/>', '<mesh filename="package://x/pelvis.stl"/>'),
-     "package:// paths"),
+    (lambda urdf: urdf.replace('<box size="0.16 0.26 0.12"/>',
+                               '<mesh filename="package://legion_no_such_pkg/pelvis.stl"/>'),
+     "'package://legion_no_such_pkg/pelvis.stl': package 'legion_no_such_pkg' not found"),
     (lambda urdf: urdf.replace('<mass value="1.5"/>', '<mass value="0"/>').replace(
         'ixx="0.01665" iyy="0.01665" izz="0.0009"', 'ixx="0" iyy="0" izz="0"'), "does not compile"),
 ])
@@ -204,3 +209,57 @@ def test_options_are_validated():
         SimOptions(camera_near=2.0, camera_far=1.0)
     assert SimOptions.from_mapping({"physics_rate": 500.0}).timestep == pytest.approx(2e-3)
     assert dataclasses.replace(SimOptions(), camera_fovy=60.0).camera_fovy == 60.0
+
+
+def write_box_stl(path: Path, size: tuple[float, float, float]) -> None:
+    """A binary STL of an axis-aligned box centred on the origin (12 outward-facing triangles)."""
+    half = np.array(size) / 2.0
+    corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]) * half
+    triangles = [(0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5), (0, 4, 5), (0, 5, 1),
+                 (2, 3, 7), (2, 7, 6), (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3)]
+    records = []
+    for a, b, c in triangles:
+        normal = np.cross(corners[b] - corners[a], corners[c] - corners[a])
+        if np.dot(normal, corners[a] + corners[b] + corners[c]) < 0.0:
+            b, c, normal = c, b, -normal
+        normal = normal / np.linalg.norm(normal)
+        records.append(struct.pack("<12fH", *normal, *corners[a], *corners[b], *corners[c], 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\0" * 80 + struct.pack("<I", len(records)) + b"".join(records))
+
+
+def test_package_mesh_loads_into_mujoco_and_pinocchio(tiny_robot, empty_scene, tmp_path, monkeypatch):
+    config, urdf = tiny_robot
+    write_box_stl(tmp_path / "legion_fake_meshes" / "meshes" / "pelvis.stl", (0.16, 0.26, 0.12))
+    monkeypatch.setenv(PACKAGE_PATH_VARIABLE, str(tmp_path))
+    meshed = urdf.replace('<box size="0.16 0.26 0.12"/>',
+                          '<mesh filename="package://legion_fake_meshes/meshes/pelvis.stl"/>')
+    assert meshed.count("package://") == 2  # the pelvis' visual and collision geometry
+
+    model = build_model(meshed, config, empty_scene).model
+    pelvis = model.body(config.frames["base"]).id
+    meshes = [g for g in range(model.ngeom)
+              if model.geom_bodyid[g] == pelvis and model.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH]
+    assert len(meshes) == 2
+    for geom in meshes:
+        mesh = model.geom_dataid[geom]
+        vertices = model.mesh_vert[model.mesh_vertadr[mesh]:model.mesh_vertadr[mesh] + model.mesh_vertnum[mesh]]
+        extent = np.sort(vertices.max(axis=0) - vertices.min(axis=0))  # MuJoCo puts a mesh in its inertia axes
+        np.testing.assert_allclose(extent, [0.12, 0.16, 0.26], atol=1e-6)
+
+    robot = RobotModel.from_config(config, meshed)
+    for kind in ("collision", "visual"):
+        geometry = robot.geometry_model(meshed, kind)
+        (pelvis_geometry,) = [g for g in geometry.geometryObjects if g.meshPath.endswith("pelvis.stl")]
+        assert Path(pelvis_geometry.meshPath).is_absolute()
+        assert pelvis_geometry.parentJoint == robot.model.getJointId("root_joint")
+    body = RobotModel.from_config(config, meshed, locked_joints=config.hand_joints)
+    geometry = body.geometry_model(meshed)
+    assert len(geometry.geometryObjects) == len(robot.geometry_model(meshed).geometryObjects)
+    (finger,) = [g for g in geometry.geometryObjects if g.name.startswith("l_finger")]
+    assert finger.parentJoint == body.model.getJointId("l_elbow"), "a locked finger moves with the forearm"
+
+    monkeypatch.delenv(PACKAGE_PATH_VARIABLE)
+    with pytest.raises(ModelError, match=r"'package://legion_fake_meshes/meshes/pelvis\.stl': package "
+                                         r"'legion_fake_meshes' not found"):
+        robot.geometry_model(meshed)
