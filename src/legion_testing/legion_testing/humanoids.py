@@ -266,7 +266,7 @@ class _Shape:
 
 
 def _fmt(values: tuple[float, ...] | np.ndarray) -> str:
-    return " ".join(f"{0.0 if abs(v) < 1e-12 else float(v):.6g}" for v in values)
+    return " ".join(f"{0.0 if abs(v) < 1e-12 else float(v):.9g}" for v in values)
 
 
 def _rotation(rpy: tuple[float, float, float]) -> np.ndarray:
