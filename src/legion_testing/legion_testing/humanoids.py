@@ -197,7 +197,7 @@ GRIPPER = HumanoidSpec(
     wrist=("yaw", "pitch"),
     hand="gripper",
     camera_pitch=0.25,
-    inspect_table={"neck_pitch": 0.5},
+    inspect_table={"neck_pitch": 0.6},
     sensors=True,
 )
 """1.6 m, ~54 kg, vendor-style names, 3-joint waist, 2-joint neck, 6-joint arms, 1-DoF grippers."""
@@ -909,10 +909,6 @@ class _Builder:
             "gains": gains,
             "limits": {"watchdog_timeout": 0.05, "protective_stop_damping_scale": 1.0},
         }
-        if spec.sensors:
-            from legion_description.robot_files import robot_config_path
-
-            data["sensors"] = yaml.safe_load(robot_config_path("centurion").read_text()).get("sensors") or {}
         return data
 
 
@@ -931,7 +927,46 @@ def humanoid_files(spec: HumanoidSpec) -> tuple[str, dict]:
         "that the soles stay flat under the hips.\n  Geometry: boxes, cylinders and spheres; inertias from each "
         "primitive's mass and size. Units: m, kg, rad."
     )
-    return builder.urdf.xml(comment), builder.config()
+    urdf = builder.urdf.xml(comment)
+    config = builder.config()
+    config["walking"] = _walking(spec, urdf, config)
+    if spec.sensors:
+        config["sensors"] = _centurion_sensors()
+    return urdf, config
+
+
+def _walking(spec: HumanoidSpec, urdf: str, config: dict) -> dict:
+    """The robot file's `walking:` block: Centurion's gait (config/stack.yaml) scaled to the robot's size, with the
+    LIPM height at 0.95 x the standing CoM height above the soles and the step width at the hips' distance."""
+    import pinocchio as pin
+
+    model = pin.buildModelFromXML(urdf, pin.JointModelFreeFlyer())
+    data = model.createData()
+    q = pin.neutral(model)
+    for name, value in config["standing"]["joint_positions"].items():
+        q[model.joints[model.getJointId(name)].idx_q] = value
+    com = pin.centerOfMass(model, data, q)
+    pin.framesForwardKinematics(model, data, q)
+    soles = [data.oMf[model.getFrameId(frames["sole"])].translation for frames in config["sides"].values()]
+    s = spec.scale
+    return {
+        "com_height": round(0.95 * float(com[2] - soles[0][2]), 3),
+        "step_width": round(float(abs(soles[0][1] - soles[1][1])), 3),
+        "max_step_forward": round(0.5 * s, 3),
+        "max_step_backward": round(0.2 * s, 3),
+        "max_step_outward": round(0.45 * s, 3),
+        "min_step_width": round(0.14 * s, 3),
+        "step_height": round(0.06 * s, 3),
+        "min_foot_gap": round(0.03 * s, 3),
+        "zmp_heel_to_toe": round(0.03 * s, 3),
+    }
+
+
+def _centurion_sensors() -> dict:
+    """Centurion's `sensors:` block (the error figures of its sensors)."""
+    from legion_description.robot_files import robot_config_path
+
+    return yaml.safe_load(robot_config_path("centurion").read_text()).get("sensors") or {}
 
 
 def write_humanoid(spec: HumanoidSpec, directory: Path | str) -> Path:
