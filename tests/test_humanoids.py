@@ -243,3 +243,14 @@ def test_spec_rejects_bad_structure():
 
 def test_write_humanoid_takes_a_string_folder(tmp_path):
     assert write_humanoid(GRIPPER, str(tmp_path)) == Path(tmp_path) / "gripper.yaml"
+
+
+def test_urdf_compiles_in_mujoco_with_the_same_mass(robot):
+    import mujoco
+
+    _, config, urdf, model = robot
+    spec = mujoco.MjSpec.from_string(urdf)
+    spec.body(config["frames"]["base"]).add_freejoint()
+    compiled = spec.compile()
+    assert compiled.njnt == model.njoints - 1  # the free joint and every revolute joint
+    assert float(compiled.body_mass.sum()) == pytest.approx(sum(inertia.mass for inertia in model.inertias))
