@@ -117,7 +117,13 @@ joint_groups:
   waist: [waist_yaw, waist_pitch]
   arms: {left: [l_shoulder_pitch, l_elbow], right: [r_shoulder_pitch, r_elbow]}
   neck: [neck_yaw, neck_pitch]
-  hands: {left: [l_finger], right: [r_finger]}
+hands:
+  left:
+    fingers: {finger: [l_finger]}
+    synergies: {open: {finger: 0.0}, power: {finger: 1.0}}
+  right:
+    fingers: {finger: [r_finger]}
+    mirror: {of: left, sign: 1}
 sole: {length: 0.22, width: 0.10}
 standing:
   joint_positions: {l_hip_pitch: -0.3, l_knee: 0.6, l_ankle_pitch: -0.3,
