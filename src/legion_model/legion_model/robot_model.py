@@ -25,6 +25,7 @@ import pinocchio as pin
 from legion_description import DescriptionError, RobotConfig, expand_urdf, load_robot_config
 from legion_description.package_uris import resolve_mesh_uris
 from legion_description.robot_config import SIDES
+from legion_description.robot_files import resolve_urdf
 from legion_model.exceptions import ModelError
 from legion_model.support_polygon import SupportPolygon
 
@@ -204,13 +205,13 @@ class RobotModel:
         """Load a robot's configuration and description (expanding its xacro) and build its model.
 
         Args:
-            robot: robot name: reads `config/robots/<robot>.yaml` and `urdf/<robot>.urdf.xacro`.
+            robot: robot name (its robot file is found as `legion_description.robot_files` says) or the path of a
+                robot file.
             lock_hands: lock the hand joints at their standing positions (a body-only model).
             locked_joints: further joints to lock, as for `from_config`.
             config_path: an explicit robot configuration file instead of the robot's.
             urdf_path: an explicit `.urdf.xacro` or `.urdf` file. By default, the configuration's `urdf` entry
-                relative to the share directory the configuration file sits in (`<share>/config/robots/`), else
-                the robot's installed description.
+                (relative to the robot file's directory, else to the description share).
             xacro_args: xacro arguments, e.g. `use_gazebo=True`.
 
         Raises:
@@ -218,9 +219,8 @@ class RobotModel:
         """
         try:
             config = load_robot_config(robot, path=config_path)
-            if urdf_path is None and config_path is not None:
-                candidate = Path(config.source).resolve().parents[2] / config.urdf
-                urdf_path = candidate if candidate.is_file() else None
+            if urdf_path is None:
+                urdf_path = resolve_urdf(Path(config.source), config.urdf)
             urdf_xml = expand_urdf(robot, path=urdf_path, **xacro_args)
         except DescriptionError as error:
             raise ModelError(str(error)) from error

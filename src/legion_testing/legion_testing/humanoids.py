@@ -142,6 +142,9 @@ class HumanoidSpec:
     position [rad]."""
     sensors: bool = False
     """Copy Centurion's `sensors:` block (its sensors' error figures); otherwise the sensors are ideal."""
+    walking: tuple[str, ...] = ()
+    """Walking dimensions the robot file sets (Centurion's, scaled); the gait planner derives the others from the
+    model."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -184,7 +187,8 @@ SPRITE = HumanoidSpec(
     camera_pitch=0.6,
     inspect_table={"waist_pitch": 0.3},
 )
-"""1.3 m, ~32 kg, no neck, IMU in the torso, 7-joint hands with sign-mirrored right-hand joints."""
+"""1.3 m, ~32 kg, no neck, IMU in the torso, 7-joint hands with sign-mirrored right-hand joints; every walking
+dimension derived from the model."""
 
 GRIPPER = HumanoidSpec(
     name="gripper",
@@ -199,8 +203,10 @@ GRIPPER = HumanoidSpec(
     camera_pitch=0.25,
     inspect_table={"neck_pitch": 0.6},
     sensors=True,
+    walking=("com_height", "step_width", "step_height"),
 )
-"""1.6 m, ~54 kg, vendor-style names, 3-joint waist, 2-joint neck, 6-joint arms, 1-DoF grippers."""
+"""1.6 m, ~54 kg, vendor-style names, 3-joint waist, 2-joint neck, 6-joint arms, 1-DoF grippers; some walking
+dimensions in the robot file, the others derived."""
 
 
 # ==================================================================================================== names
@@ -929,15 +935,17 @@ def humanoid_files(spec: HumanoidSpec) -> tuple[str, dict]:
     )
     urdf = builder.urdf.xml(comment)
     config = builder.config()
-    config["walking"] = _walking(spec, urdf, config)
+    walking = _walking(spec, urdf, config)
+    if spec.walking:
+        config["walking"] = {key: walking[key] for key in spec.walking}
     if spec.sensors:
         config["sensors"] = _centurion_sensors()
     return urdf, config
 
 
 def _walking(spec: HumanoidSpec, urdf: str, config: dict) -> dict:
-    """The robot file's `walking:` block: Centurion's gait (config/stack.yaml) scaled to the robot's size, with the
-    LIPM height at 0.95 x the standing CoM height above the soles and the step width at the hips' distance."""
+    """Walking dimensions: Centurion's scaled to the robot's size, with the LIPM height at 0.95 x the standing CoM
+    height above the soles and the step width at the hips' distance."""
     import pinocchio as pin
 
     model = pin.buildModelFromXML(urdf, pin.JointModelFreeFlyer())
