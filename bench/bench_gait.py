@@ -3,7 +3,7 @@
 
     python bench/bench_gait.py                        # both parts, speeds 0.25 0.5 0.75 1.0, 10 m each
     python bench/bench_gait.py --replan-only          # planner timing only (a few seconds)
-    python bench/bench_gait.py --speeds 1.0 1.1 1.2 --distance 20 --fast-limits --wbc fall.com_margin=0.3
+    python bench/bench_gait.py --speeds 1.0 1.1 1.2 --distance 20 --fast-limits --wbc fall.com_margin_ratio=0.32
 
 Part 1 (replan): `GaitPlanner.update` driven by an ideal robot (legion_testing.ideal_walker.IdealWalker) at the node's
 update rate, for several commands, plus building and serialising the `gait/reference` message; median, 95th
@@ -17,8 +17,8 @@ stack, or with `--odometry truth` the simulator's ground truth at 50 Hz) starts 
 over the steady part (after the acceleration ramp), tracking error of that speed, lateral drift, fall (yes/no),
 references the controller rejected (e.g. steps beyond its reach check), simulated and wall time.
 `--fast-limits` raises max_forward_speed and max_step_forward for speeds above 1 m/s; `--wbc name=value` sets a
-controller parameter over config/stack.yaml (e.g. its fall check's fall.com_margin, which at 0.12 m flags the CoM
-leading the stance sole at 1 m/s as a fall).
+controller parameter over config/stack.yaml (e.g. its fall check's fall.com_margin_ratio, which at 0.13 of the standing
+CoM height, 0.12 m, flags the CoM leading the stance sole at 1 m/s as a fall).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the robot stands again.
 
 A fall is a base tilt beyond `fall.max_tilt`, a CoM lower than `fall.min_com_height_ratio` of the standing height
-above the lowest sole, or a CoM farther than `fall.com_margin` outside the support polygon (the stance soles'
+above the lowest sole, or a CoM farther than `fall.com_margin_ratio` x the standing CoM height outside the support polygon (the stance soles'
 rectangles plus, while a gait reference swings a sole, the rectangle where it will land). The robot has recovered
 when it has stood upright on both flat, level soles, CoM over them and near its standing height, for
 `fall.recovery_time`.
@@ -95,7 +95,7 @@ class FallMonitor:
         if com[2] - ground < fall.min_com_height_ratio * self.standing_com_height:
             return f"CoM height {com[2] - ground:.2f} m too low"
         outside = self.distance_outside(now, com[:2], {side: soles[side] for side in stance}, landings)
-        if outside > fall.com_margin:
+        if outside > fall.com_margin_ratio * self.standing_com_height:
             return f"CoM {outside:.2f} m outside the support polygon"
         return ""
 

@@ -72,8 +72,8 @@ class ContactParameters:
 
     friction: float = param(0.7, "Friction coefficient assumed between sole and ground (the linearised cone is the "
                                  "pyramid inscribed in it).", low=0.05, high=2.0)
-    min_normal_force: float = param(15.0, "Least normal force of a sole in contact.", unit="N", low=0.0,
-                                    high=1000.0)
+    min_normal_force_ratio: float = param(0.024, "Least normal force of a sole in contact, as a fraction of the "
+                                                 "robot's weight.", low=0.0, high=0.5)
     cop_margin: float = param(0.01, "The centre of pressure keeps this far inside the sole rectangle.", unit="m",
                               low=0.0, high=0.05)
     stiffness: float = param(100.0, "Proportional gain pulling a stance sole back to where it landed, along the "
@@ -124,8 +124,9 @@ class FallParameters:
 
     max_tilt: float = param(0.6, "Base tilt from upright beyond which the robot has fallen.", unit="rad", low=0.05,
                             high=1.5)
-    com_margin: float = param(0.25, "Ground distance of the CoM outside the support polygon beyond which the robot "
-                                    "has fallen.", unit="m", low=0.0, high=1.0)
+    com_margin_ratio: float = param(0.26, "Ground distance of the CoM outside the support polygon beyond which the "
+                                          "robot has fallen, as a fraction of the standing CoM height.", low=0.0,
+                                    high=1.0)
     min_com_height_ratio: float = param(0.55, "CoM height below this fraction of the standing one means fallen.",
                                         low=0.05, high=1.0)
     damping_scale: float = param(1.0, "Joint damping while fallen, as a fraction of the position-hold damping.",
@@ -142,18 +143,23 @@ class ReferenceParameters:
                                         low=0.1, high=1.0)
     max_com_height_ratio: float = param(1.03, "Highest CoM reference, as a fraction of the standing CoM height.",
                                         low=1.0, high=1.5)
-    max_com_distance: float = param(0.35, "Largest ground distance of a CoM reference from the stance soles' "
-                                          "midpoint; farther is unreachable.", unit="m", low=0.01, high=2.0)
-    max_com_offset: float = param(0.12, "Largest horizontal balance offset of the CoM.", unit="m", low=0.0, high=1.0)
-    max_com_lowering: float = param(0.25, "Largest downward balance offset of the CoM.", unit="m", low=0.0, high=1.0)
-    max_com_raising: float = param(0.03, "Largest upward balance offset of the CoM.", unit="m", low=0.0, high=0.5)
+    max_com_distance_ratio: float = param(0.37, "Largest ground distance of a CoM reference from the stance soles' "
+                                                "midpoint (farther is unreachable), as a fraction of the standing CoM "
+                                                "height.", low=0.01, high=2.0)
+    max_com_offset_ratio: float = param(0.126, "Largest horizontal balance offset of the CoM, as a fraction of the "
+                                               "standing CoM height.", low=0.0, high=1.0)
+    max_com_lowering_ratio: float = param(0.26, "Largest downward balance offset of the CoM, as a fraction of the "
+                                                "standing CoM height.", low=0.0, high=1.0)
+    max_com_raising_ratio: float = param(0.03, "Largest upward balance offset of the CoM, as a fraction of the "
+                                               "standing CoM height.", low=0.0, high=0.5)
     offset_timeout: float = param(0.2, "A balance offset's velocity and acceleration feed-forward are dropped when "
                                        "it is older than this (the offset itself is held).", unit="s", low=0.0,
                                   high=1e6)
     transition_time: float = param(0.5, "Blend time when the CoM reference source changes.", unit="s", low=0.0,
                                    high=10.0)
-    max_sole_distance: float = param(0.6, "A swing-foot reference farther than this from the stance sole is "
-                                          "unreachable.", unit="m", low=0.05, high=2.0)
+    max_sole_distance_ratio: float = param(0.63, "A swing-foot reference farther than this from the stance sole is "
+                                                 "unreachable, as a fraction of the standing CoM height.", low=0.05,
+                                           high=2.0)
 
 
 @dataclass(frozen=True)

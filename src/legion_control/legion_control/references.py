@@ -402,7 +402,7 @@ class ReferenceBook:
                 middle = middle + sole.position
             middle = middle / len(stance)
             distance = float(np.hypot(*(sample.com_position[:2] - middle[:2])))
-            if distance > refs.max_com_distance:
+            if distance > refs.max_com_distance_ratio * self.standing_com_height:
                 raise ControlError(f"gait CoM {distance:.3f} m from the stance soles at t={sample.time:.3f} s is "
                                    "unreachable")
             for side, sole in sample.soles.items():
@@ -411,7 +411,7 @@ class ReferenceBook:
                 if not sole.in_contact:
                     offset = sole.position - middle
                     gap = math.sqrt(offset @ offset)
-                    if gap > refs.max_sole_distance:
+                    if gap > refs.max_sole_distance_ratio * self.standing_com_height:
                         raise ControlError(f"{side} swing sole reference {gap:.3f} m from the stance sole is "
                                            "unreachable")
 
@@ -460,8 +460,9 @@ class ReferenceBook:
         """See `WholeBodyController.set_balance_offset`."""
         refs = self.params
         try:
-            self.offset = checked_balance_offset(offset, refs.max_com_offset, refs.max_com_lowering,
-                                                 refs.max_com_raising)
+            size = self.standing_com_height
+            self.offset = checked_balance_offset(offset, refs.max_com_offset_ratio * size,
+                                                 refs.max_com_lowering_ratio * size, refs.max_com_raising_ratio * size)
         except ControlError as error:
             self.reject("balance/offset", error, now)
             raise

@@ -237,7 +237,7 @@ class WholeBodyController:
         least_force = np.array([[0.0, 0.0, -1.0, 0.0, 0.0, 0.0]])
         self._cone = np.vstack((cone, least_force))  # (17, 6)
         self._cone_upper = np.zeros(len(self._cone))
-        self._cone_upper[-1] = -contact.min_normal_force
+        self._cone_upper[-1] = -contact.min_normal_force_ratio * self.robot.mass * GRAVITY
         self._wrench_weight = np.array([contact.force_weight] * 3 + [contact.torque_weight] * 3)
 
     def reset(self) -> None:

@@ -37,7 +37,7 @@ def test_tilt_low_com_and_com_outside_are_falls(monitor):
     tilted = pin.exp3(np.array([0.7, 0.0, 0.0]))
     assert "tilt" in monitor.fall_reason(0.0, tilted, COM, soles(), ("left", "right"), {})
     assert "too low" in monitor.fall_reason(0.0, UPRIGHT, COM * 0.5, soles(), ("left", "right"), {})
-    outside = COM + np.array([0.45, 0.0, 0.0])  # 0.35 m beyond the soles' front edge > com_margin 0.25 m
+    outside = COM + np.array([0.45, 0.0, 0.0])  # 0.35 m beyond the soles' front edge > com_margin_ratio 0.26 x 0.95 m
     assert "outside" in monitor.fall_reason(0.0, UPRIGHT, outside, soles(), ("left", "right"), {})
 
 
