@@ -3,9 +3,9 @@ the robot stands again.
 
 A fall is a base tilt beyond `fall.max_tilt`, a CoM lower than `fall.min_com_height_ratio` of the standing height
 above the lowest sole, or a CoM farther than `fall.com_margin_ratio` x the standing CoM height outside the support
-polygon (the stance soles' rectangles plus, while a gait reference swings a sole, the rectangle where it will land). The robot has recovered
-when it has stood upright on both flat, level soles, CoM over them and near its standing height, for
-`fall.recovery_time`.
+polygon (the stance soles' rectangles plus, while a gait reference swings a sole, the rectangle where it will land).
+The robot has recovered when it has stood upright on both flat, level soles, CoM over them and near its standing
+height, for `fall.recovery_time`.
 
 Poses are in odom; the monitor takes them as arguments and never reads a clock.
 """
