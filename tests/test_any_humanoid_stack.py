@@ -44,14 +44,6 @@ HAND_TOLERANCE = 0.1
 """[rad] a closed hand's joints are this close to the power synergy (clamped into the joint limits)."""
 
 
-def diagnostic(probe: Probe, name: str) -> dict[str, str]:
-    for msg in reversed(probe.received("diagnostics")):
-        for status in msg.status:
-            if status.name.startswith(name):
-                return {kv.key: kv.value for kv in status.values} | {"message": status.message}
-    return {}
-
-
 def base(probe: Probe) -> tuple[np.ndarray, float, float]:
     """Ground-truth base (x, y), height [m] and tilt [rad]."""
     pose = probe.received("ground_truth/odom")[-1].pose.pose
@@ -86,9 +78,9 @@ def test_the_stack_stands_closes_each_hand_and_walks_3_m(spec: HumanoidSpec, tmp
         probe.record("diagnostics", DiagnosticArray)
         probe.record("ground_truth/odom", Odometry)
         probe.record("joint_states/decimated", JointState)
-        probe.wait_until(lambda: diagnostic(probe, "whole_body_controller").get("state") == "balancing", STARTUP,
+        probe.wait_until(lambda: probe.diagnostic("whole_body_controller").get("state") == "balancing", STARTUP,
                          f"{spec.name}: the whole-body controller to balance")
-        probe.wait_until(lambda: diagnostic(probe, "gait_planner").get("phase") == "standing", STARTUP,
+        probe.wait_until(lambda: probe.diagnostic("gait_planner").get("phase") == "standing", STARTUP,
                          f"{spec.name}: the gait planner")
         probe.wait_sim_time(1.0, WALL_PER_SIM_SECOND * 2, topic="ground_truth/odom")
         start, standing_height, tilt = base(probe)

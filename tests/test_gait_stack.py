@@ -46,15 +46,6 @@ WALL_PER_SIM_SECOND = 12.0
 """[s] wall allowed per second of simulated time before a wait gives up (lockstep on a loaded 2-core machine)."""
 
 
-def diagnostic(probe: Probe, name: str) -> dict[str, str]:
-    """Key values (and `message`) of the newest diagnostics status named `name` ({} before the first)."""
-    for msg in reversed(probe.received("diagnostics")):
-        for status in msg.status:
-            if status.name.startswith(name):
-                return {kv.key: kv.value for kv in status.values} | {"message": status.message}
-    return {}
-
-
 def base_state(msg: Odometry) -> tuple[np.ndarray, float, float]:
     """(base x, y, yaw; base height [m]; tilt [rad]) of a ground_truth/odom message."""
     pose = msg.pose.pose
@@ -141,7 +132,7 @@ class Driver:
         def standing() -> bool:
             assert upright(self.probe), "fell while stopping"
             assert sim_time(self.probe) < start + timeout, f"did not stand within {timeout} s"
-            return diagnostic(self.probe, "gait_planner").get("phase") == "standing"
+            return self.probe.diagnostic("gait_planner").get("phase") == "standing"
 
         self.probe.wait_until(standing, WALL_PER_SIM_SECOND * timeout + 30.0, "the planner to stand")
 
@@ -173,9 +164,9 @@ def launched_stack():
 
 
 def wait_until_standing(probe: Probe) -> None:
-    probe.wait_until(lambda: diagnostic(probe, "whole_body_controller").get("state") == "balancing", STARTUP,
+    probe.wait_until(lambda: probe.diagnostic("whole_body_controller").get("state") == "balancing", STARTUP,
                      "the whole-body controller to balance")
-    probe.wait_until(lambda: diagnostic(probe, "gait_planner").get("phase") == "standing", STARTUP,
+    probe.wait_until(lambda: probe.diagnostic("gait_planner").get("phase") == "standing", STARTUP,
                      "the gait planner")
 
 
@@ -184,7 +175,7 @@ def stack(launched_stack):
     """The launched stack with the robot standing upright and balanced, whatever the test before it did (a robot
     that fell is reset to the scene's start)."""
     probe, _, _ = launched_stack
-    if not upright(probe) or diagnostic(probe, "whole_body_controller").get("state") != "balancing":
+    if not upright(probe) or probe.diagnostic("whole_body_controller").get("state") != "balancing":
         assert probe.call(Trigger, "sim/reset", Trigger.Request(), timeout=60.0).success
         probe.wait_until(lambda: upright(probe), STARTUP, "the robot upright after sim/reset")
     wait_until_standing(probe)
@@ -234,7 +225,7 @@ def test_walks_forward_at_half_a_metre_per_second_and_stands_on_a_stale_command(
     driver.stand()
     steps = probe.received("gait/footsteps")[-1]
     assert len(steps.steps) == 0  # nothing planned: standing
-    assert diagnostic(probe, "whole_body_controller").get("state") == "balancing"
+    assert probe.diagnostic("whole_body_controller").get("state") == "balancing"
 
 
 def test_survives_a_20_n_s_lateral_push_while_walking(stack) -> None:
@@ -252,7 +243,7 @@ def test_survives_a_20_n_s_lateral_push_while_walking(stack) -> None:
     driver.drive(2.0, forward=0.5, until=early_in_a_swing)
     assert early_in_a_swing(), "no swing found"
     side = probe.received("gait/footsteps")[-1].steps[0].side
-    before = diagnostic(probe, "gait_planner")
+    before = probe.diagnostic("gait_planner")
     request = ApplyWrench.Request()
     request.body = "base_link"
     request.duration = 0.1
@@ -263,13 +254,13 @@ def test_survives_a_20_n_s_lateral_push_while_walking(stack) -> None:
     assert response.success, response.message
     path = driver.drive(4.0, forward=0.5)
     driver.stand()
-    after = diagnostic(probe, "gait_planner")
+    after = probe.diagnostic("gait_planner")
     assert int(after["reanchors"]) > int(before["reanchors"])  # it saw the push and replanned from it
     walked = path[-1][1][:2] - start[:2]
     heading = np.array([math.cos(start[2]), math.sin(start[2])])
     assert walked @ heading > 1.2  # and walked on (0.5 m/s for 4 s, less the stop)
     assert abs(walked @ np.array([-heading[1], heading[0]])) > 0.03  # carried sideways, caught by the steps
-    assert diagnostic(probe, "whole_body_controller").get("state") == "balancing"
+    assert probe.diagnostic("whole_body_controller").get("state") == "balancing"
 
 
 def test_turns_in_place_a_full_turn(stack) -> None:

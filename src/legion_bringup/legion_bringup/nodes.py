@@ -165,7 +165,7 @@ def _checked_robot(robot: str) -> tuple[str, str]:
     try:
         _, urdf = load_robot(robot)
     except DescriptionError as error:
-        raise LaunchError(f"robot '{robot}': {error}") from error
+        raise LaunchError(str(error)) from error
     return robot, urdf
 
 

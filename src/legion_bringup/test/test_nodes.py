@@ -148,3 +148,27 @@ def test_launches_point_fast_dds_at_the_shipped_profile_unless_the_user_chose():
     assert middleware_environment(source, {MIDDLEWARE_PROFILE: "/etc/mine.xml"}) == {}
     assert middleware_environment(source, {"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp"}) == {}
     assert middleware_environment(SHARE, {}) == {}  # no profile installed: Fast DDS's defaults
+
+
+def test_a_robot_file_is_checked_against_its_urdf_before_any_node_starts(tmp_path):
+    import yaml
+
+    from legion_description import robot_files
+
+    files = robot_files("centurion")
+    data = yaml.safe_load(files.config_path.read_text())
+    data["urdf"] = str(files.urdf_path)
+    data["hands"]["left"]["synergies"]["power"]["thumb"] = [1.0, 0.5]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(LaunchError, match=r"broken\.yaml: 'hands\.left\.synergies\.power\.thumb' has 2 values"):
+        plan("stack", resolve_arguments("stack", {"robot": str(broken)}), Path("."))
+    data["hands"]["left"]["synergies"]["power"]["thumb"] = [1.0, 0.6, 0.4, 0.6, 0.8]
+    data["sides"]["left"]["sole"] = "l_foot"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(LaunchError, match=r"'sides\.left\.sole' names frame 'l_foot'"):
+        plan("sim", resolve_arguments("sim", {"robot": str(broken)}), Path("."))
+    data["sides"]["left"]["sole"] = "l_sole"
+    broken.write_text(yaml.safe_dump(data))
+    nodes = plan("sim", resolve_arguments("sim", {"robot": str(broken)}), Path("."))
+    assert nodes[0].parameters["robot"] == str(broken.resolve())  # a robot file's path, absolute for every node

@@ -63,6 +63,15 @@ class Probe:
         with self._lock:
             return list(self.messages.get(topic, []))
 
+    def diagnostic(self, name: str) -> dict[str, str]:
+        """Key values (and `message`) of the newest recorded `diagnostics` status whose name starts with `name` ({}
+        before the first; record `diagnostics` first)."""
+        for msg in reversed(self.received("diagnostics")):
+            for status in msg.status:
+                if status.name.startswith(name):
+                    return {kv.key: kv.value for kv in status.values} | {"message": status.message}
+        return {}
+
     def clear(self, topic: str | None = None) -> None:
         with self._lock:
             for key in [topic] if topic else list(self.messages):
