@@ -164,9 +164,9 @@ def test_a_robot_file_is_checked_against_its_urdf_before_any_node_starts(tmp_pat
     with pytest.raises(LaunchError, match=r"broken\.yaml: 'hands\.left\.synergies\.power\.thumb' has 2 values"):
         plan("stack", resolve_arguments("stack", {"robot": str(broken)}), Path("."))
     data["hands"]["left"]["synergies"]["power"]["thumb"] = [1.0, 0.6, 0.4, 0.6, 0.8]
-    data["sides"]["left"]["sole"] = "l_foot"
+    data["sides"]["left"]["sole"] = "l_sole_frame"
     broken.write_text(yaml.safe_dump(data))
-    with pytest.raises(LaunchError, match=r"'sides\.left\.sole' names frame 'l_foot'"):
+    with pytest.raises(LaunchError, match=r"'sides\.left\.sole' names frame 'l_sole_frame'"):
         plan("sim", resolve_arguments("sim", {"robot": str(broken)}), Path("."))
     data["sides"]["left"]["sole"] = "l_sole"
     broken.write_text(yaml.safe_dump(data))
