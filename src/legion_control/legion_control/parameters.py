@@ -54,6 +54,8 @@ class HandTaskParameters:
                                   low=0.01, high=1e6)
     reach_margin: float = param(0.03, "Targets farther from the waist than the waist and arm links' length minus "
                                       "this are unreachable and rejected.", unit="m", low=0.0, high=0.5)
+    max_payload: float = param(5.0, "Heaviest mass a hand may be told it holds (`<side>_hand/payload`).", unit="kg",
+                               low=0.0, high=100.0)
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,8 @@ class WholeBodyController:
         """CoM of the standing posture from the soles' midpoint, in their heading frame [m]: where balancing in
         place puts the CoM."""
         self._reach_limit = {side: self._reach(side) for side in self.sides}
+        self._payload: dict[str, float] = {}
+        """Side -> the mass its hand holds [kg] (`set_payload`)."""
         self._reach_origin_id = {side: robot.model.getJointId(self._reach_chain(side)[0]) for side in self.sides}
         self.half_length = 0.5 * config.sole_length
         self.half_width = 0.5 * config.sole_width
@@ -315,6 +317,22 @@ class WholeBodyController:
                                         self.data.oMi[self._reach_origin_id[side]].translation if balancing
                                         else None,
                                         self._reach_limit[side])
+
+    def set_payload(self, side: str, mass: float) -> None:
+        """The mass [kg] a hand holds (0: none), whose weight the balance and the arm's torques then carry.
+
+        Raises:
+            ControlError: unknown side, or a mass that is not finite or outside [0, `hand.max_payload`].
+        """
+        if side not in self.sides:
+            raise ControlError(f"no hand on side '{side}'")
+        most = self.params.hand.max_payload
+        if not isinstance(mass, (int, float)) or not math.isfinite(mass) or not 0.0 <= mass <= most:
+            raise ControlError(f"payload must be a mass in [0, {most}] kg, got {mass!r}")
+        if mass > 0.0:
+            self._payload[side] = float(mass)
+        else:
+            self._payload.pop(side, None)
 
     def set_hand_command(self, side: str, command: HandCommand) -> None:
         """Open, power grasp or pinch, with a closure level (see `grasp`).
@@ -538,7 +556,7 @@ class WholeBodyController:
         sample, com_ref, com_vel_ref, com_acc_ref, base_rot_ref, base_omega_ref = self._reference(time)
 
         contacts: list[Contact] = []
-        load = self.robot.mass * GRAVITY / max(len(self._stance), 1)
+        load = (self.robot.mass + sum(self._payload.values())) * GRAVITY / max(len(self._stance), 1)
         wrench_reference = np.array([0.0, 0.0, load, 0.0, 0.0, 0.0])
         cp = params.contact
         slip_stiffness = cp.stiffness * SLIP_AXES
@@ -632,7 +650,12 @@ class WholeBodyController:
                                                   / len(posture_error))
 
         lower, upper = self._acceleration_bounds(q_joints, v_joints)
-        terms = DynamicsTerms(data.M, data.nle, params.limits.torque_scale * self._tau_limit, lower, upper)
+        nonlinear = data.nle
+        for side, mass in self._payload.items():
+            # A held part's weight acts at the gripper: M a + h - J_g^T (0, 0, -m g) = S^T tau + J_c^T f.
+            jacobian = pin.getFrameJacobian(model, data, self._gripper_ids[side], LWA)
+            nonlinear = nonlinear + (mass * GRAVITY) * jacobian[2]
+        terms = DynamicsTerms(data.M, nonlinear, params.limits.torque_scale * self._tau_limit, lower, upper)
         return contacts, tasks, terms
 
     # ------------------------------------------------------------------------------------------------ commands

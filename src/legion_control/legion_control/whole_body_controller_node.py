@@ -12,6 +12,8 @@ Subscribes:
     `<side>_hand/target` (geometry_msgs/PoseStamped, e.g. `left_hand/target`): gripper frame pose in `odom`; an empty
         frame_id, a non-finite pose or a target older than `hand.target_timeout` releases the hand task.
     `<side>_hand/command` (legion_interfaces/HandCommand): OPEN / POWER / PINCH with a closure level.
+    `<side>_hand/payload` (std_msgs/Float64): the mass [kg] the hand holds (0: none); balance and arm torques carry
+        its weight at the gripper frame.
     `posture/reference` (sensor_msgs/JointState): joint positions replacing the standing posture's for the named
         joints; no names = back to the standing posture.
 Publishes:
@@ -44,6 +46,7 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
@@ -103,6 +106,8 @@ class WholeBodyControllerNode(Node):
                                      lambda msg, side=side: self.on_hand_target(side, msg), INPUT_QOS)
             self.create_subscription(HandCommand, f"{side}_hand/command",
                                      lambda msg, side=side: self.on_hand_command(side, msg), INPUT_QOS)
+            self.create_subscription(Float64, f"{side}_hand/payload",
+                                     lambda msg, side=side: self.on_payload(side, msg), INPUT_QOS)
         self.create_service(Trigger, "~/reset", self.on_reset)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.pub_command = self.create_publisher(JointCommand, "joint_commands", STATE_QOS)
@@ -147,6 +152,9 @@ class WholeBodyControllerNode(Node):
     def on_hand_command(self, side: str, msg: HandCommand) -> None:
         self._store(f"{side}_hand/command", lambda: self.controller.set_hand_command(
             side, conv.hand_command_from_msg(msg)))
+
+    def on_payload(self, side: str, msg: Float64) -> None:
+        self._store(f"{side}_hand/payload", lambda: self.controller.set_payload(side, float(msg.data)))
 
     def on_reset(self, _request, response):
         with self.lock:

@@ -256,3 +256,24 @@ def test_the_fall_check_counts_the_planned_landing_of_a_swing_sole(controller, s
     landings = controller.references.landing_poses(("right",), controller._now)
     assert set(landings) == {"left"}
     assert controller.fall_monitor.distance_outside(controller._now, beyond_left, soles, landings) < 0.0
+
+
+def test_a_payload_in_the_hand_is_carried_by_the_arm_and_the_soles(controller, standing):
+    command, report = run(controller, standing, cycles=30)
+    before = command.effort.copy()
+    load_before = sum(float(w[2]) for w in report.contact_forces.values())
+    controller.set_payload("right", 2.0)
+    command, report = run(controller, standing, cycles=30, start=30 * DT)
+    shoulder = list(command.names).index("r_shoulder_pitch")
+    assert abs(command.effort[shoulder] - before[shoulder]) > 2.0  # ~2 kg x g x 0.5 m lever
+    assert sum(float(w[2]) for w in report.contact_forces.values()) == pytest.approx(load_before + 2.0 * 9.81,
+                                                                                      abs=3.0)
+    with pytest.raises(ControlError, match="payload must be a mass"):
+        controller.set_payload("right", float("nan"))
+    with pytest.raises(ControlError, match="payload must be a mass"):
+        controller.set_payload("left", 500.0)
+    with pytest.raises(ControlError, match="no hand on side"):
+        controller.set_payload("middle", 1.0)
+    controller.set_payload("right", 0.0)
+    command, _ = run(controller, standing, cycles=30, start=60 * DT)
+    assert abs(command.effort[shoulder] - before[shoulder]) < 0.5
