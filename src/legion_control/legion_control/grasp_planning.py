@@ -73,12 +73,17 @@ class PartGeometry:
 class PlanningParameters:
     """Tunables of the grasp choice (defaults: Centurion, measured with bench/bench_grasp.py)."""
 
-    part_in_gripper: tuple[float, float, float] = (0.015, 0.0, 0.035)
-    """Where the part's centre sits in the right gripper frame at the grasp [m]: x below the gripper origin (depth
-    under the palm), y towards the thumb, z along the fingers (negative: towards the wrist, against the thumb)."""
-    top_clearance: float = 0.008
-    """Least gap between the palm and the top of the part at the grasp [m]: a taller part is grasped with the
-    gripper raised so that the palm does not press on it."""
+    thumb_wall: float = -0.025
+    """Gripper z of the inner surface of the opposed thumb [m] (the `open` synergy holds the thumb across the palm's
+    wrist side; the fingers close towards it)."""
+    wall_gap: float = 0.003
+    """Gap left between the thumb and the part's near side at the grasp [m]: the hand comes down without touching
+    the part, then the fingers press it against the thumb without sliding it across the table."""
+    lateral: float = 0.0
+    """Part centre on the gripper's y axis, towards the thumb (right hand; mirrored for the left) [m]."""
+    top_clearance: float = 0.0
+    """Gap between the palm and the top of the part at the grasp [m]: the palm rests on the top, so that the finger
+    push cannot tilt a tall part about the thumb."""
     min_support_clearance: float = 0.035
     """Least height of the gripper origin above the surface the part stands on [m]: the closed fingers and thumb
     reach about 3 cm below it."""
@@ -169,6 +174,14 @@ def grasp_heading(part: PartGeometry, preferred: float) -> float:
     return wrap_angle(part.yaw + k * quarter)
 
 
+def _half_extent_along(part: PartGeometry, heading: float) -> float:
+    """Half the part's extent along the horizontal direction `heading` [m]."""
+    if part.shape != "box":
+        return part.size[0]
+    angle = heading - part.yaw
+    return 0.5 * (abs(math.cos(angle)) * part.size[0] + abs(math.sin(angle)) * part.size[1])
+
+
 def choose_side(part_position: Sequence[float], base_position: Sequence[float], base_yaw: float,
                 sides: Sequence[str] = ("left", "right")) -> str:
     """The hand on the part's side of the robot (left if the part is left of the base's heading line)."""
@@ -215,14 +228,12 @@ def plan_grasp(part: PartGeometry, side: str, preferred_heading: float = 0.0,
                            f"{params.max_width:.3f} m")
     heading = grasp_heading(part, preferred_heading)
     rotation = top_down_rotation(heading)
-    offset = np.array(params.part_in_gripper, dtype=float)
-    if side == "left":
-        offset[1] = -offset[1]
-    # Depth (gripper x points down): the palm clears the top of the part by top_clearance, and the curled fingers
-    # clear the table under a short part.
     half = part.half_height
-    offset[0] = max(offset[0], half + params.top_clearance - params.palm_to_gripper,
-                    params.min_support_clearance - half)
+    # Part centre in the gripper frame: x (down) puts the palm on the top, unless the fingers would then reach the
+    # table; y on the fingers' mid-line; z (along the fingers) just clear of the thumb.
+    depth = max(half + params.top_clearance - params.palm_to_gripper, params.min_support_clearance - half)
+    offset = np.array([depth, params.lateral if side == "right" else -params.lateral,
+                       params.thumb_wall + params.wall_gap + _half_extent_along(part, heading)])
     position = np.asarray(part.position, dtype=float)
     grasp = position - rotation @ offset
     up = np.array([0.0, 0.0, 1.0])

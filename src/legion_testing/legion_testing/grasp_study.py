@@ -151,8 +151,12 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     rest = sim.data.xpos[body].copy()
     gripper = controller.robot.config.sides[side].gripper
 
+    phase = ["stand"]
+
     def cycle() -> None:
         report = loop.cycle()
+        if not result.note and np.linalg.norm(sim.data.xpos[body] - rest) > 0.005:
+            result.note = f"part first moved in {phase[0]}"
         result.min_base_height = min(result.min_base_height, float(sim.data.qpos[2]))
         result.max_com_error = max(result.max_com_error, report.task_errors.get("com", 0.0))
         if report.state == ControllerState.FALLEN:
@@ -165,6 +169,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
             cycle()
 
     def go_to(name: str, target: np.ndarray, timeout: float, tolerance: float = 0.01, settle: float = 0.2) -> None:
+        phase[0] = name
         deadline = sim.time + timeout
         while sim.time < deadline:
             controller.set_hand_target(side, HandTarget(sim.time, target, orientation))
@@ -178,6 +183,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
         pose = controller.robot.transform_frame_to_world(gripper)
         return pose.rotation.T @ (sim.data.xpos[body] - pose.translation)
 
+    controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))  # pre-shape while standing
     hold_for(1.0)  # stand
     true_yaw = _yaw_of(sim.data.xquat[body])
     seen_position, seen_yaw = _perceived(rest, true_yaw, rng, position_error, yaw_error)
@@ -187,6 +193,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     go_to("pre_grasp", plan.pre_grasp, 4.0)
     go_to("grasp", plan.grasp, 2.0, tolerance=0.005)
     controller.set_hand_command(side, HandCommand(plan.mode, plan.closure))
+    phase[0] = "close"
     hold_for(1.0, plan.grasp)
     closed = part_in_gripper()
     go_to("lift", plan.lift, 2.0)
