@@ -37,7 +37,8 @@ def _row(name: str, result: TrialResult) -> str:
     return (f"{name:<16} {p.shape:<8} {size:<14} {p.mass:5.2f} kg ({p.x:.3f}, {p.y:+.3f}, yaw {p.yaw:+.2f})  "
             f"{result.side:<5}  {'OK  ' if result.success else 'FAIL'}  lift {result.lifted * 100:5.1f} cm  "
             f"slip {result.slip * 100:4.1f} cm  base_z_min {result.min_base_height:.3f} m  "
-            f"com_err_max {result.max_com_error * 1000:4.1f} mm  {'FALLEN' if result.fallen else 'upright'}  {result.note}")
+            f"com_err_max {result.max_com_error * 1000:4.1f} mm  {'FALLEN' if result.fallen else 'upright'}  "
+            f"{result.note}")
 
 
 def main() -> int:

@@ -91,8 +91,9 @@ class PlanningParameters:
     """Distance from the palm surface to the gripper origin along the gripper's x axis [m] (hand geometry)."""
     approach_height: float = 0.10
     """Pre-grasp: this far above the grasp [m]."""
-    lift_height: float = 0.06
-    """The lift raises the gripper this far [m] (5 cm asked, plus the sag of the arm under the load)."""
+    lift_height: float = 0.07
+    """The lift raises the gripper this far [m]: 5 cm asked, plus the sag of the arm and the slip of the part in the
+    grip under a load of up to 0.3 kg (1-2 cm)."""
     mode: GraspMode = GraspMode.PINCH
     """Synergy the hand closes with."""
     closure: float = 1.0
