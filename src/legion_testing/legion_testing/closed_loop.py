@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from legion_control.parameters import WbcParameters
 from legion_control.references import BaseState
 from legion_control.whole_body_controller import CycleReport, WholeBodyController
 from legion_model import RobotModel
+
+if TYPE_CHECKING:
+    from legion_sim.model_builder import SimOptions
 
 
 @dataclass
@@ -40,7 +44,7 @@ class ClosedLoop:
 
     Args:
         params: controller parameters (defaults if None).
-        scene: scene name.
+        scene: scene name or path of a scene file.
         odometry_rate: rate of base states given to the controller [Hz]; None = every cycle.
         odometry: `truth` (the simulator's ground truth, as `ground_truth/odom`) or `leg` (legion_estimation's leg
             odometry from the simulated IMU, joints and foot force sensors, as the stack's state estimator).
@@ -48,14 +52,15 @@ class ClosedLoop:
             (1 is what a separate estimator node gives in lockstep: its odom arrives after the joint state).
         solver: QP solver name.
         keep_reports: keep every cycle's report in `record` (memory grows with the run).
+        sim_options: simulator tunables (contact parameters, physics rate ...); the defaults if None.
     """
 
     def __init__(self, params: WbcParameters | None = None, scene: str = "empty", odometry_rate: float | None = None,
                  solver: str = "daqp", robot: str = "centurion", keep_reports: bool = False,
-                 odometry: str = "truth", odometry_delay: int = 0) -> None:
+                 odometry: str = "truth", odometry_delay: int = 0, sim_options: SimOptions | None = None) -> None:
         from legion_sim.simulation import Simulation
 
-        self.sim = Simulation.from_names(robot, scene)
+        self.sim = Simulation.from_names(robot, scene, sim_options)
         self.robot = RobotModel.load(robot, lock_hands=True)
         params = params or WbcParameters()
         self.controller = WholeBodyController(self.robot, params, solver)

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Pick parts off the sorting cell's table with the whole-body controller in MuJoCo, by contact only, and count
+the successes (legion_testing.grasp_study: stand 1 s, pre-grasp above the part, approach, close, lift 5 cm, hold
+2 s; judged on ground truth; the planner sees the part pose with a 3 mm / 3 degree perception error).
+
+    python bench/bench_grasp.py                          # the six sorting-cell parts, each with both hands
+    python bench/bench_grasp.py --part 1 --hand right    # one sorting-cell part (index in the scene file)
+    python bench/bench_grasp.py --seeds 30               # 30 random parts (seeds 0..29) within reach, by class
+    python bench/bench_grasp.py --shape box --size 0.03 0.03 0.03 --mass 0.3 --x 0.5 --y -0.1 --yaw 0.4
+    python bench/bench_grasp.py --seeds 30 --jobs 2      # trials in 2 processes
+
+Each row: part, hand, success, lift [cm], slip of the part in the hand during the hold [cm], balance (lowest base
+height, largest CoM error, fall). Needs the colcon build (`. scripts/env.sh`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from legion_testing.grasp_study import SORTING_CELL_PARTS, PartSpec, TrialResult, random_part, run_trial
+
+
+def _trial(job: tuple[PartSpec, str | None, int]) -> TrialResult:
+    part, side, seed = job
+    return run_trial(part, side, seed=seed)
+
+
+def _row(name: str, result: TrialResult) -> str:
+    p = result.part
+    size = "x".join(f"{s * 100:.1f}" for s in p.size)
+    return (f"{name:<16} {p.shape:<8} {size:<14} {p.mass:5.2f} kg ({p.x:.3f}, {p.y:+.3f}, yaw {p.yaw:+.2f})  "
+            f"{result.side:<5}  {'OK  ' if result.success else 'FAIL'}  lift {result.lifted * 100:5.1f} cm  "
+            f"slip {result.slip * 100:4.1f} cm  base_z_min {result.min_base_height:.3f} m  "
+            f"com_err_max {result.max_com_error * 1000:4.1f} mm  {'FALLEN' if result.fallen else 'upright'}  "
+            f"{result.note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", type=int, help="index of one sorting-cell part (0-5)")
+    parser.add_argument("--hand", choices=("left", "right", "both", "auto"), default=None,
+                        help="hand: default both for the sorting-cell parts, auto (the part's side) for random parts")
+    parser.add_argument("--seeds", type=int, default=0, help="random parts with seeds 0..N-1 instead")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--shape", choices=("box", "cylinder", "sphere"), help="one custom part")
+    parser.add_argument("--size", type=float, nargs="+")
+    parser.add_argument("--mass", type=float, default=0.1)
+    parser.add_argument("--x", type=float, default=0.45)
+    parser.add_argument("--y", type=float, default=0.0)
+    parser.add_argument("--yaw", type=float, default=0.0)
+    parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it small)")
+    args = parser.parse_args()
+
+    jobs: list[tuple[str, tuple[PartSpec, str | None, int]]] = []
+    if args.shape:
+        part = PartSpec(f"custom_{args.shape}", args.shape, tuple(args.size), args.mass, args.x, args.y, args.yaw)
+        sides = ["left", "right"] if args.hand == "both" else [None if args.hand in (None, "auto") else args.hand]
+        jobs += [(part.label, (part, side, 0)) for side in sides]
+    elif args.seeds:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            part = random_part(np.random.default_rng(seed))
+            side = None if args.hand in (None, "auto", "both") else args.hand
+            jobs.append((f"seed {seed}", (part, side, seed)))
+    else:
+        indices = [args.part] if args.part is not None else range(len(SORTING_CELL_PARTS))
+        sides = ["left", "right"] if args.hand in (None, "both") else [None if args.hand == "auto" else args.hand]
+        for i in indices:
+            jobs += [(f"[{i}] {SORTING_CELL_PARTS[i].label}", (SORTING_CELL_PARTS[i], side, i)) for side in sides]
+
+    start = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(_trial, [job for _, job in jobs]))
+        for (name, _), result in zip(jobs, results, strict=True):
+            print(_row(name, result), flush=True)
+    else:
+        results = []
+        for name, job in jobs:
+            results.append(_trial(job))
+            print(_row(name, results[-1]), flush=True)
+
+    by_class: dict[str, list[bool]] = defaultdict(list)
+    for result in results:
+        by_class[result.part.shape].append(result.success)
+    print()
+    for shape, successes in sorted(by_class.items()):
+        print(f"{shape:<9} {sum(successes)}/{len(successes)}")
+    total = sum(r.success for r in results)
+    print(f"{'all':<9} {total}/{len(results)} ({100.0 * total / len(results):.0f} %)   falls: "
+          f"{sum(r.fallen for r in results)}   {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Grasp planning for parts on a table: from a part's shape, size and pose to the hand grasp (synergy and closure)
+and the gripper poses of a pick (pre-grasp, grasp, lift), for the whole-body controller's hand task.
+
+Pure numpy: no ROS, no simulator. The manipulation node and the grasp study (`legion_testing.grasp_study`) use it.
+
+The grasp (found in MuJoCo on Centurion's 22-joint hands, `bench/bench_grasp.py`, docs/grasping.md) is one top-down
+"thumb wall" grasp for every class:
+
+- the palm faces down above the part (gripper x axis = -z of odom), the fingers point forward along the heading
+  (gripper z axis), horizontal; for a box the heading is one of its faces' normals, so that the fingers close on a
+  face and not on an edge;
+- the hand comes down from `approach_height` above the grasp, open, so that the fingers and the thumb go down past
+  the part's sides without touching it;
+- the `pinch` synergy then closes the thumb across the palm's near (wrist) side, where it makes a wall behind the
+  part, while the index, middle and ring fingers curl over the far side and press the part back against the thumb:
+  a two-sided grip along the fingers' direction, held by the finger stiffness, with the palm just above the top;
+- the part's centre sits where that grip holds it in the gripper frame (`PlanningParameters.part_in_gripper`,
+  measured), so closing does not push the part across the table first;
+- lift straight up by `lift_height`.
+
+Frames: poses are in odom (any world frame with z up); quaternions (x, y, z, w). The gripper frame is the robot
+file's `sides.<side>.gripper` (x out of the palm towards the object, z along the fingers). The hands are mirror
+images, so the thumb is on +y of the right gripper frame and on -y of the left one: `part_in_gripper` is given for
+the right hand and mirrored in y for the left.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from legion_control.errors import ControlError
+from legion_control.grasp import GraspMode
+
+SHAPES = ("box", "cylinder", "sphere")
+"""Part shapes; size: box (lx, ly, lz), cylinder (radius, height), sphere (radius,) [m] (as the scene files)."""
+
+
+@dataclass(frozen=True)
+class PartGeometry:
+    """A part as perception (or the simulator's ground truth) gives it."""
+
+    shape: str
+    """One of `SHAPES`."""
+    size: tuple[float, ...]
+    """box (lx, ly, lz); cylinder (radius, height); sphere (radius,) [m]."""
+    position: np.ndarray
+    """Centre of the part in odom [m].  # (3,)"""
+    yaw: float = 0.0
+    """Heading of the part's x axis about the vertical [rad] (upright parts: boxes on a face, cylinders on an end)."""
+
+    @property
+    def half_height(self) -> float:
+        """Centre to bottom, upright [m]."""
+        if self.shape == "box":
+            return self.size[2] / 2.0
+        if self.shape == "cylinder":
+            return self.size[1] / 2.0
+        return self.size[0]
+
+    @property
+    def width(self) -> float:
+        """Largest horizontal extent across the grip (box: the larger side, cylinder/sphere: the diameter) [m]."""
+        if self.shape == "box":
+            return max(self.size[0], self.size[1])
+        return 2.0 * self.size[0]
+
+
+@dataclass(frozen=True)
+class PlanningParameters:
+    """Tunables of the grasp choice (defaults: Centurion, measured with bench/bench_grasp.py)."""
+
+    thumb_wall: float = -0.025
+    """Gripper z of the inner surface of the opposed thumb [m] (the `open` synergy holds the thumb across the palm's
+    wrist side; the fingers close towards it)."""
+    wall_gap: float = 0.003
+    """Gap left between the thumb and the part's near side at the grasp [m]: the hand comes down without touching
+    the part, then the fingers press it against the thumb without sliding it across the table."""
+    lateral: float = 0.0
+    """Part centre on the gripper's y axis, towards the thumb (right hand; mirrored for the left) [m]."""
+    top_clearance: float = 0.0
+    """Gap between the palm and the top of the part at the grasp [m]: the palm rests on the top, so that the finger
+    push cannot tilt a tall part about the thumb."""
+    min_support_clearance: float = 0.035
+    """Least height of the gripper origin above the surface the part stands on [m]: the closed fingers and thumb
+    reach about 3 cm below it."""
+    palm_to_gripper: float = 0.030
+    """Distance from the palm surface to the gripper origin along the gripper's x axis [m] (hand geometry)."""
+    approach_height: float = 0.10
+    """Pre-grasp: this far above the grasp [m]."""
+    lift_height: float = 0.07
+    """The lift raises the gripper this far [m]: 5 cm asked, plus the sag of the arm and the slip of the part in the
+    grip under a load of up to 0.3 kg (1-2 cm)."""
+    mode: GraspMode = GraspMode.PINCH
+    """Synergy the hand closes with."""
+    closure: float = 1.0
+    """Closure of the synergy: the fingers stop on the part; the rest of the way sets the grip force (stiffness x
+    position error)."""
+    max_width: float = 0.075
+    """Widest part across the grip [m]: the open hand's thumb-to-finger span less a margin."""
+
+
+@dataclass(frozen=True)
+class GraspPlan:
+    """One pick: where the gripper goes, in order, and how the hand closes."""
+
+    side: str
+    mode: GraspMode
+    closure: float
+    rotation: np.ndarray
+    """Gripper orientation in odom for the whole pick (rotation matrix).  # (3, 3)"""
+    pre_grasp: np.ndarray
+    """Gripper position above the part, reached first [m].  # (3,)"""
+    grasp: np.ndarray
+    """Gripper position at which the hand closes [m].  # (3,)"""
+    lift: np.ndarray
+    """Gripper position after the lift [m].  # (3,)"""
+    heading: float
+    """Direction of the fingers about the vertical [rad]."""
+
+    @property
+    def orientation(self) -> np.ndarray:
+        """The gripper orientation as a quaternion (x, y, z, w).  # (4,)"""
+        return matrix_to_quaternion(self.rotation)
+
+    @property
+    def waypoints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pre-grasp, grasp, lift) positions [m]."""
+        return self.pre_grasp, self.grasp, self.lift
+
+
+def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
+    """Quaternion (x, y, z, w) of a rotation matrix (Shepperd's method), with w >= 0.  # (4,)"""
+    m = np.asarray(rotation, dtype=float)
+    trace = m[0, 0] + m[1, 1] + m[2, 2]
+    if trace > 0.0:
+        s = 2.0 * math.sqrt(trace + 1.0)
+        q = np.array([(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s])
+    else:
+        i = int(np.argmax(np.diag(m)))
+        j, k = (i + 1) % 3, (i + 2) % 3
+        s = 2.0 * math.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
+        q = np.empty(4)
+        q[i] = 0.25 * s
+        q[j] = (m[j, i] + m[i, j]) / s
+        q[k] = (m[k, i] + m[i, k]) / s
+        q[3] = (m[k, j] - m[j, k]) / s
+    q /= np.linalg.norm(q)
+    return -q if q[3] < 0.0 else q
+
+
+def top_down_rotation(heading: float) -> np.ndarray:
+    """Gripper orientation of a top-down grasp: palm down (x = -z), fingers horizontal along `heading` (z).
+    # (3, 3)"""
+    z = np.array([math.cos(heading), math.sin(heading), 0.0])
+    x = np.array([0.0, 0.0, -1.0])
+    return np.column_stack((x, np.cross(z, x), z))
+
+
+def wrap_angle(angle: float) -> float:
+    """The angle in [-pi, pi)."""
+    return (angle + math.pi) % (2.0 * math.pi) - math.pi
+
+
+def grasp_heading(part: PartGeometry, preferred: float) -> float:
+    """Heading of the fingers [rad]: `preferred` for round parts; for a box the face normal (yaw + k pi/2) nearest
+    to `preferred`, so that the grip closes across two parallel faces."""
+    if part.shape != "box":
+        return wrap_angle(preferred)
+    quarter = math.pi / 2.0
+    k = round(wrap_angle(preferred - part.yaw) / quarter)
+    return wrap_angle(part.yaw + k * quarter)
+
+
+def _half_extent_along(part: PartGeometry, heading: float) -> float:
+    """Half the part's extent along the horizontal direction `heading` [m]."""
+    if part.shape != "box":
+        return part.size[0]
+    angle = heading - part.yaw
+    return 0.5 * (abs(math.cos(angle)) * part.size[0] + abs(math.sin(angle)) * part.size[1])
+
+
+def choose_side(part_position: Sequence[float], base_position: Sequence[float], base_yaw: float,
+                sides: Sequence[str] = ("left", "right")) -> str:
+    """The hand on the part's side of the robot (left if the part is left of the base's heading line)."""
+    dx, dy = part_position[0] - base_position[0], part_position[1] - base_position[1]
+    lateral = -math.sin(base_yaw) * dx + math.cos(base_yaw) * dy
+    side = "left" if lateral >= 0.0 else "right"
+    if side not in sides:
+        side = sides[0]
+    return side
+
+
+def check_part(part: PartGeometry) -> None:
+    """Raises ControlError if the part is not something `plan_grasp` knows (shape, size, finite pose)."""
+    if part.shape not in SHAPES:
+        raise ControlError(f"unknown part shape {part.shape!r}; expected one of {SHAPES}")
+    sizes = {"box": 3, "cylinder": 2, "sphere": 1}[part.shape]
+    if len(part.size) != sizes or not all(math.isfinite(s) and s > 0.0 for s in part.size):
+        raise ControlError(f"a {part.shape} needs {sizes} positive sizes, got {part.size!r}")
+    position = np.asarray(part.position, dtype=float)
+    if position.shape != (3,) or not np.isfinite(position).all() or not math.isfinite(part.yaw):
+        raise ControlError(f"part pose must be finite, got {part.position!r}, yaw {part.yaw!r}")
+
+
+def plan_grasp(part: PartGeometry, side: str, preferred_heading: float = 0.0,
+               params: PlanningParameters | None = None) -> GraspPlan:
+    """The top-down pick of `part` with the `side` hand (see the module docstring).
+
+    Args:
+        part: the part, upright on a table.
+        side: `left` or `right` (the thumb side of the gripper frame depends on it).
+        preferred_heading: direction the fingers should point about the vertical [rad]: the robot's heading, or the
+            direction from the shoulder to the part (a box turns it to its nearest face normal).
+        params: tunables; defaults if None.
+
+    Raises:
+        ControlError: an unknown shape or side, bad sizes or pose, or a part too wide for the hand.
+    """
+    params = params or PlanningParameters()
+    check_part(part)
+    if side not in ("left", "right"):
+        raise ControlError(f"unknown side {side!r}; expected 'left' or 'right'")
+    if part.width > params.max_width:
+        raise ControlError(f"part is {part.width:.3f} m wide across the grip; the hand takes at most "
+                           f"{params.max_width:.3f} m")
+    heading = grasp_heading(part, preferred_heading)
+    rotation = top_down_rotation(heading)
+    half = part.half_height
+    # Part centre in the gripper frame: x (down) puts the palm on the top, unless the fingers would then reach the
+    # table; y on the fingers' mid-line; z (along the fingers) just clear of the thumb.
+    depth = max(half + params.top_clearance - params.palm_to_gripper, params.min_support_clearance - half)
+    offset = np.array([depth, params.lateral if side == "right" else -params.lateral,
+                       params.thumb_wall + params.wall_gap + _half_extent_along(part, heading)])
+    position = np.asarray(part.position, dtype=float)
+    grasp = position - rotation @ offset
+    up = np.array([0.0, 0.0, 1.0])
+    return GraspPlan(side=side, mode=params.mode, closure=params.closure, rotation=rotation,
+                     pre_grasp=grasp + params.approach_height * up, grasp=grasp,
+                     lift=grasp + params.lift_height * up, heading=heading)

@@ -1,0 +1,102 @@
+"""Grasp planning: poses of the top-down pick relative to the part, per shape, side and size."""
+
+import math
+
+import numpy as np
+import pytest
+
+from legion_common.transforms import quaternion_to_matrix
+from legion_control.errors import ControlError
+from legion_control.grasp import GraspMode
+from legion_control.grasp_planning import (
+    PartGeometry,
+    PlanningParameters,
+    choose_side,
+    grasp_heading,
+    matrix_to_quaternion,
+    plan_grasp,
+    top_down_rotation,
+)
+
+TABLE = 0.75
+
+
+def part(shape, size, x=0.45, y=0.0, yaw=0.0):
+    half = {"box": size[-1] / 2.0, "cylinder": size[-1] / 2.0, "sphere": size[0]}[shape]
+    return PartGeometry(shape, size, np.array([x, y, TABLE + half]), yaw)
+
+
+def test_top_down_rotation_points_the_palm_down_and_the_fingers_along_the_heading():
+    rotation = top_down_rotation(0.5)
+    assert np.allclose(rotation.T @ rotation, np.eye(3))
+    assert np.linalg.det(rotation) == pytest.approx(1.0)
+    assert np.allclose(rotation[:, 0], [0.0, 0.0, -1.0])
+    assert np.allclose(rotation[:, 2], [math.cos(0.5), math.sin(0.5), 0.0])
+
+
+@pytest.mark.parametrize("angle", [0.0, 0.3, -2.0, math.pi - 0.01, 3.0])
+def test_quaternion_round_trip(angle):
+    rotation = top_down_rotation(angle)
+    q = matrix_to_quaternion(rotation)
+    assert q[3] >= 0.0
+    assert np.allclose(quaternion_to_matrix(q), rotation, atol=1e-9)
+
+
+def test_box_heading_is_the_face_normal_nearest_to_the_preferred_one_round_parts_take_it():
+    assert grasp_heading(part("box", (0.05, 0.05, 0.05), yaw=0.9), 0.0) == pytest.approx(0.9 - math.pi / 2.0)
+    assert grasp_heading(part("box", (0.05, 0.05, 0.05), yaw=0.7), 0.0) == pytest.approx(0.7)
+    assert grasp_heading(part("box", (0.05, 0.05, 0.05), yaw=0.3), 0.0) == pytest.approx(0.3)
+    assert grasp_heading(part("box", (0.05, 0.05, 0.05), yaw=-3.0), 0.0) == pytest.approx(-3.0 + math.pi)
+    assert grasp_heading(part("cylinder", (0.025, 0.08)), 0.4) == pytest.approx(0.4)
+
+
+def test_sides_mirror_and_choose_side_follows_the_part():
+    assert choose_side((0.4, 0.1), (0.0, 0.0), 0.0) == "left"
+    assert choose_side((0.4, -0.1), (0.0, 0.0), 0.0) == "right"
+    assert choose_side((0.4, -0.1), (0.0, 0.0), math.pi) == "left"  # facing -x, -y is on the left
+    assert choose_side((0.4, -0.1), (0.0, 0.0), 0.0, sides=("left",)) == "left"
+    params = PlanningParameters(lateral=0.01)
+    cube = part("box", (0.05, 0.05, 0.05))
+    right, left = plan_grasp(cube, "right", params=params), plan_grasp(cube, "left", params=params)
+    assert right.grasp[1] == pytest.approx(cube.position[1] - 0.01)  # y gripper = +y odom here: thumb side
+    assert left.grasp[1] == pytest.approx(cube.position[1] + 0.01)
+    assert np.allclose(right.grasp[[0, 2]], left.grasp[[0, 2]])
+
+
+@pytest.mark.parametrize("shape,size", [("box", (0.05, 0.05, 0.05)), ("box", (0.03, 0.03, 0.03)),
+                                        ("cylinder", (0.025, 0.08)), ("cylinder", (0.02, 0.10)),
+                                        ("sphere", (0.03,)), ("sphere", (0.02,))])
+def test_grasp_puts_the_palm_on_the_top_the_part_against_the_thumb_and_clears_the_table(shape, size):
+    params = PlanningParameters()
+    item = part(shape, size, yaw=0.2)
+    plan = plan_grasp(item, "right", params=params)
+    assert plan.mode == GraspMode.PINCH
+    assert plan.closure == pytest.approx(params.closure)
+    in_gripper = plan.rotation.T @ (item.position - plan.grasp)
+    top = item.position[2] + item.half_height
+    palm = plan.grasp[2] + params.palm_to_gripper
+    bottom = item.position[2] - item.half_height
+    assert palm >= top + params.top_clearance - 1e-9  # the palm never pushes into the part
+    assert plan.grasp[2] - bottom >= params.min_support_clearance - 1e-9  # the fingers clear the table
+    if plan.grasp[2] - bottom > params.min_support_clearance + 1e-9:
+        assert palm == pytest.approx(top + params.top_clearance)  # tall part: the palm rests on its top
+    half_along = size[0] / 2.0 if shape == "box" else size[0]
+    assert in_gripper[2] - half_along == pytest.approx(params.thumb_wall + params.wall_gap)
+    assert abs(in_gripper[1]) < 1e-9
+    # pre-grasp straight above, lift straight up
+    assert np.allclose(plan.pre_grasp - plan.grasp, [0.0, 0.0, params.approach_height])
+    assert np.allclose(plan.lift - plan.grasp, [0.0, 0.0, params.lift_height])
+    assert np.allclose(quaternion_to_matrix(plan.orientation), plan.rotation)
+
+
+def test_invalid_parts_and_sides_are_refused():
+    with pytest.raises(ControlError, match="shape"):
+        plan_grasp(PartGeometry("cone", (0.02,), np.zeros(3)), "right")
+    with pytest.raises(ControlError, match="positive"):
+        plan_grasp(PartGeometry("box", (0.05, 0.05), np.zeros(3)), "right")
+    with pytest.raises(ControlError, match="finite"):
+        plan_grasp(PartGeometry("sphere", (0.03,), np.array([np.nan, 0.0, 0.8])), "right")
+    with pytest.raises(ControlError, match="side"):
+        plan_grasp(part("sphere", (0.03,)), "middle")
+    with pytest.raises(ControlError, match="wide"):
+        plan_grasp(part("box", (0.10, 0.10, 0.05)), "left")
