@@ -1,4 +1,4 @@
-"""legion_manipulation: pick and place with the robot's hands (grasp choice, reach, paths, verification) and its node."""
+"""legion_manipulation: pick and place with the robot's hands (grasp choice, reach, paths, verification), its node."""
 
 from setuptools import find_packages, setup
 

@@ -116,6 +116,9 @@ class RobotConfig:
     """Walking dimensions [m] the file sets (keys of `WALKING_KEYS`); the gait planner derives the others."""
     group_gains: dict[str, JointGains] = field(default_factory=dict)
     """Position-hold gains per joint group the robot has."""
+    grasping: dict[str, float] = field(default_factory=dict)
+    """The grasp planner's hand geometry (`grasping:`; keys of `legion_control.grasp_planning.PlanningParameters`,
+    checked there)."""
 
     def has_group(self, group: str) -> bool:
         """Whether the robot has joints in `group` (on either side)."""
@@ -293,6 +296,15 @@ def _walking(block: object, source: Path) -> dict[str, float]:
     return {key: _positive(value, source, f"walking.{key}") for key, value in block.items()}
 
 
+def _numbers(block: object, source: Path, where: str) -> dict[str, float]:
+    """A mapping of names to finite numbers (empty if the block is absent)."""
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise DescriptionError(f"{source}: '{where}' must map names to numbers")
+    return {str(key): _finite(value, source, f"{where}.{key}") for key, value in block.items()}
+
+
 def load_robot_config(robot: str = "centurion", *, path: Path | str | None = None) -> RobotConfig:
     """Read and validate a robot file (`robot`: a robot name or a robot file's path; `path`: a file).
 
@@ -408,4 +420,5 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
         hands=hands,
         walking=_walking(data.get("walking"), source),
         group_gains=group_gains,
+        grasping=_numbers(data.get("grasping"), source, "grasping"),
     )

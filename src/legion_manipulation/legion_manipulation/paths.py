@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from legion_common.parameters import param
+
 PEAK_SPEED = 1.875
 """Peak of ds/dtau of the minimum-jerk profile."""
 PEAK_ACCELERATION = 10.0 / math.sqrt(3.0)
@@ -28,12 +30,20 @@ def minimum_jerk(tau: float) -> tuple[float, float]:
     return value, rate
 
 
-def minimum_duration(distance: float, angle: float, max_speed: float, max_acceleration: float,
-                     max_angular_speed: float, max_angular_acceleration: float, least: float = 0.1) -> float:
+def minimum_duration(
+    distance: float,
+    angle: float,
+    max_speed: float,
+    max_acceleration: float,
+    max_angular_speed: float,
+    max_angular_acceleration: float,
+    least: float = 0.1,
+) -> float:
     """Shortest duration [s] of a minimum-jerk motion over `distance` [m] and `angle` [rad] within the limits."""
     linear = max(PEAK_SPEED * distance / max_speed, math.sqrt(PEAK_ACCELERATION * distance / max_acceleration))
-    angular = max(PEAK_SPEED * angle / max_angular_speed,
-                  math.sqrt(PEAK_ACCELERATION * angle / max_angular_acceleration))
+    angular = max(
+        PEAK_SPEED * angle / max_angular_speed, math.sqrt(PEAK_ACCELERATION * angle / max_angular_acceleration)
+    )
     return max(linear, angular, least)
 
 
@@ -41,14 +51,14 @@ def minimum_duration(distance: float, angle: float, max_speed: float, max_accele
 class PathLimits:
     """Speed and acceleration limits of a gripper path."""
 
-    max_speed: float = 0.25
-    """[m/s]"""
-    max_acceleration: float = 0.5
-    """[m/s^2]"""
-    max_angular_speed: float = 0.8
-    """[rad/s]"""
-    max_angular_acceleration: float = 2.0
-    """[rad/s^2]"""
+    max_speed: float = param(0.25, "Fastest gripper speed along a path.", unit="m/s", low=0.0, high=1000.0)
+    max_acceleration: float = param(
+        0.5, "Largest gripper acceleration along a path.", unit="m/s^2", low=0.0, high=1000.0
+    )
+    max_angular_speed: float = param(0.8, "Fastest gripper turn along a path.", unit="rad/s", low=0.0, high=1000.0)
+    max_angular_acceleration: float = param(
+        2.0, "Largest angular acceleration of the gripper along a path.", unit="rad/s^2", low=0.0, high=1000.0
+    )
 
 
 class MinimumJerkPath:
@@ -60,16 +70,31 @@ class MinimumJerkPath:
         limits: speed and acceleration limits that set the duration (or `duration` [s] if given).
     """
 
-    def __init__(self, start: pin.SE3, goal: pin.SE3, start_time: float, limits: PathLimits = PathLimits(),
-                 duration: float | None = None) -> None:
+    def __init__(
+        self,
+        start: pin.SE3,
+        goal: pin.SE3,
+        start_time: float,
+        limits: PathLimits = PathLimits(),
+        duration: float | None = None,
+    ) -> None:
         self.start, self.goal = start.copy(), goal.copy()
         self.start_time = start_time
         self._rotation = pin.log3(start.rotation.T @ goal.rotation)  # in the start frame
         self.distance = float(np.linalg.norm(goal.translation - start.translation))
         self.angle = float(np.linalg.norm(self._rotation))
-        self.duration = duration if duration is not None else minimum_duration(
-            self.distance, self.angle, limits.max_speed, limits.max_acceleration, limits.max_angular_speed,
-            limits.max_angular_acceleration)
+        self.duration = (
+            duration
+            if duration is not None
+            else minimum_duration(
+                self.distance,
+                self.angle,
+                limits.max_speed,
+                limits.max_acceleration,
+                limits.max_angular_speed,
+                limits.max_angular_acceleration,
+            )
+        )
 
     @property
     def end_time(self) -> float:

@@ -18,23 +18,29 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from legion_common.parameters import param
 from legion_common.transforms import rotation_z
 from legion_model import RobotModel
 
 
 @dataclass(frozen=True)
 class ReachParameters:
-    position_tolerance: float = 0.01
-    """[m]"""
-    orientation_tolerance: float = 0.15
-    """[rad]"""
-    orientation_weight: float = 0.3
-    """[m/rad] how much an orientation error counts against a position error in the solve."""
-    damping: float = 0.05
-    """Damped least squares regularisation."""
-    iterations: int = 60
-    limit_margin: float = 0.05
-    """[rad] solutions keep this far inside the joint limits."""
+    position_tolerance: float = param(
+        0.01, "A pose is reachable when the solution's gripper is this close to it.", unit="m", low=0.0, high=1000.0
+    )
+    orientation_tolerance: float = param(0.15, "... and turned this little from it.", unit="rad", low=0.0, high=1000.0)
+    orientation_weight: float = param(
+        0.3,
+        "How much an orientation error counts against a position error in the solve.",
+        unit="m/rad",
+        low=0.0,
+        high=1000.0,
+    )
+    damping: float = param(0.05, "Damped least squares regularisation.", low=0.0, high=1000.0)
+    iterations: int = param(60, "Damped least squares iterations.", low=1, high=1000)
+    limit_margin: float = param(
+        0.05, "Solutions keep this far inside the joint limits.", unit="rad", low=0.0, high=1000.0
+    )
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,14 @@ class ArmReach:
         self.shoulder_in_base = {side: self.data.oMi[first_arm[side]].translation - q0[:3] for side in self.sides}
         """Side -> the first arm joint's position in the base frame at the standing posture [m]."""
         pin.framesForwardKinematics(self.model, self.data, pin.neutral(self.model))
-        self.arm_length = {side: float(np.linalg.norm(self.data.oMf[self._gripper[side]].translation
-                                                      - self.data.oMi[first_arm[side]].translation))
-                           for side in self.sides}
+        self.arm_length = {
+            side: float(
+                np.linalg.norm(
+                    self.data.oMf[self._gripper[side]].translation - self.data.oMi[first_arm[side]].translation
+                )
+            )
+            for side in self.sides
+        }
         """Side -> distance from the first arm joint to the gripper with the arm straight [m]."""
 
     def gripper_pose(self, side: str, q: np.ndarray) -> pin.SE3:
@@ -97,8 +108,9 @@ class ArmReach:
             pin.forwardKinematics(self.model, self.data, q)
             current = pin.updateFramePlacement(self.model, self.data, gripper)
             error = pin.log6(current.actInv(target)).vector  # in the gripper frame
-            if (np.linalg.norm(error[:3]) < 0.2 * p.position_tolerance
-                    and (position_only or np.linalg.norm(error[3:]) < 0.2 * p.orientation_tolerance)):
+            if np.linalg.norm(error[:3]) < 0.2 * p.position_tolerance and (
+                position_only or np.linalg.norm(error[3:]) < 0.2 * p.orientation_tolerance
+            ):
                 break
             jacobian = pin.computeFrameJacobian(self.model, self.data, q, gripper, pin.LOCAL)[:, v_index]
             weighted = weights[:, None] * jacobian
@@ -110,11 +122,13 @@ class ArmReach:
         position_error = float(np.linalg.norm(final.translation - target.translation))
         orientation_error = float(np.linalg.norm(error[3:]))
         reachable = position_error <= p.position_tolerance and (
-            position_only or orientation_error <= p.orientation_tolerance)
+            position_only or orientation_error <= p.orientation_tolerance
+        )
         return ReachResult(reachable, position_error, orientation_error, q)
 
-    def standing_pose(self, side: str, target: pin.SE3, q: np.ndarray, position_only: bool = False
-                      ) -> tuple[float, float, float] | None:
+    def standing_pose(
+        self, side: str, target: pin.SE3, q: np.ndarray, position_only: bool = False
+    ) -> tuple[float, float, float] | None:
         """A base_footprint pose (x, y, yaw) from which the side's hand reaches `target` (odom), or None: facing the
         target from where the robot stands (configuration `q`), at the distance, among those the arm can reach it
         from, in the middle of the reachable range (the most margin either way)."""

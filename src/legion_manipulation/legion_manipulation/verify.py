@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from legion_common.parameters import param
+
 
 class HandState(enum.Enum):
     MOVING = "moving"
@@ -28,18 +30,26 @@ class HandState(enum.Enum):
 
 @dataclass(frozen=True)
 class VerifyParameters:
-    settle_speed: float = 0.05
-    """[rad/s] every hand joint slower than this ..."""
-    settle_time: float = 0.2
-    """[s] ... for this long: the hand has settled."""
-    min_motion: float = 0.1
-    """[rad] joints commanded to move less than this from open are not judged."""
-    blocked_progress: float = 0.85
-    """A judged joint that stopped below this fraction of its commanded motion is blocked by the part."""
-    min_blocked: int = 2
-    """Blocked joints that make a hold (capped at the number of judged joints)."""
-    slip_progress: float = 0.15
-    """Blocked joints closing by this fraction of their motion beyond where they held: the part slipped."""
+    settle_speed: float = param(0.05, "every hand joint slower than this ...", unit="rad/s", low=0.0, high=1000.0)
+    settle_time: float = param(0.2, "... for this long: the hand has settled.", unit="s", low=0.0, high=1000.0)
+    min_motion: float = param(
+        0.1, "joints commanded to move less than this from open are not judged.", unit="rad", low=0.0, high=1000.0
+    )
+    blocked_progress: float = param(
+        0.85,
+        "A judged joint that stopped below this fraction of its commanded motion is blocked by the part.",
+        low=0.0,
+        high=1000.0,
+    )
+    min_blocked: int = param(
+        2, "Blocked joints that make a hold (capped at the number of judged joints).", low=1, high=30
+    )
+    slip_progress: float = param(
+        0.15,
+        "Blocked joints closing by this fraction of their motion beyond where they held: the part slipped.",
+        low=0.0,
+        high=1000.0,
+    )
 
 
 class GraspMonitor:
@@ -51,8 +61,9 @@ class GraspMonitor:
             limits.  # (n,)
     """
 
-    def __init__(self, opened: np.ndarray, commanded: np.ndarray, params: VerifyParameters = VerifyParameters()
-                 ) -> None:
+    def __init__(
+        self, opened: np.ndarray, commanded: np.ndarray, params: VerifyParameters = VerifyParameters()
+    ) -> None:
         self.params = params
         self.opened = np.asarray(opened, dtype=float)
         self.motion = np.asarray(commanded, dtype=float) - self.opened

@@ -1,0 +1,348 @@
+"""`manipulation`: the ROS 2 adapter of `legion_manipulation.tasks.Manipulator` (pick and place).
+
+A thin node, driven by its data: each `joint_states` message (the estimator's decimated one, 50 Hz, remapped by the
+launch) with the newest `odom` and `perception/objects` makes one tick of the manipulator, whose gripper targets,
+hand commands and payloads go to the whole-body controller. No clock, no timer: in lockstep or real time the tick
+follows the robot's state.
+
+Action servers (one goal at a time; a second is rejected with BUSY in its result):
+    `pick` (legion_interfaces/Pick): a part of `perception/objects` by id or label, optionally a hand.
+    `place` (legion_interfaces/Place): a part-centre pose in odom, or a container perception reports.
+Action client: `walk_to` (legion_interfaces/WalkTo) when a part or a target is out of reach.
+
+Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `emergency_stop`
+(std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task).
+Publishes: `<side>_hand/target` (geometry_msgs/PoseStamped in odom; an empty frame_id releases the hand task),
+`<side>_hand/command` (legion_interfaces/HandCommand), `<side>_hand/payload` (std_msgs/Float64, kg), `diagnostics`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pinocchio as pin
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool, Float64
+
+from legion_common.diagnostics import diagnostics_msg
+from legion_common.messages import pose_arrays, xyzw
+from legion_common.node_main import run_node
+from legion_common.parameters import declare_parameters, param, require
+from legion_common.stamps import header_seconds, to_stamp
+from legion_common.transforms import matrix_to_quaternion, quaternion_from_yaw, quaternion_to_matrix
+from legion_interfaces.action import Pick, Place, WalkTo
+from legion_interfaces.msg import DetectedObjectArray, HandCommand
+from legion_manipulation.tasks import (
+    Code,
+    Inputs,
+    ManipulationParameters,
+    Manipulator,
+    Outputs,
+    PerceivedObject,
+    TaskError,
+    TaskResult,
+    planning_parameters,
+)
+from legion_model import RobotModel
+
+INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+@dataclass(frozen=True)
+class NodeParameters:
+    """The node's own parameters (the manipulator's are those of `ManipulationParameters`, same names)."""
+
+    robot: str = param("centurion", "Robot name or robot file: hands, synergies, kinematics.")
+    diagnostics_period: float = param(1.0, "Time between diagnostics, of state stamps.", unit="s", low=0.1,
+                                      high=60.0)
+    state_timeout: float = param(0.5, "odom older than the joint state by more than this is not used.", unit="s",
+                                 low=0.01, high=10.0)
+
+    def validated(self) -> NodeParameters:
+        require(bool(self.robot), "robot must not be empty")
+        return self
+
+
+class ManipulationNode(Node):
+    def __init__(self) -> None:
+        super().__init__("manipulation")
+        self.node_params = declare_parameters(self, NodeParameters)
+        params = declare_parameters(self, ManipulationParameters)
+        self.robot = RobotModel.load(self.node_params.robot, lock_hands=True)
+        config = self.robot.config
+        self.config = config
+        full = self.robot.full_model
+        limits = {}
+        for side, hand in config.hands.items():
+            index = [full.joints[full.getJointId(name)].idx_q for name in hand.joints]
+            limits[side] = (full.lowerPositionLimit[index].copy(), full.upperPositionLimit[index].copy())
+        self.manipulator = Manipulator(self.robot, {side: hand.synergies for side, hand in config.hands.items()},
+                                       limits, params, planning_parameters(config))
+        self.sides = self.manipulator.sides
+        self.odom_frame = config.frames["odom"]
+
+        self.pub_target = {s: self.create_publisher(PoseStamped, f"{s}_hand/target", INPUT_QOS) for s in self.sides}
+        self.pub_command = {s: self.create_publisher(HandCommand, f"{s}_hand/command", INPUT_QOS) for s in self.sides}
+        self.pub_payload = {s: self.create_publisher(Float64, f"{s}_hand/payload", INPUT_QOS) for s in self.sides}
+        self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
+        self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
+        self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
+        self.create_subscription(DetectedObjectArray, "perception/objects", self.on_objects, INPUT_QOS)
+        self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
+        self.create_subscription(DiagnosticArray, "diagnostics", self.on_diagnostics, INPUT_QOS)
+        group = ReentrantCallbackGroup()
+        self.pick_server = ActionServer(self, Pick, "pick", execute_callback=self.execute_pick,
+                                        goal_callback=lambda _goal: GoalResponse.ACCEPT,
+                                        cancel_callback=lambda _goal: CancelResponse.ACCEPT, callback_group=group)
+        self.place_server = ActionServer(self, Place, "place", execute_callback=self.execute_place,
+                                         goal_callback=lambda _goal: GoalResponse.ACCEPT,
+                                         cancel_callback=lambda _goal: CancelResponse.ACCEPT, callback_group=group)
+        self.walk_client = ActionClient(self, WalkTo, "walk_to", callback_group=group)
+
+        self._odometry: tuple[float, np.ndarray] | None = None
+        self._objects: dict[str, PerceivedObject] = {}
+        self._objects_time = -math.inf
+        self._estop = False
+        self._fallen = False
+        self._hand_index: dict[str, np.ndarray] | None = None
+        self._goal = None
+        self._goal_kind = ""
+        self._future: Future | None = None
+        self._walk_goal = None
+        self._last_inputs: Inputs | None = None
+        self._next_diagnostics = -math.inf
+        self._counts = {"picks": 0, "places": 0, "succeeded": 0, "failed": 0, "rejected": 0}
+        self._last_message = ""
+        self.get_logger().info(f"manipulation for '{config.name}': hands {list(self.sides)}")
+
+    # ------------------------------------------------------------------------------------------------ inputs
+    def on_odometry(self, msg: Odometry) -> None:
+        pose = msg.pose.pose
+        vector = np.array([pose.position.x, pose.position.y, pose.position.z, *xyzw(pose.orientation)])
+        if np.isfinite(vector).all():
+            self._odometry = (header_seconds(msg), vector)
+
+    def on_objects(self, msg: DetectedObjectArray) -> None:
+        objects = {}
+        for obj in msg.objects:
+            position, orientation = pose_arrays(obj.pose)
+            yaw = math.atan2(2.0 * (orientation[3] * orientation[2] + orientation[0] * orientation[1]),
+                             1.0 - 2.0 * (orientation[1] ** 2 + orientation[2] ** 2))
+            objects[obj.id] = PerceivedObject(obj.id, obj.label, position, yaw,
+                                              np.array([obj.size.x, obj.size.y, obj.size.z]))
+        self._objects = objects
+        self._objects_time = header_seconds(msg)
+
+    def on_emergency_stop(self, msg: Bool) -> None:
+        self._estop = bool(msg.data)
+
+    def on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            if status.name.startswith("whole_body_controller"):
+                values = {kv.key: kv.value for kv in status.values}
+                self._fallen = values.get("state") == "fallen"
+
+    def on_joint_states(self, msg: JointState) -> None:
+        try:
+            self._tick(msg)
+        except Exception as error:  # the callback boundary: report it and end the running goal
+            self._last_message = f"{type(error).__name__}: {error}"
+            self.get_logger().error(f"manipulation tick failed: {self._last_message}")
+            if self._future is not None and not self._future.done():
+                self._future.set_result(TaskResult(Code.STOPPED, f"internal error: {error}"))
+                self.manipulator._task = None
+
+    def _inputs(self, msg: JointState) -> Inputs | None:
+        if self._odometry is None:
+            return None
+        time = header_seconds(msg)
+        odom_time, base = self._odometry
+        if abs(time - odom_time) > self.node_params.state_timeout:
+            return None
+        positions = dict(zip(msg.name, msg.position, strict=False))
+        velocities = dict(zip(msg.name, msg.velocity, strict=False)) if len(msg.velocity) == len(msg.name) else {}
+        q = self.robot.q_from_joint_positions(base, {n: v for n, v in positions.items() if n in self.robot.q_index},
+                                              reference=self.robot.standing_configuration())
+        hand_positions = {side: np.array([positions.get(n, 0.0) for n in self.config.hands[side].joints])
+                          for side in self.sides}
+        hand_velocities = {side: np.array([velocities.get(n, 0.0) for n in self.config.hands[side].joints])
+                           for side in self.sides}
+        return Inputs(time, q, hand_positions, hand_velocities, self._objects, self._objects_time,
+                      self._estop or self._fallen)
+
+    def _tick(self, msg: JointState) -> None:
+        inputs = self._inputs(msg)
+        if inputs is None:
+            return
+        self._last_inputs = inputs
+        if self._goal is not None and self._goal.is_cancel_requested and self._future and not self._future.done():
+            result = self.manipulator.cancel(inputs)
+            self._future.set_result(result or TaskResult(Code.CANCELLED, "cancelled"))
+        out = self.manipulator.step(inputs)
+        self._send(inputs, out)
+        if out.walk_to is not None:
+            self._walk(out.walk_to)
+        if self._goal is not None and out.phase:
+            self._feedback(out)
+        if out.result is not None and self._future is not None and not self._future.done():
+            self._future.set_result(out.result)
+        if inputs.time >= self._next_diagnostics:
+            self._next_diagnostics = inputs.time + self.node_params.diagnostics_period
+            self._diagnostics(inputs, out)
+
+    def _send(self, inputs: Inputs, out: Outputs) -> None:
+        stamp = to_stamp(inputs.time)
+        for side, pose in out.targets.items():
+            msg = PoseStamped()
+            msg.header.stamp = stamp
+            if pose is not None:
+                msg.header.frame_id = self.odom_frame
+                p, q = pose.translation, matrix_to_quaternion(pose.rotation)
+                msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in p)
+                (msg.pose.orientation.x, msg.pose.orientation.y, msg.pose.orientation.z,
+                 msg.pose.orientation.w) = (float(v) for v in q)
+            self.pub_target[side].publish(msg)
+        for side, (mode, closure) in out.commands.items():
+            command = HandCommand()
+            command.header.stamp = stamp
+            command.mode, command.closure = int(mode), float(closure)
+            self.pub_command[side].publish(command)
+        for side, mass in out.payloads.items():
+            self.pub_payload[side].publish(Float64(data=float(mass)))
+
+    def _feedback(self, out: Outputs) -> None:
+        feedback = (Pick if self._goal_kind == "pick" else Place).Feedback()
+        feedback.phase, feedback.side = out.phase, out.side
+        feedback.distance_remaining = float(out.distance_remaining)
+        self._goal.publish_feedback(feedback)
+
+    # ------------------------------------------------------------------------------------------------ walking
+    def _walk(self, pose: tuple[float, float, float]) -> None:
+        if not self.walk_client.server_is_ready():
+            self.manipulator.walk_finished(False, "walk_to is not available")
+            return
+        goal = WalkTo.Goal()
+        goal.target.header.frame_id = self.odom_frame
+        goal.target.pose.position.x, goal.target.pose.position.y = float(pose[0]), float(pose[1])
+        q = quaternion_from_yaw(pose[2])
+        (goal.target.pose.orientation.x, goal.target.pose.orientation.y, goal.target.pose.orientation.z,
+         goal.target.pose.orientation.w) = (float(v) for v in q)
+        sent = self.walk_client.send_goal_async(goal)
+
+        def accepted(future: Future) -> None:
+            handle = future.result()
+            if handle is None or not handle.accepted:
+                self.manipulator.walk_finished(False, "walk_to rejected the goal")
+                return
+            self._walk_goal = handle
+            handle.get_result_async().add_done_callback(
+                lambda done: self.manipulator.walk_finished(bool(done.result().result.success),
+                                                            done.result().result.message))
+
+        sent.add_done_callback(accepted)
+
+    # ------------------------------------------------------------------------------------------------ actions
+    async def execute_pick(self, goal_handle) -> Pick.Result:
+        request = goal_handle.request
+        self._counts["picks"] += 1
+        result = await self._run(goal_handle, "pick", lambda inputs: self.manipulator.start_pick(
+            inputs, request.object_id, request.label, request.side))
+        return self._finish(goal_handle, Pick.Result(), result)
+
+    async def execute_place(self, goal_handle) -> Place.Result:
+        request = goal_handle.request
+        self._counts["places"] += 1
+
+        def start(inputs: Inputs) -> None:
+            target = None
+            if request.target.header.frame_id:
+                if request.target.header.frame_id != self.odom_frame:
+                    raise TaskError(Code.INVALID, f"place targets are in '{self.odom_frame}', not "
+                                    f"'{request.target.header.frame_id}'")
+                position, orientation = pose_arrays(request.target.pose)
+                if not (np.isfinite(position).all() and np.isfinite(orientation).all()):
+                    raise TaskError(Code.INVALID, "the target pose is not finite")
+                norm = float(np.linalg.norm(orientation))
+                rotation = quaternion_to_matrix(orientation / norm) if norm > 1e-6 else np.eye(3)
+                target = pin.SE3(rotation, position)
+            self.manipulator.start_place(inputs, target, request.container, request.side)
+
+        result = await self._run(goal_handle, "place", start)
+        message = self._finish(goal_handle, Place.Result(), result)
+        message.verified = bool(result.verified)
+        return message
+
+    async def _run(self, goal_handle, kind: str, start) -> TaskResult:
+        inputs = self._last_inputs
+        if inputs is None:
+            return TaskResult(Code.NOT_FOUND, "no robot state yet (odom and joint_states)")
+        if self._future is not None and not self._future.done():
+            self._counts["rejected"] += 1
+            return TaskResult(Code.BUSY, "another manipulation goal is running")
+        try:
+            start(inputs)
+        except TaskError as error:
+            self._counts["rejected"] += 1
+            return TaskResult(error.code, str(error), standing_pose=error.standing_pose)
+        self._goal, self._goal_kind = goal_handle, kind
+        self._future = Future()
+        try:
+            return await self._future
+        finally:
+            self._goal, self._goal_kind = None, ""
+
+    def _finish(self, goal_handle, message, result: TaskResult):
+        message.success, message.code, message.message = result.success, int(result.code), result.message
+        message.side, message.object_id = result.side, result.object_id
+        message.left_holds, message.right_holds = self.manipulator.holds("left"), self.manipulator.holds("right")
+        if result.standing_pose is not None:
+            x, y, yaw = result.standing_pose
+            standing = message.standing_pose
+            standing.header.frame_id = self.odom_frame
+            standing.pose.position.x, standing.pose.position.y = float(x), float(y)
+            q = quaternion_from_yaw(yaw)
+            standing.pose.orientation.z, standing.pose.orientation.w = float(q[2]), float(q[3])
+        self._counts["succeeded" if result.success else "failed"] += 1
+        self._last_message = result.message
+        level = "info" if result.success else "warning"
+        getattr(self.get_logger(), level)(f"{self._goal_kind or 'goal'}: {result.code.name}: {result.message}")
+        if result.success:
+            goal_handle.succeed()
+        elif result.code == Code.CANCELLED and goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+        else:
+            goal_handle.abort()
+        return message
+
+    # ------------------------------------------------------------------------------------------------ diagnostics
+    def _diagnostics(self, inputs: Inputs, out: Outputs) -> None:
+        level = DiagnosticStatus.OK
+        message = "idle" if not self.manipulator.busy else f"{self._goal_kind}: {out.phase}"
+        if inputs.stopped:
+            level, message = DiagnosticStatus.WARN, "stopped (e-stop or fall)"
+        values = {"phase": out.phase or "idle", "left_holds": self.manipulator.holds("left"),
+                  "right_holds": self.manipulator.holds("right"),
+                  "perception_age": f"{inputs.time - inputs.objects_time:.2f}", "last_result": self._last_message}
+        values.update({key: str(value) for key, value in self._counts.items()})
+        self.pub_diagnostics.publish(diagnostics_msg(to_stamp(inputs.time), "manipulation", level, message, values,
+                                                     hardware_id=self.config.name))
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node("manipulation", ManipulationNode, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

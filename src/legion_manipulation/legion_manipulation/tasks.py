@@ -1,0 +1,835 @@
+"""Pick and place as state machines, without ROS: what the `manipulation` node runs at every tick.
+
+`Manipulator` holds what each hand holds and runs one task at a time. The node feeds it, at every tick, the robot's
+estimated state (`Inputs`: configuration, hand joints, perceived objects, stop flag) and sends out what it returns
+(`Outputs`: gripper targets for the whole-body controller's hand tasks, hand commands, payloads, a walk request,
+feedback and, at the end, a `TaskResult`). Nothing here reads ground truth or the scene file: parts and containers
+come from perception.
+
+Pick (`start_pick`): find the part (by id, or the nearest of a label); choose the hand and the grasp
+(`legion_control.grasp_planning`: top-down, thumb wall); check by inverse kinematics (`reach.ArmReach`) that the hand
+reaches the pre-grasp and grasp poses, else ask to walk to a standing pose from which it does (once) or fail
+OUT_OF_REACH with that pose; then the phases
+
+    approach (minimum-jerk path to the pre-grasp pose, hand open) -> pre-shape (settle) -> approach (down to the grasp)
+    -> close (the grasp's synergy) -> verify (the hand's joints: blocked fingers hold, a closed hand missed)
+    -> lift (payload set; perception: the part rose) -> retreat (the carry pose, held relative to the base)
+
+Place (`start_place`): the target is a part-centre pose in odom or a container that perception reports (the part is
+released above its floor); the phases are transport (walk if needed, then above the target with clearance), lower,
+release (hand open, payload cleared), retreat (up, then the hand task is released), verify (perception sees the part
+at the target or inside the container).
+
+A cancel, a stop (e-stop, fall), stale perception or a slip ends the task with its result code; the hand keeps what it
+holds and the arm retreats to the carry pose (or, empty, releases its task so the posture takes it back).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pinocchio as pin
+
+from legion_common.parameters import param
+from legion_common.transforms import quaternion_to_matrix, rotation_z, yaw_from_matrix
+from legion_control.grasp import GraspMode
+from legion_control.grasp_planning import GraspPlan, PartGeometry, PlanningParameters, plan_grasp
+from legion_description import DescriptionError, RobotConfig
+from legion_manipulation.paths import MinimumJerkPath, PathLimits
+from legion_manipulation.reach import ArmReach
+from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
+from legion_model import RobotModel
+
+
+class Code(enum.IntEnum):
+    """Result codes of legion_interfaces/action/Pick and Place."""
+
+    SUCCEEDED = 0
+    NOT_FOUND = 1
+    OUT_OF_REACH = 2
+    NO_APPROACH = 3
+    GRASP_MISSED = 4
+    SLIPPED = 5
+    TIMED_OUT = 6
+    CANCELLED = 7
+    STOPPED = 8
+    BUSY = 9
+    INVALID = 10
+
+
+SHAPES_BY_WORD = {"cube": "box", "box": "box", "cylinder": "cylinder", "sphere": "sphere", "ball": "sphere"}
+"""Last word of a part label -> its shape (`red_cube` -> box)."""
+CONTAINER_WORDS = ("bin", "box_container", "tray")
+
+
+@dataclass(frozen=True)
+class PerceivedObject:
+    """One object of `perception/objects`, in odom."""
+
+    id: str
+    label: str
+    position: np.ndarray
+    """Centre [m] (a container: the centre of its opening).  # (3,)"""
+    yaw: float
+    size: np.ndarray
+    """Extent along the object's own x, y, z [m].  # (3,)"""
+
+    @property
+    def is_container(self) -> bool:
+        return self.label.rsplit("_", 1)[-1] in CONTAINER_WORDS
+
+    def geometry(self) -> PartGeometry | None:
+        """The part as the grasp planner takes it, or None for a label of unknown shape."""
+        shape = SHAPES_BY_WORD.get(self.label.rsplit("_", 1)[-1])
+        if shape is None:
+            return None
+        x, y, z = (float(s) for s in self.size)
+        size = {"box": (x, y, z), "cylinder": (0.5 * max(x, y), z), "sphere": (0.5 * max(x, y, z),)}[shape]
+        return PartGeometry(shape, size, np.asarray(self.position, dtype=float), self.yaw)
+
+
+@dataclass
+class Inputs:
+    """What the node knows at one tick."""
+
+    time: float
+    """[s] of the state's stamp."""
+    q: np.ndarray
+    """Robot configuration of the hands-locked model (estimated base pose and body joints).  # (nq,)"""
+    hand_positions: dict[str, np.ndarray]
+    """Side -> its hand's joint positions [rad], in the robot file's hand joint order."""
+    hand_velocities: dict[str, np.ndarray]
+    objects: dict[str, PerceivedObject]
+    """Id -> the newest perceived objects."""
+    objects_time: float
+    """[s] stamp of the newest `perception/objects` (-inf before the first)."""
+    stopped: bool = False
+    """E-stop latched or the robot fell."""
+
+
+@dataclass
+class TaskResult:
+    code: Code
+    message: str
+    side: str = ""
+    object_id: str = ""
+    standing_pose: tuple[float, float, float] | None = None
+    verified: bool = False
+
+    @property
+    def success(self) -> bool:
+        return self.code == Code.SUCCEEDED
+
+
+@dataclass
+class Outputs:
+    """What the node sends after one tick."""
+
+    targets: dict[str, pin.SE3 | None] = field(default_factory=dict)
+    """Side -> gripper target in odom to stream, or None to release that hand task."""
+    commands: dict[str, tuple[GraspMode, float]] = field(default_factory=dict)
+    """Side -> hand command to send (only when it changes)."""
+    payloads: dict[str, float] = field(default_factory=dict)
+    """Side -> held mass [kg] to send (only when it changes)."""
+    walk_to: tuple[float, float, float] | None = None
+    """A base_footprint pose (x, y, yaw) in odom to walk to (sent once; `walk_finished` reports the end)."""
+    phase: str = ""
+    side: str = ""
+    distance_remaining: float = 0.0
+    result: TaskResult | None = None
+
+
+@dataclass(frozen=True)
+class ManipulationParameters:
+    paths: PathLimits = field(default_factory=PathLimits)
+    verify: VerifyParameters = field(default_factory=VerifyParameters)
+    perception_timeout: float = param(
+        1.0, "Older perception is stale: a pick or place does not start on it.", unit="s", low=0.0, high=1000.0
+    )
+    pre_shape_time: float = param(0.4, "The open hand settles at the pre-grasp pose.", unit="s", low=0.0, high=1000.0)
+    close_timeout: float = param(
+        3.0, "The hand has settled on a part (or on nothing) within this.", unit="s", low=0.0, high=1000.0
+    )
+    lift_check: float = param(
+        0.025,
+        "After the lift, the part (where perception sees it) must have risen this much.",
+        unit="m",
+        low=0.0,
+        high=1000.0,
+    )
+    lift_check_time: float = param(
+        1.5, "Perception has this long after the lift to see the part risen.", unit="s", low=0.0, high=1000.0
+    )
+    carry_back: float = param(
+        0.08,
+        "After the lift the gripper comes this much back towards the robot and ...",
+        unit="m",
+        low=0.0,
+        high=1000.0,
+    )
+    carry_up: float = param(
+        0.05, "... this much up: the carry pose, held relative to the base.", unit="m", low=0.0, high=1000.0
+    )
+    place_clearance: float = param(
+        0.06,
+        "The part's bottom passes this far above a container's rim (or the target) before it is lowered.",
+        unit="m",
+        low=0.0,
+        high=1000.0,
+    )
+    release_drop: float = param(
+        0.015,
+        "The part is released this far above the container's floor (or the target).",
+        unit="m",
+        low=0.0,
+        high=1000.0,
+    )
+    release_time: float = param(0.6, "The hand opens for this long before retreating.", unit="s", low=0.0, high=1000.0)
+    retreat_up: float = param(0.10, "The empty hand rises this far after releasing.", unit="m", low=0.0, high=1000.0)
+    verify_time: float = param(2.0, "Perception has this long to see the placed part.", unit="s", low=0.0, high=1000.0)
+    place_tolerance: float = param(
+        0.05,
+        "A part placed at a pose (not a container) must be seen within this of it.",
+        unit="m",
+        low=0.0,
+        high=1000.0,
+    )
+    part_density: float = param(
+        600.0,
+        "The held part's mass is estimated from its perceived volume times this (the payload).",
+        unit="kg/m^3",
+        low=1.0,
+        high=20000.0,
+    )
+    max_payload: float = param(1.5, "Estimated payloads are capped here.", unit="kg", low=0.0, high=1000.0)
+    task_timeout: float = param(
+        60.0, "A task that takes longer is aborted (TIMED_OUT).", unit="s", low=1.0, high=3600.0
+    )
+
+
+def planning_parameters(config: RobotConfig) -> PlanningParameters:
+    """The grasp planner's hand geometry from the robot file's `grasping:` block (defaults where it is silent).
+
+    Raises:
+        DescriptionError: a key the planner does not know, naming the robot file.
+    """
+    known = {f.name for f in dataclasses.fields(PlanningParameters)}
+    unknown = sorted(set(config.grasping) - known)
+    if unknown:
+        raise DescriptionError(f"{config.source}: 'grasping' has unknown key(s) {unknown}; expected some of "
+                               f"{sorted(known)}")
+    return PlanningParameters(**config.grasping)
+
+
+class TaskError(Exception):
+    """A task cannot start or go on: its code and a sentence."""
+
+    def __init__(self, code: Code, message: str, standing_pose: tuple[float, float, float] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.standing_pose = standing_pose
+
+
+@dataclass
+class _Held:
+    object_id: str
+    label: str
+    part: PartGeometry
+    part_in_gripper: np.ndarray
+    """Part centre in the gripper frame [m].  # (3,)"""
+    mass: float
+
+
+class Manipulator:
+    """Runs pick and place tasks (see the module docstring).
+
+    Args:
+        robot: the robot's model with the hands locked.
+        hand_synergies: side -> {synergy name -> one position per hand joint} (the robot file's), for the sides with
+            a hand.
+        hand_limits: side -> (lower, upper) joint limits of its hand joints [rad].
+        params: the task tunables.
+        planning: the grasp planner's tunables (hand geometry).
+    """
+
+    def __init__(
+        self,
+        robot: RobotModel,
+        hand_synergies: dict[str, dict[str, tuple[float, ...]]],
+        hand_limits: dict[str, tuple[np.ndarray, np.ndarray]],
+        params: ManipulationParameters | None = None,
+        planning: PlanningParameters | None = None,
+    ) -> None:
+        self.robot = robot
+        self.params = params or ManipulationParameters()
+        self.planning = planning or PlanningParameters()
+        """The grasp planner's hand geometry (the robot file's)."""
+        self.reach = ArmReach(robot)
+        self.sides = tuple(side for side in self.reach.sides if side in hand_synergies)
+        self.synergies = {
+            side: {k: np.asarray(v, dtype=float) for k, v in s.items()} for side, s in hand_synergies.items()
+        }
+        self.hand_limits = hand_limits
+        self.held: dict[str, _Held] = {}
+        """Side -> what it holds."""
+        self.carry: dict[str, pin.SE3] = {}
+        """Side -> the gripper pose it keeps, relative to the base frame, while it holds a part (or retreats)."""
+        self.retreats: dict[str, MinimumJerkPath] = {}
+        """Side -> the path an empty hand takes out of the way before its task is released."""
+        self._task: _Task | None = None
+        self._commands: dict[str, tuple[GraspMode, float]] = {}
+        self._payloads: dict[str, float] = {}
+
+    # ------------------------------------------------------------------------------------------- queries
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    def holds(self, side: str) -> str:
+        """Id of the part the side's hand holds ('' for none)."""
+        held = self.held.get(side)
+        return held.object_id if held else ""
+
+    # ------------------------------------------------------------------------------------------- tasks
+    def start_pick(self, inputs: Inputs, object_id: str = "", label: str = "", side: str = "") -> None:
+        """Start a pick; raises TaskError (the task did not start) for a bad or impossible goal."""
+        self._check_can_start(inputs, side)
+        part = self._find(inputs, object_id, label)
+        geometry = part.geometry()
+        if geometry is None:
+            raise TaskError(Code.INVALID, f"'{part.id}' ({part.label}) is not a part of a known shape")
+        sides = [side] if side else self._sides_by_distance(inputs, part.position)
+        sides = [s for s in sides if not self.held.get(s)]
+        if not sides:
+            raise TaskError(Code.BUSY, "both hands hold a part")
+        self._task = _PickTask(self, inputs, part, geometry, sides)
+
+    def start_place(self, inputs: Inputs, target: pin.SE3 | None = None, container: str = "", side: str = "") -> None:
+        """Start a place at a part-centre pose in odom or into a container; raises TaskError if it cannot start."""
+        if self._task is not None:
+            raise TaskError(Code.BUSY, "another manipulation task is running")
+        if inputs.stopped:
+            raise TaskError(Code.STOPPED, "the robot is stopped (e-stop or fall)")
+        if side and side not in self.sides:
+            raise TaskError(Code.INVALID, f"unknown side '{side}': expected one of {list(self.sides)}")
+        holding = [s for s in ([side] if side else self.sides) if self.held.get(s)]
+        if not holding:
+            raise TaskError(Code.GRASP_MISSED, f"the {side + ' hand' if side else 'robot'} holds no part")
+        if target is None and not container:
+            raise TaskError(Code.INVALID, "a place needs a target pose or a container")
+        if target is not None and not (np.isfinite(target.translation).all() and np.isfinite(target.rotation).all()):
+            raise TaskError(Code.INVALID, "the target pose is not finite")
+        box = None
+        if target is None:
+            self._check_fresh(inputs)
+            box = self._find_container(inputs, container)
+        self._task = _PlaceTask(self, inputs, holding[0], target, box)
+
+    def cancel(self, inputs: Inputs) -> TaskResult | None:
+        """Cancel the running task: the hand keeps what it holds and retreats. The result, or None if idle."""
+        if self._task is None:
+            return None
+        result = self._task.abort(inputs, Code.CANCELLED, "cancelled")
+        self._task = None
+        return result
+
+    def walk_finished(self, success: bool, message: str = "") -> None:
+        """The walk the last `Outputs.walk_to` asked for has ended."""
+        if self._task is not None:
+            self._task.walk_finished(success, message)
+
+    def step(self, inputs: Inputs) -> Outputs:
+        """One tick: the outputs to send (targets of every hand that holds or moves, commands, result)."""
+        out = Outputs()
+        if self._task is not None:
+            if inputs.stopped:
+                out.result = self._task.abort(inputs, Code.STOPPED, "the robot stopped (e-stop or fall)")
+            elif inputs.time - self._task.start_time > self.params.task_timeout:
+                out.result = self._task.abort(
+                    inputs, Code.TIMED_OUT, f"took longer than {self.params.task_timeout:.0f} s"
+                )
+            else:
+                self._task.step(inputs, out)
+            if out.result is not None:
+                self._task = None
+        base = self._base(inputs.q)
+        for side, pose in self.carry.items():
+            if side not in out.targets:
+                out.targets[side] = base * pose
+        for side, path in list(self.retreats.items()):
+            if side in out.targets:
+                del self.retreats[side]  # a new task moves this hand
+            elif path.done(inputs.time):
+                del self.retreats[side]
+                out.targets[side] = None
+                out.commands[side] = (GraspMode.OPEN, 0.0)
+            else:
+                out.targets[side] = path.sample(inputs.time)[0]
+                out.commands[side] = (GraspMode.OPEN, 0.0)
+        for side in list(out.commands):
+            if self._commands.get(side) == out.commands[side]:
+                del out.commands[side]
+            else:
+                self._commands[side] = out.commands[side]
+        for side in list(out.payloads):
+            if self._payloads.get(side) == out.payloads[side]:
+                del out.payloads[side]
+            else:
+                self._payloads[side] = out.payloads[side]
+        return out
+
+    # ------------------------------------------------------------------------------------------- helpers
+    def _check_can_start(self, inputs: Inputs, side: str) -> None:
+        if self._task is not None:
+            raise TaskError(Code.BUSY, "another manipulation task is running")
+        if inputs.stopped:
+            raise TaskError(Code.STOPPED, "the robot is stopped (e-stop or fall)")
+        if side and side not in self.sides:
+            raise TaskError(Code.INVALID, f"unknown side '{side}': expected one of {list(self.sides)}")
+        if side and self.held.get(side):
+            raise TaskError(Code.BUSY, f"the {side} hand already holds '{self.held[side].object_id}'")
+        self._check_fresh(inputs)
+
+    def _check_fresh(self, inputs: Inputs) -> None:
+        age = inputs.time - inputs.objects_time
+        if not age <= self.params.perception_timeout:
+            raise TaskError(
+                Code.NOT_FOUND,
+                f"perception is stale ({age:.1f} s old)"
+                if math.isfinite(age)
+                else "no perception/objects received yet",
+            )
+
+    def _find(self, inputs: Inputs, object_id: str, label: str) -> PerceivedObject:
+        if object_id:
+            part = inputs.objects.get(object_id)
+            if part is None:
+                raise TaskError(Code.NOT_FOUND, f"no part '{object_id}' in perception/objects")
+        elif label:
+            matches = [o for o in inputs.objects.values() if o.label == label and not o.is_container]
+            if not matches:
+                raise TaskError(Code.NOT_FOUND, f"no part labelled '{label}' in perception/objects")
+            base = inputs.q[:2]
+            part = min(matches, key=lambda o: float(np.linalg.norm(o.position[:2] - base)))
+        else:
+            raise TaskError(Code.INVALID, "a pick needs an object id or a label")
+        if not (np.isfinite(part.position).all() and math.isfinite(part.yaw) and np.isfinite(part.size).all()):
+            raise TaskError(Code.INVALID, f"perceived pose of '{part.id}' is not finite")
+        if any(held.object_id == part.id for held in self.held.values()):
+            raise TaskError(Code.INVALID, f"'{part.id}' is already held")
+        return part
+
+    def _find_container(self, inputs: Inputs, name: str) -> PerceivedObject:
+        box = inputs.objects.get(name)
+        if box is None:
+            matches = [o for o in inputs.objects.values() if o.label == name and o.is_container]
+            if not matches:
+                raise TaskError(Code.NOT_FOUND, f"no container '{name}' in perception/objects")
+            box = min(matches, key=lambda o: float(np.linalg.norm(o.position[:2] - inputs.q[:2])))
+        if not (np.isfinite(box.position).all() and math.isfinite(box.yaw)):
+            raise TaskError(Code.INVALID, f"perceived pose of '{box.id}' is not finite")
+        return box
+
+    def _sides_by_distance(self, inputs: Inputs, point: np.ndarray) -> list[str]:
+        """Free hands, the one whose shoulder is nearest to `point` first."""
+        base = self._base(inputs.q)
+        distance = {
+            side: float(
+                np.linalg.norm(
+                    (base * pin.SE3(np.eye(3), self.reach.shoulder_in_base[side])).translation[:2] - point[:2]
+                )
+            )
+            for side in self.sides
+        }
+        return sorted(self.sides, key=distance.get)
+
+    def _base(self, q: np.ndarray) -> pin.SE3:
+        """The base_footprint-like frame of configuration q: base position, heading only."""
+        yaw = yaw_from_matrix(quaternion_to_matrix(q[3:7]))
+        return pin.SE3(rotation_z(yaw), np.array([q[0], q[1], 0.0]))
+
+    def gripper(self, side: str, q: np.ndarray) -> pin.SE3:
+        return self.reach.gripper_pose(side, q)
+
+    def commanded_posture(self, side: str, mode: GraspMode, closure: float) -> np.ndarray:
+        """The hand posture a command leads to (as the whole-body controller's grasp controller computes it)."""
+        opened = self.synergies[side]["open"]
+        posture = (
+            opened if mode == GraspMode.OPEN else opened + closure * (self.synergies[side][mode.name.lower()] - opened)
+        )
+        lower, upper = self.hand_limits[side]
+        return np.clip(posture, lower, upper)
+
+    def estimated_mass(self, part: PartGeometry) -> float:
+        if part.shape == "box":
+            volume = float(np.prod(part.size))
+        elif part.shape == "cylinder":
+            volume = math.pi * part.size[0] ** 2 * part.size[1]
+        else:
+            volume = 4.0 / 3.0 * math.pi * part.size[0] ** 3
+        return min(self.params.part_density * volume, self.params.max_payload)
+
+
+class _Task:
+    """Shared machinery of pick and place: phases, paths, the hand monitor, aborting."""
+
+    def __init__(self, owner: Manipulator, inputs: Inputs, side: str) -> None:
+        self.owner = owner
+        self.params = owner.params
+        self.side = side
+        self.start_time = inputs.time
+        self.phase = ""
+        self.phase_start = inputs.time
+        self.path: MinimumJerkPath | None = None
+        self.walking = False
+        self.walk_result: tuple[bool, str] | None = None
+
+    def enter(self, phase: str, inputs: Inputs) -> None:
+        self.phase = phase
+        self.phase_start = inputs.time
+
+    def move(self, inputs: Inputs, goal: pin.SE3, start: pin.SE3 | None = None) -> None:
+        """Start a path of the gripper to `goal` from `start` (default: where the gripper is)."""
+        start = start if start is not None else self.owner.gripper(self.side, inputs.q)
+        self.path = MinimumJerkPath(start, goal, inputs.time, self.params.paths)
+
+    def follow(self, inputs: Inputs, out: Outputs) -> bool:
+        """Stream the current path; True once it has ended."""
+        assert self.path is not None
+        pose, _ = self.path.sample(inputs.time)
+        out.targets[self.side] = pose
+        out.distance_remaining = self.path.remaining(inputs.time)
+        return self.path.done(inputs.time)
+
+    def walk_finished(self, success: bool, message: str) -> None:
+        self.walking = False
+        self.walk_result = (success, message)
+
+    def step(self, inputs: Inputs, out: Outputs) -> None:
+        out.phase, out.side = self.phase, self.side
+
+    def abort(self, inputs: Inputs, code: Code, message: str) -> TaskResult:
+        raise NotImplementedError
+
+    def retreat_to_carry_or_release(self, inputs: Inputs) -> None:
+        """After an abort: a hand that holds a part keeps it at a carry pose above where it is; an empty hand opens,
+        rises and comes back towards the robot, then releases its task (the posture takes the arm back)."""
+        owner, p = self.owner, self.params
+        base = owner._base(inputs.q)
+        here = owner.gripper(self.side, inputs.q)
+        if self.side in owner.held:
+            up = pin.SE3(here.rotation, here.translation + np.array([0.0, 0.0, p.carry_up]))
+            owner.carry[self.side] = base.actInv(up)
+            return
+        owner.carry.pop(self.side, None)
+        away = base.rotation @ np.array([-p.carry_back, 0.0, 0.0]) + np.array([0.0, 0.0, p.retreat_up])
+        owner.retreats[self.side] = MinimumJerkPath(
+            here, pin.SE3(here.rotation, here.translation + away), inputs.time, p.paths
+        )
+
+
+class _PickTask(_Task):
+    def __init__(
+        self, owner: Manipulator, inputs: Inputs, part: PerceivedObject, geometry: PartGeometry, sides: list[str]
+    ) -> None:
+        self.part = part
+        self.geometry = geometry
+        self.plan: GraspPlan | None = None
+        self.monitor: GraspMonitor | None = None
+        self.walked = False
+        self.rested_z = float(geometry.position[2])
+        side, plan, standing = self._choose(owner, inputs, sides)
+        super().__init__(owner, inputs, side)
+        if plan is None:
+            if standing is None:
+                raise TaskError(
+                    Code.OUT_OF_REACH, f"no hand reaches '{part.id}' from here or from any standing pose facing it"
+                )
+            self.standing = standing
+            self.enter("approach", inputs)
+            self.walking = True
+            self.walk_request = standing
+            self.walked = True
+        else:
+            self._begin(inputs, plan)
+
+    def _choose(
+        self, owner: Manipulator, inputs: Inputs, sides: list[str]
+    ) -> tuple[str, GraspPlan | None, tuple[float, float, float] | None]:
+        """The first side whose grasp is reachable; else the nearest side and a standing pose for it."""
+        base = owner._base(inputs.q)
+        heading = yaw_from_matrix(base.rotation)
+        errors = []
+        for side in sides:
+            try:
+                plan = plan_grasp(self.geometry, side, heading, owner.planning)
+            except Exception as error:  # ControlError: too wide, bad sizes
+                errors.append(str(error))
+                continue
+            if all(
+                owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
+                for point in (plan.pre_grasp, plan.grasp)
+            ):
+                return side, plan, None
+        if errors and len(errors) == len(sides):
+            raise TaskError(Code.NO_APPROACH, errors[0])
+        side = sides[0]
+        plan = plan_grasp(self.geometry, side, heading, owner.planning)
+        standing = owner.reach.standing_pose(side, pin.SE3(plan.rotation, plan.grasp), inputs.q)
+        return side, None, standing
+
+    def _begin(self, inputs: Inputs, plan: GraspPlan) -> None:
+        self.plan = plan
+        self.enter("approach", inputs)
+        self.move(inputs, pin.SE3(plan.rotation, plan.pre_grasp))
+        self.stage = "to_pre_grasp"
+
+    def step(self, inputs: Inputs, out: Outputs) -> None:
+        owner, p, side = self.owner, self.params, self.side
+        if self.walking:
+            if getattr(self, "walk_request", None) is not None:
+                out.walk_to, self.walk_request = self.walk_request, None
+            out.phase, out.side = "approach", side
+            return
+        if self.walk_result is not None:
+            success, message = self.walk_result
+            self.walk_result = None
+            if not success:
+                out.result = self.abort(
+                    inputs, Code.OUT_OF_REACH, f"could not walk to a pose in reach: {message}", standing=self.standing
+                )
+                return
+            part = inputs.objects.get(self.part.id)
+            if part is not None and part.geometry() is not None:
+                self.part, self.geometry = part, part.geometry()
+            base = owner._base(inputs.q)
+            plan = plan_grasp(self.geometry, side, yaw_from_matrix(base.rotation), owner.planning)
+            if not all(
+                owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
+                for point in (plan.pre_grasp, plan.grasp)
+            ):
+                out.result = self.abort(
+                    inputs,
+                    Code.OUT_OF_REACH,
+                    f"'{self.part.id}' is still out of reach after walking",
+                    standing=self.standing,
+                )
+                return
+            self.rested_z = float(self.geometry.position[2])
+            self._begin(inputs, plan)
+        plan = self.plan
+        assert plan is not None
+        if self.phase in ("approach", "pre-shape"):
+            out.commands[side] = (GraspMode.OPEN, 0.0)
+        if self.phase == "approach" and self.stage == "to_pre_grasp":
+            if self.follow(inputs, out):
+                self.enter("pre-shape", inputs)
+        elif self.phase == "pre-shape":
+            out.targets[side] = pin.SE3(plan.rotation, plan.pre_grasp)
+            if inputs.time - self.phase_start >= p.pre_shape_time:
+                moved = inputs.objects.get(self.part.id)
+                if moved is not None and np.linalg.norm(moved.position[:2] - self.part.position[:2]) > 0.02:
+                    out.result = self.abort(inputs, Code.NO_APPROACH, f"'{self.part.id}' moved during the approach")
+                    return
+                self.enter("approach", inputs)
+                self.stage = "down"
+                self.move(inputs, pin.SE3(plan.rotation, plan.grasp), pin.SE3(plan.rotation, plan.pre_grasp))
+        elif self.phase == "approach":
+            if self.follow(inputs, out):
+                self.enter("close", inputs)
+                commanded = owner.commanded_posture(side, plan.mode, plan.closure)
+                self.monitor = GraspMonitor(owner.commanded_posture(side, GraspMode.OPEN, 0.0), commanded, p.verify)
+                out.commands[side] = (plan.mode, plan.closure)
+        elif self.phase in ("close", "verify"):
+            out.targets[side] = pin.SE3(plan.rotation, plan.grasp)
+            out.commands[side] = (plan.mode, plan.closure)
+            assert self.monitor is not None
+            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
+            if inputs.time - self.phase_start > 0.3 and self.phase == "close":
+                self.enter("verify", inputs)
+            if state == HandState.EMPTY:
+                out.result = self.abort(inputs, Code.GRASP_MISSED, f"the {side} hand closed on nothing")
+                return
+            if state == HandState.HOLDING:
+                mass = owner.estimated_mass(self.geometry)
+                grip = pin.SE3(plan.rotation, plan.grasp)
+                owner.held[side] = _Held(
+                    self.part.id, self.part.label, self.geometry, grip.actInv(self.geometry.position), mass
+                )
+                out.payloads[side] = mass
+                self.enter("lift", inputs)
+                self.move(inputs, pin.SE3(plan.rotation, plan.lift), grip)
+            elif inputs.time - self.phase_start > p.close_timeout:
+                out.result = self.abort(inputs, Code.GRASP_MISSED, f"the {side} hand did not settle")
+        elif self.phase == "lift":
+            out.commands[side] = (plan.mode, plan.closure)
+            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
+            if state == HandState.EMPTY:
+                out.result = self.abort(inputs, Code.SLIPPED, f"'{self.part.id}' slipped out of the {side} hand")
+                return
+            if self.follow(inputs, out):
+                self.enter("retreat", inputs)
+                base = owner._base(inputs.q)
+                lift = pin.SE3(plan.rotation, plan.lift)
+                back = base.rotation @ np.array([-p.carry_back, 0.0, 0.0]) + np.array([0.0, 0.0, p.carry_up])
+                carry = pin.SE3(plan.rotation, plan.lift + back)
+                self.move(inputs, carry, lift)
+        elif self.phase == "retreat":
+            out.commands[side] = (plan.mode, plan.closure)
+            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
+            if state == HandState.EMPTY:
+                out.result = self.abort(inputs, Code.SLIPPED, f"'{self.part.id}' slipped out of the {side} hand")
+                return
+            done = self.follow(inputs, out)
+            seen = inputs.objects.get(self.part.id)
+            risen = seen is not None and seen.position[2] - self.rested_z >= p.lift_check
+            if done and (risen or inputs.time - self.phase_start > self.path.duration + p.lift_check_time):
+                owner.carry[side] = owner._base(inputs.q).actInv(self.path.goal)
+                if not risen and seen is not None and inputs.objects_time > self.phase_start:
+                    out.result = self.abort(
+                        inputs,
+                        Code.GRASP_MISSED,
+                        f"'{self.part.id}' did not rise with the "
+                        f"{side} hand (perception sees it {seen.position[2] - self.rested_z:.3f}"
+                        " m above where it rested)",
+                    )
+                    return
+                out.result = TaskResult(
+                    Code.SUCCEEDED, f"picked '{self.part.id}' with the {side} hand", side, self.part.id
+                )
+        out.phase, out.side = self.phase, side
+
+    def abort(
+        self, inputs: Inputs, code: Code, message: str, standing: tuple[float, float, float] | None = None
+    ) -> TaskResult:
+        owner = self.owner
+        if code in (Code.GRASP_MISSED, Code.SLIPPED):
+            owner.held.pop(self.side, None)
+            owner._payloads.pop(self.side, None)
+        self.retreat_to_carry_or_release(inputs)
+        return TaskResult(code, message, self.side, self.part.id, standing_pose=standing)
+
+
+class _PlaceTask(_Task):
+    def __init__(
+        self, owner: Manipulator, inputs: Inputs, side: str, target: pin.SE3 | None, container: PerceivedObject | None
+    ) -> None:
+        super().__init__(owner, inputs, side)
+        self.held = owner.held[side]
+        self.label = self.held.label
+        self.container = container
+        p = self.params
+        half = self.held.part.half_height
+        if container is not None:
+            floor = container.position[2] - container.size[2]
+            centre = np.array([container.position[0], container.position[1], floor + half + p.release_drop])
+            above = container.position[2] + half + p.place_clearance
+        else:
+            assert target is not None
+            centre = target.translation + np.array([0.0, 0.0, p.release_drop])
+            above = centre[2] + p.place_clearance
+        self.release_centre = centre
+        self.above_centre = np.array([centre[0], centre[1], max(above, centre[2])])
+        self.standing: tuple[float, float, float] | None = None
+        self._plan(inputs, first=True)
+
+    def _gripper_for(self, inputs: Inputs, centre: np.ndarray) -> pin.SE3:
+        """Gripper pose that puts the held part's centre at `centre`, the hand turned as it carries it."""
+        carry = self.owner.carry.get(self.side)
+        base = self.owner._base(inputs.q)
+        rotation = (base * carry).rotation if carry is not None else self.owner.gripper(self.side, inputs.q).rotation
+        return pin.SE3(rotation, centre - rotation @ self.held.part_in_gripper)
+
+    def _plan(self, inputs: Inputs, first: bool) -> None:
+        reach = self.owner.reach
+        above = self._gripper_for(inputs, self.above_centre)
+        release = self._gripper_for(inputs, self.release_centre)
+        if all(reach.solve(self.side, inputs.q, pose).reachable for pose in (above, release)):
+            self.enter("transport", inputs)
+            self.move(inputs, above)
+            self.stage = "above"
+            return
+        if not first:
+            raise TaskError(Code.OUT_OF_REACH, "the target is still out of reach after walking", self.standing)
+        self.standing = reach.standing_pose(self.side, release, inputs.q)
+        if self.standing is None:
+            raise TaskError(Code.OUT_OF_REACH, "no standing pose facing the target brings it within reach")
+        self.enter("transport", inputs)
+        self.walking = True
+        self.walk_request = self.standing
+
+    def step(self, inputs: Inputs, out: Outputs) -> None:
+        owner, p, side = self.owner, self.params, self.side
+        out.phase, out.side = self.phase, side
+        if self.walking:
+            if getattr(self, "walk_request", None) is not None:
+                out.walk_to, self.walk_request = self.walk_request, None
+            return
+        if self.walk_result is not None:
+            success, message = self.walk_result
+            self.walk_result = None
+            if not success:
+                out.result = self.abort(inputs, Code.OUT_OF_REACH, f"could not walk to a pose in reach: {message}")
+                return
+            try:
+                self._plan(inputs, first=False)
+            except TaskError as error:
+                out.result = self.abort(inputs, error.code, str(error))
+                return
+        if self.phase in ("transport", "lower"):
+            out.commands[side] = owner._commands.get(side, (GraspMode.PINCH, 1.0))
+        if self.phase == "transport":
+            if self.follow(inputs, out):
+                self.enter("lower", inputs)
+                self.move(inputs, self._gripper_for(inputs, self.release_centre), self.path.goal)
+        elif self.phase == "lower":
+            if self.follow(inputs, out):
+                self.enter("release", inputs)
+                out.commands[side] = (GraspMode.OPEN, 0.0)
+                out.payloads[side] = 0.0
+                owner.held.pop(side, None)
+        elif self.phase == "release":
+            out.targets[side] = self.path.goal
+            out.commands[side] = (GraspMode.OPEN, 0.0)
+            if inputs.time - self.phase_start >= p.release_time:
+                self.enter("retreat", inputs)
+                goal = pin.SE3(self.path.goal.rotation, self.path.goal.translation + np.array([0, 0, p.retreat_up]))
+                self.move(inputs, goal, self.path.goal)
+        elif self.phase == "retreat":
+            if self.follow(inputs, out):
+                owner.carry.pop(side, None)
+                out.targets[side] = None
+                self.enter("verify", inputs)
+        elif self.phase == "verify":
+            # tracks may change id when a part moves far: any part of the held one's label where it was put
+            label = next((o.label for o in inputs.objects.values() if o.id == self.held.object_id), self.label)
+            verified = any(self._inside(o) for o in inputs.objects.values() if o.label == label)
+            if verified or inputs.time - self.phase_start >= p.verify_time:
+                where = "inside " + self.container.id if self.container is not None else "at the target"
+                message = (
+                    f"placed '{self.held.object_id}' {where}"
+                    if verified
+                    else f"released '{self.held.object_id}', but perception does not see it {where}"
+                )
+                out.result = TaskResult(Code.SUCCEEDED, message, side, self.held.object_id, verified=verified)
+        out.phase = self.phase
+
+    def _inside(self, seen: PerceivedObject) -> bool:
+        if self.container is None:
+            return (
+                float(
+                    np.linalg.norm(seen.position - self.release_centre + np.array([0.0, 0.0, self.params.release_drop]))
+                )
+                <= self.params.place_tolerance
+            )
+        box = self.container
+        local = rotation_z(box.yaw).T @ (seen.position - box.position)
+        return bool(abs(local[0]) <= 0.5 * box.size[0] and abs(local[1]) <= 0.5 * box.size[1] and local[2] <= 0.0)
+
+    def abort(self, inputs: Inputs, code: Code, message: str) -> TaskResult:
+        self.retreat_to_carry_or_release(inputs)
+        return TaskResult(code, message, self.side, self.held.object_id, standing_pose=self.standing)
