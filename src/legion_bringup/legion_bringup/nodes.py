@@ -128,6 +128,9 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
                               remappings=decimated))
         nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common,
                               remappings=decimated))
+        # Pick and place: gripper paths and hand commands to the whole-body controller, walk_to when out of reach.
+        nodes.append(NodeSpec("legion_manipulation", "manipulation", "manipulation", parameters=common,
+                              remappings=decimated))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
