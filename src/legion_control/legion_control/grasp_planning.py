@@ -95,7 +95,10 @@ class PlanningParameters:
     """The lift raises the gripper this far [m]: 5 cm asked, plus the sag of the arm and the slip of the part in the
     grip under a load of up to 0.3 kg (1-2 cm)."""
     mode: GraspMode = GraspMode.PINCH
-    """Synergy the hand closes with."""
+    """Synergy the hand closes with: `pinch` (the thumb opposed as in `open`, index and middle curl over the far
+    side). Every class and size takes it: a hook synergy for parts under 4 cm (index and middle knuckles at 90
+    degrees, tips down to the thumb's depth) held 9 of 12 small parts against 12 of 12 with this one (the tips
+    reach the table under a short part and lift the hand)."""
     closure: float = 1.0
     """Closure of the synergy: the fingers stop on the part; the rest of the way sets the grip force (stiffness x
     position error)."""
