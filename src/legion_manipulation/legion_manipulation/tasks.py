@@ -642,7 +642,7 @@ class _PickTask(_Task):
             if self.follow(inputs, out):
                 self.enter("close", inputs)
                 commanded = owner.commanded_posture(side, plan.mode, plan.closure)
-                self.monitor = GraspMonitor(owner.commanded_posture(side, GraspMode.OPEN, 0.0), commanded, p.verify)
+                self.monitor = GraspMonitor(commanded, p.verify)
                 out.commands[side] = (plan.mode, plan.closure)
         elif self.phase in ("close", "verify"):
             out.targets[side] = pin.SE3(plan.rotation, plan.grasp)
