@@ -316,8 +316,11 @@ class ManipulationNode(Node):
             standing.pose.orientation.z, standing.pose.orientation.w = float(q[2]), float(q[3])
         self._counts["succeeded" if result.success else "failed"] += 1
         self._last_message = result.message
-        level = "info" if result.success else "warning"
-        getattr(self.get_logger(), level)(f"{self._goal_kind or 'goal'}: {result.code.name}: {result.message}")
+        line = f"{self._goal_kind or 'goal'}: {result.code.name}: {result.message}"
+        if result.success:
+            self.get_logger().info(line)
+        else:
+            self.get_logger().warning(line)
         if result.success:
             goal_handle.succeed()
         elif result.code == Code.CANCELLED and goal_handle.is_cancel_requested:

@@ -155,14 +155,15 @@ class ManipulationParameters:
         3.0, "The hand has settled on a part (or on nothing) within this.", unit="s", low=0.0, high=1000.0
     )
     lift_check: float = param(
-        0.025,
-        "After the lift, the part (where perception sees it) must have risen this much.",
+        0.03,
+        "Perception sees the held part with the hand when it reports a part of its label this close to where the "
+        "hand carries it.",
         unit="m",
         low=0.0,
         high=1000.0,
     )
     lift_check_time: float = param(
-        1.5, "Perception has this long after the lift to see the part risen.", unit="s", low=0.0, high=1000.0
+        1.5, "After the retreat, perception has this long to see the part with the hand (a confirmation).", unit="s", low=0.0, high=1000.0
     )
     carry_back: float = param(
         0.08,
@@ -541,6 +542,7 @@ class _PickTask(_Task):
         self.plan: GraspPlan | None = None
         self.monitor: GraspMonitor | None = None
         self.walked = False
+        self.seen_with_hand = False
         self.rested_z = float(geometry.position[2])
         side, plan, standing = self._choose(owner, inputs, sides)
         super().__init__(owner, inputs, side)
@@ -685,22 +687,19 @@ class _PickTask(_Task):
                 out.result = self.abort(inputs, Code.SLIPPED, f"'{self.part.id}' slipped out of the {side} hand")
                 return
             done = self.follow(inputs, out)
-            seen = inputs.objects.get(self.part.id)
-            risen = seen is not None and seen.position[2] - self.rested_z >= p.lift_check
-            if done and (risen or inputs.time - self.phase_start > self.path.duration + p.lift_check_time):
+            # The head camera looks down on the hand, which covers a part it holds from above: perception may keep
+            # the part's last pose (hidden) or see it again with the hand (a new track where it is carried). The
+            # hand's deflection under the load decides; perception seeing the part with the hand confirms it.
+            carried = self.path.sample(inputs.time)[0].act(owner.held[side].part_in_gripper)
+            seen = any(o.label == self.part.label and np.linalg.norm(o.position - carried) <= p.lift_check
+                       for o in inputs.objects.values())
+            self.seen_with_hand = self.seen_with_hand or seen
+            wait = 0.0 if self.seen_with_hand else p.lift_check_time
+            if done and inputs.time - self.phase_start >= self.path.duration + wait:
                 owner.carry[side] = owner._base(inputs.q).actInv(self.path.goal)
-                if not risen and seen is not None and inputs.objects_time > self.phase_start:
-                    out.result = self.abort(
-                        inputs,
-                        Code.GRASP_MISSED,
-                        f"'{self.part.id}' did not rise with the "
-                        f"{side} hand (perception sees it {seen.position[2] - self.rested_z:.3f}"
-                        " m above where it rested)",
-                    )
-                    return
-                out.result = TaskResult(
-                    Code.SUCCEEDED, f"picked '{self.part.id}' with the {side} hand", side, self.part.id
-                )
+                confirmed = " (perception sees it with the hand)" if self.seen_with_hand else ""
+                out.result = TaskResult(Code.SUCCEEDED, f"picked '{self.part.id}' with the {side} hand{confirmed}",
+                                        side, self.part.id, verified=self.seen_with_hand)
         out.phase, out.side = self.phase, side
 
     def abort(
@@ -746,7 +745,11 @@ class _PlaceTask(_Task):
 
     def _plan(self, inputs: Inputs, first: bool) -> None:
         reach = self.owner.reach
-        above = self._gripper_for(inputs, self.above_centre)
+        # the part travels at least as high as it is carried, then comes straight down: clear of walls and rims
+        carried = self.owner.gripper(self.side, inputs.q).act(self.held.part_in_gripper)
+        above_centre = self.above_centre.copy()
+        above_centre[2] = max(above_centre[2], float(carried[2]))
+        above = self._gripper_for(inputs, above_centre)
         release = self._gripper_for(inputs, self.release_centre)
         if all(reach.solve(self.side, inputs.q, pose).reachable for pose in (above, release)):
             self.enter("transport", inputs)
