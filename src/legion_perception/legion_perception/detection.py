@@ -333,9 +333,11 @@ class PartDetector:
             ring_points = transform_points(camera_to_odom, deproject(ru + u0, rv + v0, depth[rv + v0, ru + u0], camera))
             part = self._estimate(blob, ring_z=ring_points[:, 2], support=None)
             return [part] if part is not None else []
-        # A container's depth spans more than a part's: its points are taken again with its own window.
-        blob = self._blob(colour, uu + u0, vv + v0, depth, camera, camera_to_odom, box, cfg.max_container_size)
-        return self._container_parts(blob)
+        # A container's depth spans more than a part's window: its points are taken again with its own for its
+        # outline. The parts in it are searched among the part window's points, which leaves out the lower far walls
+        # seen at a grazing angle (their depth noise would bring wall points inside the outline).
+        whole = self._blob(colour, uu + u0, vv + v0, depth, camera, camera_to_odom, box, cfg.max_container_size)
+        return self._container_parts(blob, whole)
 
     def _blob(self, colour: str, u: np.ndarray, v: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics,
               camera_to_odom: np.ndarray, pixel_box: tuple[int, int, int, int], window: float) -> _Blob:
@@ -347,30 +349,22 @@ class PartDetector:
         points = transform_points(camera_to_odom, deproject(u, v, z, camera))
         return _Blob(colour, u, v, points, pixel_box)
 
-    def _container_parts(self, blob: _Blob) -> list[PartDetection]:
+    def _container_parts(self, blob: _Blob, whole: _Blob) -> list[PartDetection]:
         """The container (a bin) a large blob is, if it is one, and the parts of the blob's colour standing on its
-        floor, walls and floor removed (the module docstring, step 4)."""
+        floor, walls and floor removed (the module docstring, step 4). `blob` has the points within the part window
+        of the median depth, `whole` those within `max_container_size`."""
         cfg = self.config
-        xy = blob.points[:, :2]
-        (cx, cy), (lx, ly), angle, xy_mm = container_outline(xy, CONTAINER_CELL, CONTAINER_CELL_POINTS)
-        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        local = (xy - np.array([cx, cy])) @ np.array([[c, -s], [s, c]])
-        to_outline = np.minimum(lx / 2.0 - np.abs(local[:, 0]), ly / 2.0 - np.abs(local[:, 1]))
-        inner = to_outline > cfg.container_wall_margin
-        if inner.sum() < cfg.min_points:
-            return []
+        found = []
+        inside = self._inside(whole)
+        if inside is not None:
+            container = self._container(whole, *inside[2:])
+            if container is not None:
+                found.append(container)
+        inside = self._inside(blob)
+        if inside is None:
+            return found
+        inner, floor = inside[:2]
         z = blob.points[inner, 2]
-        bins = np.arange(z.min(), z.max() + 2 * cfg.container_floor_tolerance, cfg.container_floor_tolerance)
-        if len(bins) < 2:
-            return []
-        histogram, edges = np.histogram(z, bins=bins)
-        top = int(histogram.argmax())
-        near_floor = z[(z >= edges[max(top - 1, 0)]) & (z <= edges[min(top + 2, len(edges) - 1)])]
-        if len(near_floor) < 0.2 * len(z):
-            return []  # no dominant horizontal floor: not a container (a shirt, a wall)
-        floor = float(np.median(near_floor))
-        container = self._container(blob, floor, (cx, cy), (lx, ly), angle, xy_mm)
-        found = [container] if container is not None else []
         standing = inner.copy()
         standing[inner] = (z > floor + cfg.container_floor_tolerance) & (z < floor + cfg.max_part_size)
         if standing.sum() < cfg.min_points:
@@ -392,6 +386,32 @@ class PartDetector:
             if part is not None:
                 parts.append(part)
         return parts
+
+    def _inside(self, blob: _Blob) -> tuple[np.ndarray, float, float, tuple[float, float], tuple[float, float], float,
+                                            np.ndarray] | None:
+        """Inside and floor of a large blob: (mask of the points inside its outline by more than
+        `container_wall_margin` (n,), the floor's height [m], then its floor, centre, extents, angle and points as
+        `_container` takes them), or None if the inside shows no dominant horizontal floor."""
+        cfg = self.config
+        xy = blob.points[:, :2]
+        (cx, cy), (lx, ly), angle, xy_mm = container_outline(xy, CONTAINER_CELL, CONTAINER_CELL_POINTS)
+        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        local = (xy - np.array([cx, cy])) @ np.array([[c, -s], [s, c]])
+        to_outline = np.minimum(lx / 2.0 - np.abs(local[:, 0]), ly / 2.0 - np.abs(local[:, 1]))
+        inner = to_outline > cfg.container_wall_margin
+        if inner.sum() < cfg.min_points:
+            return None
+        z = blob.points[inner, 2]
+        bins = np.arange(z.min(), z.max() + 2 * cfg.container_floor_tolerance, cfg.container_floor_tolerance)
+        if len(bins) < 2:
+            return None
+        histogram, edges = np.histogram(z, bins=bins)
+        top = int(histogram.argmax())
+        near_floor = z[(z >= edges[max(top - 1, 0)]) & (z <= edges[min(top + 2, len(edges) - 1)])]
+        if len(near_floor) < 0.2 * len(z):
+            return None  # no dominant horizontal floor: not a container (a shirt, a wall)
+        floor = float(np.median(near_floor))
+        return inner, floor, floor, (cx, cy), (lx, ly), angle, xy_mm
 
     def _container(self, blob: _Blob, floor: float, centre: tuple[float, float], extents: tuple[float, float],
                    angle: float, xy_mm: np.ndarray) -> PartDetection | None:
