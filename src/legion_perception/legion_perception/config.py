@@ -57,6 +57,11 @@ class DetectionConfig:
                                          unit="m", low=0.0, high=0.2)
     container_floor_tolerance: float = param(0.008, "Points this close to a bin's floor level are floor.", unit="m",
                                              low=0.001, high=0.05)
+    min_container_depth: float = param(0.03, "Smallest height of a large blob's rim above its floor for it to be "
+                                       "reported as a container (a bin); a flat slab is none.", unit="m", low=0.005,
+                                       high=1.0)
+    max_container_size: float = param(1.0, "Largest extent of a container; a larger blob is not reported as one.",
+                                      unit="m", low=0.05, high=5.0)
 
     def validated(self) -> DetectionConfig:
         require(bool(self.colour_names) and len(self.colour_names) == len(self.colour_hues),
@@ -64,6 +69,8 @@ class DetectionConfig:
         require(self.min_range < self.max_range, "detection.min_range must be below detection.max_range")
         require(self.min_part_size < self.max_part_size,
                 "detection.min_part_size must be below detection.max_part_size")
+        require(self.max_part_size < self.max_container_size,
+                "detection.max_part_size must be below detection.max_container_size")
         return self
 
 
@@ -73,6 +80,9 @@ class TrackingConfig:
 
     gate_distance: float = param(0.05, "Largest distance between a track and a detection of the same label.",
                                  unit="m", low=0.001, high=1.0)
+    container_gate_distance: float = param(0.10, "Largest distance between a container's (a bin's) track and a "
+                                           "detection of the same label: containers are large and static, their "
+                                           "centres lie far apart.", unit="m", low=0.001, high=2.0)
     confirm_hits: int = param(3, "Detections in a row before a track is published.", low=1, high=100)
     max_misses: int = param(5, "Frames in which a visible track is not detected before it is dropped.", low=1,
                             high=1000)

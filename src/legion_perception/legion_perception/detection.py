@@ -1,4 +1,4 @@
-"""Parts on tables and in bins from one registered colour + depth frame.
+"""Parts on tables and in bins, and the bins themselves, from one registered colour + depth frame.
 
 Pipeline (all in `PartDetector.detect`):
 
@@ -11,10 +11,20 @@ Pipeline (all in `PartDetector.detect`):
    (the points within `top_face_tolerance` of the highest) is a disc (cylinder) or a rectangle (box). The top face
    gives the centre in x, y, the yaw and the footprint; the height is the top face minus the supporting surface,
    read from a ring of pixels around the blob.
-4. A larger blob is searched as a container (a bin): its outline (walls) and floor level are removed, and the blobs
-   that stand on its floor are parts.
+4. A larger blob is searched as a container (a bin): its outline is the minimum-area rectangle of its points
+   projected on the floor plane; the points farther than `container_wall_margin` inside it must show a dominant
+   horizontal floor (else it is no container: a shirt, a wall). Walls and floor removed, the blobs that stand on
+   its floor are parts. If its rim (the highest points) stands at least `min_container_depth` above that floor and
+   the outline is at most `max_container_size`, the container itself is reported too (shape `bin`): centre of
+   its opening at rim height, yaw and outer extents of the outline, height = rim above its floor (the wall height
+   inside). It has the colour of its blob, so a part and a container never share a label.
 
-The label is `<colour>_<shape>` with shape `cube` (a box with nearly equal sides), `box`, `cylinder` or `sphere`.
+A blob cut by the image border gives nothing (neither a part nor a container, nor the parts in it): its extent and
+centre would be wrong. One partly hidden behind something nearer is flagged `occluded` (half the confidence; the
+tracker starts no track from it).
+
+The label is `<colour>_<shape>` with shape `cube` (a box with nearly equal sides), `box`, `cylinder`, `sphere` or
+`bin` (a container).
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ from legion_perception.errors import InputError
 from legion_perception.geometry import CameraIntrinsics, deproject, transform_points
 
 _NO_COLOUR = 255
+CONTAINER_SHAPE = "bin"
+"""Shape (and label suffix) of a container: an open box that parts are put into."""
 _KERNEL3 = np.ones((3, 3), np.uint8)
 
 
@@ -39,16 +51,18 @@ class PartDetection:
     """One part seen in one frame."""
 
     label: str
-    """Class, `<colour>_<shape>`, e.g. `red_cube`."""
+    """Class, `<colour>_<shape>`, e.g. `red_cube` or, for a container, `red_bin`."""
     colour: str
     shape: str
-    """Geometric shape: `box`, `cylinder` or `sphere`."""
+    """Geometric shape: `box`, `cylinder` or `sphere`; `bin` (CONTAINER_SHAPE) for a container."""
     position: np.ndarray
-    """Centre of the part in `odom` [m].  # (3,)"""
+    """Centre of the part in `odom` [m]; of a container, the centre of its opening at rim height.  # (3,)"""
     yaw: float
-    """Heading of the part's x axis about odom z [rad]: in [-pi/4, pi/4) for a box, 0 for round parts."""
+    """Heading of the part's x axis about odom z [rad]: in [-pi/4, pi/4) for a box or a container, 0 for round
+    parts."""
     size: np.ndarray
-    """Extent along the part's own x, y, z axes [m].  # (3,)"""
+    """Extent along the part's own x, y, z axes [m]; of a container, the outer extents of its outline and, in z,
+    its rim's height above its floor.  # (3,)"""
     confidence: float
     """0..1, from the number of points and the fit."""
     pixel_box: tuple[int, int, int, int]
@@ -58,6 +72,11 @@ class PartDetection:
     occluded: bool = False
     """Something nearer hides part of it: its centre and size may be off (the tracker does not move a confirmed
     track to an occluded detection)."""
+
+    @property
+    def is_container(self) -> bool:
+        """Whether this is a container (a bin), not a part."""
+        return self.shape == CONTAINER_SHAPE
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,29 @@ def _relabel_clipped(colours: np.ndarray, hue: np.ndarray, region: np.ndarray, c
     return out
 
 
+CONTAINER_CELL = 0.01
+"""[m] side of the floor-plane cells a container's points are counted in to find stray points."""
+CONTAINER_CELL_POINTS = 3
+"""A container's point in a cell with fewer points is a stray one (a pixel mixing its colour with the depth of a
+nearer surface), left out of its outline. Its walls are vertical, so many points project into each cell of its
+outline."""
+
+
+def container_outline(xy: np.ndarray, cell: float, min_points: int
+                      ) -> tuple[tuple[float, float], tuple[float, float], float, np.ndarray]:
+    """Outline of a container from its points projected on the floor plane  # (n, 2) [m]: cv2.minAreaRect's centre
+    (x, y) [m], (width, height) [m] and angle [deg] of the points in floor cells of side `cell` [m] holding at
+    least `min_points` of them, and those points [mm].  # (k, 2) float32"""
+    cells = np.floor(xy / cell).astype(np.int64)
+    _, inverse, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+    kept = xy[counts[inverse.ravel()] >= min_points]
+    if len(kept) < 3:
+        kept = xy
+    xy_mm = (kept * 1000.0).astype(np.float32)  # OpenCV's geometry prefers pixel-like magnitudes
+    (cx, cy), (lx, ly), angle = cv2.minAreaRect(xy_mm)
+    return (cx / 1000.0, cy / 1000.0), (lx / 1000.0, ly / 1000.0), float(angle), xy_mm
+
+
 class PartDetector:
     """Detects parts in registered colour + depth frames (see the module docstring)."""
 
@@ -203,7 +245,7 @@ class PartDetector:
 
     def detect(self, rgb: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics,
                camera_to_odom: np.ndarray) -> list[PartDetection]:
-        """The parts in one frame.
+        """The parts and the containers (`is_container`) in one frame.
 
         Args:
             rgb: colour image.  # (H, W, 3) uint8
@@ -263,7 +305,8 @@ class PartDetector:
 
     def _blob_parts(self, colour: str, blob_mask: np.ndarray, box: tuple[int, int, int, int], depth: np.ndarray,
                     valid: np.ndarray, camera: CameraIntrinsics, camera_to_odom: np.ndarray) -> list[PartDetection]:
-        """Parts from one connected blob of one colour: `blob_mask` (h, w) bool covers image box (u, v, w, h)."""
+        """Parts, or a container and the parts in it, from one connected blob of one colour: `blob_mask` (h, w) bool
+        covers image box (u, v, w, h)."""
         cfg = self.config
         x0, y0, w, h = box
         height, width = depth.shape
@@ -279,7 +322,7 @@ class PartDetector:
         vv, uu = np.nonzero(core_valid)
         if len(uu) < cfg.min_points:
             return []
-        blob = self._blob(colour, uu + u0, vv + v0, depth, camera, camera_to_odom, box)
+        blob = self._blob(colour, uu + u0, vv + v0, depth, camera, camera_to_odom, box, 2.0 * cfg.max_part_size)
         xy = blob.points[:, :2]
         low, high = np.percentile(xy, (2.0, 98.0), axis=0)
         extent = high - low
@@ -290,48 +333,49 @@ class PartDetector:
             ring_points = transform_points(camera_to_odom, deproject(ru + u0, rv + v0, depth[rv + v0, ru + u0], camera))
             part = self._estimate(blob, ring_z=ring_points[:, 2], support=None)
             return [part] if part is not None else []
-        return self._container_parts(blob)
+        # A container's depth spans more than a part's window: its points are taken again with its own for its
+        # outline. The parts in it are searched among the part window's points, which leaves out the lower far walls
+        # seen at a grazing angle (their depth noise would bring wall points inside the outline).
+        whole = self._blob(colour, uu + u0, vv + v0, depth, camera, camera_to_odom, box, cfg.max_container_size)
+        return self._container_parts(blob, whole)
 
     def _blob(self, colour: str, u: np.ndarray, v: np.ndarray, depth: np.ndarray, camera: CameraIntrinsics,
-              camera_to_odom: np.ndarray, pixel_box: tuple[int, int, int, int]) -> _Blob:
+              camera_to_odom: np.ndarray, pixel_box: tuple[int, int, int, int], window: float) -> _Blob:
+        """The blob's pixels whose depth is within `window` [m] of their median (no stray far or near pixels), in
+        `odom`."""
         z = depth[v, u]
-        keep = np.abs(z - np.median(z)) <= self.config.max_part_size * 2.0
+        keep = np.abs(z - np.median(z)) <= window
         u, v, z = u[keep], v[keep], z[keep]
         points = transform_points(camera_to_odom, deproject(u, v, z, camera))
         return _Blob(colour, u, v, points, pixel_box)
 
-    def _container_parts(self, blob: _Blob) -> list[PartDetection]:
-        """Parts standing on the floor of a large blob of their own colour (a bin), walls and floor removed."""
+    def _container_parts(self, blob: _Blob, whole: _Blob) -> list[PartDetection]:
+        """The container (a bin) a large blob is, if it is one, and the parts of the blob's colour standing on its
+        floor, walls and floor removed (the module docstring, step 4). `blob` has the points within the part window
+        of the median depth, `whole` those within `max_container_size`."""
         cfg = self.config
-        xy = blob.points[:, :2].astype(np.float32)
-        (cx, cy), (lx, ly), angle = cv2.minAreaRect(xy)
-        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        local = (xy - np.array([cx, cy], np.float32)) @ np.array([[c, -s], [s, c]], np.float32)
-        to_outline = np.minimum(lx / 2.0 - np.abs(local[:, 0]), ly / 2.0 - np.abs(local[:, 1]))
-        inner = to_outline > cfg.container_wall_margin
-        if inner.sum() < cfg.min_points:
-            return []
+        found = []
+        inside = self._inside(whole)
+        if inside is not None:
+            container = self._container(whole, *inside[2:])
+            if container is not None:
+                found.append(container)
+        inside = self._inside(blob)
+        if inside is None:
+            return found
+        inner, floor = inside[:2]
         z = blob.points[inner, 2]
-        bins = np.arange(z.min(), z.max() + 2 * cfg.container_floor_tolerance, cfg.container_floor_tolerance)
-        if len(bins) < 2:
-            return []
-        histogram, edges = np.histogram(z, bins=bins)
-        top = int(histogram.argmax())
-        near_floor = z[(z >= edges[max(top - 1, 0)]) & (z <= edges[min(top + 2, len(edges) - 1)])]
-        if len(near_floor) < 0.2 * len(z):
-            return []  # no dominant horizontal floor: not a container (a shirt, a wall)
-        floor = float(np.median(near_floor))
         standing = inner.copy()
         standing[inner] = (z > floor + cfg.container_floor_tolerance) & (z < floor + cfg.max_part_size)
         if standing.sum() < cfg.min_points:
-            return []
+            return found
         u, v = blob.u[standing], blob.v[standing]
         u0, v0 = int(u.min()), int(v.min())
         mask = np.zeros((int(v.max()) - v0 + 1, int(u.max()) - u0 + 1), np.uint8)
         mask[v - v0, u - u0] = 1
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         points = blob.points[standing]
-        parts = []
+        parts = found
         for k in range(1, count):
             if stats[k, cv2.CC_STAT_AREA] < cfg.min_pixels:
                 continue
@@ -342,6 +386,66 @@ class PartDetector:
             if part is not None:
                 parts.append(part)
         return parts
+
+    def _inside(self, blob: _Blob) -> tuple[np.ndarray, float, float, tuple[float, float], tuple[float, float], float,
+                                            np.ndarray] | None:
+        """Inside and floor of a large blob: (mask of the points inside its outline by more than
+        `container_wall_margin` (n,), the floor's height [m], then its floor, centre, extents, angle and points as
+        `_container` takes them), or None if the inside shows no dominant horizontal floor."""
+        cfg = self.config
+        xy = blob.points[:, :2]
+        (cx, cy), (lx, ly), angle, xy_mm = container_outline(xy, CONTAINER_CELL, CONTAINER_CELL_POINTS)
+        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        local = (xy - np.array([cx, cy])) @ np.array([[c, -s], [s, c]])
+        to_outline = np.minimum(lx / 2.0 - np.abs(local[:, 0]), ly / 2.0 - np.abs(local[:, 1]))
+        inner = to_outline > cfg.container_wall_margin
+        if inner.sum() < cfg.min_points:
+            return None
+        z = blob.points[inner, 2]
+        bins = np.arange(z.min(), z.max() + 2 * cfg.container_floor_tolerance, cfg.container_floor_tolerance)
+        if len(bins) < 2:
+            return None
+        histogram, edges = np.histogram(z, bins=bins)
+        top = int(histogram.argmax())
+        near_floor = z[(z >= edges[max(top - 1, 0)]) & (z <= edges[min(top + 2, len(edges) - 1)])]
+        if len(near_floor) < 0.2 * len(z):
+            return None  # no dominant horizontal floor: not a container (a shirt, a wall)
+        floor = float(np.median(near_floor))
+        return inner, floor, floor, (cx, cy), (lx, ly), angle, xy_mm
+
+    def _container(self, blob: _Blob, floor: float, centre: tuple[float, float], extents: tuple[float, float],
+                   angle: float, xy_mm: np.ndarray) -> PartDetection | None:
+        """The container a large blob with a floor is (the module docstring, step 4), or None if it is none.
+
+        Args:
+            blob: the blob's pixels and points.
+            floor: height of its floor in `odom` [m].
+            centre, extents, angle: its outline, cv2.minAreaRect's (x, y) [m], (width, height) [m] and angle [deg].
+            xy_mm: the points projected on the floor plane [mm].  # (n, 2) float32
+        """
+        cfg = self.config
+        rim = float(np.percentile(blob.points[:, 2], 99.5))
+        lx, ly = extents
+        if rim - floor < cfg.min_container_depth or max(lx, ly) > cfg.max_container_size:
+            return None
+        yaw = math.radians(angle)
+        wrapped = wrap_angle(yaw, math.pi / 2.0)
+        if round((wrapped - yaw) / (math.pi / 2.0)) % 2:
+            lx, ly = ly, lx
+        fill = cv2.contourArea(cv2.convexHull(xy_mm)) / max(lx * ly * 1e6, 1e-9)
+        # Occluded if something nearer cuts its outline; parts standing in it (holes of the blob) do not count.
+        u0, v0 = int(blob.u.min()), int(blob.v.min())
+        mask = np.zeros((int(blob.v.max()) - v0 + 1, int(blob.u.max()) - u0 + 1), np.uint8)
+        mask[blob.v - v0, blob.u - u0] = 1
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED)
+        filled_v, filled_u = np.nonzero(mask)
+        occluded = is_occluded(blob.u, blob.v, self._depth, blob_u=filled_u + u0, blob_v=filled_v + v0)
+        confidence = float(np.clip(len(blob.points) / 150.0, 0.1, 1.0) * np.clip(fill, 0.1, 1.0))
+        return PartDetection(label=f"{blob.colour}_{CONTAINER_SHAPE}", colour=blob.colour, shape=CONTAINER_SHAPE,
+                             position=np.array([centre[0], centre[1], rim]), yaw=float(wrapped),
+                             size=np.array([lx, ly, rim - floor]), confidence=confidence * (0.5 if occluded else 1.0),
+                             pixel_box=blob.pixel_box, points=len(blob.points), occluded=occluded)
 
     # -------------------------------------------------------------------------------------------- estimation
 

@@ -1,4 +1,4 @@
-"""`perception`: the head RGB-D camera turned into parts, obstacles and people, with faces anonymised.
+"""`perception`: the head RGB-D camera turned into parts, bins, obstacles and people, with faces anonymised.
 
 A thin ROS 2 adapter over `legion_perception.pipeline.PerceptionCore` (see that module and docs/privacy.md).
 """
@@ -108,8 +108,10 @@ class Perception(Node):
         `joint_states` (sensor_msgs/JointState), `odom` (nav_msgs/Odometry, `odom` -> base); in the stack these are
         remapped to the estimator's decimated copies (~50 Hz).
     Publishes (reliable, depth 2):
-        `perception/objects` (legion_interfaces/DetectedObjectArray, frame `odom`): confirmed part tracks, every
-            processed frame;
+        `perception/objects` (legion_interfaces/DetectedObjectArray, frame `odom`): confirmed tracks, every
+            processed frame, of parts (`<colour>_<shape>`, pose = centre) and of containers (`<colour>_bin`, pose =
+            centre of the opening at rim height, yaw of the outline; size = outer x, y and rim above the inner floor;
+            docs/interfaces.md, Perception);
         `perception/obstacles` (nav_msgs/OccupancyGrid, frame `odom`, floor removed) at `obstacles_rate`;
         `perception/people` (geometry_msgs/PoseArray, frame `odom`): face centres of the people held, at
             `people_rate`;

@@ -1,4 +1,4 @@
-"""The perception core: one registered RGB-D frame with its camera pose in, parts, obstacles and people out.
+"""The perception core: one registered RGB-D frame with its camera pose in, parts, bins, obstacles and people out.
 
 No ROS, no clock: the caller passes each frame with its time stamp and the camera pose it computed (from `odom` and
 the robot's kinematics in the node; from the simulator in tests) and decides which optional stages run.
@@ -49,9 +49,9 @@ class PerceptionResult:
 
     stamp: float
     detections: list[PartDetection]
-    """This frame's part detections."""
+    """This frame's part and container (`is_container`) detections."""
     objects: list[PartTrack]
-    """Confirmed part tracks (the published objects)."""
+    """Confirmed part and container tracks (the published objects)."""
     grid: OccupancyGrid | None = None
     """The obstacle grid, if that stage ran."""
     faces: list[FaceDetection] = field(default_factory=list)

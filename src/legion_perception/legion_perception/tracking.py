@@ -7,6 +7,9 @@ reused), so a one-frame false detection never reaches the output. A tentative tr
 confirmed track is missed only in frames where it is expected to be seen whole (inside the image, in range and not
 hidden behind something nearer: the caller's `expected_visible`); after `max_misses` such frames in a row it is
 dropped. Parts out of view are kept, so the robot remembers the parts it has looked away from.
+
+Containers (bins, `PartDetection.is_container`) are tracked the same way under their own labels (`red_bin_1`), with
+`container_gate_distance`: they are large and static, and their centres lie far apart.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ import numpy as np
 
 from legion_common.transforms import wrap_angle
 from legion_perception.config import TrackingConfig
-from legion_perception.detection import PartDetection
+from legion_perception.detection import CONTAINER_SHAPE, PartDetection
 
 
 @dataclass
 class PartTrack:
-    """One tracked part (position and yaw in `odom`)."""
+    """One tracked part or container (position and yaw in `odom`, see PartDetection)."""
 
     label: str
     colour: str
@@ -49,6 +52,11 @@ class PartTrack:
     @property
     def confirmed(self) -> bool:
         return bool(self.id)
+
+    @property
+    def is_container(self) -> bool:
+        """Whether this tracks a container (a bin), not a part."""
+        return self.shape == CONTAINER_SHAPE
 
 
 class PartTracker:
@@ -82,7 +90,8 @@ class PartTracker:
                 if not same:
                     continue
                 distance = float(np.linalg.norm(detection.position - track.position))
-                if distance <= cfg.gate_distance:
+                gate = cfg.container_gate_distance if detection.is_container else cfg.gate_distance
+                if distance <= gate:
                     pairs.append((distance, ti, di))
         pairs.sort()
         matched_tracks: set[int] = set()
@@ -133,7 +142,7 @@ class PartTracker:
             return  # seen, but partly hidden: its estimate is worse than what the track knows
         a = self.config.position_smoothing
         track.position = (1.0 - a) * track.position + a * detection.position
-        period = math.pi / 2.0 if detection.shape == "box" else 2.0 * math.pi
+        period = math.pi / 2.0 if detection.shape in ("box", CONTAINER_SHAPE) else 2.0 * math.pi
         track.yaw = wrap_angle(track.yaw + a * wrap_angle(detection.yaw - track.yaw, period), period)
         track.size = (1.0 - a) * track.size + a * detection.size
         track.confidence = (1.0 - a) * track.confidence + a * detection.confidence
