@@ -13,6 +13,7 @@ facing it, in the middle of the range of distances the arm reaches it from.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,23 +128,28 @@ class ArmReach:
         return ReachResult(reachable, position_error, orientation_error, q)
 
     def standing_pose(
-        self, side: str, target: pin.SE3, q: np.ndarray, position_only: bool = False
+        self, side: str, target: pin.SE3 | Callable[[float], pin.SE3], q: np.ndarray, position_only: bool = False
     ) -> tuple[float, float, float] | None:
         """A base_footprint pose (x, y, yaw) from which the side's hand reaches `target` (odom), or None: facing the
         target from where the robot stands (configuration `q`), at the distance, among those the arm can reach it
-        from, in the middle of the reachable range (the most margin either way)."""
+        from, in the middle of the reachable range (the most margin either way).
+
+        `target` may be a function of the standing yaw (a hand that keeps its orientation relative to the base)."""
+        target_at = target if callable(target) else (lambda _yaw: target)
+        point = target_at(0.0).translation
         base_xy = np.asarray(q[:2], dtype=float)
-        offset = target.translation[:2] - base_xy
+        offset = point[:2] - base_xy
         yaw = math.atan2(offset[1], offset[0]) if np.linalg.norm(offset) > 1e-6 else 0.0
+        goal = target_at(yaw)
         rotation = rotation_z(yaw)[:2, :2]
         lateral = self.shoulder_in_base[side][1]
         candidate = np.array(q, dtype=float)
         candidate[3:7] = pin.Quaternion(rotation_z(yaw)).coeffs()
         reachable = []
         for ahead in np.linspace(0.1, 1.0, 19) * self.arm_length[side]:
-            base = target.translation[:2] - rotation @ np.array([ahead, lateral])
+            base = goal.translation[:2] - rotation @ np.array([ahead, lateral])
             candidate[:2] = base
-            if self.solve(side, candidate, target, position_only).reachable:
+            if self.solve(side, candidate, goal, position_only).reachable:
                 reachable.append(base)
         if not reachable:
             return None

@@ -163,17 +163,14 @@ class ManipulationParameters:
         high=1000.0,
     )
     lift_check_time: float = param(
-        1.5, "After the retreat, perception has this long to see the part with the hand (a confirmation).", unit="s", low=0.0, high=1000.0
+        1.5, "After the retreat, perception has this long to see the part with the hand (a confirmation).",
+        unit="s", low=0.0, high=1000.0
     )
-    carry_back: float = param(
-        0.08,
-        "After the lift the gripper comes this much back towards the robot and ...",
-        unit="m",
-        low=0.0,
-        high=1000.0,
+    carry_reach: float = param(
+        0.35, "A carried part is this fraction of the arm's length ahead of the shoulder.", low=0.0, high=1.0
     )
     carry_up: float = param(
-        0.05, "... this much up: the carry pose, held relative to the base.", unit="m", low=0.0, high=1000.0
+        0.05, "A carried part is held this much higher than where it was lifted to.", unit="m", low=0.0, high=1.0
     )
     place_clearance: float = param(
         0.06,
@@ -189,7 +186,19 @@ class ManipulationParameters:
         low=0.0,
         high=1000.0,
     )
+    max_release_raise: float = param(
+        0.24, "Into a container, the part may be released up to this much higher than `rim_clearance` over the rim "
+        "when the hand does not reach lower.", unit="m", low=0.0, high=1.0
+    )
+    rim_clearance: float = param(
+        0.02, "A part put into a container is released with its bottom this far above the rim.", unit="m", low=0.0,
+        high=0.5
+    )
     release_time: float = param(0.6, "The hand opens for this long before retreating.", unit="s", low=0.0, high=1000.0)
+    retreat_back: float = param(
+        0.08, "After an aborted pick, the empty hand comes this much back towards the robot ...", unit="m", low=0.0,
+        high=1.0
+    )
     retreat_up: float = param(0.10, "The empty hand rises this far after releasing.", unit="m", low=0.0, high=1000.0)
     verify_time: float = param(2.0, "Perception has this long to see the placed part.", unit="s", low=0.0, high=1000.0)
     place_tolerance: float = param(
@@ -456,6 +465,17 @@ class Manipulator:
     def gripper(self, side: str, q: np.ndarray) -> pin.SE3:
         return self.reach.gripper_pose(side, q)
 
+    def carry_pose(self, side: str, q: np.ndarray, held: pin.SE3) -> pin.SE3:
+        """Where a hand carries a part (odom): close in front of its shoulder (`carry_reach` x the arm's length ahead
+        of it, in line with it), `carry_up` above where it is now, turned as it is: inside the circle the robot's
+        front sweeps when it turns, so that walking does not sweep the part over a table it stands at."""
+        base = self._base(q)
+        shoulder = self.reach.shoulder_in_base[side]
+        ahead = shoulder[0] + self.params.carry_reach * self.reach.arm_length[side]
+        position = base.act(np.array([ahead, shoulder[1], 0.0]))
+        position[2] = held.translation[2] + self.params.carry_up
+        return pin.SE3(held.rotation, position)
+
     def commanded_posture(self, side: str, mode: GraspMode, closure: float) -> np.ndarray:
         """The hand posture a command leads to (as the whole-body controller's grasp controller computes it)."""
         opened = self.synergies[side]["open"]
@@ -527,7 +547,7 @@ class _Task:
             owner.carry[self.side] = base.actInv(up)
             return
         owner.carry.pop(self.side, None)
-        away = base.rotation @ np.array([-p.carry_back, 0.0, 0.0]) + np.array([0.0, 0.0, p.retreat_up])
+        away = base.rotation @ np.array([-p.retreat_back, 0.0, 0.0]) + np.array([0.0, 0.0, p.retreat_up])
         owner.retreats[self.side] = MinimumJerkPath(
             here, pin.SE3(here.rotation, here.translation + away), inputs.time, p.paths
         )
@@ -675,11 +695,8 @@ class _PickTask(_Task):
                 return
             if self.follow(inputs, out):
                 self.enter("retreat", inputs)
-                base = owner._base(inputs.q)
                 lift = pin.SE3(plan.rotation, plan.lift)
-                back = base.rotation @ np.array([-p.carry_back, 0.0, 0.0]) + np.array([0.0, 0.0, p.carry_up])
-                carry = pin.SE3(plan.rotation, plan.lift + back)
-                self.move(inputs, carry, lift)
+                self.move(inputs, owner.carry_pose(side, inputs.q, lift), lift)
         elif self.phase == "retreat":
             out.commands[side] = (plan.mode, plan.closure)
             state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
@@ -724,9 +741,11 @@ class _PlaceTask(_Task):
         p = self.params
         half = self.held.part.half_height
         if container is not None:
-            floor = container.position[2] - container.size[2]
-            centre = np.array([container.position[0], container.position[1], floor + half + p.release_drop])
-            above = container.position[2] + half + p.place_clearance
+            # into a container: released with its bottom `rim_clearance` above the rim, over the middle of the
+            # opening; it drops onto the floor (a bin's floor is usually below where the hand reaches)
+            rim = container.position[2]
+            centre = np.array([container.position[0], container.position[1], rim + half + p.rim_clearance])
+            above = rim + half + p.place_clearance
         else:
             assert target is not None
             centre = target.translation + np.array([0.0, 0.0, p.release_drop])
@@ -736,29 +755,47 @@ class _PlaceTask(_Task):
         self.standing: tuple[float, float, float] | None = None
         self._plan(inputs, first=True)
 
-    def _gripper_for(self, inputs: Inputs, centre: np.ndarray) -> pin.SE3:
-        """Gripper pose that puts the held part's centre at `centre`, the hand turned as it carries it."""
+    def _carry_rotation(self, inputs: Inputs) -> np.ndarray:
+        """The held hand's orientation relative to the base (its carry pose's)."""
         carry = self.owner.carry.get(self.side)
-        base = self.owner._base(inputs.q)
-        rotation = (base * carry).rotation if carry is not None else self.owner.gripper(self.side, inputs.q).rotation
+        if carry is not None:
+            return carry.rotation
+        return self.owner._base(inputs.q).rotation.T @ self.owner.gripper(self.side, inputs.q).rotation
+
+    def _gripper_for(self, centre: np.ndarray, yaw: float, rotation_in_base: np.ndarray) -> pin.SE3:
+        """Gripper pose that puts the held part's centre at `centre`, the hand turned as it carries it relative to a
+        base facing `yaw`."""
+        rotation = rotation_z(yaw) @ rotation_in_base
         return pin.SE3(rotation, centre - rotation @ self.held.part_in_gripper)
 
     def _plan(self, inputs: Inputs, first: bool) -> None:
-        reach = self.owner.reach
-        # the part travels at least as high as it is carried, then comes straight down: clear of walls and rims
+        """Go to the target from here, or ask to walk to where the hand reaches it. Into a container, the part is
+        released as low over the rim as the hand reaches (up to `max_release_raise` higher)."""
+        reach, p = self.owner.reach, self.params
+        in_base = self._carry_rotation(inputs)
+        yaw = yaw_from_matrix(self.owner._base(inputs.q).rotation)
         carried = self.owner.gripper(self.side, inputs.q).act(self.held.part_in_gripper)
-        above_centre = self.above_centre.copy()
-        above_centre[2] = max(above_centre[2], float(carried[2]))
-        above = self._gripper_for(inputs, above_centre)
-        release = self._gripper_for(inputs, self.release_centre)
-        if all(reach.solve(self.side, inputs.q, pose).reachable for pose in (above, release)):
-            self.enter("transport", inputs)
-            self.move(inputs, above)
-            self.stage = "above"
-            return
+        raises = np.arange(0.0, p.max_release_raise + 1e-9, 0.03) if self.container is not None else [0.0]
+        for raise_ in raises:
+            release_centre = self.release_centre + np.array([0.0, 0.0, raise_])
+            # the part travels at least as high as it is carried, then comes straight down: clear of walls and rims
+            above_centre = self.above_centre + np.array([0.0, 0.0, raise_])
+            above_centre[2] = max(above_centre[2], float(carried[2]))
+            above = self._gripper_for(above_centre, yaw, in_base)
+            release = self._gripper_for(release_centre, yaw, in_base)
+            if all(reach.solve(self.side, inputs.q, pose).reachable for pose in (above, release)):
+                self.release_at = release_centre
+                self.enter("transport", inputs)
+                self.move(inputs, above)
+                return
         if not first:
             raise TaskError(Code.OUT_OF_REACH, "the target is still out of reach after walking", self.standing)
-        self.standing = reach.standing_pose(self.side, release, inputs.q)
+        for raise_ in raises:
+            centre = self.release_centre + np.array([0.0, 0.0, raise_])
+            self.standing = reach.standing_pose(
+                self.side, lambda standing_yaw, c=centre: self._gripper_for(c, standing_yaw, in_base), inputs.q)
+            if self.standing is not None:
+                break
         if self.standing is None:
             raise TaskError(Code.OUT_OF_REACH, "no standing pose facing the target brings it within reach")
         self.enter("transport", inputs)
@@ -788,7 +825,9 @@ class _PlaceTask(_Task):
         if self.phase == "transport":
             if self.follow(inputs, out):
                 self.enter("lower", inputs)
-                self.move(inputs, self._gripper_for(inputs, self.release_centre), self.path.goal)
+                goal = self.path.goal
+                release = pin.SE3(goal.rotation, self.release_at - goal.rotation @ self.held.part_in_gripper)
+                self.move(inputs, release, goal)
         elif self.phase == "lower":
             if self.follow(inputs, out):
                 self.enter("release", inputs)
