@@ -179,7 +179,10 @@ class ManipulationNode(Node):
                           for side in self.sides}
         hand_velocities = {side: np.array([velocities.get(n, 0.0) for n in self.config.hands[side].joints])
                            for side in self.sides}
-        return Inputs(time, q, hand_positions, hand_velocities, self._objects, self._objects_time,
+        efforts = dict(zip(msg.name, msg.effort, strict=False)) if len(msg.effort) == len(msg.name) else {}
+        hand_efforts = {side: np.array([efforts.get(n, 0.0) for n in self.config.hands[side].joints])
+                        for side in self.sides}
+        return Inputs(time, q, hand_positions, hand_velocities, hand_efforts, self._objects, self._objects_time,
                       self._estop or self._fallen)
 
     def _tick(self, msg: JointState) -> None:
@@ -190,7 +193,11 @@ class ManipulationNode(Node):
         if self._goal is not None and self._goal.is_cancel_requested and self._future and not self._future.done():
             result = self.manipulator.cancel(inputs)
             self._future.set_result(result or TaskResult(Code.CANCELLED, "cancelled"))
+        dropped = len(self.manipulator.dropped)
         out = self.manipulator.step(inputs)
+        for _, side, object_id in self.manipulator.dropped[dropped:]:
+            self._last_message = f"'{object_id}' left the {side} hand while it was carried"
+            self.get_logger().warning(self._last_message)
         self._send(inputs, out)
         if out.walk_to is not None:
             self._walk(out.walk_to)
@@ -230,6 +237,7 @@ class ManipulationNode(Node):
 
     # ------------------------------------------------------------------------------------------------ walking
     def _walk(self, pose: tuple[float, float, float]) -> None:
+        self.get_logger().info(f"walking to ({pose[0]:.2f}, {pose[1]:.2f}, {math.degrees(pose[2]):.0f} deg) to reach")
         if not self.walk_client.server_is_ready():
             self.manipulator.walk_finished(False, "walk_to is not available")
             return

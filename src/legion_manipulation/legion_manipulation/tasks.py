@@ -103,6 +103,8 @@ class Inputs:
     hand_positions: dict[str, np.ndarray]
     """Side -> its hand's joint positions [rad], in the robot file's hand joint order."""
     hand_velocities: dict[str, np.ndarray]
+    hand_efforts: dict[str, np.ndarray]
+    """Side -> its hand's joint efforts [N m] (the servos' torques)."""
     objects: dict[str, PerceivedObject]
     """Id -> the newest perceived objects."""
     objects_time: float
@@ -252,6 +254,8 @@ class _Held:
     part_in_gripper: np.ndarray
     """Part centre in the gripper frame [m].  # (3,)"""
     mass: float
+    monitor: GraspMonitor
+    """The hand's grip, watched at every tick while it holds the part."""
 
 
 class Manipulator:
@@ -288,6 +292,8 @@ class Manipulator:
         """Side -> what it holds."""
         self.carry: dict[str, pin.SE3] = {}
         """Side -> the gripper pose it keeps, relative to the base frame, while it holds a part (or retreats)."""
+        self.dropped: list[tuple[float, str, str]] = []
+        """(time, side, object id) of every part that left a hand that held it outside a place."""
         self.retreats: dict[str, MinimumJerkPath] = {}
         """Side -> the path an empty hand takes out of the way before its task is released."""
         self._task: _Task | None = None
@@ -355,6 +361,14 @@ class Manipulator:
     def step(self, inputs: Inputs) -> Outputs:
         """One tick: the outputs to send (targets of every hand that holds or moves, commands, result)."""
         out = Outputs()
+        for side, held in list(self.held.items()):
+            if side in inputs.hand_positions and held.monitor.update(
+                    inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side],
+                                       inputs.hand_efforts[side]) == HandState.EMPTY:
+                # the part left the hand (a slip while carrying, a knock): it is no longer held
+                del self.held[side]
+                out.payloads[side] = 0.0
+                self.dropped.append((inputs.time, side, held.object_id))
         if self._task is not None:
             if inputs.stopped:
                 out.result = self._task.abort(inputs, Code.STOPPED, "the robot stopped (e-stop or fall)")
@@ -670,7 +684,8 @@ class _PickTask(_Task):
             out.targets[side] = pin.SE3(plan.rotation, plan.grasp)
             out.commands[side] = (plan.mode, plan.closure)
             assert self.monitor is not None
-            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
+            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side],
+                                       inputs.hand_efforts[side])
             if inputs.time - self.phase_start > 0.3 and self.phase == "close":
                 self.enter("verify", inputs)
             if state == HandState.EMPTY:
@@ -679,9 +694,8 @@ class _PickTask(_Task):
             if state == HandState.HOLDING:
                 mass = owner.estimated_mass(self.geometry)
                 grip = pin.SE3(plan.rotation, plan.grasp)
-                owner.held[side] = _Held(
-                    self.part.id, self.part.label, self.geometry, grip.actInv(self.geometry.position), mass
-                )
+                owner.held[side] = _Held(self.part.id, self.part.label, self.geometry,
+                                         grip.actInv(self.geometry.position), mass, self.monitor)
                 out.payloads[side] = mass
                 self.enter("lift", inputs)
                 self.move(inputs, pin.SE3(plan.rotation, plan.lift), grip)
@@ -689,8 +703,7 @@ class _PickTask(_Task):
                 out.result = self.abort(inputs, Code.GRASP_MISSED, f"the {side} hand did not settle")
         elif self.phase == "lift":
             out.commands[side] = (plan.mode, plan.closure)
-            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
-            if state == HandState.EMPTY:
+            if side not in owner.held:  # the manipulator's watch of the grip saw the part go
                 out.result = self.abort(inputs, Code.SLIPPED, f"'{self.part.id}' slipped out of the {side} hand")
                 return
             if self.follow(inputs, out):
@@ -699,8 +712,7 @@ class _PickTask(_Task):
                 self.move(inputs, owner.carry_pose(side, inputs.q, lift), lift)
         elif self.phase == "retreat":
             out.commands[side] = (plan.mode, plan.closure)
-            state = self.monitor.update(inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side])
-            if state == HandState.EMPTY:
+            if side not in owner.held:  # the manipulator's watch of the grip saw the part go
                 out.result = self.abort(inputs, Code.SLIPPED, f"'{self.part.id}' slipped out of the {side} hand")
                 return
             done = self.follow(inputs, out)
@@ -821,6 +833,10 @@ class _PlaceTask(_Task):
                 out.result = self.abort(inputs, error.code, str(error))
                 return
         if self.phase in ("transport", "lower"):
+            if side not in owner.held:
+                out.result = self.abort(inputs, Code.SLIPPED, f"'{self.held.object_id}' slipped out of the {side} "
+                                        "hand on its way to the target")
+                return
             out.commands[side] = owner._commands.get(side, (GraspMode.PINCH, 1.0))
         if self.phase == "transport":
             if self.follow(inputs, out):
