@@ -15,6 +15,7 @@ from legion_control.grasp_planning import (
     grasp_heading,
     matrix_to_quaternion,
     plan_grasp,
+    shape_from_label,
     top_down_rotation,
 )
 
@@ -100,3 +101,11 @@ def test_invalid_parts_and_sides_are_refused():
         plan_grasp(part("sphere", (0.03,)), "middle")
     with pytest.raises(ControlError, match="wide"):
         plan_grasp(part("box", (0.10, 0.10, 0.05)), "left")
+
+
+def test_shape_from_label():
+    assert shape_from_label("red_cube") == "box"
+    assert shape_from_label("blue_cylinder") == "cylinder"
+    assert shape_from_label("yellow_sphere") == "sphere"
+    with pytest.raises(ControlError, match="no known shape"):
+        shape_from_label("green_pyramid")
