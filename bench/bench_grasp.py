@@ -36,12 +36,13 @@ from legion_testing.grasp_study import (
 )
 
 
-def _trial(job: tuple[PartSpec, str | None, int, dict, float | None]) -> TrialResult:
-    part, side, seed, sim_overrides, stiffness_scale = job
+def _trial(job: tuple[PartSpec, str | None, int, dict, float | None, str]) -> TrialResult:
+    part, side, seed, sim_overrides, stiffness_scale, odometry = job
     params = None
     if stiffness_scale is not None:
         params = WbcParameters(grasp=replace(GraspParameters(), stiffness_scale=stiffness_scale))
-    return run_trial(part, side, seed=seed, params=params, sim_options=grasp_sim_options(**sim_overrides))
+    return run_trial(part, side, seed=seed, params=params, sim_options=grasp_sim_options(**sim_overrides),
+                     odometry=odometry)
 
 
 def _sim_override(text: str) -> tuple[str, float]:
@@ -78,9 +79,11 @@ def main() -> int:
                         help="a SimOptions override, e.g. hand_friction=1.3 (repeatable)")
     parser.add_argument("--grasp-stiffness", type=float, default=None,
                         help="grasp.stiffness_scale (default: the controller's)")
+    parser.add_argument("--odometry", choices=("truth", "leg"), default="truth",
+                        help="the controller's base state: ground truth, or the stack's leg odometry")
     parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it small)")
     args = parser.parse_args()
-    extra = (dict(args.sim), args.grasp_stiffness)
+    extra = (dict(args.sim), args.grasp_stiffness, args.odometry)
 
     jobs: list[tuple[str, tuple]] = []
     if args.shape:
