@@ -135,6 +135,15 @@ class GraspPlan:
         """(pre-grasp, grasp, lift) positions [m]."""
         return self.pre_grasp, self.grasp, self.lift
 
+    def transit(self, start: np.ndarray) -> list[np.ndarray]:
+        """Gripper positions from `start` to the pre-grasp, the pre-grasp last [m]: a hand below the pre-grasp
+        height first rises straight up to it, so that it does not sweep through the part or the table's edge on its
+        way over."""
+        start = np.asarray(start, dtype=float)
+        if start[2] < self.pre_grasp[2] - 0.01:
+            return [np.array([start[0], start[1], self.pre_grasp[2]]), self.pre_grasp.copy()]
+        return [self.pre_grasp.copy()]
+
 
 def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
     """Quaternion (x, y, z, w) of a rotation matrix (Shepperd's method), with w >= 0.  # (4,)"""

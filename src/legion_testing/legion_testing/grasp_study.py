@@ -194,6 +194,9 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     geometry = PartGeometry(part.shape, tuple(part.size), seen_position, seen_yaw)
     plan = plan_grasp(geometry, side, preferred_heading=0.0, params=planning)
     orientation = plan.orientation
+    *via, _ = plan.transit(controller.robot.frame_position(gripper))
+    for point in via:
+        go_to("transit", point, 3.0, tolerance=0.03, settle=0.0)
     go_to("pre_grasp", plan.pre_grasp, 4.0)
     go_to("grasp", plan.grasp, 2.0, tolerance=0.005)
     controller.set_hand_command(side, HandCommand(plan.mode, plan.closure))
