@@ -8,6 +8,7 @@ the successes (legion_testing.grasp_study: stand 1 s, pre-grasp above the part, 
     python bench/bench_grasp.py --seeds 30               # 30 random parts (seeds 0..29) within reach, by class
     python bench/bench_grasp.py --shape box --size 0.03 0.03 0.03 --mass 0.3 --x 0.5 --y -0.1 --yaw 0.4
     python bench/bench_grasp.py --seeds 30 --jobs 2      # trials in 2 processes
+    python bench/bench_grasp.py --sim hand_friction=0.8 --grasp-stiffness 1.0    # sensitivity of the contact
 
 Each row: part, hand, success, lift [cm], slip of the part in the hand during the hold [cm], balance (lowest base
 height, largest CoM error, fall). Needs the colcon build (`. scripts/env.sh`).
@@ -20,15 +21,35 @@ import sys
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
-from legion_testing.grasp_study import SORTING_CELL_PARTS, PartSpec, TrialResult, random_part, run_trial
+from legion_control.parameters import GraspParameters, WbcParameters
+from legion_testing.grasp_study import (
+    SORTING_CELL_PARTS,
+    PartSpec,
+    TrialResult,
+    grasp_sim_options,
+    random_part,
+    run_trial,
+)
 
 
-def _trial(job: tuple[PartSpec, str | None, int]) -> TrialResult:
-    part, side, seed = job
-    return run_trial(part, side, seed=seed)
+def _trial(job: tuple[PartSpec, str | None, int, dict, float | None, str]) -> TrialResult:
+    part, side, seed, sim_overrides, stiffness_scale, odometry = job
+    params = None
+    if stiffness_scale is not None:
+        params = WbcParameters(grasp=replace(GraspParameters(), stiffness_scale=stiffness_scale))
+    return run_trial(part, side, seed=seed, params=params, sim_options=grasp_sim_options(**sim_overrides),
+                     odometry=odometry)
+
+
+def _sim_override(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, float(value)
 
 
 def _row(name: str, result: TrialResult) -> str:
@@ -54,24 +75,32 @@ def main() -> int:
     parser.add_argument("--x", type=float, default=0.45)
     parser.add_argument("--y", type=float, default=0.0)
     parser.add_argument("--yaw", type=float, default=0.0)
+    parser.add_argument("--sim", type=_sim_override, action="append", default=[], metavar="NAME=VALUE",
+                        help="a SimOptions override, e.g. hand_friction=1.3 (repeatable)")
+    parser.add_argument("--grasp-stiffness", type=float, default=None,
+                        help="grasp.stiffness_scale (default: the controller's)")
+    parser.add_argument("--odometry", choices=("truth", "leg"), default="truth",
+                        help="the controller's base state: ground truth, or the stack's leg odometry")
     parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it small)")
     args = parser.parse_args()
+    extra = (dict(args.sim), args.grasp_stiffness, args.odometry)
 
-    jobs: list[tuple[str, tuple[PartSpec, str | None, int]]] = []
+    jobs: list[tuple[str, tuple]] = []
     if args.shape:
         part = PartSpec(f"custom_{args.shape}", args.shape, tuple(args.size), args.mass, args.x, args.y, args.yaw)
         sides = ["left", "right"] if args.hand == "both" else [None if args.hand in (None, "auto") else args.hand]
-        jobs += [(part.label, (part, side, 0)) for side in sides]
+        jobs += [(part.label, (part, side, 0, *extra)) for side in sides]
     elif args.seeds:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             part = random_part(np.random.default_rng(seed))
             side = None if args.hand in (None, "auto", "both") else args.hand
-            jobs.append((f"seed {seed}", (part, side, seed)))
+            jobs.append((f"seed {seed}", (part, side, seed, *extra)))
     else:
         indices = [args.part] if args.part is not None else range(len(SORTING_CELL_PARTS))
         sides = ["left", "right"] if args.hand in (None, "both") else [None if args.hand == "auto" else args.hand]
         for i in indices:
-            jobs += [(f"[{i}] {SORTING_CELL_PARTS[i].label}", (SORTING_CELL_PARTS[i], side, i)) for side in sides]
+            jobs += [(f"[{i}] {SORTING_CELL_PARTS[i].label}", (SORTING_CELL_PARTS[i], side, i, *extra))
+                     for side in sides]
 
     start = time.perf_counter()
     if args.jobs > 1:

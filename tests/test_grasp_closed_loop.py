@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("legion_sim.simulation", reason="legion_sim is not installed")
 
-from legion_testing.grasp_study import LIFT_SUCCESS, SORTING_CELL_PARTS, run_trial  # noqa: E402
+from legion_testing.grasp_study import LIFT_SUCCESS, SORTING_CELL_PARTS, run_trial
 
 
 @pytest.mark.parametrize("index,side", [(1, "right"), (3, "left")])

@@ -81,9 +81,10 @@ class PlanningParameters:
     the part, then the fingers press it against the thumb without sliding it across the table."""
     lateral: float = 0.0
     """Part centre on the gripper's y axis, towards the thumb (right hand; mirrored for the left) [m]."""
-    top_clearance: float = 0.0
-    """Gap between the palm and the top of the part at the grasp [m]: the palm rests on the top, so that the finger
-    push cannot tilt a tall part about the thumb."""
+    top_clearance: float = -0.004
+    """Gap between the palm and the top of the part at the grasp [m]; negative: the palm presses this far onto the
+    top (the hand task is compliant: a few newtons), so that the finger push cannot tilt a tall part about the
+    thumb."""
     min_support_clearance: float = 0.035
     """Least height of the gripper origin above the surface the part stands on [m]: the closed fingers and thumb
     reach about 3 cm below it."""
@@ -133,6 +134,15 @@ class GraspPlan:
     def waypoints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pre-grasp, grasp, lift) positions [m]."""
         return self.pre_grasp, self.grasp, self.lift
+
+    def transit(self, start: np.ndarray) -> list[np.ndarray]:
+        """Gripper positions from `start` to the pre-grasp, the pre-grasp last [m]: a hand below the pre-grasp
+        height first rises straight up to it, so that it does not sweep through the part or the table's edge on its
+        way over."""
+        start = np.asarray(start, dtype=float)
+        if start[2] < self.pre_grasp[2] - 0.01:
+            return [np.array([start[0], start[1], self.pre_grasp[2]]), self.pre_grasp.copy()]
+        return [self.pre_grasp.copy()]
 
 
 def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
@@ -195,6 +205,23 @@ def choose_side(part_position: Sequence[float], base_position: Sequence[float], 
     if side not in sides:
         side = sides[0]
     return side
+
+
+LABEL_SHAPES = {"cube": "box", "box": "box", "cylinder": "cylinder", "sphere": "sphere", "ball": "sphere"}
+"""Last word of a class label (`red_cube`, `blue_cylinder`, `yellow_sphere`) -> part shape."""
+
+
+def shape_from_label(label: str) -> str:
+    """The part shape a class label names by its last word (`blue_cylinder` -> `cylinder`, `red_cube` -> `box`).
+
+    Raises:
+        ControlError: the label's last word names no known shape.
+    """
+    word = label.rsplit("_", 1)[-1].lower()
+    if word not in LABEL_SHAPES:
+        raise ControlError(f"part label {label!r} names no known shape; its last word must be one of "
+                           f"{sorted(LABEL_SHAPES)}")
+    return LABEL_SHAPES[word]
 
 
 def check_part(part: PartGeometry) -> None:

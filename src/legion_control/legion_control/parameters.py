@@ -177,7 +177,7 @@ class GraspParameters:
     """The joint-space grasp controller. The hand postures are the robot file's synergies (`hands.<side>`)."""
 
     speed: float = param(2.0, "Largest speed of a hand joint target.", unit="rad/s", low=0.01, high=100.0)
-    stiffness_scale: float = param(2.0, "Hand joint stiffness, as a fraction of the robot's hand gains (the grip "
+    stiffness_scale: float = param(3.0, "Hand joint stiffness, as a fraction of the robot's hand gains (the grip "
                                         "force: stiffness x the fingers' position error on the part).", low=0.0,
                                    high=10.0)
     damping_scale: float = param(1.0, "Hand joint damping, as a fraction of the robot's hand gains.", low=0.0,

@@ -15,6 +15,7 @@ from legion_control.grasp_planning import (
     grasp_heading,
     matrix_to_quaternion,
     plan_grasp,
+    shape_from_label,
     top_down_rotation,
 )
 
@@ -100,3 +101,21 @@ def test_invalid_parts_and_sides_are_refused():
         plan_grasp(part("sphere", (0.03,)), "middle")
     with pytest.raises(ControlError, match="wide"):
         plan_grasp(part("box", (0.10, 0.10, 0.05)), "left")
+
+
+def test_shape_from_label():
+    assert shape_from_label("red_cube") == "box"
+    assert shape_from_label("blue_cylinder") == "cylinder"
+    assert shape_from_label("yellow_sphere") == "sphere"
+    with pytest.raises(ControlError, match="no known shape"):
+        shape_from_label("green_pyramid")
+
+
+def test_transit_rises_before_it_moves_over_the_table():
+    plan = plan_grasp(part("cylinder", (0.025, 0.10)), "right")
+    low = np.array([0.14, -0.25, 0.80])
+    via, last = plan.transit(low)
+    assert np.allclose(via, [0.14, -0.25, plan.pre_grasp[2]])
+    assert np.allclose(last, plan.pre_grasp)
+    (only,) = plan.transit(plan.pre_grasp + np.array([0.1, 0.0, 0.05]))
+    assert np.allclose(only, plan.pre_grasp)

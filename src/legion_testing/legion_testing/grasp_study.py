@@ -128,7 +128,7 @@ def _perceived(position: np.ndarray, yaw: float, rng: np.random.Generator, error
 
 def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: WbcParameters | None = None,
               planning: PlanningParameters | None = None, sim_options=None, position_error: float = 0.003,
-              yaw_error: float = math.radians(3.0), hold_time: float = 2.0) -> TrialResult:
+              yaw_error: float = math.radians(3.0), hold_time: float = 2.0, odometry: str = "truth") -> TrialResult:
     """Pick `part` with the `side` hand (None: the hand on the part's side) and judge it (module docstring).
 
     Args:
@@ -137,6 +137,9 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
         planning: grasp planning tunables; defaults if None.
         sim_options: legion_sim.model_builder.SimOptions (contact parameters); `grasp_sim_options()` if None.
         position_error, yaw_error: perception error added to the true part pose [m, rad].
+        hold_time: how long the lifted part is held before it is judged [s].
+        odometry: the controller's base state, `truth` or `leg` (the stack's leg odometry, one cycle late), as
+            `ClosedLoop` takes it. The part pose stays ground truth (plus the perception error) in odom either way.
     """
     from legion_testing.closed_loop import ClosedLoop
 
@@ -145,7 +148,8 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     result = TrialResult(part, side)
     with tempfile.TemporaryDirectory() as directory:
         loop = ClosedLoop(params=params, scene=str(write_scene(part, Path(directory))),
-                          sim_options=sim_options if sim_options is not None else grasp_sim_options())
+                          sim_options=sim_options if sim_options is not None else grasp_sim_options(),
+                          odometry=odometry, odometry_delay=1 if odometry == "leg" else 0)
     sim, controller = loop.sim, loop.controller
     body = sim.model.body("part").id
     rest = sim.data.xpos[body].copy()
@@ -190,6 +194,9 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     geometry = PartGeometry(part.shape, tuple(part.size), seen_position, seen_yaw)
     plan = plan_grasp(geometry, side, preferred_heading=0.0, params=planning)
     orientation = plan.orientation
+    *via, _ = plan.transit(controller.robot.frame_position(gripper))
+    for point in via:
+        go_to("transit", point, 3.0, tolerance=0.03, settle=0.0)
     go_to("pre_grasp", plan.pre_grasp, 4.0)
     go_to("grasp", plan.grasp, 2.0, tolerance=0.005)
     controller.set_hand_command(side, HandCommand(plan.mode, plan.closure))
