@@ -46,7 +46,7 @@ class HandTaskParameters:
     orientation_weight: float = param(10.0, "Cost weight of the gripper orientation task.", low=0.0, high=1e6)
     stiffness: float = param(100.0, "Proportional gain of the hand tasks.", unit="1/s^2", low=0.0, high=1e4)
     damping: float = param(20.0, "Derivative gain of the hand tasks.", unit="1/s", low=0.0, high=1e3)
-    max_speed: float = param(0.3, "Speed at which the hand reference moves towards a new target.", unit="m/s",
+    max_speed: float = param(1.0, "Speed at which the hand reference moves towards a new target.", unit="m/s",
                              low=0.01, high=5.0)
     max_angular_speed: float = param(1.0, "Angular speed of the hand reference towards a target.", unit="rad/s",
                                      low=0.01, high=20.0)
