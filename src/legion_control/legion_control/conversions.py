@@ -61,18 +61,25 @@ def balance_offset_from_msg(msg: BalanceOffsetMsg) -> BalanceOffset:
                          xyz(msg.com_acceleration))
 
 
+BASE_FOOTPRINT = "base_footprint"
+"""REP-120 frame a hand target may be given in (the base on the floor, heading only)."""
+
+
 def hand_target_from_msg(msg: PoseStamped, odom_frame: str) -> HandTarget | None:
     """PoseStamped of a gripper frame -> HandTarget, or None (release) for an empty frame_id.
 
+    A target in `base_footprint` (REP-120) moves with the robot: the controller follows it with its own base estimate.
+
     Raises:
-        ControlError: a frame other than odom (the controller does not transform poses).
+        ControlError: a frame other than odom or base_footprint.
     """
     frame = msg.header.frame_id.lstrip("/")
     if not frame:
         return None
-    if frame != odom_frame:
-        raise ControlError(f"hand target must be in '{odom_frame}', got '{msg.header.frame_id}'")
-    return HandTarget(to_seconds(msg.header.stamp), xyz(msg.pose.position), xyzw(msg.pose.orientation))
+    if frame not in (odom_frame, BASE_FOOTPRINT):
+        raise ControlError(f"hand target must be in '{odom_frame}' or '{BASE_FOOTPRINT}', got '{msg.header.frame_id}'")
+    return HandTarget(to_seconds(msg.header.stamp), xyz(msg.pose.position), xyzw(msg.pose.orientation),
+                      in_base_footprint=frame == BASE_FOOTPRINT)
 
 
 def hand_command_from_msg(msg: HandCommandMsg) -> HandCommand:

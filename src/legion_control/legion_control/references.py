@@ -277,7 +277,8 @@ def checked_balance_offset(offset: BalanceOffset, max_horizontal: float, max_low
 
 @dataclass(frozen=True)
 class HandTarget:
-    """Where a gripper frame should go, in odom."""
+    """Where a gripper frame should go: in odom, or relative to the robot's base_footprint (REP-120: the base's
+    position on the floor and its heading), which moves with the robot (a hand carrying a part while it walks)."""
 
     time: float
     """When it was sent [s]; older than `hand.target_timeout` means stale."""
@@ -285,6 +286,9 @@ class HandTarget:
     """[m]  # (3,)"""
     orientation: np.ndarray
     """(x, y, z, w)  # (4,)"""
+    in_base_footprint: bool = False
+    """The pose is relative to base_footprint, which the controller follows at every cycle with its own base
+    estimate (no latency between the walking base and the hand)."""
 
 
 def checked_hand_target(target: HandTarget) -> HandTarget:
@@ -486,9 +490,11 @@ class ReferenceBook:
 
     # --- hand targets ----------------------------------------------------------------------------------------
     def set_hand_target(self, side: str, target: HandTarget | None, now: float, gripper: pin.SE3,
-                        waist: np.ndarray | None = None, reach: float = math.inf) -> None:
+                        waist: np.ndarray | None = None, reach: float = math.inf,
+                        footprint: pin.SE3 | None = None) -> None:
         """See `WholeBodyController.set_hand_target`; `gripper` is the gripper frame's pose in odom (where a new
-        track starts), `waist` the waist position [m] a target must lie within `reach` [m] of (None: not checked)."""
+        track starts), `waist` the waist position [m] a target must lie within `reach` [m] of (None: not checked),
+        `footprint` the base_footprint pose in odom (for targets relative to it)."""
         if side not in self.sides:
             raise ControlError(f"no hand on side '{side}'")
         key = f"{side}_hand/target"
@@ -503,7 +509,8 @@ class ReferenceBook:
             self.reject(key, released, now)
             raise released from error
         if waist is not None:
-            distance = float(np.linalg.norm(target.position - waist))
+            in_odom = footprint.act(target.position) if target.in_base_footprint and footprint else target.position
+            distance = float(np.linalg.norm(in_odom - waist))
             limit = reach - self.hand.reach_margin
             if distance > limit:
                 error = ControlError(f"{side} hand target {distance:.3f} m from the waist is beyond the reach "
@@ -520,9 +527,11 @@ class ReferenceBook:
         for side in self.sides:
             self.hand_tracks[side] = None
 
-    def hand_reference(self, side: str, dt: float, now: float) -> HandTrack | None:
+    def hand_reference(self, side: str, dt: float, now: float, footprint: pin.SE3 | None = None
+                       ) -> HandTrack | None:
         """That hand's moving reference, advanced by `dt` [s] towards its target at the hand task's speeds; None
-        without a target, or when the target has gone stale (the hand task is released)."""
+        without a target, or when the target has gone stale (the hand task is released). `footprint` is the
+        base_footprint pose in odom now (targets relative to it are carried along)."""
         track = self.hand_tracks[side]
         if track is None:
             return None
@@ -531,13 +540,19 @@ class ReferenceBook:
             self.reject(f"{side}_hand/target", ControlError("target is stale: hand task released"), now)
             return None
         hand = self.hand
-        error = track.target.position - track.position
+        target = track.target
+        if target.in_base_footprint and footprint is not None:
+            position = footprint.act(target.position)
+            rotation = footprint.rotation @ quaternion_to_matrix(target.orientation)
+        else:
+            if track.target_rotation is None or track.target_rotation[0] is not target:
+                track.target_rotation = (target, quaternion_to_matrix(target.orientation))
+            position, rotation = target.position, track.target_rotation[1]
+        error = position - track.position
         distance = math.sqrt(error @ error)  # np.linalg.norm's operations
         step = min(distance, hand.max_speed * dt)
         linear = error / distance * step / dt if distance > 1e-9 else np.zeros(3)
-        if track.target_rotation is None or track.target_rotation[0] is not track.target:
-            track.target_rotation = (track.target, quaternion_to_matrix(track.target.orientation))
-        rotation_error = pin.log3(track.target_rotation[1] @ track.orientation.T)
+        rotation_error = pin.log3(rotation @ track.orientation.T)
         angle = math.sqrt(rotation_error @ rotation_error)
         turn = min(angle, hand.max_angular_speed * dt)
         angular = rotation_error / angle * turn / dt if angle > 1e-9 else np.zeros(3)

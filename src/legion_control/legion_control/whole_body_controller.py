@@ -304,7 +304,7 @@ class WholeBodyController:
         self.references.set_balance_offset(offset, self._now)
 
     def set_hand_target(self, side: str, target: HandTarget | None) -> None:
-        """Send a gripper frame to a pose in odom, or release the hand task (None).
+        """Send a gripper frame to a pose in odom (or relative to base_footprint), or release the hand task (None).
 
         Raises:
             ControlError: unknown side; a non-finite target (the hand task is released); a target out of the
@@ -316,7 +316,13 @@ class WholeBodyController:
         self.references.set_hand_target(side, target, self._now, self.data.oMf[self._gripper_ids[side]],
                                         self.data.oMi[self._reach_origin_id[side]].translation if balancing
                                         else None,
-                                        self._reach_limit[side])
+                                        self._reach_limit[side], self._footprint())
+
+    def _footprint(self) -> pin.SE3:
+        """base_footprint in odom (REP-120) from the current base estimate: the base on the floor, heading only."""
+        base = self.data.oMf[self._base_id]
+        return pin.SE3(rotation_z(_heading_of([base.rotation])), np.array([base.translation[0],
+                                                                             base.translation[1], 0.0]))
 
     def set_payload(self, side: str, mass: float) -> None:
         """The mass [kg] a hand holds (0: none), whose weight the balance and the arm's torques then carry.
@@ -617,8 +623,9 @@ class WholeBodyController:
         # Hands.
         hand = params.hand
         hand_weight = None
+        footprint = self._footprint() if any(self.references.hand_tracks.values()) else None
         for side in self.sides:
-            track = self.references.hand_reference(side, dt, self._now)
+            track = self.references.hand_reference(side, dt, self._now, footprint)
             if track is None:
                 continue
             if hand_weight is None:
@@ -631,7 +638,7 @@ class WholeBodyController:
             tasks.append(AccelerationTask(
                 f"{side}_hand", pin.getFrameJacobian(model, data, frame_id, LWA),
                 hand.stiffness * error + hand.damping * (track.velocity - velocity) - drift, hand_weight))
-            report.task_errors[f"{side}_hand"] = _norm(track.target.position - pose.translation)
+            report.task_errors[f"{side}_hand"] = _norm(track.position - pose.translation)
 
         # Angular momentum about the CoM.
         momentum = params.angular_momentum

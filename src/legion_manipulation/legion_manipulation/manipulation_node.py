@@ -12,7 +12,8 @@ Action client: `walk_to` (legion_interfaces/WalkTo) when a part or a target is o
 
 Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `emergency_stop`
 (std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task).
-Publishes: `<side>_hand/target` (geometry_msgs/PoseStamped in odom; an empty frame_id releases the hand task),
+Publishes: `<side>_hand/target` (geometry_msgs/PoseStamped in odom, or in base_footprint while a part is carried;
+an empty frame_id releases the hand task),
 `<side>_hand/command` (legion_interfaces/HandCommand), `<side>_hand/payload` (std_msgs/Float64, kg), `diagnostics`.
 """
 
@@ -40,6 +41,7 @@ from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.stamps import header_seconds, to_stamp
 from legion_common.transforms import matrix_to_quaternion, quaternion_from_yaw, quaternion_to_matrix
+from legion_control.conversions import BASE_FOOTPRINT
 from legion_interfaces.action import Pick, Place, WalkTo
 from legion_interfaces.msg import DetectedObjectArray, HandCommand
 from legion_manipulation.tasks import (
@@ -211,11 +213,13 @@ class ManipulationNode(Node):
 
     def _send(self, inputs: Inputs, out: Outputs) -> None:
         stamp = to_stamp(inputs.time)
-        for side, pose in out.targets.items():
+        targets = [(side, pose, self.odom_frame) for side, pose in out.targets.items()]
+        targets += [(side, pose, BASE_FOOTPRINT) for side, pose in out.carried.items()]
+        for side, pose, frame in targets:
             msg = PoseStamped()
             msg.header.stamp = stamp
             if pose is not None:
-                msg.header.frame_id = self.odom_frame
+                msg.header.frame_id = frame
                 p, q = pose.translation, matrix_to_quaternion(pose.rotation)
                 msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in p)
                 (msg.pose.orientation.x, msg.pose.orientation.y, msg.pose.orientation.z,

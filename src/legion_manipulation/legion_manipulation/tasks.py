@@ -133,6 +133,8 @@ class Outputs:
 
     targets: dict[str, pin.SE3 | None] = field(default_factory=dict)
     """Side -> gripper target in odom to stream, or None to release that hand task."""
+    carried: dict[str, pin.SE3] = field(default_factory=dict)
+    """Side -> gripper target relative to base_footprint (the carry pose, which moves with the robot)."""
     commands: dict[str, tuple[GraspMode, float]] = field(default_factory=dict)
     """Side -> hand command to send (only when it changes)."""
     payloads: dict[str, float] = field(default_factory=dict)
@@ -383,7 +385,7 @@ class Manipulator:
         base = self._base(inputs.q)
         for side, pose in self.carry.items():
             if side not in out.targets:
-                out.targets[side] = base * pose
+                out.carried[side] = pose
         for side, path in list(self.retreats.items()):
             if side in out.targets:
                 del self.retreats[side]  # a new task moves this hand
