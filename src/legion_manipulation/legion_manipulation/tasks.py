@@ -382,7 +382,6 @@ class Manipulator:
                 self._task.step(inputs, out)
             if out.result is not None:
                 self._task = None
-        base = self._base(inputs.q)
         for side, pose in self.carry.items():
             if side not in out.targets:
                 out.carried[side] = pose
