@@ -298,7 +298,8 @@ def checked_hand_target(target: HandTarget) -> HandTarget:
         ControlError: non-finite values or a quaternion that is not of unit length.
     """
     return HandTarget(float(target.time), _finite("hand target position", target.position, 3),
-                      _unit_quaternion("hand target orientation", target.orientation))
+                      _unit_quaternion("hand target orientation", target.orientation),
+                      bool(target.in_base_footprint))
 
 
 @dataclass

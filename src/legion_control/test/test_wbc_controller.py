@@ -278,3 +278,24 @@ def test_a_payload_in_the_hand_is_carried_by_the_arm_and_the_soles(controller, s
     controller.set_payload("right", 0.0)
     command, _ = run(controller, standing, cycles=30, start=60 * DT)
     assert abs(command.effort[shoulder] - before[shoulder]) < 0.5
+
+
+def test_a_hand_target_in_base_footprint_moves_with_the_base(controller, standing):
+    base0 = standing[0]
+    run(controller, standing, cycles=2)
+    gripper = controller.data.oMf[controller._gripper_ids["right"]]
+    footprint = controller._footprint()
+    local = footprint.actInv(gripper)
+    target = HandTarget(0.0, local.translation + np.array([0.05, 0.0, 0.0]), pin.SE3ToXYZQUAT(local)[3:],
+                        in_base_footprint=True)
+    controller.set_hand_target("right", target)
+    run(controller, standing, cycles=200)
+    track = controller.references.hand_tracks["right"]
+    before = controller._footprint()
+    assert track.position == pytest.approx(before.act(target.position), abs=1e-3)
+    moved = dataclasses.replace(base0, position=base0.position + np.array([0.1, 0.0, 0.0]))
+    controller.set_hand_target("right", dataclasses.replace(target, time=200 * DT))
+    run(controller, standing, cycles=200, start=200 * DT, base=moved)
+    after = controller._footprint()
+    assert after.translation[0] - before.translation[0] > 0.05  # the base estimate followed the odometry
+    assert track.position == pytest.approx(after.act(target.position), abs=1e-3)  # and the hand the base
