@@ -117,7 +117,7 @@ class RobotConfig:
     group_gains: dict[str, JointGains] = field(default_factory=dict)
     """Position-hold gains per joint group the robot has."""
     grasping: dict[str, float] = field(default_factory=dict)
-    """The grasp planner's hand geometry (`grasping:`; keys of `legion_control.grasp_planning.PlanningParameters`,
+    """The grasp planner's hand geometry (`grasping:`; keys of `legion_manipulation.grasps.PlanningParameters`,
     checked there)."""
 
     def has_group(self, group: str) -> bool:

@@ -7,7 +7,7 @@ feedback and, at the end, a `TaskResult`). Nothing here reads ground truth or th
 come from perception.
 
 Pick (`start_pick`): find the part (by id, or the nearest of a label); choose the hand and the grasp
-(`legion_control.grasp_planning`: top-down, thumb wall); check by inverse kinematics (`reach.ArmReach`) that the hand
+(`legion_manipulation.grasps`: top-down, thumb wall); check by inverse kinematics (`reach.ArmReach`) that the hand
 reaches the pre-grasp and grasp poses, else ask to walk to a standing pose from which it does (once) or fail
 OUT_OF_REACH with that pose; then the phases
 
@@ -37,8 +37,8 @@ import pinocchio as pin
 from legion_common.parameters import param
 from legion_common.transforms import quaternion_to_matrix, rotation_z, yaw_from_matrix
 from legion_control.grasp import GraspMode
-from legion_control.grasp_planning import GraspPlan, PartGeometry, PlanningParameters, plan_grasp
 from legion_description import DescriptionError, RobotConfig
+from legion_manipulation.grasps import GraspPlan, PartGeometry, PlanningParameters, plan_grasp
 from legion_manipulation.paths import MinimumJerkPath, PathLimits
 from legion_manipulation.reach import ArmReach
 from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters

@@ -2,7 +2,7 @@
 contact and friction only (no weld, no attachment, no moving of the part by the simulator).
 
 A trial (`run_trial`): stand 1 s; the hand goes to the pre-grasp pose above the part and comes down to the grasp
-pose (`legion_control.grasp_planning`), closes with the plan's synergy, lifts, holds 2 s; the part's pose given to
+pose (`legion_manipulation.grasps`), closes with the plan's synergy, lifts, holds 2 s; the part's pose given to
 the planner is the simulator's ground truth offset by a perception-like error. The trial is judged on the ground
 truth: lifted (part centre >= 4 cm above where it rested, after the hold), held (it moved with the hand), robot up.
 
@@ -23,8 +23,8 @@ import yaml
 from legion_common.transforms import quaternion_to_matrix
 from legion_control import ControllerState, HandTarget
 from legion_control.grasp import GraspMode, HandCommand
-from legion_control.grasp_planning import PartGeometry, PlanningParameters, choose_side, plan_grasp
 from legion_control.parameters import WbcParameters
+from legion_manipulation.grasps import PartGeometry, PlanningParameters, choose_side, plan_grasp
 
 TABLE_HEIGHT = 0.75
 """The sorting cell's table top [m] (config/scenes/sorting_cell.yaml)."""

@@ -8,7 +8,7 @@ import pytest
 from legion_common.transforms import quaternion_to_matrix
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
-from legion_control.grasp_planning import (
+from legion_manipulation.grasps import (
     PartGeometry,
     PlanningParameters,
     choose_side,

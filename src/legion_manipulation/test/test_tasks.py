@@ -1,0 +1,95 @@
+"""The pick and place state machines without ROS or a simulator: goals that cannot start, and their codes."""
+
+import math
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+from legion_manipulation.tasks import Code, Inputs, Manipulator, PerceivedObject, TaskError, planning_parameters
+from legion_model import RobotModel
+
+
+@pytest.fixture(scope="module")
+def manipulator_parts():
+    robot = RobotModel.load("centurion", lock_hands=True)
+    config = robot.config
+    full = robot.full_model
+    limits = {}
+    for side, hand in config.hands.items():
+        index = [full.joints[full.getJointId(n)].idx_q for n in hand.joints]
+        limits[side] = (full.lowerPositionLimit[index], full.upperPositionLimit[index])
+    return robot, {side: hand.synergies for side, hand in config.hands.items()}, limits, planning_parameters(config)
+
+
+@pytest.fixture
+def manipulator(manipulator_parts):
+    robot, synergies, limits, planning = manipulator_parts
+    return Manipulator(robot, synergies, limits, planning=planning)
+
+
+def inputs(manipulator, objects, time=10.0, objects_time=9.9, stopped=False):
+    hands = {side: np.zeros(len(manipulator.synergies[side]["open"])) for side in manipulator.sides}
+    return Inputs(time, manipulator.robot.standing_configuration(), hands, dict(hands), dict(hands),
+                  {o.id: o for o in objects}, objects_time, stopped)
+
+
+CUBE = PerceivedObject("red_cube_1", "red_cube", np.array([0.45, 0.15, 0.775]), 0.3, np.full(3, 0.05))
+FAR = PerceivedObject("red_cube_2", "red_cube", np.array([2.5, 1.5, 0.775]), 0.0, np.full(3, 0.05))
+BIN = PerceivedObject("red_bin_1", "red_bin", np.array([0.5, 0.34, 0.85]), 0.0, np.array([0.2, 0.2, 0.09]))
+
+
+@pytest.mark.parametrize(("goal", "objects", "kwargs", "code", "message"), [
+    ({"object_id": "nope"}, [CUBE], {}, Code.NOT_FOUND, "no part 'nope'"),
+    ({"label": "blue_cylinder"}, [CUBE], {}, Code.NOT_FOUND, "no part labelled"),
+    ({}, [CUBE], {}, Code.INVALID, "needs an object id or a label"),
+    ({"label": "red_cube", "side": "middle"}, [CUBE], {}, Code.INVALID, "unknown side"),
+    ({"label": "red_cube"}, [CUBE], {"objects_time": 5.0}, Code.NOT_FOUND, "stale"),
+    ({"label": "red_cube"}, [CUBE], {"objects_time": -math.inf}, Code.NOT_FOUND, "no perception"),
+    ({"label": "red_cube"}, [CUBE], {"stopped": True}, Code.STOPPED, "stopped"),
+    ({"object_id": "red_bin_1"}, [BIN], {}, Code.INVALID, "not a part of a known shape"),
+    ({"object_id": "nan"}, [PerceivedObject("nan", "red_cube", np.array([np.nan, 0, 0]), 0.0, np.full(3, 0.05))], {},
+     Code.INVALID, "not finite"),
+])
+def test_a_pick_that_cannot_start_says_why(manipulator, goal, objects, kwargs, code, message):
+    with pytest.raises(TaskError, match=message) as error:
+        manipulator.start_pick(inputs(manipulator, objects, **kwargs), **goal)
+    assert error.value.code == code
+    assert not manipulator.busy
+
+
+def test_a_part_out_of_reach_asks_to_walk_to_a_standing_pose(manipulator):
+    state = inputs(manipulator, [FAR])
+    manipulator.start_pick(state, label="red_cube")
+    out = manipulator.step(state)
+    assert out.walk_to is not None and out.phase == "approach"
+    x, y, yaw = out.walk_to
+    assert 0.2 < math.hypot(FAR.position[0] - x, FAR.position[1] - y) < 0.9
+    assert abs(yaw - math.atan2(1.5, 2.5)) < 0.2
+    manipulator.walk_finished(False, "blocked")
+    out = manipulator.step(state)
+    assert out.result is not None and out.result.code == Code.OUT_OF_REACH and out.result.standing_pose is not None
+
+
+def test_a_second_goal_is_busy_and_a_cancel_ends_the_first(manipulator):
+    state = inputs(manipulator, [CUBE])
+    manipulator.start_pick(state, label="red_cube")
+    out = manipulator.step(state)
+    assert out.phase == "approach" and out.targets  # the hand moves towards the pre-grasp pose
+    with pytest.raises(TaskError) as error:
+        manipulator.start_pick(state, label="red_cube")
+    assert error.value.code == Code.BUSY
+    result = manipulator.cancel(state)
+    assert result.code == Code.CANCELLED and not manipulator.busy
+    out = manipulator.step(state)
+    assert out.targets and all(pose is not None for pose in out.targets.values())  # the empty hand retreats
+
+
+def test_a_place_needs_a_held_part_and_a_target(manipulator):
+    state = inputs(manipulator, [BIN])
+    with pytest.raises(TaskError) as error:
+        manipulator.start_place(state, container="red_bin")
+    assert error.value.code == Code.GRASP_MISSED
+    with pytest.raises(TaskError) as error:
+        manipulator.start_place(state, target=pin.SE3(np.eye(3), np.array([np.inf, 0.0, 0.0])))
+    assert error.value.code in (Code.GRASP_MISSED, Code.INVALID)
