@@ -123,7 +123,7 @@ class ManipulationNode(Node):
         self._goal_kind = ""
         self._future: Future | None = None
         self._walk_goal = None
-        self._last_inputs: Inputs | None = None
+        self._latest_joints: JointState | None = None
         self._next_diagnostics = -math.inf
         self._counts = {"picks": 0, "places": 0, "succeeded": 0, "failed": 0, "rejected": 0}
         self._last_message = ""
@@ -187,11 +187,25 @@ class ManipulationNode(Node):
         return Inputs(time, q, hand_positions, hand_velocities, hand_efforts, self._objects, self._objects_time,
                       self._estop or self._fallen)
 
+    @property
+    def _active(self) -> bool:
+        """Something to do at every tick: a task, a hand that holds a part, carries or retreats."""
+        m = self.manipulator
+        return m.busy or bool(m.held) or bool(m.carry) or bool(m.retreats)
+
     def _tick(self, msg: JointState) -> None:
+        self._latest_joints = msg
+        time = header_seconds(msg)
+        if not self._active:  # idle: the state is converted when a goal comes (`_current_inputs`)
+            if time >= self._next_diagnostics:
+                inputs = self._inputs(msg)
+                if inputs is not None:
+                    self._next_diagnostics = time + self.node_params.diagnostics_period
+                    self._diagnostics(inputs, Outputs())
+            return
         inputs = self._inputs(msg)
         if inputs is None:
             return
-        self._last_inputs = inputs
         if self._goal is not None and self._goal.is_cancel_requested and self._future and not self._future.done():
             result = self.manipulator.cancel(inputs)
             self._future.set_result(result or TaskResult(Code.CANCELLED, "cancelled"))
@@ -297,7 +311,7 @@ class ManipulationNode(Node):
         return message
 
     async def _run(self, goal_handle, kind: str, start) -> TaskResult:
-        inputs = self._last_inputs
+        inputs = self._inputs(self._latest_joints) if self._latest_joints is not None else None
         if inputs is None:
             return TaskResult(Code.NOT_FOUND, "no robot state yet (odom and joint_states)")
         if self._future is not None and not self._future.done():
