@@ -194,6 +194,10 @@ class ManipulationParameters:
         0.24, "Into a container, the part may be released up to this much higher than `rim_clearance` over the rim "
         "when the hand does not reach lower.", unit="m", low=0.0, high=1.0
     )
+    descent_speed: float = param(
+        0.12, "The open hand comes down from the pre-grasp pose around the part at most this fast.", unit="m/s",
+        low=0.01, high=2.0
+    )
     rim_clearance: float = param(
         0.02, "A part put into a container is released with its bottom this far above the rim.", unit="m", low=0.0,
         high=0.5
@@ -528,10 +532,15 @@ class _Task:
         self.phase = phase
         self.phase_start = inputs.time
 
-    def move(self, inputs: Inputs, goal: pin.SE3, start: pin.SE3 | None = None) -> None:
-        """Start a path of the gripper to `goal` from `start` (default: where the gripper is)."""
+    def move(self, inputs: Inputs, goal: pin.SE3, start: pin.SE3 | None = None, max_speed: float | None = None
+             ) -> None:
+        """Start a path of the gripper to `goal` from `start` (default: where the gripper is), within the path
+        limits (and `max_speed` [m/s] if given)."""
         start = start if start is not None else self.owner.gripper(self.side, inputs.q)
-        self.path = MinimumJerkPath(start, goal, inputs.time, self.params.paths)
+        limits = self.params.paths
+        if max_speed is not None:
+            limits = dataclasses.replace(limits, max_speed=min(limits.max_speed, max_speed))
+        self.path = MinimumJerkPath(start, goal, inputs.time, limits)
 
     def follow(self, inputs: Inputs, out: Outputs) -> bool:
         """Stream the current path; True once it has ended."""
@@ -674,7 +683,8 @@ class _PickTask(_Task):
                     return
                 self.enter("approach", inputs)
                 self.stage = "down"
-                self.move(inputs, pin.SE3(plan.rotation, plan.grasp), pin.SE3(plan.rotation, plan.pre_grasp))
+                self.move(inputs, pin.SE3(plan.rotation, plan.grasp), pin.SE3(plan.rotation, plan.pre_grasp),
+                          p.descent_speed)
         elif self.phase == "approach":
             if self.follow(inputs, out):
                 self.enter("close", inputs)

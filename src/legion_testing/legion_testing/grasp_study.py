@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pinocchio as pin
 import yaml
 
 from legion_common.transforms import quaternion_to_matrix
@@ -25,6 +26,8 @@ from legion_control import ControllerState, HandTarget
 from legion_control.grasp import GraspMode, HandCommand
 from legion_control.parameters import WbcParameters
 from legion_manipulation.grasps import PartGeometry, PlanningParameters, choose_side, plan_grasp
+from legion_manipulation.paths import MinimumJerkPath, PathLimits
+from legion_manipulation.tasks import ManipulationParameters
 
 TABLE_HEIGHT = 0.75
 """The sorting cell's table top [m] (config/scenes/sorting_cell.yaml)."""
@@ -141,7 +144,15 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
         odometry: the controller's base state, `truth` or `leg` (the stack's leg odometry, one cycle late), as
             `ClosedLoop` takes it. The part pose stays ground truth (plus the perception error) in odom either way.
     """
+    from legion_common.parameters import from_flat, parameter_specs
     from legion_testing.closed_loop import ClosedLoop
+    from legion_testing.walking_loop import stack_parameters
+
+    known = {spec.name for spec in parameter_specs(PathLimits, "paths.")}
+    node = stack_parameters("manipulation")
+    limits = from_flat(PathLimits, {k.removeprefix("paths."): v for k, v in node.items()
+                                    if k in known})  # the node's path limits (config/stack.yaml)
+    descent_speed = float(node.get("descent_speed", ManipulationParameters().descent_speed))
 
     rng = np.random.default_rng(seed)
     side = side or choose_side((part.x, part.y), (0.0, 0.0), 0.0)
@@ -172,11 +183,17 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
                 controller.set_hand_target(side, HandTarget(sim.time, target, orientation))
             cycle()
 
-    def go_to(name: str, target: np.ndarray, timeout: float, tolerance: float = 0.01, settle: float = 0.2) -> None:
+    def go_to(name: str, target: np.ndarray, timeout: float, tolerance: float = 0.01, settle: float = 0.2,
+              max_speed: float | None = None) -> None:
+        """A minimum-jerk gripper path to `target`, within the manipulation node's limits (as the node streams it)."""
         phase[0] = name
         deadline = sim.time + timeout
+        rotation = quaternion_to_matrix(orientation)
+        path_limits = replace(limits, max_speed=min(limits.max_speed, max_speed)) if max_speed else limits
+        path = MinimumJerkPath(controller.robot.transform_frame_to_world(gripper), pin.SE3(rotation, target),
+                               sim.time, path_limits)
         while sim.time < deadline:
-            controller.set_hand_target(side, HandTarget(sim.time, target, orientation))
+            controller.set_hand_target(side, HandTarget(sim.time, path.sample(sim.time)[0].translation, orientation))
             cycle()
             if np.linalg.norm(controller.robot.frame_position(gripper) - target) < tolerance:
                 break
@@ -198,7 +215,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     for point in via:
         go_to("transit", point, 3.0, tolerance=0.03, settle=0.0)
     go_to("pre_grasp", plan.pre_grasp, 4.0)
-    go_to("grasp", plan.grasp, 2.0, tolerance=0.005)
+    go_to("grasp", plan.grasp, 3.0, tolerance=0.005, max_speed=descent_speed)
     controller.set_hand_command(side, HandCommand(plan.mode, plan.closure))
     phase[0] = "close"
     hold_for(1.0, plan.grasp)
