@@ -47,5 +47,7 @@ ok = w.run(10.0, on_tick=tick) and ok
 w.stop_command()
 ok = w.run(3.0, on_tick=tick) and ok
 end = w.base_pose()
-errs = [r.task_errors.get("com", 0.0) for r in w.loop.record.reports] if w.loop.record.reports else []
-print(f"payload told: {tell}, {mass} kg: fell {w.fallen()}, walked {np.linalg.norm(end[:2]-start[:2]):.2f} m, hand sag standing {stand_sag*100:.1f} cm, walking max {(fp.act(local.translation)[2]-min(heights))*100:.1f} cm")
+walked = np.linalg.norm(end[:2] - start[:2])
+walking_sag = fp.act(local.translation)[2] - min(heights)
+print(f"payload told: {tell}, {mass} kg: fell {w.fallen()}, walked {walked:.2f} m, hand sag standing "
+      f"{stand_sag * 100:.1f} cm, walking max {walking_sag * 100:.1f} cm")
