@@ -38,8 +38,9 @@ for package in ("legion_description", "legion_model", "legion_sim", "legion_esti
         sys.path.insert(0, str(WORKSPACE / "src" / package))
 
 import numpy as np  # noqa: E402
+import pinocchio as pin  # noqa: E402
 
-from legion_control import BalanceOffset, ControllerState, WbcParameters  # noqa: E402
+from legion_control import BalanceOffset, ControllerState, HandTarget, WbcParameters  # noqa: E402
 from legion_control.qp_solvers import QpSolver, make_solver  # noqa: E402
 from legion_testing.closed_loop import ClosedLoop  # noqa: E402
 
@@ -92,15 +93,25 @@ def bench_cycle(args: argparse.Namespace) -> None:
     loop.run(args.warmup)
     reports, estimator_cpu = [], []
     t_sway = loop.sim.time + args.duration / 2.0
+    hands = {}
+    if args.hands:  # both hand tasks held 15 cm ahead of and above where the grippers are, each with 0.5 kg
+        controller = loop.controller
+        for side in controller.sides:
+            pose = controller.data.oMf[controller._gripper_ids[side]]
+            hands[side] = (pose.translation + np.array([0.15, 0.0, 0.15]), pin.SE3ToXYZQUAT(pose)[3:])
+            controller.set_payload(side, 0.5)
     for _ in range(round(args.duration / loop.period)):
         sway(loop, t_sway)
+        for side, (position, orientation) in hands.items():
+            loop.controller.set_hand_target(side, HandTarget(loop.sim.time, position, orientation))
         before = len(estimator_times)
         reports.append(loop.cycle())
         estimator_cpu.append(sum(estimator_times[before:]))
     balancing = [r for r in reports if r.state == ControllerState.BALANCING]
     estimator_cpu = [cpu for cpu, r in zip(estimator_cpu, reports, strict=True)
                      if r.state == ControllerState.BALANCING]
-    print(f"# whole_body_controller cycle, {len(balancing)} cycles ({args.duration:.0f} s: standing, then swaying), "
+    print(f"# whole_body_controller cycle, {len(balancing)} cycles ({args.duration:.0f} s: standing, then swaying"
+          f"{'; both hand tasks and 0.5 kg payloads' if args.hands else ''}), "
           f"odometry={odometry} one cycle late, solver=daqp, nv={loop.robot.nv}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.2f}, "
@@ -219,7 +230,6 @@ def bench_behaviours(args: argparse.Namespace) -> None:
     truth."""
     import pinocchio as pin
 
-    from legion_control import HandTarget
 
     odometry = args.odometry or "leg"
     print(f"# behaviours in closed loop, odometry={odometry} one cycle late, sensors with the robot's errors; "
@@ -283,6 +293,7 @@ def main() -> None:
     parser.add_argument("--solvers", action="store_true", help="compare QP solvers on the controller's QPs")
     parser.add_argument("--push", action="store_true", help="find the largest survived push, front and side")
     parser.add_argument("--behaviours", action="store_true", help="stand, sway, squat and reach figures")
+    parser.add_argument("--hands", action="store_true", help="time the cycle with both hand tasks and payloads")
     parser.add_argument("--stand", type=float, default=60.0, help="standing time of --behaviours [s]")
     parser.add_argument("--odometry", choices=("leg", "truth"), default=None,
                         help="base state, one cycle late: legion_estimation's leg odometry (default for --push) or "
