@@ -332,12 +332,7 @@ class Manipulator:
 
     def start_place(self, inputs: Inputs, target: pin.SE3 | None = None, container: str = "", side: str = "") -> None:
         """Start a place at a part-centre pose in odom or into a container; raises TaskError if it cannot start."""
-        if self._task is not None:
-            raise TaskError(Code.BUSY, "another manipulation task is running")
-        if inputs.stopped:
-            raise TaskError(Code.STOPPED, "the robot is stopped (e-stop or fall)")
-        if side and side not in self.sides:
-            raise TaskError(Code.INVALID, f"unknown side '{side}': expected one of {list(self.sides)}")
+        self._check_idle(inputs, side)
         holding = [s for s in ([side] if side else self.sides) if self.held.get(s)]
         if not holding:
             raise TaskError(Code.GRASP_MISSED, f"the {side + ' hand' if side else 'robot'} holds no part")
@@ -412,13 +407,17 @@ class Manipulator:
         return out
 
     # ------------------------------------------------------------------------------------------- helpers
-    def _check_can_start(self, inputs: Inputs, side: str) -> None:
+    def _check_idle(self, inputs: Inputs, side: str) -> None:
+        """Raise TaskError unless a task may start now with `side` ('' for the planner's choice)."""
         if self._task is not None:
             raise TaskError(Code.BUSY, "another manipulation task is running")
         if inputs.stopped:
             raise TaskError(Code.STOPPED, "the robot is stopped (e-stop or fall)")
         if side and side not in self.sides:
             raise TaskError(Code.INVALID, f"unknown side '{side}': expected one of {list(self.sides)}")
+
+    def _check_can_start(self, inputs: Inputs, side: str) -> None:
+        self._check_idle(inputs, side)
         if side and self.held.get(side):
             raise TaskError(Code.BUSY, f"the {side} hand already holds '{self.held[side].object_id}'")
         self._check_fresh(inputs)
