@@ -311,7 +311,10 @@ class ManipulationNode(Node):
         return message
 
     async def _run(self, goal_handle, kind: str, start) -> TaskResult:
-        inputs = self._inputs(self._latest_joints) if self._latest_joints is not None else None
+        try:
+            inputs = self._inputs(self._latest_joints) if self._latest_joints is not None else None
+        except Exception as error:  # a joint state the model cannot take: reported, the node goes on
+            return TaskResult(Code.STOPPED, f"the robot state cannot be used: {error}")
         if inputs is None:
             return TaskResult(Code.NOT_FOUND, "no robot state yet (odom and joint_states)")
         if self._future is not None and not self._future.done():
@@ -322,6 +325,10 @@ class ManipulationNode(Node):
         except TaskError as error:
             self._counts["rejected"] += 1
             return TaskResult(error.code, str(error), standing_pose=error.standing_pose)
+        except Exception as error:  # a fault in planning (a broken model, a solver): the goal ends, the node goes on
+            self._counts["rejected"] += 1
+            self.get_logger().error(f"{kind} could not start: {type(error).__name__}: {error}")
+            return TaskResult(Code.STOPPED, f"internal error while planning: {error}")
         self._goal, self._goal_kind = goal_handle, kind
         self._future = Future()
         try:

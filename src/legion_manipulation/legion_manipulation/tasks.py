@@ -36,6 +36,7 @@ import pinocchio as pin
 
 from legion_common.parameters import param
 from legion_common.transforms import quaternion_to_matrix, rotation_z, yaw_from_matrix
+from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_description import DescriptionError, RobotConfig
 from legion_manipulation.grasps import GraspPlan, PartGeometry, PlanningParameters, plan_grasp
@@ -612,7 +613,7 @@ class _PickTask(_Task):
         for side in sides:
             try:
                 plan = plan_grasp(self.geometry, side, heading, owner.planning)
-            except Exception as error:  # ControlError: too wide, bad sizes
+            except ControlError as error:  # too wide for the hand, bad sizes
                 errors.append(str(error))
                 continue
             if all(
