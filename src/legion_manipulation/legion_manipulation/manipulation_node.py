@@ -10,7 +10,8 @@ Action servers (one goal at a time; a second is rejected with BUSY in its result
     `place` (legion_interfaces/Place): a part-centre pose in odom, or a container perception reports.
 Action client: `walk_to` (legion_interfaces/WalkTo) when a part or a target is out of reach.
 
-Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `emergency_stop`
+Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `perception/obstacles`
+(standing poses keep clear of its occupied cells), `emergency_stop`
 (std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task).
 Publishes: `<side>_hand/target` (geometry_msgs/PoseStamped in odom, or in base_footprint while a part is carried;
 an empty frame_id releases the hand task),
@@ -26,7 +27,7 @@ import numpy as np
 import pinocchio as pin
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -58,6 +59,8 @@ from legion_manipulation.tasks import (
 from legion_model import RobotModel
 
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+OCCUPIED = 50
+"""Occupancy (0..100) from which a cell of `perception/obstacles` is an obstacle."""
 LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -102,6 +105,7 @@ class ManipulationNode(Node):
         self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(DetectedObjectArray, "perception/objects", self.on_objects, INPUT_QOS)
+        self.create_subscription(OccupancyGrid, "perception/obstacles", self.on_obstacles, INPUT_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "diagnostics", self.on_diagnostics, INPUT_QOS)
         group = ReentrantCallbackGroup()
@@ -146,6 +150,16 @@ class ManipulationNode(Node):
                                               np.array([obj.size.x, obj.size.y, obj.size.z]))
         self._objects = objects
         self._objects_time = header_seconds(msg)
+
+    def on_obstacles(self, msg: OccupancyGrid) -> None:
+        info = msg.info
+        if info.width == 0 or info.height == 0 or len(msg.data) != info.width * info.height:
+            return
+        origin = info.origin.position
+        if abs(info.origin.orientation.z) > 1e-6 or not math.isfinite(info.resolution) or info.resolution <= 0.0:
+            return  # a rotated or malformed grid: standing poses keep being chosen without it
+        occupied = np.asarray(msg.data, dtype=np.int16).reshape(info.height, info.width) >= OCCUPIED
+        self.manipulator.obstacles = (occupied, np.array([origin.x, origin.y]), float(info.resolution))
 
     def on_emergency_stop(self, msg: Bool) -> None:
         self._estop = bool(msg.data)

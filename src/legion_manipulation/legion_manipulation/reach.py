@@ -128,30 +128,43 @@ class ArmReach:
         return ReachResult(reachable, position_error, orientation_error, q)
 
     def standing_pose(
-        self, side: str, target: pin.SE3 | Callable[[float], pin.SE3], q: np.ndarray, position_only: bool = False
+        self,
+        side: str,
+        target: pin.SE3 | Callable[[float], pin.SE3],
+        q: np.ndarray,
+        position_only: bool = False,
+        is_free: Callable[[float, float], bool] | None = None,
     ) -> tuple[float, float, float] | None:
-        """A base_footprint pose (x, y, yaw) from which the side's hand reaches `target` (odom), or None: facing the
-        target from where the robot stands (configuration `q`), at the distance, among those the arm can reach it
-        from, in the middle of the reachable range (the most margin either way).
+        """A base_footprint pose (x, y, yaw) from which the side's hand reaches `target` (odom), or None.
 
-        `target` may be a function of the standing yaw (a hand that keeps its orientation relative to the base)."""
+        The robot faces the target; the first choice approaches it from where the robot stands (configuration `q`),
+        then from directions turned by 45, 90, 135 and 180 degrees either way. Along each direction, among the
+        distances the arm reaches the target from and where `is_free(x, y)` (the robot's footprint clear of
+        obstacles; None: everywhere), the middle one (the most margin either way).
+
+        `target` may be a function of the standing yaw (a hand that keeps its orientation relative to the base).
+        """
         target_at = target if callable(target) else (lambda _yaw: target)
         point = target_at(0.0).translation
         base_xy = np.asarray(q[:2], dtype=float)
         offset = point[:2] - base_xy
-        yaw = math.atan2(offset[1], offset[0]) if np.linalg.norm(offset) > 1e-6 else 0.0
-        goal = target_at(yaw)
-        rotation = rotation_z(yaw)[:2, :2]
+        facing = math.atan2(offset[1], offset[0]) if np.linalg.norm(offset) > 1e-6 else 0.0
         lateral = self.shoulder_in_base[side][1]
         candidate = np.array(q, dtype=float)
-        candidate[3:7] = pin.Quaternion(rotation_z(yaw)).coeffs()
-        reachable = []
-        for ahead in np.linspace(0.1, 1.0, 19) * self.arm_length[side]:
-            base = goal.translation[:2] - rotation @ np.array([ahead, lateral])
-            candidate[:2] = base
-            if self.solve(side, candidate, goal, position_only).reachable:
-                reachable.append(base)
-        if not reachable:
-            return None
-        middle = reachable[len(reachable) // 2]
-        return float(middle[0]), float(middle[1]), yaw
+        for turn in (0.0, 0.25, -0.25, 0.5, -0.5, 0.75, -0.75, 1.0):
+            yaw = facing + turn * math.pi
+            goal = target_at(yaw)
+            rotation = rotation_z(yaw)[:2, :2]
+            candidate[3:7] = pin.Quaternion(rotation_z(yaw)).coeffs()
+            reachable = []
+            for ahead in np.linspace(0.1, 1.0, 19) * self.arm_length[side]:
+                base = goal.translation[:2] - rotation @ np.array([ahead, lateral])
+                if is_free is not None and not is_free(float(base[0]), float(base[1])):
+                    continue
+                candidate[:2] = base
+                if self.solve(side, candidate, goal, position_only).reachable:
+                    reachable.append(base)
+            if reachable:
+                middle = reachable[len(reachable) // 2]
+                return float(middle[0]), float(middle[1]), math.atan2(math.sin(yaw), math.cos(yaw))
+        return None

@@ -199,6 +199,10 @@ class ManipulationParameters:
         0.12, "The open hand comes down from the pre-grasp pose around the part at most this fast.", unit="m/s",
         low=0.01, high=2.0
     )
+    footprint_radius: float = param(
+        0.35, "A standing pose keeps obstacles of perception's grid this far from the base (the body and arms).",
+        unit="m", low=0.0, high=2.0
+    )
     rim_clearance: float = param(
         0.02, "A part put into a container is released with its bottom this far above the rim.", unit="m", low=0.0,
         high=0.5
@@ -301,6 +305,9 @@ class Manipulator:
         """Side -> the gripper pose it keeps, relative to the base frame, while it holds a part (or retreats)."""
         self.dropped: list[tuple[float, str, str]] = []
         """(time, side, object id) of every part that left a hand that held it outside a place."""
+        self.obstacles: tuple[np.ndarray, np.ndarray, float] | None = None
+        """The newest obstacle grid: (occupied cells as a boolean array [row y, column x], the origin (x, y) of cell
+        (0, 0) in odom, the cell size [m]); None: none known (every standing pose counts as free)."""
         self.retreats: dict[str, MinimumJerkPath] = {}
         """Side -> the path an empty hand takes out of the way before its task is released."""
         self._task: _Task | None = None
@@ -484,6 +491,25 @@ class Manipulator:
     def gripper(self, side: str, q: np.ndarray) -> pin.SE3:
         return self.reach.gripper_pose(side, q)
 
+    def is_free(self, x: float, y: float) -> bool:
+        """Whether the robot may stand at (x, y) in odom: no occupied cell of the obstacle grid within
+        `footprint_radius` (unknown and outside cells count as free)."""
+        if self.obstacles is None:
+            return True
+        occupied, origin, resolution = self.obstacles
+        radius = self.params.footprint_radius
+        column0, row0 = (np.array([x, y]) - radius - origin) / resolution
+        column1, row1 = (np.array([x, y]) + radius - origin) / resolution
+        rows, columns = occupied.shape
+        r0, r1 = max(math.floor(row0), 0), min(math.ceil(row1), rows)
+        c0, c1 = max(math.floor(column0), 0), min(math.ceil(column1), columns)
+        if r0 >= r1 or c0 >= c1:
+            return True
+        ys = origin[1] + (np.arange(r0, r1) + 0.5) * resolution
+        xs = origin[0] + (np.arange(c0, c1) + 0.5) * resolution
+        near = (xs[None, :] - x) ** 2 + (ys[:, None] - y) ** 2 <= radius**2
+        return not bool(np.any(occupied[r0:r1, c0:c1] & near))
+
     def carry_pose(self, side: str, q: np.ndarray, held: pin.SE3) -> pin.SE3:
         """Where a hand carries a part (odom): close in front of its shoulder (`carry_reach` x the arm's length ahead
         of it, in line with it), `carry_up` above where it is now, turned as it is: inside the circle the robot's
@@ -625,7 +651,13 @@ class _PickTask(_Task):
             raise TaskError(Code.NO_APPROACH, errors[0])
         side = sides[0]
         plan = plan_grasp(self.geometry, side, heading, owner.planning)
-        standing = owner.reach.standing_pose(side, pin.SE3(plan.rotation, plan.grasp), inputs.q)
+        geometry, planning = self.geometry, owner.planning
+
+        def grasp_at(yaw: float) -> pin.SE3:
+            at = plan_grasp(geometry, side, yaw, planning)
+            return pin.SE3(at.rotation, at.grasp)
+
+        standing = owner.reach.standing_pose(side, grasp_at, inputs.q, is_free=owner.is_free)
         return side, None, standing
 
     def _begin(self, inputs: Inputs, plan: GraspPlan) -> None:
@@ -816,7 +848,8 @@ class _PlaceTask(_Task):
         for raise_ in raises:
             centre = self.release_centre + np.array([0.0, 0.0, raise_])
             self.standing = reach.standing_pose(
-                self.side, lambda standing_yaw, c=centre: self._gripper_for(c, standing_yaw, in_base), inputs.q)
+                self.side, lambda standing_yaw, c=centre: self._gripper_for(c, standing_yaw, in_base), inputs.q,
+                is_free=self.owner.is_free)
             if self.standing is not None:
                 break
         if self.standing is None:

@@ -93,3 +93,22 @@ def test_a_place_needs_a_held_part_and_a_target(manipulator):
     with pytest.raises(TaskError) as error:
         manipulator.start_place(state, target=pin.SE3(np.eye(3), np.array([np.inf, 0.0, 0.0])))
     assert error.value.code in (Code.GRASP_MISSED, Code.INVALID)
+
+
+def test_a_standing_pose_keeps_clear_of_perceived_obstacles(manipulator):
+    state = inputs(manipulator, [FAR])
+    manipulator.start_pick(state, label="red_cube")
+    x, y, _ = manipulator.step(state).walk_to
+    manipulator.cancel(state)
+    # an obstacle grid with a wall where that pose was: the robot approaches from another side
+    resolution, origin = 0.05, np.array([-1.0, -1.0])
+    occupied = np.zeros((100, 100), dtype=bool)
+    column, row = ((np.array([x, y]) - origin) / resolution).astype(int)
+    occupied[row - 4:row + 5, column - 4:column + 5] = True
+    manipulator.obstacles = (occupied, origin, resolution)
+    assert not manipulator.is_free(x, y) and manipulator.is_free(x + 1.5, y)
+    manipulator.start_pick(state, label="red_cube")
+    x2, y2, _ = manipulator.step(state).walk_to
+    assert manipulator.is_free(x2, y2)
+    assert math.hypot(x2 - x, y2 - y) > 0.2
+    assert 0.2 < math.hypot(FAR.position[0] - x2, FAR.position[1] - y2) < 0.9
