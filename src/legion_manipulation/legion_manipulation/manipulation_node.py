@@ -222,6 +222,7 @@ class ManipulationNode(Node):
             return
         if self._goal is not None and self._goal.is_cancel_requested and self._future and not self._future.done():
             result = self.manipulator.cancel(inputs)
+            self._stop_walking()
             self._future.set_result(result or TaskResult(Code.CANCELLED, "cancelled"))
         dropped = len(self.manipulator.dropped)
         out = self.manipulator.step(inputs)
@@ -233,8 +234,10 @@ class ManipulationNode(Node):
             self._walk(out.walk_to)
         if self._goal is not None and out.phase:
             self._feedback(out)
-        if out.result is not None and self._future is not None and not self._future.done():
-            self._future.set_result(out.result)
+        if out.result is not None:
+            self._stop_walking()
+            if self._future is not None and not self._future.done():
+                self._future.set_result(out.result)
         if inputs.time >= self._next_diagnostics:
             self._next_diagnostics = inputs.time + self.node_params.diagnostics_period
             self._diagnostics(inputs, out)
@@ -287,11 +290,20 @@ class ManipulationNode(Node):
                 self.manipulator.walk_finished(False, "walk_to rejected the goal")
                 return
             self._walk_goal = handle
-            handle.get_result_async().add_done_callback(
-                lambda done: self.manipulator.walk_finished(bool(done.result().result.success),
-                                                            done.result().result.message))
+
+            def finished(done: Future) -> None:
+                self._walk_goal = None
+                self.manipulator.walk_finished(bool(done.result().result.success), done.result().result.message)
+
+            handle.get_result_async().add_done_callback(finished)
 
         sent.add_done_callback(accepted)
+
+    def _stop_walking(self) -> None:
+        """Cancel the walk a task asked for, if it is still going (the task ended: cancelled, stopped, failed)."""
+        handle, self._walk_goal = self._walk_goal, None
+        if handle is not None:
+            handle.cancel_goal_async()
 
     # ------------------------------------------------------------------------------------------------ actions
     async def execute_pick(self, goal_handle) -> Pick.Result:
