@@ -227,4 +227,5 @@ def test_the_composed_control_path_takes_the_state_in_process_and_no_clock(stack
     span = odom[-1] - odom[0]
     assert span > 0.8 and len(odom) >= 0.95 * (span * 500 + 1), f"{len(odom)} odom messages in {span:.3f} s"
     assert len(decimated) >= 40 and np.allclose(np.diff(decimated), 0.02, atol=0.0021), np.diff(decimated)
-    assert {round(s, 6) for s in decimated} <= joints
+    # the two decimated topics come in step (the same stamps); the probe's clear() may fall between a pair's messages
+    assert {round(s, 6) for s in decimated if min(joints) <= s <= max(joints)} <= joints
