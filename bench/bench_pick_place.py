@@ -35,6 +35,12 @@ def sim_time(probe: Probe) -> float:
     return header_seconds(probe.received("ground_truth/odom")[-1])
 
 
+def true_positions(probe: Probe) -> dict[str, np.ndarray]:
+    """Scene object id -> its true position [m] (ground truth: for judging only)."""
+    return {o.id: np.array([o.pose.position.x, o.pose.position.y, o.pose.position.z])
+            for o in probe.received("ground_truth/objects")[-1].objects}
+
+
 def one_run(args: argparse.Namespace, run: int) -> dict:
     scene = load_scene(args.scene)  # for judging only: where the container truly is
     container = next(b for b in scene.bins if b.name == args.container or b.accepts == args.part)
@@ -78,12 +84,10 @@ def one_run(args: argparse.Namespace, run: int) -> dict:
                 record["cycle"] = released[0] - accepted
             probe.wait_sim_time(1.0, 60.0, topic="ground_truth/odom")
             part = picked.object_id
-            truth = {o.id: o.pose.position for o in probe.received("ground_truth/objects")[-1].objects}
             # the perceived id may differ from the scene's: judge the scene part nearest the container
-            first = {k: np.array([v.x, v.y, v.z]) for k, v in truth.items()}
+            first = true_positions(probe)
             probe.wait_sim_time(1.0, 60.0, topic="ground_truth/odom")
-            second = {o.id: np.array([o.pose.position.x, o.pose.position.y, o.pose.position.z])
-                      for o in probe.received("ground_truth/objects")[-1].objects}
+            second = true_positions(probe)
             centre = np.array(container.position)
             name = min(second, key=lambda k: np.linalg.norm(second[k][:2] - centre))
             offset = second[name][:2] - centre

@@ -542,13 +542,11 @@ class ReferenceBook:
             return None
         hand = self.hand
         target = track.target
+        if track.target_rotation is None or track.target_rotation[0] is not target:
+            track.target_rotation = (target, quaternion_to_matrix(target.orientation))
+        position, rotation = target.position, track.target_rotation[1]
         if target.in_base_footprint and footprint is not None:
-            position = footprint.act(target.position)
-            rotation = footprint.rotation @ quaternion_to_matrix(target.orientation)
-        else:
-            if track.target_rotation is None or track.target_rotation[0] is not target:
-                track.target_rotation = (target, quaternion_to_matrix(target.orientation))
-            position, rotation = target.position, track.target_rotation[1]
+            position, rotation = footprint.act(position), footprint.rotation @ rotation
         error = position - track.position
         distance = math.sqrt(error @ error)  # np.linalg.norm's operations
         step = min(distance, hand.max_speed * dt)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from legion_common.transforms import matrix_to_quaternion, wrap_angle
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 
@@ -145,37 +146,12 @@ class GraspPlan:
         return [self.pre_grasp.copy()]
 
 
-def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
-    """Quaternion (x, y, z, w) of a rotation matrix (Shepperd's method), with w >= 0.  # (4,)"""
-    m = np.asarray(rotation, dtype=float)
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
-    if trace > 0.0:
-        s = 2.0 * math.sqrt(trace + 1.0)
-        q = np.array([(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s])
-    else:
-        i = int(np.argmax(np.diag(m)))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        s = 2.0 * math.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
-        q = np.empty(4)
-        q[i] = 0.25 * s
-        q[j] = (m[j, i] + m[i, j]) / s
-        q[k] = (m[k, i] + m[i, k]) / s
-        q[3] = (m[k, j] - m[j, k]) / s
-    q /= np.linalg.norm(q)
-    return -q if q[3] < 0.0 else q
-
-
 def top_down_rotation(heading: float) -> np.ndarray:
     """Gripper orientation of a top-down grasp: palm down (x = -z), fingers horizontal along `heading` (z).
     # (3, 3)"""
     z = np.array([math.cos(heading), math.sin(heading), 0.0])
     x = np.array([0.0, 0.0, -1.0])
     return np.column_stack((x, np.cross(z, x), z))
-
-
-def wrap_angle(angle: float) -> float:
-    """The angle in [-pi, pi)."""
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
 def grasp_heading(part: PartGeometry, preferred: float) -> float:

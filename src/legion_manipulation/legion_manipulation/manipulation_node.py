@@ -41,7 +41,12 @@ from legion_common.messages import pose_arrays, xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.stamps import header_seconds, to_stamp
-from legion_common.transforms import matrix_to_quaternion, quaternion_from_yaw, quaternion_to_matrix
+from legion_common.transforms import (
+    matrix_to_quaternion,
+    quaternion_from_yaw,
+    quaternion_to_matrix,
+    yaw_from_quaternion,
+)
 from legion_control.conversions import BASE_FOOTPRINT
 from legion_interfaces.action import Pick, Place, WalkTo
 from legion_interfaces.msg import DetectedObjectArray, HandCommand
@@ -144,8 +149,7 @@ class ManipulationNode(Node):
         objects = {}
         for obj in msg.objects:
             position, orientation = pose_arrays(obj.pose)
-            yaw = math.atan2(2.0 * (orientation[3] * orientation[2] + orientation[0] * orientation[1]),
-                             1.0 - 2.0 * (orientation[1] ** 2 + orientation[2] ** 2))
+            yaw = yaw_from_quaternion(orientation)
             objects[obj.id] = PerceivedObject(obj.id, obj.label, position, yaw,
                                               np.array([obj.size.x, obj.size.y, obj.size.z]))
         self._objects = objects

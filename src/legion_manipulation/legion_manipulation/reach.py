@@ -20,7 +20,7 @@ import numpy as np
 import pinocchio as pin
 
 from legion_common.parameters import param
-from legion_common.transforms import rotation_z
+from legion_common.transforms import rotation_z, wrap_angle
 from legion_model import RobotModel
 
 
@@ -166,5 +166,5 @@ class ArmReach:
                     reachable.append(base)
             if reachable:
                 middle = reachable[len(reachable) // 2]
-                return float(middle[0]), float(middle[1]), math.atan2(math.sin(yaw), math.cos(yaw))
+                return float(middle[0]), float(middle[1]), wrap_angle(yaw)
         return None

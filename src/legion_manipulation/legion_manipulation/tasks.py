@@ -39,7 +39,7 @@ from legion_common.transforms import quaternion_to_matrix, rotation_z, yaw_from_
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_description import DescriptionError, RobotConfig
-from legion_manipulation.grasps import GraspPlan, PartGeometry, PlanningParameters, plan_grasp
+from legion_manipulation.grasps import GraspPlan, PartGeometry, PlanningParameters, plan_grasp, shape_from_label
 from legion_manipulation.paths import MinimumJerkPath, PathLimits
 from legion_manipulation.reach import ArmReach
 from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
@@ -62,8 +62,6 @@ class Code(enum.IntEnum):
     INVALID = 10
 
 
-SHAPES_BY_WORD = {"cube": "box", "box": "box", "cylinder": "cylinder", "sphere": "sphere", "ball": "sphere"}
-"""Last word of a part label -> its shape (`red_cube` -> box)."""
 CONTAINER_WORDS = ("bin", "box_container", "tray")
 
 
@@ -85,8 +83,9 @@ class PerceivedObject:
 
     def geometry(self) -> PartGeometry | None:
         """The part as the grasp planner takes it, or None for a label of unknown shape."""
-        shape = SHAPES_BY_WORD.get(self.label.rsplit("_", 1)[-1])
-        if shape is None:
+        try:
+            shape = shape_from_label(self.label)
+        except ControlError:
             return None
         x, y, z = (float(s) for s in self.size)
         size = {"box": (x, y, z), "cylinder": (0.5 * max(x, y), z), "sphere": (0.5 * max(x, y, z),)}[shape]
@@ -581,7 +580,7 @@ class _Task:
         self.walk_result = (success, message)
 
     def step(self, inputs: Inputs, out: Outputs) -> None:
-        out.phase, out.side = self.phase, self.side
+        raise NotImplementedError
 
     def abort(self, inputs: Inputs, code: Code, message: str) -> TaskResult:
         raise NotImplementedError
@@ -611,7 +610,6 @@ class _PickTask(_Task):
         self.geometry = geometry
         self.plan: GraspPlan | None = None
         self.monitor: GraspMonitor | None = None
-        self.walked = False
         self.seen_with_hand = False
         self.rested_z = float(geometry.position[2])
         side, plan, standing = self._choose(owner, inputs, sides)
@@ -625,7 +623,6 @@ class _PickTask(_Task):
             self.enter("approach", inputs)
             self.walking = True
             self.walk_request = standing
-            self.walked = True
         else:
             self._begin(inputs, plan)
 

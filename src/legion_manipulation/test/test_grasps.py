@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from legion_common.transforms import quaternion_to_matrix
+from legion_common.transforms import matrix_to_quaternion, quaternion_to_matrix
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_manipulation.grasps import (
@@ -13,7 +13,6 @@ from legion_manipulation.grasps import (
     PlanningParameters,
     choose_side,
     grasp_heading,
-    matrix_to_quaternion,
     plan_grasp,
     shape_from_label,
     top_down_rotation,

@@ -21,7 +21,7 @@ import numpy as np
 import pinocchio as pin
 import yaml
 
-from legion_common.transforms import quaternion_to_matrix
+from legion_common.transforms import quaternion_to_matrix, yaw_from_quaternion
 from legion_control import ControllerState, HandTarget
 from legion_control.grasp import GraspMode, HandCommand
 from legion_control.parameters import WbcParameters
@@ -206,7 +206,8 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
 
     controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))  # pre-shape while standing
     hold_for(1.0)  # stand
-    true_yaw = _yaw_of(sim.data.xquat[body])
+    w, x, y, z = sim.data.xquat[body]  # MuJoCo's (w, x, y, z)
+    true_yaw = yaw_from_quaternion((x, y, z, w))
     seen_position, seen_yaw = _perceived(rest, true_yaw, rng, position_error, yaw_error)
     geometry = PartGeometry(part.shape, tuple(part.size), seen_position, seen_yaw)
     plan = plan_grasp(geometry, side, preferred_heading=0.0, params=planning)
@@ -231,12 +232,6 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     sim.close()
     return result
 
-
-def _yaw_of(quaternion_wxyz: np.ndarray) -> float:
-    """Yaw of a MuJoCo quaternion (w, x, y, z)."""
-    w, x, y, z = (float(v) for v in quaternion_wxyz)
-    rotation = quaternion_to_matrix(np.array([x, y, z, w]))
-    return math.atan2(rotation[1, 0], rotation[0, 0])
 
 
 def grasp_sim_options(**overrides):
