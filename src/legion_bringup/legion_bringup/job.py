@@ -1,157 +1,251 @@
-"""The main job: the Legion stack on the simulated Centurion in MuJoCo, headless, in lockstep, with a report.
+"""The main job: the sorting shift. The Legion stack on the simulated robot in MuJoCo, headless, in lockstep, sorts
+a table of mixed parts into their bins, unattended, and writes what happened.
 
-`legion job` starts `legion launch stack headless:=true lockstep:=true` and drives the robot through a short shift
-at the sorting cell, through the stack's own interfaces only:
+`legion job` (what `./run.sh` runs) starts `legion launch stack headless:=true lockstep:=true` in a scene, waits
+until the robot balances, and asks the executive for the shift through its own interface (`run_job` with the cell
+file). While the shift runs it shows progress on the terminal (parts done of total, phase, simulated time, real-time
+factor) from `executive/status`. At the end it writes, under `--reports` (default `reports/`):
 
-1. stand: the robot balances in place (`--stand` simulated seconds);
-2. inspect: it takes the robot config's `inspect_table` posture (`posture/reference`: head down at the table) and
-   reports the parts perception finds (`perception/objects`);
-3. walk: `walk_to` a pose `--walk` metres behind the start, then `walk_to` back to the start (skipped with 0). The
-   targets are set in `odom` from the state estimator's estimate of the start pose, as an operator would set them;
-4. settle: it stands for a second.
+- `shift-<time>.md` and `.json`: each part's outcome and times (the executive's account, and where the part truly
+  ended), falls, the state estimator's error, the success rate;
+- `shift-<time>-map.png`, `-com_zmp.png`, `-timeline.png`: the base path with footsteps and obstacles on the cell
+  map, the CoM and ZMP, a timeline of each part (`legion_bringup.shift_media`);
+- `shift-<time>.mp4`: the shift from a fixed camera in the cell, rendered headless, faces blurred (`--no-video`
+  leaves it out).
 
-Ground truth (`ground_truth/*`) is read here only to judge the run, never to steer it: base drift, falls, the state
-estimator's error, perception's position errors and the walking pose errors (each walk is judged by where the robot
-truly ends against where the target truly is: the target in `odom` moved by the estimator's error at the start).
-What happened goes to `reports/job-<time>.md` and `.json`.
+`--episodes N --seed S` runs N randomised cells (`legion_sim.cell_generator`: parts, classes, poses, bins,
+obstacles, a person), one stack each, and reports the share of parts sorted with a 95 % confidence interval and each
+failure with its category (`episodes-<time>.md/.json`).
+
+Ground truth (`ground_truth/*`) and the scene file are read here only to judge the shift (`legion_bringup.judge`),
+never to steer it: the robot works from the cell file and its own perception.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import statistics
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from legion_bringup.judge import failure_category, judge_parts, wilson_interval
 from legion_bringup.launcher import LaunchedNodes
 from legion_bringup.nodes import LaunchError
 from legion_common.messages import xyzw
-from legion_common.stamps import header_seconds
+from legion_common.stamps import header_seconds, to_seconds
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 
 FALL_TILT_DEG = 30.0
 """Base tilt beyond which the robot counts as fallen [deg]."""
-PERCEPTION_TOLERANCE = 0.02
-"""Largest position error of a perceived part that counts as found [m]."""
-WALK_TOLERANCE = 0.05
-"""Largest final position error of a walk that counts as arrived [m]."""
+VIDEO_FPS = 10.0
+"""Video frames per simulated second."""
+FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "STOPPED")
 
 
 @dataclass
-class JobReport:
-    """What the job measured. Positions in `odom` [m], times [s]."""
+class ShiftReport:
+    """What one shift did and how it was judged. Positions in `odom` [m], times in simulated seconds."""
 
     scene: str
+    cell: str
     robot: str
     sim_duration: float = 0.0
     wall_duration: float = 0.0
     real_time_factor: float = 0.0
-    phases: list[dict] = field(default_factory=list)
-    """Each phase: name, start and end [sim s], result."""
-    messages: dict[str, int] = field(default_factory=dict)
-    """Topic -> messages received."""
-    rates: dict[str, float] = field(default_factory=dict)
-    """Topic -> messages per simulated second."""
-    stand_drift_xy: float = 0.0
-    """Base drift while standing [m]."""
-    max_tilt_deg: float = 0.0
+    executive_result: str = ""
+    """The run_job result: outcome and message."""
+    parts: list[dict] = field(default_factory=list)
+    """Each scene part: id, label, the executive's outcome and reason, where it truly ended (place, container,
+    correct), start and end [sim s], attempts."""
+    parts_total: int = 0
+    parts_sorted: int = 0
+    """Scene parts truly inside a bin that accepts their class at the end."""
+    parts_sortable: int = 0
+    """Scene parts whose class a bin of the scene accepts."""
+    success_rate: float = 0.0
+    """parts_sorted / parts_sortable."""
+    part_times: list[float] = field(default_factory=list)
+    """Simulated time of each sorted part's cycle, as the executive reports it [s]."""
+    median_part_time: float = 0.0
     fell: bool = False
-    objects_in_scene: int = 0
-    """Scene parts (ground truth)."""
-    perceived: list[dict] = field(default_factory=list)
-    """Parts on `perception/objects` after inspecting: id, label, error [m] to the nearest true part of that label."""
-    parts_found: int = 0
-    """True parts with a perceived part of the same label within PERCEPTION_TOLERANCE."""
-    walks: list[dict] = field(default_factory=list)
-    """Each walk_to: target, success, message, final position error [m], final yaw error [deg], duration [s]."""
+    max_tilt_deg: float = 0.0
     estimator_max_error: float = -1.0
     """Largest distance between the state estimator's `odom` and the true base position [m] (-1: no odom)."""
-    hardware_status: str = ""
+    decisions: list[str] = field(default_factory=list)
+    """The executive's decisions, as `executive/status` reported them."""
+    artefacts: dict[str, str] = field(default_factory=dict)
     success: bool = False
     errors: list[str] = field(default_factory=list)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scene", default="sorting_cell", help="scene name or file (default sorting_cell)")
-    parser.add_argument("--robot", default="centurion", help="robot name (default centurion)")
-    parser.add_argument("--stand", type=float, default=2.0, help="simulated seconds of standing first (default 2)")
-    parser.add_argument("--walk", type=float, default=0.5,
-                        help="walk_to this far back and return [m] (default 0.5; 0 skips walking)")
+    parser.add_argument("--cell", default="sorting_cell", help="cell file name or path (default sorting_cell)")
+    parser.add_argument("--scene", default="", help="scene name or file (default: the cell's name)")
+    parser.add_argument("--robot", default="centurion", help="robot name or file (default centurion)")
+    parser.add_argument("--episodes", type=int, default=0,
+                        help="run this many randomised cells instead of the shipped one (default 0: the shipped cell)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first randomised cell (default 0)")
+    parser.add_argument("--max-parts", type=int, default=0, help="stop after this many parts (default 0: all)")
+    parser.add_argument("--no-video", action="store_true", help="do not render the shift's video")
     parser.add_argument("--reports", default="reports", help="folder for the report files (default reports/)")
-    parser.add_argument("--timeout", type=float, default=1200.0, help="wall-clock limit [s] (default 1200)")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="wall-clock limit of one shift [s] (default 3600)")
 
 
+# -------------------------------------------------------------------------------------------------------------- ROS
 class Shift:
-    """The job's ROS side: one node that watches the stack and asks it for work, spun by the caller."""
+    """The job's ROS side: one node that watches the stack, asks the executive for the shift and records it for the
+    judge; spun by the caller."""
 
-    def __init__(self, report: JobReport, launched: LaunchedNodes, timeout: float) -> None:
+    def __init__(self, report: ShiftReport, launched: LaunchedNodes, options: argparse.Namespace,
+                 scene_path: str) -> None:
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
-        from nav_msgs.msg import Odometry
+        from nav_msgs.msg import OccupancyGrid, Odometry
         from rclpy.action import ActionClient
         from rclpy.parameter import Parameter
+        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import JointState
 
-        from legion_description import load_robot_config
-        from legion_interfaces.action import WalkTo
-        from legion_interfaces.msg import DetectedObjectArray
+        from legion_bringup.shift_record import CellLayout, ShiftRecord
+        from legion_interfaces.action import RunJob
+        from legion_interfaces.msg import DetectedObjectArray, ExecutiveStatus, FootstepPlan, GaitReference
 
         self.rclpy = rclpy
-        self.report, self.launched = report, launched
-        self.deadline = time.monotonic() + timeout
-        self.config = load_robot_config(report.robot)
+        self.report, self.launched, self.options = report, launched, options
+        self.deadline = time.monotonic() + options.timeout
         rclpy.init()
         self.node = rclpy.create_node("legion_job", parameter_overrides=[Parameter("use_sim_time", value=True)])
-        self.counts: dict[str, int] = {}
         self.time = -1.0
         self.start_time = -1.0
         self.start_wall = math.nan
         """Wall time [s, time.monotonic()] of the first state: the real-time factor leaves out the stack's start-up."""
         self.truth = None
         self.estimate = None
-        """The newest `odom` from the state estimator."""
         self.truth_objects = None
-        self.perceived = None
+        self.start_objects: dict[str, tuple[float, float, float]] = {}
+        self.joints: dict[str, float] = {}
+        self.status = None
+        self.reference = None
+        self.grid = None
         self.estimates: dict[int, tuple[float, float, float]] = {}
         self.truths: dict[int, tuple[float, float, float]] = {}
-        """Positions by stamp [us] waiting for their counterpart (estimate or ground truth)."""
-        # The job watches the robot at 50 Hz (the state estimator's decimated state), not at the control rate: a
-        # 500 Hz subscriber costs the simulator and the machine as much as a node of the stack.
-        for topic, kind, callback in (
-                ("joint_states/decimated", JointState, self._on_joint_states),
-                ("ground_truth/odom", Odometry, self._on_truth),
-                ("ground_truth/objects", DetectedObjectArray, lambda m: setattr(self, "truth_objects", m)),
-                ("perception/objects", DetectedObjectArray, lambda m: setattr(self, "perceived", m)),
-                ("odom/decimated", Odometry, self._on_estimate),
-                ("hardware/status", DiagnosticArray, self._on_status)):
-            self.node.create_subscription(kind, topic, self._counted(topic, callback), 50)
-        self.posture = self.node.create_publisher(JointState, "posture/reference", 10)
-        self.walk_to = ActionClient(self.node, WalkTo, "walk_to")
-        self.WalkTo = WalkTo
+        self.footsteps: dict[tuple[int, int], object] = {}
+        self.record = ShiftRecord(scene=report.scene, robot=report.robot)
+        try:
+            self.record.cell = CellLayout.load(_cell_file(report.cell))
+        except Exception as error:  # the map plot goes without the cell's outlines
+            report.errors.append(f"cell layout for the map: {error}")
+        self.video = None
+        self.camera = None
+        if not options.no_video:
+            self._open_video(scene_path)
+        self._last_line = ""
+        self._last_print = 0.0
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        # The job watches the robot at 50 Hz (the state estimator's decimated state), not at the control rate.
+        for topic, kind, callback, qos in (
+                ("joint_states/decimated", JointState, self._on_joint_states, 50),
+                ("ground_truth/odom", Odometry, self._on_truth, 50),
+                ("ground_truth/objects", DetectedObjectArray, self._on_truth_objects, 10),
+                ("odom/decimated", Odometry, self._on_estimate, 50),
+                ("executive/status", ExecutiveStatus, self._on_status, 10),
+                ("gait/reference", GaitReference, lambda m: setattr(self, "reference", m), 10),
+                ("gait/footsteps", FootstepPlan, self._on_footsteps, 10),
+                ("perception/obstacles", OccupancyGrid, lambda m: setattr(self, "grid", m), 2),
+                ("hardware/status", DiagnosticArray, lambda m: None, 10)):
+            self.node.create_subscription(kind, topic, callback, qos)
+        del latched
+        self.run_job = ActionClient(self.node, RunJob, "run_job")
+        self.RunJob = RunJob
 
-    def _counted(self, topic, callback):
-        def wrapped(msg) -> None:
-            self.counts[topic] = self.counts.get(topic, 0) + 1
-            callback(msg)
-        return wrapped
+    def _open_video(self, scene_path: str) -> None:
+        from legion_bringup.shift_media import CellCamera, ShiftVideo
 
+        try:
+            self.camera = CellCamera(scene_path, self.report.robot)
+            self.video_path = Path(self.options.reports) / f"{self.options.stem}.mp4"
+            self.video = ShiftVideo(self.video_path, fps=VIDEO_FPS)
+        except Exception as error:  # no GL, no ffmpeg: the shift goes on without a video, and says so
+            self.report.errors.append(f"video: {type(error).__name__}: {error}")
+            self.camera = self.video = None
+
+    # --- callbacks -------------------------------------------------------------------------------------------------
     def _on_joint_states(self, msg) -> None:
         self.time = header_seconds(msg)
+        self.joints = dict(zip(msg.name, msg.position, strict=False))
         if self.start_time < 0:
             self.start_time = self.time
             self.start_wall = time.monotonic()
+        if self.video is not None and self.truth is not None and self.video.due(self.time):
+            self._frame()
+
+    def _frame(self) -> None:
+        pose = self.truth.pose.pose
+        parts = {}
+        if self.truth_objects is not None:
+            parts = {o.id: ((o.pose.position.x, o.pose.position.y, o.pose.position.z), xyzw(o.pose.orientation))
+                     for o in self.truth_objects.objects if o.id in self.scene_parts}
+        try:
+            frame = self.camera.render((pose.position.x, pose.position.y, pose.position.z), xyzw(pose.orientation),
+                                       {n: q for n, q in self.joints.items() if n in self.camera_joints}, parts,
+                                       overlay=self.progress_line())
+            self.video.add(frame, self.time)
+        except Exception as error:
+            self.report.errors.append(f"video stopped: {type(error).__name__}: {error}")
+            self.video.close()
+            self.video = None
+
+    @property
+    def scene_parts(self) -> set[str]:
+        return self._scene_parts
+
+    @property
+    def camera_joints(self) -> set[str]:
+        return self._camera_joints
 
     def _on_truth(self, msg) -> None:
         self.truth = msg
         pose = msg.pose.pose
         tilt = math.degrees(tilt_from_quaternion(xyzw(pose.orientation)))
         self.report.max_tilt_deg = max(self.report.max_tilt_deg, tilt)
-        if tilt > FALL_TILT_DEG:
+        if tilt > FALL_TILT_DEG and not self.report.fell:
             self.report.fell = True
-        self._pair("truth", round(header_seconds(msg) * 1e6), (pose.position.x, pose.position.y, pose.position.z))
+            self.report.errors.append(f"the robot fell at {header_seconds(msg):.1f} s")
+        t = header_seconds(msg)
+        self._pair("truth", round(t * 1e6), (pose.position.x, pose.position.y, pose.position.z))
+        estimate = None
+        if self.estimate is not None:
+            e = self.estimate.pose.pose
+            estimate = (e.position.x, e.position.y, yaw_from_quaternion(xyzw(e.orientation)))
+        com_ref = zmp_ref = None
+        if self.reference is not None and self.reference.samples:
+            sample = min(self.reference.samples, key=lambda s: abs(to_seconds(s.stamp) - t))
+            if abs(to_seconds(sample.stamp) - t) < 0.1:
+                from legion_bringup.shift_record import zmp_from_lipm
+
+                c, a = sample.com_position, sample.com_acceleration
+                floor = min(s.pose.position.z for s in sample.soles) if sample.soles else 0.0
+                com_ref = (c.x, c.y)
+                if c.z - floor > 0.1:
+                    zmp_ref = zmp_from_lipm((c.x, c.y), (a.x, a.y), c.z - floor)
+        # (a time jump back, a simulator reset, raises: what was recorded stays)
+        with contextlib.suppress(Exception):
+            self.record.add_sample(t, (pose.position.x, pose.position.y, yaw_from_quaternion(xyzw(pose.orientation))),
+                                   estimate, com_reference=com_ref, zmp_reference=zmp_ref)
+
+    def _on_truth_objects(self, msg) -> None:
+        self.truth_objects = msg
+        if not self.start_objects:
+            self.start_objects = {o.id: (o.pose.position.x, o.pose.position.y, o.pose.position.z)
+                                  for o in msg.objects}
 
     def _on_estimate(self, msg) -> None:
         self.estimate = msg
@@ -172,20 +266,59 @@ class Shift:
                 del mine[key]
 
     def _on_status(self, msg) -> None:
-        if msg.status:
-            self.report.hardware_status = msg.status[0].message
+        previous = self.status
+        self.status = msg
+        decision = getattr(msg, "last_decision", "")
+        if decision and (previous is None or decision != getattr(previous, "last_decision", "")):
+            self.report.decisions.append(f"{self.time:8.2f} s  {decision}")
+        self.print_progress()
+
+    def _on_footsteps(self, msg) -> None:
+        from legion_bringup.shift_record import Footstep
+
+        for step in msg.steps:
+            key = (step.side, round(to_seconds(step.touch_down) * 100))
+            p = step.pose
+            self.footsteps[key] = Footstep(to_seconds(step.touch_down), p.position.x, p.position.y,
+                                           yaw_from_quaternion(xyzw(p.orientation)),
+                                           "left" if step.side == 0 else "right", planned=False)
+
+    # --- progress --------------------------------------------------------------------------------------------------
+    def progress_line(self) -> str:
+        s = self.status
+        sim = max(self.time - self.start_time, 0.0) if self.start_time >= 0 else 0.0
+        wall = time.monotonic() - self.start_wall if math.isfinite(self.start_wall) else 0.0
+        rtf = sim / wall if wall > 0 else 0.0
+        if s is None:
+            return f"waiting for the executive | sim {sim:6.1f} s | RTF {rtf:.2f}"
+        done = s.parts_sorted + s.parts_skipped + s.parts_failed
+        part = f" | {s.part_label or s.part_id}" if (s.part_label or s.part_id) else ""
+        return (f"{s.state.lower():9s} | parts {done}/{s.parts_total} (sorted {s.parts_sorted}) | "
+                f"{s.phase or '-'}{part} | sim {sim:6.1f} s | RTF {rtf:.2f}")
+
+    def print_progress(self, force: bool = False) -> None:
+        """One progress line: rewritten in place on a terminal, else printed when it changes (at most every 5 s of
+        wall time unless the phase changed)."""
+        line = self.progress_line()
+        now = time.monotonic()
+        if sys.stdout.isatty():
+            if force or now - self._last_print > 0.2:
+                print(f"\r[shift] {line:<110s}", end="", flush=True)
+                self._last_print = now
+            return
+        changed = line.split("| sim")[0] != self._last_line.split("| sim")[0]
+        if force or changed or now - self._last_print > 5.0:
+            print(f"[shift] {line}", flush=True)
+            self._last_line, self._last_print = line, now
 
     # --- waiting ---------------------------------------------------------------------------------------------------
     def spin_until(self, done, what: str) -> bool:
-        """Spin until `done()`; False (with an error in the report) on a node exit, a fall or the wall-clock limit."""
+        """Spin until `done()`; False (with an error in the report) on a node exit or the wall-clock limit."""
         while not done():
             self.rclpy.spin_once(self.node, timeout_sec=0.05)
             exited = self.launched.exited_required()
             if exited is not None:
                 self.report.errors.append(f"node '{exited[0]}' exited with code {exited[1]} during {what}")
-                return False
-            if self.report.fell:
-                self.report.errors.append(f"the robot fell during {what}")
                 return False
             if time.monotonic() > self.deadline:
                 self.report.errors.append(f"wall-clock limit reached during {what}")
@@ -193,210 +326,262 @@ class Shift:
         return True
 
     def wait_sim(self, seconds: float, what: str) -> bool:
-        if not self.spin_until(lambda: self.time >= 0 and self.truth is not None and self.estimate is not None,
-                               f"{what} (start-up)"):
+        if not self.spin_until(lambda: self.time >= 0 and self.truth is not None and self.estimate is not None
+                               and self.truth_objects is not None, f"{what} (start-up)"):
             return False
         end = self.time + seconds
         return self.spin_until(lambda: self.time >= end, what)
 
-    def phase(self, name: str, run) -> bool:
-        start = max(self.time, 0.0)  # the first phase starts before the first state arrives
-        result = run()
-        ok = bool(result) and not self.report.fell
-        self.report.phases.append({"name": name, "start": round(start, 3), "end": round(self.time, 3),
-                                   "result": result if isinstance(result, str) else ("done" if ok else "failed")})
-        return ok
-
-    # --- the phases --------------------------------------------------------------------------------------------
-    def stand(self, seconds: float):
-        if not self.wait_sim(0.0, "stand"):
+    # --- the shift -------------------------------------------------------------------------------------------------
+    def run(self, scene) -> bool:
+        """Stand, then ask the executive for the shift and follow it to its end."""
+        self._scene_parts = {part.id for part in scene.parts}
+        self._camera_joints = set(self.camera.joint_names) if self.camera is not None else set()
+        print("[shift] waiting for the robot to stand", flush=True)
+        if not self.wait_sim(1.0, "stand"):
             return False
-        start = self.truth.pose.pose.position
-        if not self.wait_sim(seconds, "stand"):
+        if not self.run_job.wait_for_server(timeout_sec=60.0):
+            self.report.errors.append("run_job action server not available")
             return False
-        end = self.truth.pose.pose.position
-        self.report.stand_drift_xy = math.hypot(end.x - start.x, end.y - start.y)
-        return f"drift {self.report.stand_drift_xy * 100:.2f} cm"
-
-    def inspect(self):
-        from sensor_msgs.msg import JointState
-
-        posture = self.config.postures.get("inspect_table", {})
-        msg = JointState(name=list(posture), position=list(posture.values()))
-        msg.header.stamp = self.node.get_clock().now().to_msg()
-        self.posture.publish(msg)
-        if not self.wait_sim(3.0, "inspect"):
-            return False
-        self.report.objects_in_scene = len(self.truth_objects.objects) if self.truth_objects else 0
-        self.report.perceived = perception_errors(self.perceived, self.truth_objects)
-        self.report.parts_found = parts_found(self.perceived, self.truth_objects)
-        return f"{self.report.parts_found} of {self.report.objects_in_scene} parts found within 2 cm"
-
-    def start_pose(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-        """(estimated, true) base pose (x, y, yaw) now: the estimate steers, the truth only judges."""
-        estimate, truth = self.estimate.pose.pose, self.truth.pose.pose
-        return ((estimate.position.x, estimate.position.y, yaw_from_quaternion(xyzw(estimate.orientation))),
-                (truth.position.x, truth.position.y, yaw_from_quaternion(xyzw(truth.orientation))))
-
-    def walk(self, x: float, y: float, yaw: float,
-             start_poses: tuple[tuple[float, float, float], tuple[float, float, float]]):
-        """`walk_to` (x, y, yaw) in `odom`. `start_poses` = (estimated, true) pose at the job's start: the target's
-        true place is the odom target moved by the estimator's error there."""
-        from geometry_msgs.msg import PoseStamped
-
-        if not self.walk_to.wait_for_server(timeout_sec=30.0):
-            self.report.errors.append("walk_to action server not available")
-            return False
-        goal = self.WalkTo.Goal(target=PoseStamped())
-        goal.target.header.frame_id = self.config.frames["odom"]
-        goal.target.pose.position.x, goal.target.pose.position.y = x, y
-        goal.target.pose.orientation.z, goal.target.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
-        start = self.time
-        sent = self.walk_to.send_goal_async(goal)
-        if not self.spin_until(sent.done, "walk_to (goal)"):
+        goal = self.RunJob.Goal(cell=str(self.report.cell), max_parts=max(int(self.options.max_parts), 0))
+        sent = self.run_job.send_goal_async(goal)
+        if not self.spin_until(sent.done, "run_job (goal)"):
             return False
         handle = sent.result()
         if not handle.accepted:
-            self.report.walks.append({"target": [x, y, yaw], "success": False, "message": "goal rejected"})
-            return "goal rejected"
+            self.report.errors.append("run_job goal rejected (see the executive's log)")
+            return False
         result_future = handle.get_result_async()
-        if not self.spin_until(result_future.done, "walk_to"):
-            return False
-        result = result_future.result().result
-        if not self.wait_sim(1.0, "walk_to (settle)"):
-            return False
-        true_x, true_y, true_yaw = true_target((x, y, yaw), *start_poses)
-        pose = self.truth.pose.pose
-        error = math.hypot(pose.position.x - true_x, pose.position.y - true_y)
-        yaw_error = math.degrees(abs(math.remainder(yaw_from_quaternion(xyzw(pose.orientation)) - true_yaw,
-                                                    math.tau)))
-        self.report.walks.append({"target": [x, y, yaw], "success": bool(result.success), "message": result.message,
-                                  "position_error": round(error, 4), "yaw_error_deg": round(yaw_error, 2),
-                                  "duration": round(self.time - start, 2)})
-        return (f"{'arrived' if result.success else 'failed: ' + result.message}, {error * 100:.1f} cm and "
-                f"{yaw_error:.1f} deg from the target in {self.time - start:.1f} s")
+        ok = self.spin_until(lambda: result_future.done() or self.report.fell, "the shift")
+        if not result_future.done():
+            cancel = handle.cancel_goal_async()
+            self.spin_until(lambda: cancel.done() or time.monotonic() > self.deadline, "cancelling the shift")
+            self.spin_until(lambda: result_future.done(), "the shift's end")
+        if result_future.done():
+            result = result_future.result().result
+            self.report.executive_result = f"{result.outcome}: {result.message}"
+            self.executive_parts = list(result.parts)
+        self.print_progress(force=True)
+        print(flush=True)
+        self.wait_sim(1.0, "settle")
+        return ok
+
+    def finish(self) -> None:
+        from legion_bringup.shift_record import ObstacleGrid
+
+        self.record.footsteps = sorted(self.footsteps.values(), key=lambda f: f.t)
+        if self.grid is not None:
+            info = self.grid.info
+            q = info.origin.orientation
+            self.record.grid = ObstacleGrid.from_occupancy(
+                info.origin.position.x, info.origin.position.y, yaw_from_quaternion((q.x, q.y, q.z, q.w)),
+                info.resolution, info.width, info.height, self.grid.data)
+        if self.video is not None:
+            self.report.artefacts["video"] = str(self.video.close())
+        if self.camera is not None:
+            self.camera.close()
 
     def close(self) -> None:
         self.node.destroy_node()
         self.rclpy.try_shutdown()
 
 
-def true_target(target: tuple[float, float, float], estimated_start: tuple[float, float, float],
-                true_start: tuple[float, float, float]) -> tuple[float, float, float]:
-    """Where a `walk_to` target given in `odom` truly is: the target's pose relative to the estimated start pose,
-    placed at the true start pose. Poses are (x [m], y [m], yaw [rad])."""
-    (x, y, yaw), (ex, ey, eyaw), (tx, ty, tyaw) = target, estimated_start, true_start
-    c, s = math.cos(eyaw), math.sin(eyaw)
-    local_x, local_y = c * (x - ex) + s * (y - ey), -s * (x - ex) + c * (y - ey)
-    c, s = math.cos(tyaw), math.sin(tyaw)
-    return tx + c * local_x - s * local_y, ty + s * local_x + c * local_y, tyaw + (yaw - eyaw)
+def _cell_file(cell: str) -> Path:
+    from legion_executive.cell import cell_path
+
+    return cell_path(cell)
 
 
-def perception_errors(perceived, truth) -> list[dict]:
-    """Each perceived part with the distance to the nearest true part of the same label [m] (None: no such part)."""
-    if perceived is None:
-        return []
-    rows = []
-    for seen in perceived.objects:
-        p = seen.pose.position
-        distances = [math.dist((p.x, p.y, p.z), (t.pose.position.x, t.pose.position.y, t.pose.position.z))
-                     for t in (truth.objects if truth else []) if t.label == seen.label]
-        rows.append({"id": seen.id, "label": seen.label,
-                     "error": round(min(distances), 4) if distances else None})
-    return rows
+# -------------------------------------------------------------------------------------------------------------- judge
+def judge(report: ShiftReport, shift: Shift, scene) -> None:
+    """Each scene part's fate against the executive's account; the figures of the shift."""
+    from legion_bringup.shift_record import PartEvent, PhaseSpan
+
+    objects = [] if shift.truth_objects is None else [
+        (o.id, o.label, (o.pose.position.x, o.pose.position.y, o.pose.position.z)) for o in shift.truth_objects.objects]
+    fates = judge_parts(objects, scene)
+    accepted = {bin_.accepts for bin_ in scene.bins}
+    told = {}
+    for outcome in getattr(shift, "executive_parts", []):
+        told.setdefault(outcome.label, []).append(outcome)
+    report.parts_total = len(fates)
+    report.parts_sortable = sum(1 for f in fates if f.label in accepted)
+    report.parts_sorted = sum(1 for f in fates if f.correct)
+    report.success_rate = report.parts_sorted / report.parts_sortable if report.parts_sortable else 0.0
+    for fate in fates:
+        account = _nearest_account(told.get(fate.label, []), shift.start_objects.get(fate.id))
+        outcome = account.outcome if account is not None else ""
+        row = {"id": fate.id, "label": fate.label, "place": fate.place, "container": fate.container,
+               "correct": fate.correct, "executive_outcome": outcome,
+               "reason": account.reason if account is not None else "",
+               "attempts": int(account.attempts) if account is not None else 0,
+               "start": round(account.start_time, 2) if account is not None else None,
+               "end": round(account.end_time, 2) if account is not None else None,
+               "category": failure_category(fate, outcome, report.fell) if fate.label in accepted else "no_bin"}
+        report.parts.append(row)
+        if fate.correct and account is not None and account.end_time > account.start_time:
+            report.part_times.append(round(account.end_time - account.start_time, 2))
+        start = shift.start_objects.get(fate.id, fate.position)
+        phases = (PhaseSpan("sort", account.start_time, account.end_time),) if (
+            account is not None and account.end_time > account.start_time) else ()
+        shift.record.parts.append(PartEvent(fate.id, fate.label, "placed" if fate.correct else (
+            outcome or fate.place), (start[0], start[1]), (fate.position[0], fate.position[1]),
+            account.bin if account is not None else "", phases))
+    report.median_part_time = statistics.median(report.part_times) if report.part_times else 0.0
+    report.success = (not report.fell and not report.errors and report.parts_sortable > 0
+                      and report.parts_sorted == report.parts_sortable)
 
 
-def parts_found(perceived, truth) -> int:
-    """True parts with a perceived part of their label within PERCEPTION_TOLERANCE."""
-    if perceived is None or truth is None:
-        return 0
-    found = 0
-    for part in truth.objects:
-        t = part.pose.position
-        if any(seen.label == part.label and math.dist((t.x, t.y, t.z), (seen.pose.position.x, seen.pose.position.y,
-                                                                          seen.pose.position.z)) < PERCEPTION_TOLERANCE
-               for seen in perceived.objects):
-            found += 1
-    return found
+def _nearest_account(accounts: list, start: tuple[float, float, float] | None):
+    """The executive's outcome for a true part: of its class, the one whose first sighting is nearest where the part
+    truly started (the executive names parts by what perception saw, not by the scene's ids)."""
+    if not accounts:
+        return None
+    if start is None:
+        return accounts.pop(0)
+    best = min(accounts, key=lambda a: math.hypot(a.position.x - start[0], a.position.y - start[1]))
+    accounts.remove(best)
+    return best
 
 
-def run_shift(report: JobReport, options: argparse.Namespace, launched: LaunchedNodes) -> None:
-    shift = Shift(report, launched, options.timeout)
-    wall_start = time.monotonic()
-    try:
-        ok = shift.phase("stand", lambda: shift.stand(options.stand))
-        ok = ok and shift.phase("inspect", shift.inspect)
-        if ok and options.walk > 0:
-            start = shift.start_pose()
-            (x, y, yaw) = start[0]
-            back = (x - options.walk * math.cos(yaw), y - options.walk * math.sin(yaw), yaw)
-            ok = shift.phase("walk back", lambda: shift.walk(*back, start))
-            ok = ok and shift.phase("walk to start", lambda: shift.walk(x, y, yaw, start))
-        ok and shift.phase("settle", lambda: shift.wait_sim(1.0, "settle"))
-    finally:
-        report.wall_duration = time.monotonic() - (shift.start_wall if math.isfinite(shift.start_wall) else wall_start)
-        report.sim_duration = max(0.0, shift.time - shift.start_time) if shift.start_time >= 0 else 0.0
-        report.real_time_factor = report.sim_duration / report.wall_duration if report.wall_duration else 0.0
-        report.messages = dict(sorted(shift.counts.items()))
-        if report.sim_duration > 0:
-            report.rates = {k: round(v / report.sim_duration, 1) for k, v in report.messages.items()}
-        shift.close()
-    walks_ok = all(w.get("success") and w.get("position_error", 1.0) < WALK_TOLERANCE for w in report.walks)
-    report.success = (not report.errors and not report.fell and report.parts_found == report.objects_in_scene > 0
-                      and walks_ok)
-
-
-def render_markdown(report: JobReport) -> str:
+# -------------------------------------------------------------------------------------------------------------- report
+def render_markdown(report: ShiftReport) -> str:
+    rate = f"{report.parts_sorted} of {report.parts_sortable} parts sorted ({report.success_rate:.0%})"
     lines = [
-        f"# Legion job report: {report.robot} in scene {report.scene}",
+        f"# Legion shift report: {report.robot} in cell {report.cell} (scene {report.scene})",
         "",
-        f"Result: **{'success' if report.success else 'FAILED'}**. Simulated {report.sim_duration:.2f} s in "
-        f"{report.wall_duration:.1f} s of wall time (real-time factor {report.real_time_factor:.2f}, lockstep).",
+        f"Result: **{'success' if report.success else 'FAILED'}**: {rate}. Simulated {report.sim_duration:.1f} s in "
+        f"{report.wall_duration:.1f} s of wall time (real-time factor {report.real_time_factor:.2f}, lockstep, full "
+        f"stack over DDS, steered by the state estimator's estimate; judged by ground truth).",
         "",
-        "| phase | sim time [s] | result |",
-        "|---|---|---|",
-        *(f"| {p['name']} | {p['start']:.2f} - {p['end']:.2f} | {p['result']} |" for p in report.phases),
-        "",
-        f"- balance: {'FELL' if report.fell else 'stayed up'}; largest base tilt {report.max_tilt_deg:.2f} deg; "
-        f"drift while standing {report.stand_drift_xy * 100:.2f} cm",
-        f"- perception: {report.parts_found} of {report.objects_in_scene} parts found within "
-        f"{PERCEPTION_TOLERANCE * 100:.0f} cm; reported: "
-        + (", ".join(f"{r['id']} ({r['label']}, " + (f"{r['error'] * 1000:.1f} mm)" if r["error"] is not None
-                                                       else "no such part)") for r in report.perceived) or "none"),
-        "- walking: " + ("; ".join(f"to ({w['target'][0]:.2f}, {w['target'][1]:.2f}): "
-                                   + (f"{w['message'] or 'arrived'}, {w['position_error'] * 100:.1f} cm / "
-                                      f"{w['yaw_error_deg']:.1f} deg off in {w['duration']:.1f} s"
-                                      if "position_error" in w else w["message"]) for w in report.walks)
-                         or "not done"),
-        f"- state estimator: largest base position error {report.estimator_max_error * 100:.2f} cm"
+        f"- executive: {report.executive_result or 'no result'}",
+        f"- balance: {'FELL' if report.fell else 'no fall'}; largest base tilt {report.max_tilt_deg:.1f} deg",
+        f"- state estimator: largest base position error {report.estimator_max_error * 100:.1f} cm"
         if report.estimator_max_error >= 0 else "- state estimator: no `odom` received",
-        f"- hardware status at the end: {report.hardware_status or 'none received'}",
+        f"- time per sorted part (simulated): median {report.median_part_time:.1f} s over {len(report.part_times)}",
         "",
-        "| topic | messages | rate [1/sim s] |",
-        "|---|---:|---:|",
-        *(f"| `{t}` | {n} | {report.rates.get(t, 0.0):.1f} |" for t, n in report.messages.items()),
+        "| part | class | executive | attempts | truly ended | sim time [s] |",
+        "|---|---|---|---:|---|---|",
     ]
+    for p in report.parts:
+        where = f"{p['place']} {p['container']}".strip() + (" (correct)" if p["correct"] else "")
+        span = f"{p['start']:.1f} - {p['end']:.1f}" if p["start"] is not None else "-"
+        told = p["executive_outcome"] + (f": {p['reason']}" if p["reason"] else "")
+        lines.append(f"| {p['id']} | {p['label']} | {told or '-'} | {p['attempts']} | {where} | {span} |")
+    if report.artefacts:
+        lines += ["", "Files: " + ", ".join(f"[{k}]({Path(v).name})" for k, v in report.artefacts.items())]
     if report.errors:
         lines += ["", "Errors:", *(f"- {e}" for e in report.errors)]
+    if report.decisions:
+        lines += ["", "<details><summary>The executive's decisions</summary>", "", "```", *report.decisions, "```",
+                  "", "</details>"]
     return "\n".join(lines) + "\n"
 
 
-def run(options: argparse.Namespace) -> int:
-    report = JobReport(scene=options.scene, robot=options.robot)
-    print(f"[legion job] starting the stack: robot {options.robot}, scene {options.scene}, headless, lockstep",
-          flush=True)
-    try:
-        with LaunchedNodes("stack", {"robot": options.robot, "scene": options.scene, "headless": "true",
-                                     "lockstep": "true"}, echo=True) as launched:
-            run_shift(report, options, launched)
-    except LaunchError as error:
-        report.errors.append(str(error))
+def run_one(options: argparse.Namespace, scene: str, cell: str, stem: str) -> ShiftReport:
+    """One shift in its own stack; the report's files under options.reports named `stem`."""
+    from legion_sim.scene import load_scene, scene_path
+
+    report = ShiftReport(scene=str(scene), cell=str(cell), robot=options.robot)
     folder = Path(options.reports)
     folder.mkdir(parents=True, exist_ok=True)
-    name = datetime.now(UTC).strftime("job-%Y%m%d-%H%M%S")
+    options.stem = stem
+    try:
+        scene_model = load_scene(scene)
+        _cell_file(cell)  # a missing or broken cell file stops here, before any node starts
+        from legion_executive.cell import load_cell
+
+        load_cell(cell)
+    except Exception as error:
+        report.errors.append(f"{type(error).__name__}: {error}")
+        return report
+    print(f"[legion job] starting the stack: robot {options.robot}, scene {scene}, cell {cell}, headless, lockstep",
+          flush=True)
+    wall_start = time.monotonic()
+    try:
+        with LaunchedNodes("stack", {"robot": options.robot, "scene": str(scene), "headless": "true",
+                                     "lockstep": "true"}, echo=False) as launched:
+            shift = Shift(report, launched, options, str(scene_path(scene)))
+            try:
+                shift.run(scene_model)
+            finally:
+                report.wall_duration = time.monotonic() - (shift.start_wall if math.isfinite(shift.start_wall)
+                                                           else wall_start)
+                report.sim_duration = max(0.0, shift.time - shift.start_time) if shift.start_time >= 0 else 0.0
+                report.real_time_factor = report.sim_duration / report.wall_duration if report.wall_duration else 0.0
+                shift.finish()
+                judge(report, shift, scene_model)
+                shift.close()
+            _write_media(report, shift, folder, stem)
+    except LaunchError as error:
+        report.errors.append(str(error))
+    (folder / f"{stem}.md").write_text(render_markdown(report))
+    (folder / f"{stem}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    return report
+
+
+def _write_media(report: ShiftReport, shift: Shift, folder: Path, stem: str) -> None:
+    from legion_bringup.shift_media import write_plots
+
+    try:
+        shift.record.save(folder / f"{stem}-record.json")
+        for name, path in write_plots(shift.record, folder, stem).items():
+            report.artefacts[name] = str(path)
+    except Exception as error:
+        report.errors.append(f"plots: {type(error).__name__}: {error}")
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.episodes > 0:
+        return run_episodes(options)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    scene = options.scene or Path(str(options.cell)).stem
+    report = run_one(options, scene, options.cell, f"shift-{stamp}")
     markdown = render_markdown(report)
-    (folder / f"{name}.md").write_text(markdown)
-    (folder / f"{name}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     print(markdown, flush=True)
-    print(f"[legion job] report written to {folder / name}.md and .json", flush=True)
+    print(f"[legion job] report written to {Path(options.reports) / f'shift-{stamp}'}.md and .json", flush=True)
     return 0 if report.success else 1
+
+
+def run_episodes(options: argparse.Namespace) -> int:
+    """N randomised cells, one stack each: the share of parts sorted with its 95 % interval and the failures."""
+    from legion_sim.cell_generator import generate_cell
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = Path(options.reports) / f"episodes-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, failures = [], {}
+    for k in range(options.episodes):
+        seed = options.seed + k
+        scene_file, cell_file = generate_cell(seed).write(folder)
+        episode = argparse.Namespace(**vars(options))
+        episode.reports = str(folder)
+        print(f"[legion job] episode {k + 1}/{options.episodes}: seed {seed}", flush=True)
+        report = run_one(episode, str(scene_file), str(cell_file), f"shift-seed{seed}")
+        for part in report.parts:
+            if part["category"] and part["category"] != "no_bin":
+                failures[part["category"]] = failures.get(part["category"], 0) + 1
+        rows.append({"seed": seed, "sorted": report.parts_sorted, "sortable": report.parts_sortable,
+                     "fell": report.fell, "errors": report.errors, "sim_duration": round(report.sim_duration, 1),
+                     "wall_duration": round(report.wall_duration, 1)})
+        print(f"[legion job] seed {seed}: {report.parts_sorted}/{report.parts_sortable} sorted"
+              + (" (FELL)" if report.fell else ""), flush=True)
+    sorted_total = sum(r["sorted"] for r in rows)
+    sortable_total = sum(r["sortable"] for r in rows)
+    low, high = wilson_interval(sorted_total, sortable_total)
+    summary = {"episodes": rows, "parts_sorted": sorted_total, "parts_sortable": sortable_total,
+               "success_rate": sorted_total / sortable_total if sortable_total else 0.0,
+               "confidence_95": [round(low, 3), round(high, 3)], "failures": failures,
+               "falls": sum(1 for r in rows if r["fell"])}
+    lines = [f"# Legion: {options.episodes} randomised sorting cells (seeds {options.seed}-"
+             f"{options.seed + options.episodes - 1})", "",
+             f"Parts sorted: **{sorted_total} of {sortable_total}** ({summary['success_rate']:.1%}, 95 % Wilson "
+             f"interval {low:.1%} - {high:.1%}); falls: {summary['falls']}.", "",
+             "| seed | sorted | sim [s] | wall [s] | fell | errors |", "|---:|---|---:|---:|---|---|",
+             *(f"| {r['seed']} | {r['sorted']}/{r['sortable']} | {r['sim_duration']} | {r['wall_duration']} | "
+               f"{'yes' if r['fell'] else 'no'} | {'; '.join(r['errors'])[:120]} |" for r in rows), "",
+             "Failures by category: " + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none")]
+    (folder / "episodes.md").write_text("\n".join(lines) + "\n")
+    (folder / "episodes.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print("\n".join(lines), flush=True)
+    return 0 if sortable_total and sorted_total == sortable_total else 1
