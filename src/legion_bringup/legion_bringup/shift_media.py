@@ -16,7 +16,7 @@ knows at each frame (ground truth). Three parts:
 - **`ShiftVideo`**: streams frames to ffmpeg (imageio-ffmpeg's bundled binary, nothing downloaded) as H.264 yuv420p
   MP4 that browsers play, one frame per 1/fps of *simulated* time; frames are never held in memory.
 
-In the job:
+In the job, either rendered on the fly:
 
     camera = CellCamera("sorting_cell")
     with ShiftVideo(folder / f"{name}.mp4", fps=10) as video:
@@ -24,6 +24,13 @@ In the job:
         if video.due(t):
             video.add(camera.render(base_position, base_orientation, joints, parts, overlay=f"t {t:.1f} s"), t)
     camera.close()
+
+or, cheaper for the stack on a small machine, logged during the shift and rendered after it:
+
+    frames = FrameLog(fps=10)
+    ...  # on each state: if frames.due(t): frames.add(FrameState(t, position, orientation, joints, parts, text))
+    with CellCamera("sorting_cell") as camera:  # after the stack has stopped
+        render_video(frames.states, folder / f"{name}.mp4", camera)
     write_plots(record, folder, name)
 """
 
@@ -52,8 +59,6 @@ PHASE_COLOURS = {"walk": "#6baed6", "pick": "#fd8d3c", "carry": "#74c476", "plac
 OTHER_PHASE_COLOUR = "#969696"
 GOOD_OUTCOMES = ("placed", "done", "success")
 """Outcomes drawn as a success (green); anything else is drawn red."""
-HEADLIGHT_AMBIENT = 0.5
-"""Ambient light of the camera's headlight (the simulator's model uses 0.35, dim for a video without shadows)."""
 AREA_STYLES = {"table": ("saddlebrown", "-"), "bin": ("darkgreen", "-"), "keep_out": ("crimson", "--")}
 
 
@@ -83,6 +88,7 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
     (dashed), footsteps as sole rectangles (`sole_size` = (length, width) [m], the robot file's sole) coloured by
     side (planned steps hollow), and each part from its start (circle) to where it ended (cross: green placed,
     red otherwise). Writes a PNG at `path` and returns it."""
+    from matplotlib.collections import PolyCollection
     from matplotlib.patches import Circle, Polygon, Rectangle
     from matplotlib.transforms import Affine2D
 
@@ -123,15 +129,22 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
             xs.append(x)
             ys.append(y)
 
-    length, width = sole_size
-    for step in record.footsteps:
-        colour = SIDE_COLOURS.get(step.side, "grey")
-        c, s = math.cos(step.yaw), math.sin(step.yaw)
-        corner = (step.x - c * length / 2 + s * width / 2, step.y - s * length / 2 - c * width / 2)
-        ax.add_patch(Rectangle(corner, length, width, angle=math.degrees(step.yaw), fill=not step.planned,
-                               facecolor=colour, edgecolor=colour, alpha=0.35 if not step.planned else 0.8, lw=0.8))
-        xs.append(step.x)
-        ys.append(step.y)
+    if record.footsteps:  # one collection per side and kind: thousands of steps draw in well under a second
+        length, width = sole_size
+        steps = np.array([(f.x, f.y, f.yaw) for f in record.footsteps])  # (n, 3)
+        c, s = np.cos(steps[:, 2])[:, None], np.sin(steps[:, 2])[:, None]
+        u = np.array([1, -1, -1, 1])[None, :] * length / 2
+        v = np.array([1, 1, -1, -1])[None, :] * width / 2
+        soles = np.stack([steps[:, :1] + c * u - s * v, steps[:, 1:2] + s * u + c * v], axis=2)  # (n, 4, 2)
+        for side, colour in SIDE_COLOURS.items():
+            for planned in (False, True):
+                chosen = [i for i, f in enumerate(record.footsteps) if f.side == side and f.planned == planned]
+                if chosen:
+                    ax.add_collection(PolyCollection(
+                        soles[chosen], facecolors=colour if not planned else "none", edgecolors=colour,
+                        alpha=0.35 if not planned else 0.8, linewidths=0.8))
+        xs += list(steps[:, 0])
+        ys += list(steps[:, 1])
 
     for name, label, style in (("true_base", "base, true", "-"), ("estimated_base", "base, estimated", "--")):
         _, poses = record.series(name)
@@ -328,7 +341,6 @@ class CellCamera:
         self.model.vis.global_.offwidth = max(self.model.vis.global_.offwidth, width)
         self.model.vis.global_.offheight = max(self.model.vis.global_.offheight, height)
         self.model.vis.global_.fovy = self.view.fovy
-        self.model.vis.headlight.ambient[:] = HEADLIGHT_AMBIENT
         self.data = mujoco.MjData(self.model)
         self._joint_qpos = dict(zip(built.joint_names, (int(a) for a in built.qpos_adr), strict=True))
         self.set_standing()
@@ -464,6 +476,8 @@ class CellCamera:
             qpos[address:address + 3] = _finite(position, 3, f"parts[{part_id}] position")
             qpos[address + 3:address + 7] = (w, x, y, z)
         mujoco.mj_kinematics(self.model, self.data)
+        mujoco.mj_comPos(self.model, self.data)
+        mujoco.mj_camlight(self.model, self.data)  # the lights' poses: without them the scene has the headlight only
         self.renderer.update_scene(self.data, self.camera, self.option)
         image = self.renderer.render()
         if anonymise:
@@ -512,6 +526,62 @@ def draw_overlay(image: np.ndarray, text: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------------- video
+@dataclass(frozen=True)
+class FrameState:
+    """What the judge knows at one video frame: enough to pose `CellCamera` (ground truth and joint positions)."""
+
+    t: float
+    """Simulated time [s]."""
+    base_position: tuple[float, float, float]
+    """base_link origin in the world [m] (`ground_truth/odom`)."""
+    base_orientation: tuple[float, float, float, float]
+    """base_link quaternion (x, y, z, w) in the world."""
+    joints: Mapping[str, float]
+    """Joint name -> position [rad] (`joint_states`)."""
+    parts: Mapping[str, tuple[Sequence[float], Sequence[float]]]
+    """Part id -> (position [m], quaternion (x, y, z, w)) (`ground_truth/objects`)."""
+    overlay: str = ""
+    """The text line drawn on the frame (e.g. simulated time, phase, parts done)."""
+
+
+class FrameLog:
+    """The frame states of a shift, one per 1/fps of simulated time, for rendering the video after the shift.
+
+    On a 2-core machine rendering during a lockstep shift takes CPU from the stack (a software-rendered frame costs
+    tens of ms): the job can log states here at 10 Hz (about 0.5 KiB each, 3 MiB for 10 minutes) and call
+    `render_video` once the stack has stopped. `add` keeps a state only when its frame is due."""
+
+    def __init__(self, fps: float = 10.0):
+        if not (math.isfinite(fps) and fps > 0.0):
+            raise ReportError(f"frame log fps must be positive, got {fps}")
+        self.fps = float(fps)
+        self.states: list[FrameState] = []
+
+    def due(self, t: float) -> bool:
+        """Whether a state at simulated time t [s] would be kept."""
+        return not self.states or t >= self.states[-1].t + 1.0 / self.fps - 1e-9
+
+    def add(self, state: FrameState) -> bool:
+        """Keep `state` if its frame is due; returns whether it was kept."""
+        if not self.due(state.t):
+            return False
+        self.states.append(state)
+        return True
+
+
+def render_video(states: Sequence[FrameState], path: str | Path, camera: CellCamera, fps: float = 10.0) -> Path:
+    """Render `states` (in time order) with `camera` into an MP4 at `path`, one frame per 1/fps of simulated time
+    (a state standing for the frames up to the next one); returns the path. Raises ReportError on an empty list or
+    a state the camera refuses."""
+    if not states:
+        raise ReportError(f"no frame states to render into {path}")
+    with ShiftVideo(path, fps=fps, size=(camera.width, camera.height)) as video:
+        for state in states:
+            video.add(camera.render(state.base_position, state.base_orientation, state.joints, state.parts,
+                                    overlay=state.overlay or None), state.t)
+    return video.path
+
+
 class ShiftVideo:
     """An MP4 (H.264, yuv420p, browser-playable) written frame by frame through imageio-ffmpeg's bundled ffmpeg.
 
