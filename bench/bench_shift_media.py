@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -47,6 +48,7 @@ def bench_frames(frames: int, folder: Path) -> None:
     camera = CellCamera("sorting_cell")
     base_frame = camera.config.frames["base"]
     times: dict[str, list[float]] = {"render": [], "anonymise": [], "overlay": [], "to ffmpeg": []}
+    render_cpu: list[float] = []
     path = folder / "bench.mp4"
     start = time.perf_counter()
     with ShiftVideo(path, fps=10.0) as video:
@@ -56,10 +58,11 @@ def bench_frames(frames: int, folder: Path) -> None:
             sim.step(100)
             base, joints = sim.ground_truth_base(), sim.joint_state()
             parts = {o.id: (o.position, o.orientation) for o in sim.ground_truth_objects()}
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             image = camera.render(base.position, base.orientation,
                                   dict(zip(joints.names, joints.position, strict=True)), parts, anonymise=False)
             t1 = time.perf_counter()
+            render_cpu.append(time.process_time() - c0)
             image = camera.anonymise(image)
             t2 = time.perf_counter()
             image = draw_overlay(image, f"t {sim.time:5.1f} s   phase stand   parts 0/6")
@@ -73,6 +76,7 @@ def bench_frames(frames: int, folder: Path) -> None:
     print(f"cell camera, {frames} frames of 640x480 (10 fps of simulated time), wall time per frame:")
     for key, values in times.items():
         print(f"  {key:<10} {stats(values)}")
+    print(f"  render CPU time of this process (the GL driver's threads included) {stats(render_cpu)}")
     print(f"  all: pose + render + blur + overlay + encode {sum(np.median(v) for v in times.values()) * 1e3:.1f} ms "
           f"(medians); whole run incl. ffmpeg close {total / frames * 1e3:.1f} ms/frame "
           f"(the simulator's 100 steps per frame included)")
@@ -127,10 +131,23 @@ def bench_plots(folder: Path) -> None:
     print(f"  record JSON {path.stat().st_size / 1e6:.1f} MB, save + load {(time.perf_counter() - t0) * 1e3:.0f} ms")
 
 
+def gl_renderer() -> str:
+    """The OpenGL renderer MuJoCo draws with (e.g. llvmpipe: software rendering on the CPU)."""
+    import mujoco
+    from OpenGL import GL
+
+    renderer = mujoco.Renderer(mujoco.MjModel.from_xml_string("<mujoco/>"), 16, 16)
+    try:
+        return GL.glGetString(GL.GL_RENDERER).decode()
+    finally:
+        renderer.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=100, help="video frames (default 100)")
     args = parser.parse_args()
+    print(f"OpenGL renderer: {gl_renderer()}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         bench_frames(args.frames, Path(folder))
         bench_plots(Path(folder))
