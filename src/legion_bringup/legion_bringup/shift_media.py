@@ -59,6 +59,8 @@ PHASE_COLOURS = {"walk": "#6baed6", "pick": "#fd8d3c", "carry": "#74c476", "plac
 OTHER_PHASE_COLOUR = "#969696"
 GOOD_OUTCOMES = ("placed", "done", "success")
 """Outcomes drawn as a success (green); anything else is drawn red."""
+UNMOVED = 0.01
+"""A part that ended closer than this to where it started is drawn at its start only [m]."""
 AREA_STYLES = {"table": ("saddlebrown", "-"), "bin": ("darkgreen", "-"), "keep_out": ("crimson", "--")}
 
 
@@ -87,7 +89,7 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
     tables, bins and keep-out areas (outlines, named), the stations, the true base path (solid) and the estimated one
     (dashed), footsteps as sole rectangles (`sole_size` = (length, width) [m], the robot file's sole) coloured by
     side (planned steps hollow), and each part from its start (circle) to where it ended (cross: green placed,
-    red otherwise). Writes a PNG at `path` and returns it."""
+    red otherwise; none for a part that did not move). Writes a PNG at `path` and returns it."""
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Circle, Polygon, Rectangle
     from matplotlib.transforms import Affine2D
@@ -158,21 +160,24 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
     if true_poses:
         ax.plot(*true_poses[0][:2], marker="^", color="black", ms=8, ls="", label="base at start")
 
+    ends_drawn: set[bool] = set()
     for k, part in enumerate(record.parts):
         good = part.outcome in GOOD_OUTCOMES
         ax.plot(*part.start_position, "o", color="tab:orange", ms=5, label="part at start" if k == 0 else None)
         ax.annotate(part.id, part.start_position, textcoords="offset points", xytext=(3, 3), fontsize=6)
         xs.append(part.start_position[0])
         ys.append(part.start_position[1])
-        if part.end_position is not None:
+        if part.end_position is not None and math.dist(part.end_position, part.start_position) > UNMOVED:
             colour = "tab:green" if good else "tab:red"
+            ends_drawn.add(good)
             ax.plot(*part.end_position, "x", color=colour, ms=7, mew=2)
             ax.plot([part.start_position[0], part.end_position[0]], [part.start_position[1], part.end_position[1]],
                     ":", color=colour, lw=0.8)
             xs.append(part.end_position[0])
             ys.append(part.end_position[1])
-    if record.parts:
+    if True in ends_drawn:
         ax.plot([], [], "x", color="tab:green", mew=2, label="part at end (placed)")
+    if False in ends_drawn:
         ax.plot([], [], "x", color="tab:red", mew=2, label="part at end (not placed)")
     for side, colour in SIDE_COLOURS.items():
         if any(step.side == side for step in record.footsteps):
