@@ -41,11 +41,15 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from legion_bringup.shift_record import PHASES, ReportError, ShiftRecord
+
+if TYPE_CHECKING:
+    from legion_perception.config import PrivacyConfig
 
 DPI = 100
 MAP_SIZE = (9.0, 8.0)
@@ -319,7 +323,8 @@ class CellCamera:
     """
 
     def __init__(self, scene: str | Path = "sorting_cell", robot: str = "centurion", view: CameraView | None = None,
-                 width: int = 640, height: int = 480, privacy=None, detect_faces: bool = False):
+                 width: int = 640, height: int = 480, privacy: PrivacyConfig | None = None,
+                 detect_faces: bool = False):
         import mujoco
 
         from legion_description.robot_config import load_robot_config
@@ -640,8 +645,12 @@ class ShiftVideo:
                 self._start = float(t)
             count = max(1, math.floor((t - self._start) * self.fps + 1e-6) + 1 - self.frames)
         data = np.ascontiguousarray(frame)
-        for _ in range(count):
-            self._writer.send(data)
+        try:
+            for _ in range(count):
+                self._writer.send(data)
+        except OSError as error:  # ffmpeg exited (disk full, killed): its command and messages are in the error
+            self._writer = None
+            raise ReportError(f"video {self.path}: ffmpeg failed: {error}") from error
         self.frames += count
         return count
 
