@@ -37,8 +37,9 @@ from pathlib import Path
 from legion_bringup.judge import failure_category, judge_parts, wilson_interval
 from legion_bringup.launcher import LaunchedNodes
 from legion_bringup.nodes import LaunchError
+from legion_bringup.shift_inputs import footsteps_from_plan, grid_from_occupancy, reference_at
 from legion_common.messages import xyzw
-from legion_common.stamps import header_seconds, to_seconds
+from legion_common.stamps import header_seconds
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 
 FALL_TILT_DEG = 30.0
@@ -110,7 +111,6 @@ class Shift:
         from nav_msgs.msg import OccupancyGrid, Odometry
         from rclpy.action import ActionClient
         from rclpy.parameter import Parameter
-        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import JointState
 
         from legion_bringup.shift_record import CellLayout, ShiftRecord
@@ -130,7 +130,6 @@ class Shift:
         self.estimate = None
         self.truth_objects = None
         self.start_objects: dict[str, tuple[float, float, float]] = {}
-        self.joints: dict[str, float] = {}
         self.status = None
         self.reference = None
         self.grid = None
@@ -142,14 +141,13 @@ class Shift:
             self.record.cell = CellLayout.load(_cell_file(report.cell))
         except Exception as error:  # the map plot goes without the cell's outlines
             report.errors.append(f"cell layout for the map: {error}")
-        self.video = None
-        self.camera = None
-        if not options.no_video:
-            self._open_video(scene_path)
+        from legion_bringup.shift_media import FrameLog
+
+        self.scene_path = scene_path
+        self.frames = None if options.no_video else FrameLog(VIDEO_FPS)
+        """Video frame states logged during the shift, rendered after it (rendering would take the stack's CPU)."""
         self._last_line = ""
         self._last_print = 0.0
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
         # The job watches the robot at 50 Hz (the state estimator's decimated state), not at the control rate.
         for topic, kind, callback, qos in (
                 ("joint_states/decimated", JointState, self._on_joint_states, 50),
@@ -162,54 +160,25 @@ class Shift:
                 ("perception/obstacles", OccupancyGrid, lambda m: setattr(self, "grid", m), 2),
                 ("hardware/status", DiagnosticArray, lambda m: None, 10)):
             self.node.create_subscription(kind, topic, callback, qos)
-        del latched
         self.run_job = ActionClient(self.node, RunJob, "run_job")
         self.RunJob = RunJob
 
-    def _open_video(self, scene_path: str) -> None:
-        from legion_bringup.shift_media import CellCamera, ShiftVideo
-
-        try:
-            self.camera = CellCamera(scene_path, self.report.robot)
-            self.video_path = Path(self.options.reports) / f"{self.options.stem}.mp4"
-            self.video = ShiftVideo(self.video_path, fps=VIDEO_FPS)
-        except Exception as error:  # no GL, no ffmpeg: the shift goes on without a video, and says so
-            self.report.errors.append(f"video: {type(error).__name__}: {error}")
-            self.camera = self.video = None
-
     # --- callbacks -------------------------------------------------------------------------------------------------
     def _on_joint_states(self, msg) -> None:
+        from legion_bringup.shift_media import FrameState
+
         self.time = header_seconds(msg)
-        self.joints = dict(zip(msg.name, msg.position, strict=False))
         if self.start_time < 0:
             self.start_time = self.time
             self.start_wall = time.monotonic()
-        if self.video is not None and self.truth is not None and self.video.due(self.time):
-            self._frame()
-
-    def _frame(self) -> None:
-        pose = self.truth.pose.pose
-        parts = {}
-        if self.truth_objects is not None:
-            parts = {o.id: ((o.pose.position.x, o.pose.position.y, o.pose.position.z), xyzw(o.pose.orientation))
-                     for o in self.truth_objects.objects if o.id in self.scene_parts}
-        try:
-            frame = self.camera.render((pose.position.x, pose.position.y, pose.position.z), xyzw(pose.orientation),
-                                       {n: q for n, q in self.joints.items() if n in self.camera_joints}, parts,
-                                       overlay=self.progress_line())
-            self.video.add(frame, self.time)
-        except Exception as error:
-            self.report.errors.append(f"video stopped: {type(error).__name__}: {error}")
-            self.video.close()
-            self.video = None
-
-    @property
-    def scene_parts(self) -> set[str]:
-        return self._scene_parts
-
-    @property
-    def camera_joints(self) -> set[str]:
-        return self._camera_joints
+        if self.frames is not None and self.truth is not None and self.frames.due(self.time):
+            pose = self.truth.pose.pose
+            parts = {} if self.truth_objects is None else {
+                o.id: ((o.pose.position.x, o.pose.position.y, o.pose.position.z), xyzw(o.pose.orientation))
+                for o in self.truth_objects.objects if o.id in self.scene_parts}
+            self.frames.add(FrameState(self.time, (pose.position.x, pose.position.y, pose.position.z),
+                                       xyzw(pose.orientation), dict(zip(msg.name, msg.position, strict=True)), parts,
+                                       self.progress_line(video=True)))
 
     def _on_truth(self, msg) -> None:
         self.truth = msg
@@ -226,16 +195,9 @@ class Shift:
             e = self.estimate.pose.pose
             estimate = (e.position.x, e.position.y, yaw_from_quaternion(xyzw(e.orientation)))
         com_ref = zmp_ref = None
-        if self.reference is not None and self.reference.samples:
-            sample = min(self.reference.samples, key=lambda s: abs(to_seconds(s.stamp) - t))
-            if abs(to_seconds(sample.stamp) - t) < 0.1:
-                from legion_bringup.shift_record import zmp_from_lipm
-
-                c, a = sample.com_position, sample.com_acceleration
-                floor = min(s.pose.position.z for s in sample.soles) if sample.soles else 0.0
-                com_ref = (c.x, c.y)
-                if c.z - floor > 0.1:
-                    zmp_ref = zmp_from_lipm((c.x, c.y), (a.x, a.y), c.z - floor)
+        if self.reference is not None:
+            with contextlib.suppress(Exception):  # a reference the record refuses: this sample goes without it
+                com_ref, zmp_ref = reference_at(self.reference, t)
         # (a time jump back, a simulator reset, raises: what was recorded stays)
         with contextlib.suppress(Exception):
             self.record.add_sample(t, (pose.position.x, pose.position.y, yaw_from_quaternion(xyzw(pose.orientation))),
@@ -274,21 +236,23 @@ class Shift:
         self.print_progress()
 
     def _on_footsteps(self, msg) -> None:
-        from legion_bringup.shift_record import Footstep
-
-        for step in msg.steps:
-            key = (step.side, round(to_seconds(step.touch_down) * 100))
-            p = step.pose
-            self.footsteps[key] = Footstep(to_seconds(step.touch_down), p.position.x, p.position.y,
-                                           yaw_from_quaternion(xyzw(p.orientation)),
-                                           "left" if step.side == 0 else "right", planned=False)
+        """The plan's steps by side and touch-down time: a later plan replaces a step not yet landed; at the end
+        the steps whose touch-down has passed are the landings."""
+        with contextlib.suppress(Exception):
+            for step in footsteps_from_plan(msg, planned=False):
+                self.footsteps[(step.side, round(step.t * 100))] = step
 
     # --- progress --------------------------------------------------------------------------------------------------
-    def progress_line(self) -> str:
+    def progress_line(self, video: bool = False) -> str:
         s = self.status
         sim = max(self.time - self.start_time, 0.0) if self.start_time >= 0 else 0.0
         wall = time.monotonic() - self.start_wall if math.isfinite(self.start_wall) else 0.0
         rtf = sim / wall if wall > 0 else 0.0
+        if video:  # the video's overlay: simulated time only (the real-time factor is the machine's)
+            if s is None:
+                return f"{sim:6.1f} s"
+            return (f"{sim:6.1f} s  parts {s.parts_sorted}/{s.parts_total} sorted  {s.phase or ''} "
+                    f"{s.part_label or ''}")
         if s is None:
             return f"waiting for the executive | sim {sim:6.1f} s | RTF {rtf:.2f}"
         done = s.parts_sorted + s.parts_skipped + s.parts_failed
@@ -335,8 +299,7 @@ class Shift:
     # --- the shift -------------------------------------------------------------------------------------------------
     def run(self, scene) -> bool:
         """Stand, then ask the executive for the shift and follow it to its end."""
-        self._scene_parts = {part.id for part in scene.parts}
-        self._camera_joints = set(self.camera.joint_names) if self.camera is not None else set()
+        self.scene_parts = {part.id for part in scene.parts}
         print("[shift] waiting for the robot to stand", flush=True)
         if not self.wait_sim(1.0, "stand"):
             return False
@@ -367,19 +330,14 @@ class Shift:
         return ok
 
     def finish(self) -> None:
-        from legion_bringup.shift_record import ObstacleGrid
-
-        self.record.footsteps = sorted(self.footsteps.values(), key=lambda f: f.t)
+        """The record's landings and obstacle grid from the newest messages."""
+        self.record.footsteps = sorted((f for f in self.footsteps.values() if f.t <= self.time),
+                                       key=lambda f: f.t)
         if self.grid is not None:
-            info = self.grid.info
-            q = info.origin.orientation
-            self.record.grid = ObstacleGrid.from_occupancy(
-                info.origin.position.x, info.origin.position.y, yaw_from_quaternion((q.x, q.y, q.z, q.w)),
-                info.resolution, info.width, info.height, self.grid.data)
-        if self.video is not None:
-            self.report.artefacts["video"] = str(self.video.close())
-        if self.camera is not None:
-            self.camera.close()
+            try:
+                self.record.grid = grid_from_occupancy(self.grid)
+            except Exception as error:
+                self.report.errors.append(f"obstacle grid for the map: {error}")
 
     def close(self) -> None:
         self.node.destroy_node()
@@ -498,6 +456,7 @@ def run_one(options: argparse.Namespace, scene: str, cell: str, stem: str) -> Sh
     print(f"[legion job] starting the stack: robot {options.robot}, scene {scene}, cell {cell}, headless, lockstep",
           flush=True)
     wall_start = time.monotonic()
+    shift = None
     try:
         with LaunchedNodes("stack", {"robot": options.robot, "scene": str(scene), "headless": "true",
                                      "lockstep": "true"}, echo=False) as launched:
@@ -512,23 +471,34 @@ def run_one(options: argparse.Namespace, scene: str, cell: str, stem: str) -> Sh
                 shift.finish()
                 judge(report, shift, scene_model)
                 shift.close()
-            _write_media(report, shift, folder, stem)
     except LaunchError as error:
         report.errors.append(str(error))
+    if shift is not None:
+        _write_media(report, shift, folder, stem)
     (folder / f"{stem}.md").write_text(render_markdown(report))
     (folder / f"{stem}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
     return report
 
 
 def _write_media(report: ShiftReport, shift: Shift, folder: Path, stem: str) -> None:
-    from legion_bringup.shift_media import write_plots
+    """The record, the plots and (after the stack has stopped, so it takes no CPU from it) the video."""
+    from legion_bringup.shift_media import CellCamera, render_video, write_plots
 
     try:
-        shift.record.save(folder / f"{stem}-record.json")
+        report.artefacts["record"] = str(shift.record.save(folder / f"{stem}-record.json"))
         for name, path in write_plots(shift.record, folder, stem).items():
             report.artefacts[name] = str(path)
     except Exception as error:
         report.errors.append(f"plots: {type(error).__name__}: {error}")
+    if shift.frames is None or not shift.frames.states:
+        return
+    print(f"[legion job] rendering the video ({len(shift.frames.states)} frames)", flush=True)
+    try:
+        with CellCamera(shift.scene_path, report.robot) as camera:
+            report.artefacts["video"] = str(render_video(shift.frames.states, folder / f"{stem}.mp4", camera,
+                                                         VIDEO_FPS))
+    except Exception as error:  # no GL, no ffmpeg: the report says so; the shift's result stands
+        report.errors.append(f"video: {type(error).__name__}: {error}")
 
 
 def run(options: argparse.Namespace) -> int:
