@@ -10,8 +10,8 @@ station just behind the start. What changes with the seed (numpy `Generator`, so
   `red_cylinder`); poses uniform in the reach box of the table station (`REACH_BOX`), on the table top, yaw uniform,
   centres at least `PART_SEPARATION` apart and footprints `PART_GAP` apart;
 - the table: position +-3 cm, yaw +-3 deg; the bins: which class each of the four bin places takes (a bin keeps its
-  class's colour and is named `<colour>_bin`), positions +-3 cm. The cell file gives the nominal positions, as an
-  integrator would write them;
+  class's colour and is named `<colour>_bin`), positions +-3 cm, kept `BIN_GAP` from the table and each other. The
+  cell file gives the nominal positions, as an integrator would write them;
 - obstacles: 0-2 boxes or cylinders on the floor, 0.2-0.6 m across, at least `CORRIDOR_CLEARANCE` from every
   straight path between the start and the stations, some within 1-2 m of a path; in the scene and in `keep_out`;
 - a person: 0-1, 2-4 m from the start, facing it within +-20 deg, clear of the paths and the furniture.
@@ -100,6 +100,9 @@ BIN_STAND = 0.40
 """[m] stand height: rims 0.60 m high, below the table top."""
 BIN_JITTER = 0.03
 """[m] largest offset of a bin from its nominal place, along x and along y."""
+BIN_GAP = 0.03
+"""[m] least gap between a bin and the table or another bin (the nominal places leave 5 cm between the bins of a
+pair: two rims that nearly touch make a blob of mixed colour perception takes for a part)."""
 
 TABLE_STATION_SETBACK = 0.70
 """[m] the table station's base_footprint behind the table centre (the shipped cell's -0.10 m)."""
@@ -200,6 +203,16 @@ def _rectangle_distance(point: np.ndarray, centre: tuple[float, float], yaw: flo
     local = np.array(_rotate(point[0] - centre[0], point[1] - centre[1], -yaw))
     outside = np.maximum(np.abs(local) - np.array(size) / 2.0, 0.0)
     return float(np.linalg.norm(outside))
+
+
+def _rectangle_gap(a: tuple, b: tuple) -> float:
+    """[m] gap between two (yawed) rectangles (centre, yaw, (lx, ly)) on the floor; 0 if they overlap. Measured from
+    each one's corners to the other, which is exact for rectangles that do not cross like a plus sign."""
+    def corners(centre, yaw, size):
+        return [np.add(centre, _rotate(sx * size[0] / 2.0, sy * size[1] / 2.0, yaw))
+                for sx in (-1, 1) for sy in (-1, 1)]
+
+    return min(min(_rectangle_distance(c, *other) for c in corners(*one)) for one, other in ((a, b), (b, a)))
 
 
 def footprint_radius(shape: str, size: tuple[float, ...] | list[float]) -> float:
@@ -415,11 +428,16 @@ def generate_cell(seed: int, *, parts: tuple[int, int] = PART_COUNT, obstacles: 
     for k, (station, (x, y)) in enumerate(BIN_PLACES):
         kind = SORTED_CLASSES[order[k]]
         bin_name = f"{kind.colour}_bin"
-        scene_bins.append({"name": bin_name,
-                           "position": [_r(x + rng.uniform(-BIN_JITTER, BIN_JITTER)),
-                                        _r(y + rng.uniform(-BIN_JITTER, BIN_JITTER))],
-                           "size": list(BIN_SIZE), "wall_thickness": BIN_WALL, "stand_height": BIN_STAND,
-                           "colour": kind.colour, "accepts": kind.label})
+        for _ in range(_PLACEMENT_TRIES):  # apart from the table and the bins placed before
+            position = [_r(x + rng.uniform(-BIN_JITTER, BIN_JITTER)), _r(y + rng.uniform(-BIN_JITTER, BIN_JITTER))]
+            others = [(table["position"], table["yaw"], table["size"][:2])]
+            others += [(b["position"], 0.0, b["size"][:2]) for b in scene_bins]
+            if all(_rectangle_gap((position, 0.0, BIN_SIZE[:2]), other) >= BIN_GAP for other in others):
+                break
+        else:
+            raise SimError(f"cell generator: no room for {bin_name} at its place {[x, y]}")
+        scene_bins.append({"name": bin_name, "position": position, "size": list(BIN_SIZE), "wall_thickness": BIN_WALL,
+                           "stand_height": BIN_STAND, "colour": kind.colour, "accepts": kind.label})
         cell_bins.append({"name": bin_name, "accepts": [kind.label], "position": [x, y], "size": list(BIN_SIZE[:2]),
                           "station": station})
     station_list = stations()

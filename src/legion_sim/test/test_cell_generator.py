@@ -45,6 +45,12 @@ def rectangle_distance(p, centre, yaw, size) -> float:
     return float(np.linalg.norm(np.maximum(local, 0.0)))
 
 
+def corners(centre, yaw, size) -> list:
+    c, s = math.cos(yaw), math.sin(yaw)
+    return [(centre[0] + c * x - s * y, centre[1] + s * x + c * y)
+            for x in (-size[0] / 2, size[0] / 2) for y in (-size[1] / 2, size[1] / 2)]
+
+
 def segments(cell: dict) -> list:
     """Start -> each station and station -> station, from the cell file."""
     points = [(0.0, 0.0)] + [tuple(s["pose"][:2]) for s in cell["stations"]]
@@ -161,6 +167,13 @@ def test_every_class_has_one_bin_of_its_colour_at_its_station(written):
         (table,) = scene.tables
         assert np.all(np.abs(np.subtract(table.position, (0.60, 0.0))) <= 0.03 + 1e-9)
         assert abs(table.yaw) <= math.radians(3.0) + 1e-4
+        # furniture apart: no bin touches the table or another bin (rims that nearly touch make phantom parts)
+        furniture = [(table.position, table.yaw, table.size[:2])] + [(b.position, b.yaw, b.size[:2])
+                                                                    for b in scene.bins]
+        for i, a in enumerate(furniture):
+            for b in furniture[i + 1:]:
+                gap = min(min(rectangle_distance(c, *two) for c in corners(*one)) for one, two in ((a, b), (b, a)))
+                assert gap >= 0.03 - 1e-9, (seed, a, b, gap)
 
 
 def test_obstacles_and_people_keep_clear_of_the_paths(written):
