@@ -181,7 +181,7 @@ class GeneratedCell:
 
 
 def _r(value: float) -> float:
-    """A number as written to a file: millimetres, milliradians."""
+    """A number as written to a file: to 0.1 mm, 0.1 mrad, 0.1 g."""
     return round(float(value), 4)
 
 
@@ -246,17 +246,21 @@ def path_distance(point: np.ndarray, path_list: list[tuple[np.ndarray, np.ndarra
     return min(_segment_distance(np.asarray(point, dtype=float), a, b) for a, b in path_list)
 
 
+def _volume(shape: str, size) -> float:
+    """[m^3] of a part: box (lx, ly, lz), cylinder (radius, height), sphere (radius,)."""
+    if shape == "box":
+        return math.prod(size)
+    return math.pi * size[0] ** 2 * size[1] if shape == "cylinder" else 4.0 / 3.0 * math.pi * size[0] ** 3
+
+
 def _part(rng: np.random.Generator, kind: PartClass, number: int) -> dict[str, Any]:
+    """A part of a class (scene format, no pose yet): size and density each within `SIZE_SPREAD` of the nominal."""
     low, high = 1.0 - SIZE_SPREAD, 1.0 + SIZE_SPREAD
     if kind.shape == "box":  # one factor for all three sides: a cube stays a cube (perception's `cube` label)
         size = [s * rng.uniform(low, high) for s in kind.size[:1]] * 3
     else:
         size = [s * rng.uniform(low, high) for s in kind.size]
-    volume = math.prod(size) if kind.shape == "box" else (math.pi * size[0] ** 2 * size[1] if kind.shape == "cylinder"
-                                                          else 4.0 / 3.0 * math.pi * size[0] ** 3)
-    nominal = (math.prod(kind.size) if kind.shape == "box" else math.pi * kind.size[0] ** 2 * kind.size[1]
-               if kind.shape == "cylinder" else 4.0 / 3.0 * math.pi * kind.size[0] ** 3)
-    mass = kind.mass * volume / nominal * rng.uniform(low, high)
+    mass = kind.mass * _volume(kind.shape, size) / _volume(kind.shape, kind.size) * rng.uniform(low, high)
     return {"id": f"{kind.label}_{number}", "label": kind.label, "shape": kind.shape, "colour": kind.colour,
             "size": [_r(s) for s in size], "mass": _r(mass), "position": None, "yaw": 0.0}
 
