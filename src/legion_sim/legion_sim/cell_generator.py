@@ -89,9 +89,9 @@ TABLE_JITTER = 0.03
 TABLE_YAW_JITTER = math.radians(3.0)
 """[rad] largest yaw of the table."""
 
-BIN_PLACES = (("left_drop", (0.35, 0.72)), ("left_drop", (0.70, 0.72)),
-              ("right_drop", (0.35, -0.72)), ("right_drop", (0.70, -0.72)))
-"""The four bin places: the drop station each belongs to and the nominal centre [m]."""
+BIN_PLACES = ((0.35, 0.72), (0.70, 0.72), (0.35, -0.72), (0.70, -0.72))
+"""The four bin places: nominal centres [m]. Each bin has its drop station behind it (seen from the table), facing
+it, named after the bin (`red_drop` for `red_bin`)."""
 BIN_SIZE = (0.30, 0.30, 0.20)
 """[m] outer extent and wall height."""
 BIN_WALL = 0.01
@@ -107,9 +107,11 @@ pair: two rims that nearly touch make a blob of mixed colour perception takes fo
 TABLE_STATION_SETBACK = 0.70
 """[m] the table station's base_footprint behind the table centre (the shipped cell's -0.10 m)."""
 DROP_STATION_SETBACK = 0.45
-"""[m] a drop station's base_footprint beyond its pair of bins' centre line (the shipped cell's 1.17 m)."""
+"""[m] a drop station's base_footprint beyond its bin's centre (the shipped cell's 1.17 m)."""
 LOOK_POSTURE = "inspect_table"
-"""The robot file's posture the stations look with."""
+"""The robot file's posture the table station looks with."""
+DROP_LOOK_POSTURE = "inspect_bin"
+"""The robot file's posture the drop stations look with (the bin's opening, lower and nearer than a table top)."""
 
 OBSTACLE_COUNT = (0, 2)
 OBSTACLE_EXTENT = (0.20, 0.60)
@@ -220,19 +222,23 @@ def footprint_radius(shape: str, size: tuple[float, ...] | list[float]) -> float
     return math.hypot(size[0], size[1]) / 2.0 if shape == "box" else float(size[0])
 
 
-def stations(table_position: tuple[float, float] = TABLE_POSITION) -> list[dict[str, Any]]:
-    """The three stations of the layout (cell-file format), from the nominal table and bin places."""
+def stations(bin_names: list[str], table_position: tuple[float, float] = TABLE_POSITION) -> list[dict[str, Any]]:
+    """The stations of the layout (cell-file format): the table station, then one drop station per bin place
+    (`bin_names[k]` stands at BIN_PLACES[k]), from the nominal table and bin places."""
     table = {"name": "table", "pose": [_r(table_position[0] - TABLE_STATION_SETBACK), _r(table_position[1]), 0.0],
              "faces": TABLE_NAME, "look": LOOK_POSTURE}
     drops = []
-    for name in ("left_drop", "right_drop"):
-        places = [xy for station, xy in BIN_PLACES if station == name]
-        x = sum(p[0] for p in places) / len(places)
-        y = sum(p[1] for p in places) / len(places)
+    for bin_name, (x, y) in zip(bin_names, BIN_PLACES, strict=True):
         side = 1.0 if y > 0 else -1.0
-        drops.append({"name": name, "pose": [_r(x), _r(y + side * DROP_STATION_SETBACK), _r(-side * math.pi / 2)],
-                      "look": LOOK_POSTURE})
+        drops.append({"name": drop_station(bin_name),
+                      "pose": [_r(x), _r(y + side * DROP_STATION_SETBACK), _r(-side * math.pi / 2)],
+                      "faces": bin_name, "look": DROP_LOOK_POSTURE})
     return [table, *drops]
+
+
+def drop_station(bin_name: str) -> str:
+    """The name of a bin's drop station: `red_drop` for `red_bin`."""
+    return f"{bin_name.removesuffix('_bin')}_drop"
 
 
 def paths(station_list: list[dict[str, Any]]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -429,7 +435,7 @@ def generate_cell(seed: int, *, parts: tuple[int, int] = PART_COUNT, obstacles: 
 
     order = rng.permutation(len(SORTED_CLASSES))  # order[k]: the class whose bin stands at BIN_PLACES[k]
     scene_bins, cell_bins = [], []
-    for k, (station, (x, y)) in enumerate(BIN_PLACES):
+    for k, (x, y) in enumerate(BIN_PLACES):
         kind = SORTED_CLASSES[order[k]]
         bin_name = f"{kind.colour}_bin"
         for _ in range(_PLACEMENT_TRIES):  # apart from the table and the bins placed before
@@ -443,11 +449,8 @@ def generate_cell(seed: int, *, parts: tuple[int, int] = PART_COUNT, obstacles: 
         scene_bins.append({"name": bin_name, "position": position, "size": list(BIN_SIZE), "wall_thickness": BIN_WALL,
                            "stand_height": BIN_STAND, "colour": kind.colour, "accepts": kind.label})
         cell_bins.append({"name": bin_name, "accepts": [kind.label], "position": [x, y], "size": list(BIN_SIZE[:2]),
-                          "station": station})
-    station_list = stations()
-    for station in station_list[1:]:
-        station["faces"] = [b["name"] for b in cell_bins if b["station"] == station["name"]]
-        station["look"] = station.pop("look")  # key order as in the shipped file: name, pose, faces, look
+                          "station": drop_station(bin_name)})
+    station_list = stations([b["name"] for b in cell_bins])
 
     count = int(rng.integers(parts[0], parts[1] + 1))
     kinds = [SORTED_CLASSES[i] for i in rng.integers(len(SORTED_CLASSES), size=count)]

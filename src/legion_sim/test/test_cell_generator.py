@@ -224,9 +224,12 @@ def test_the_cell_file_has_the_shipped_format(written):
         assert set(cell["policy"]) == set(shipped["policy"])
         for entry in cell["keep_out"]:
             assert set(entry) == shipped_keep_out[entry["shape"]], (seed, entry)
-        # the stations are the shipped ones: the layout is the same kind of cell
-        assert [(s["name"], s["pose"]) for s in cell["stations"]] == [(s["name"], s["pose"])
+        # the stations stand where the shipped ones do (the layout is the same kind of cell); a drop station is
+        # named after the bin it faces, whichever class's bin stands at that place
+        assert [(s["pose"], s["look"]) for s in cell["stations"]] == [(s["pose"], s["look"])
                                                                       for s in shipped["stations"]]
+        for station in cell["stations"][1:]:
+            assert station["name"] == station["faces"].removesuffix("_bin") + "_drop"
 
 
 def test_the_random_ranges_are_all_reached():
