@@ -20,10 +20,13 @@ DETECTOR = PartDetector(PerceptionConfig().detection)
 SEEDS = (6, 10, 18)
 LOOK_AT_TABLE = 0.8
 """[rad] neck pitch that points the head camera at the table from the table station."""
-LOOK_AT_BINS = 1.1
-"""[rad] neck pitch that shows both bins whole from a drop station. The cell file's `look: inspect_table` (0.75 rad)
-does not: there, in the shipped cell too, both bins are cut by the image's lower border and perception reports
-neither."""
+
+
+def look_pitch(station: dict) -> float:
+    """[rad] the neck pitch of the robot file's posture the station looks with (`look:`)."""
+    from legion_description import load_robot_config
+
+    return float(load_robot_config("centurion").postures[station["look"]]["neck_pitch"])
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -69,8 +72,9 @@ def test_each_drop_station_sees_its_bins(cell):
     for station in generated.cell["stations"]:
         if station["name"] == "table":
             continue
-        containers = {d.label: d for d in detect(sim, view_from(station, LOOK_AT_BINS)) if d.is_container}
-        for name in station["faces"]:
+        containers = {d.label: d for d in detect(sim, view_from(station, look_pitch(station))) if d.is_container}
+        faces = station["faces"]
+        for name in [faces] if isinstance(faces, str) else faces:
             assert name in containers, (generated.seed, station["name"], name, sorted(containers))
             offset = np.subtract(containers[name].position[:2], scene_bins[name]["position"])
             assert math.hypot(*offset) < 0.02, (generated.seed, name, offset)
