@@ -1,0 +1,549 @@
+"""The sorting shift's behaviours: py_trees leaves over the client interfaces (`clients`).
+
+Each behaviour reads and updates the shared `ShiftState` on the blackboard (key `<namespace>/shift`), starts at most
+one request (walk, pick, place) in `initialise`, polls its handle in `update` and cancels it in `terminate` when the
+tree interrupts it (a guard took over, the job was cancelled). A behaviour whose step is already done succeeds at
+once, so that after an interruption the tree redoes only the interrupted step. Every decision is logged through
+`ShiftState.decide`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import py_trees
+from py_trees.common import Access, Status
+
+from legion_common.transforms import wrap_angle
+from legion_executive.cell import Station
+from legion_executive.clients import Clients, Handle, Progress
+from legion_executive.shift import CurrentPart, PartRecord, Phase, ShiftState
+
+DROP_CODES = ("SLIPPED", "GRASP_MISSED")
+"""Place result codes that mean the part is no longer in the hand."""
+PERCEPTION_TIMEOUT = 5.0
+"""[s] after the settle time, a look waits this long for a perception report newer than the head's move."""
+
+
+class ShiftBehaviour(py_trees.behaviour.Behaviour):
+    """A leaf with the robot's clients and the shift's state (blackboard key `shift` under `namespace`)."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients) -> None:
+        super().__init__(name)
+        self.clients = clients
+        self.board = self.attach_blackboard_client(namespace=namespace)
+        self.board.register_key("shift", access=Access.READ)
+        self.handle: Handle | None = None
+
+    @property
+    def shift(self) -> ShiftState:
+        return self.board.shift
+
+    def now(self) -> float:
+        return self.clients.clock.now()
+
+    def holds(self, object_id: str) -> str:
+        """The hand that holds `object_id`, or ""."""
+        return next((side for side, held in self.clients.manipulation.holding().items() if held == object_id), "")
+
+    def terminate(self, new_status: Status) -> None:
+        if new_status == Status.INVALID and self.handle is not None and self.handle.progress == Progress.RUNNING:
+            self.handle.cancel()
+            self.shift.decide(f"{self.name}: interrupted, request cancelled")
+        self.handle = None
+
+
+# ------------------------------------------------------------------------------------------------ guards
+class SafetyStopActive(ShiftBehaviour):
+    """SUCCESS while the e-stop is latched or the robot has fallen."""
+
+    def update(self) -> Status:
+        robot = self.clients.robot
+        if robot.emergency_stop() or robot.fallen():
+            self.feedback_message = "e-stop" if robot.emergency_stop() else "fallen"
+            return Status.SUCCESS
+        return Status.FAILURE
+
+
+class HoldStopped(ShiftBehaviour):
+    """Hold (RUNNING) while stopped: the tree below was cancelled; a safe point is set to resume from after the reset:
+    a fresh look, and a new choice of part unless one is in a hand."""
+
+    def initialise(self) -> None:
+        shift = self.shift
+        what = "e-stop" if self.clients.robot.emergency_stop() else "fall"
+        shift.phase = f"stopped ({what})"
+        shift.invalidate_view()
+        if shift.current is not None and shift.current.phase == Phase.PICK:
+            shift.decide(f"stopped by {what}: every request cancelled; after the reset the robot looks again and "
+                         f"re-plans ('{shift.current.record.id}' will be chosen again if still there)")
+            shift.current = None
+        else:
+            shift.decide(f"stopped by {what}: every request cancelled; holding until it is reset")
+        self.clients.posture.neutral()
+
+    def update(self) -> Status:
+        return Status.RUNNING
+
+
+class PersonInZone(ShiftBehaviour):
+    """SUCCESS while a person is within policy.protective_zone of the robot, and until the zone has been clear for
+    policy.resume_after."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients) -> None:
+        super().__init__(name, namespace, clients)
+        self.last_seen = -math.inf
+        self.distance = math.inf
+
+    def update(self) -> Status:
+        policy = self.shift.cell.policy
+        base = self.clients.robot.base_pose()
+        now = self.now()
+        if base is not None:
+            distances = [math.hypot(x - base[0], y - base[1]) for x, y in self.clients.perception.people()]
+            nearest = min(distances, default=math.inf)
+            if nearest < policy.protective_zone:
+                self.last_seen, self.distance = now, nearest
+        if now - self.last_seen < policy.resume_after:
+            self.feedback_message = f"person at {self.distance:.2f} m"
+            return Status.SUCCESS
+        return Status.FAILURE
+
+
+class HoldPaused(ShiftBehaviour):
+    """Hold (RUNNING) while a person is near: the running motion was cancelled by the interruption; the interrupted
+    step is redone when the shift resumes."""
+
+    def initialise(self) -> None:
+        shift = self.shift
+        shift.phase = "paused (person in the protective zone)"
+        shift.decide(f"paused: a person is within {shift.cell.policy.protective_zone:.1f} m of the robot; motion "
+                     f"cancelled, resuming {shift.cell.policy.resume_after:.1f} s after the zone is clear")
+
+    def update(self) -> Status:
+        return Status.RUNNING
+
+    def terminate(self, new_status: Status) -> None:
+        if new_status == Status.INVALID:
+            self.shift.decide("resumed: the protective zone is clear; redoing the interrupted step")
+
+
+# ------------------------------------------------------------------------------------------------ walking, looking
+class WalkToStation(ShiftBehaviour):
+    """Walk to a station (returned by `target(shift)`), unless the robot is there already. With `carrying`, the part
+    of the current cycle must stay in its hand: if it leaves the hand the walk is cancelled and the part is dropped."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, target, carrying: bool = False,
+                 needed=lambda shift: True) -> None:
+        super().__init__(name, namespace, clients)
+        self.target = target
+        self.carrying = carrying
+        self.needed = needed
+        self.station: Station | None = None
+
+    def at(self, station: Station) -> bool:
+        base = self.clients.robot.base_pose()
+        policy = self.shift.cell.policy
+        return base is not None and math.hypot(base[0] - station.pose[0], base[1] - station.pose[1]) \
+            <= policy.station_tolerance and abs(wrap_angle(base[2] - station.pose[2])) <= policy.station_yaw_tolerance
+
+    def dropped(self) -> bool:
+        current = self.shift.current
+        if not self.carrying or current is None or self.holds(current.record.id):
+            return False
+        current.outcome, current.reason = "dropped", f"'{current.record.id}' left the hand on the way to its bin"
+        current.phase = Phase.DONE
+        self.shift.decide(f"dropped: {current.reason}; the shift goes on")
+        return True
+
+    def initialise(self) -> None:
+        self.handle = None
+        self.station = None
+        if not self.needed(self.shift):
+            return
+        self.station = self.target(self.shift)
+        if self.station is None or self.dropped() or self.at(self.station):
+            return
+        x, y, yaw = self.station.pose
+        self.shift.phase = f"walking to {self.station.name}"
+        self.shift.decide(f"walk to station '{self.station.name}' ({x:.2f}, {y:.2f}, {math.degrees(yaw):.0f} deg)"
+                          + (" carrying " + self.shift.current.record.id if self.carrying and self.shift.current
+                             else ""))
+        self.handle = self.clients.motion.walk_to(x, y, yaw)
+
+    def update(self) -> Status:
+        if not self.needed(self.shift):
+            return Status.SUCCESS
+        if self.station is None:
+            self.shift.last_failure = "no station to walk to"
+            return Status.FAILURE
+        if self.carrying and self.shift.current is not None and self.shift.current.outcome == "dropped":
+            return Status.FAILURE
+        if self.dropped():
+            if self.handle is not None:
+                self.handle.cancel()
+                self.handle = None
+            return Status.FAILURE
+        if self.handle is None:
+            return Status.SUCCESS
+        progress = self.handle.progress
+        if progress == Progress.RUNNING:
+            return Status.RUNNING
+        message = self.handle.outcome.message
+        self.handle = None
+        if progress == Progress.SUCCEEDED:
+            return Status.SUCCESS
+        self.shift.last_failure = f"walk_to station '{self.station.name}' failed: {message}"
+        self.shift.decide(self.shift.last_failure)
+        return Status.FAILURE
+
+
+class Look(ShiftBehaviour):
+    """At a station: take its `look` posture, wait policy.look_time, then read perception (a report newer than the
+    settle time). Succeeds at once if the newest look was taken there and nothing has happened since."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, target) -> None:
+        super().__init__(name, namespace, clients)
+        self.target = target
+        self.started = math.nan
+        self.station: Station | None = None
+
+    def initialise(self) -> None:
+        self.station = self.target(self.shift)
+        self.started = math.nan
+        if self.station is None or self.shift.has_view(self.station.name):
+            return
+        self.started = self.now()
+        self.shift.phase = f"looking at {', '.join(self.station.faces)}"
+        if self.station.look:
+            self.clients.posture.look(self.station.look)
+        else:
+            self.clients.posture.neutral()
+
+    def update(self) -> Status:
+        shift = self.shift
+        if self.station is None:
+            return Status.FAILURE
+        if math.isnan(self.started):
+            return Status.SUCCESS
+        settled = self.started + shift.cell.policy.look_time
+        now = self.now()
+        if now < settled:
+            return Status.RUNNING
+        scene = self.clients.perception.scene()
+        if scene.stamp < settled:
+            if now > settled + PERCEPTION_TIMEOUT:
+                shift.last_failure = f"no perception report at station '{self.station.name}'"
+                shift.decide(shift.last_failure)
+                return Status.FAILURE
+            return Status.RUNNING
+        shift.view, shift.view_station, shift.view_valid = scene, self.station.name, True
+        on_tables = [p.id for p in scene.parts if shift.cell.table_at(p.position[0], p.position[1])]
+        shift.seen.update(on_tables)
+        shift.decide(f"looked from '{self.station.name}': {len(on_tables)} parts on the table, "
+                     f"{len(scene.bins)} bins in view")
+        return Status.SUCCESS
+
+
+# ------------------------------------------------------------------------------------------------ bins
+class StationChecked(ShiftBehaviour):
+    """SUCCESS if the bins of `station` have been checked."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, station: str) -> None:
+        super().__init__(name, namespace, clients)
+        self.station = station
+
+    def update(self) -> Status:
+        return Status.SUCCESS if self.station in self.shift.bins_checked else Status.FAILURE
+
+
+class CheckBins(ShiftBehaviour):
+    """From the look at `station`: each of its bins must be seen within policy.bin_tolerance of where the cell says;
+    one that is not is reported and not used (its classes are then left alone)."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, station: str) -> None:
+        super().__init__(name, namespace, clients)
+        self.station = station
+
+    def update(self) -> Status:
+        shift = self.shift
+        cell = shift.cell
+        seen = shift.view.bins if shift.view is not None else ()
+        for b in (b for b in cell.bins if b.station == self.station):
+            candidates = [p for p in seen if p.label == b.name or p.id == b.name or p.id.startswith(f"{b.name}_")]
+            best = min(candidates, key=lambda p: math.hypot(p.position[0] - b.position[0],
+                                                            p.position[1] - b.position[1]), default=None)
+            if best is None:
+                shift.bin_problems[b.name] = f"bin '{b.name}' not seen from station '{self.station}'"
+            else:
+                distance = math.hypot(best.position[0] - b.position[0], best.position[1] - b.position[1])
+                if distance > cell.policy.bin_tolerance:
+                    shift.bin_problems[b.name] = (f"bin '{b.name}' seen {distance:.2f} m from its cell position "
+                                                  f"(tolerance {cell.policy.bin_tolerance:.2f} m)")
+                else:
+                    shift.bin_ids[b.name] = best.id
+                    shift.decide(f"bin '{b.name}' found as '{best.id}', {distance:.2f} m from its cell position")
+                    continue
+            shift.decide(f"{shift.bin_problems[b.name]}: not used; {', '.join(b.accepts)} left alone")
+        shift.bins_checked.add(self.station)
+        return Status.SUCCESS
+
+
+class BinsUnusable(ShiftBehaviour):
+    """The bins of `station` could not be checked (its station unreachable, no perception): reported, not used."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, station: str) -> None:
+        super().__init__(name, namespace, clients)
+        self.station = station
+
+    def update(self) -> Status:
+        shift = self.shift
+        for b in (b for b in shift.cell.bins if b.station == self.station):
+            shift.bin_problems[b.name] = f"bin '{b.name}' could not be checked: {shift.last_failure}"
+            shift.decide(f"{shift.bin_problems[b.name]}: not used; {', '.join(b.accepts)} left alone")
+        shift.bins_checked.add(self.station)
+        return Status.SUCCESS
+
+
+# ------------------------------------------------------------------------------------------------ parts
+class ChoosePart(ShiftBehaviour):
+    """The next part from the newest look: on a table, not yet worked on, its class accepted by a usable bin; the
+    closest to the robot first. FAILURE (with `shift.done`) when none is left or max_parts have been worked on.
+    Parts whose class no usable bin accepts are recorded `ignored` once."""
+
+    def update(self) -> Status:
+        shift = self.shift
+        if shift.current is not None:  # resuming the interrupted cycle
+            return Status.SUCCESS
+        if shift.max_parts and shift.worked() >= shift.max_parts:
+            shift.done, shift.done_reason = True, f"{shift.max_parts} parts worked on (max_parts)"
+            shift.decide(f"done: {shift.done_reason}")
+            return Status.FAILURE
+        cell = shift.cell
+        base = self.clients.robot.base_pose() or (0.0, 0.0, 0.0)
+        candidates = []
+        for part in shift.view.parts if shift.view is not None else ():
+            table = cell.table_at(part.position[0], part.position[1])
+            record = shift.records.get(part.id)
+            if table is None or (record is not None and record.outcome):
+                continue
+            bin_ = cell.bin_for(part.label)
+            reason = ""
+            if bin_ is None:
+                reason = f"no bin accepts class '{part.label}'"
+            elif bin_.name in shift.bin_problems:
+                reason = f"its bin is not used: {shift.bin_problems[bin_.name]}"
+            if reason:
+                now = self.now()
+                shift.records[part.id] = PartRecord(part.id, part.label, bin_.name if bin_ else "", "ignored",
+                                                    start=now, end=now, reason=reason)
+                shift.decide(f"ignore '{part.id}': {reason}")
+                continue
+            station = cell.station_for_table(table.name)
+            distance = math.hypot(part.position[0] - base[0], part.position[1] - base[1])
+            candidates.append((distance, part, bin_, station))
+        if not candidates:
+            shift.done, shift.done_reason = True, "no sortable part left"
+            shift.decide(f"done: {shift.done_reason}")
+            return Status.FAILURE
+        distance, part, bin_, station = min(candidates, key=lambda c: c[0])
+        record = shift.records.get(part.id) or PartRecord(part.id, part.label, bin_.name, start=self.now())
+        shift.records[part.id] = record
+        shift.current = CurrentPart(record, station.name)
+        shift.decide(f"next part '{part.id}' ({part.label}) for '{bin_.name}': the closest of {len(candidates)} "
+                     f"sortable parts ({distance:.2f} m)")
+        return Status.SUCCESS
+
+
+def needs_pick(shift: ShiftState) -> bool:
+    return shift.current is not None and shift.current.phase == Phase.PICK
+
+
+def needs_carry(shift: ShiftState) -> bool:
+    return shift.current is not None and shift.current.phase == Phase.CARRY
+
+
+class Pick(ShiftBehaviour):
+    """Pick the current part (from a fresh look). Attempt 1: the planner's hand; 2: the same hand; 3 and later: the
+    other hand if policy.other_hand. A failure costs an attempt and the look; after policy.max_attempts FAILURE."""
+
+    def side_for(self, record: PartRecord) -> str:
+        attempt = record.attempts + 1
+        if attempt >= 3 and self.shift.cell.policy.other_hand and record.first_side:
+            return {"left": "right", "right": "left"}.get(record.first_side, "")
+        return record.first_side if attempt == 2 else ""
+
+    def initialise(self) -> None:
+        self.handle = None
+        shift = self.shift
+        current = shift.current
+        if current is None or current.phase != Phase.PICK:
+            return
+        record = current.record
+        held = self.holds(record.id)
+        if held:  # a pick interrupted after the grasp: the part is in the hand
+            current.phase, current.side = Phase.CARRY, held
+            shift.decide(f"'{record.id}' is already in the {held} hand")
+            return
+        if record.attempts >= shift.cell.policy.max_attempts:
+            return
+        if shift.part_in_view(record.id) is None:
+            record.attempts += 1
+            shift.last_failure = f"'{record.id}' is no longer seen on the table"
+            shift.decide(f"pick attempt {record.attempts}: {shift.last_failure}")
+            return
+        side = self.side_for(record)
+        shift.phase = f"picking {record.id}"
+        shift.decide(f"pick '{record.id}' attempt {record.attempts + 1} of {shift.cell.policy.max_attempts} with "
+                     f"{side + ' hand' if side else 'the hand the planner chooses'}")
+        self.handle = self.clients.manipulation.pick(record.id, side)
+
+    def update(self) -> Status:
+        shift = self.shift
+        current = shift.current
+        if current is None:
+            return Status.FAILURE
+        if current.phase != Phase.PICK:
+            return Status.SUCCESS
+        if self.handle is None:
+            return Status.FAILURE
+        progress = self.handle.progress
+        if progress == Progress.RUNNING:
+            return Status.RUNNING
+        outcome, self.handle = self.handle.outcome, None
+        record = current.record
+        record.attempts += 1
+        if not record.first_side and outcome.side:
+            record.first_side = outcome.side
+        if progress == Progress.SUCCEEDED:
+            current.phase, current.side = Phase.CARRY, outcome.side or self.holds(record.id)
+            shift.decide(f"picked '{record.id}' with the {current.side} hand")
+            return Status.SUCCESS
+        shift.last_failure = f"pick attempt {record.attempts} ({outcome.side or 'any'} hand) failed: " \
+                             f"{outcome.code}: {outcome.message}"
+        shift.invalidate_view()
+        left = shift.cell.policy.max_attempts - record.attempts
+        shift.decide(shift.last_failure + (f"; looking again, {left} attempts left" if left > 0 else ""))
+        return Status.FAILURE
+
+
+class Place(ShiftBehaviour):
+    """Place the carried part into its bin (the id perception gave the bin); the result's `verified` decides whether
+    it counts as sorted. A part no longer in the hand is dropped."""
+
+    def initialise(self) -> None:
+        self.handle = None
+        shift = self.shift
+        current = shift.current
+        if current is None or current.phase != Phase.CARRY:
+            return
+        record = current.record
+        side = self.holds(record.id)
+        if not side:
+            current.phase, current.outcome = Phase.DONE, "dropped"
+            current.reason = f"'{record.id}' is no longer in the hand before the place"
+            shift.decide(f"dropped: {current.reason}; the shift goes on")
+            return
+        container = shift.bin_ids.get(record.bin, record.bin)
+        shift.phase = f"placing {record.id} into {record.bin}"
+        shift.decide(f"place '{record.id}' from the {side} hand into '{container}'")
+        self.handle = self.clients.manipulation.place(container, side)
+
+    def update(self) -> Status:
+        shift = self.shift
+        current = shift.current
+        if current is None:
+            return Status.FAILURE
+        if current.phase == Phase.DONE:
+            return Status.SUCCESS if current.outcome in ("", "sorted", "failed") else Status.FAILURE
+        if self.handle is None:
+            return Status.FAILURE
+        progress = self.handle.progress
+        if progress == Progress.RUNNING:
+            return Status.RUNNING
+        outcome, self.handle = self.handle.outcome, None
+        record = current.record
+        if progress == Progress.SUCCEEDED:
+            current.phase = Phase.DONE
+            if outcome.verified:
+                current.outcome = "sorted"
+                shift.decide(f"placed '{record.id}' into '{record.bin}', verified by perception")
+            else:
+                current.outcome = "failed"
+                current.reason = "released over the bin but perception did not see it inside"
+                shift.decide(f"placed '{record.id}' but not verified: {current.reason}")
+            return Status.SUCCESS
+        if outcome.code in DROP_CODES or not self.holds(record.id):
+            current.phase, current.outcome = Phase.DONE, "dropped"
+            current.reason = f"fell during the place: {outcome.code}: {outcome.message}"
+            shift.decide(f"dropped '{record.id}': {current.reason}; the shift goes on")
+            return Status.FAILURE
+        shift.last_failure = f"place into '{record.bin}' failed: {outcome.code}: {outcome.message}"
+        shift.decide(shift.last_failure)
+        return Status.FAILURE
+
+
+class EndCycle(ShiftBehaviour):
+    """The fallback after a step of the cycle failed for good: the part gets `outcome` (unless a step already gave
+    it one, e.g. dropped) with the last failure as its reason; FAILURE, so that the cycle's remaining steps are not
+    run. With `bin_unreachable`, the part's bin is no longer used either."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, outcome: str, bin_unreachable: bool = False):
+        super().__init__(name, namespace, clients)
+        self.outcome = outcome
+        self.bin_unreachable = bin_unreachable
+
+    def update(self) -> Status:
+        shift = self.shift
+        current = shift.current
+        if current is None:
+            return Status.FAILURE
+        if not current.outcome:
+            current.outcome, current.reason = self.outcome, shift.last_failure or self.name
+            if self.bin_unreachable:
+                bin_ = current.record.bin
+                shift.bin_problems[bin_] = f"its station cannot be reached ({shift.last_failure})"
+                current.reason += f"; bin '{bin_}' is no longer used"
+            shift.decide(f"{self.outcome} '{current.record.id}': {current.reason}")
+        current.phase = Phase.DONE
+        return Status.FAILURE
+
+
+class FinishPart(ShiftBehaviour):
+    """Close the current part's record (its outcome, end time, reason) and count it; the next look is a fresh one."""
+
+    def update(self) -> Status:
+        shift = self.shift
+        current = shift.current
+        if current is None:
+            return Status.SUCCESS
+        record = current.record
+        record.outcome = current.outcome or "sorted"
+        record.reason = current.reason
+        record.end = self.now()
+        shift.current = None
+        shift.invalidate_view()
+        counts = shift.counts()
+        shift.decide(f"'{record.id}': {record.outcome}" + (f" ({record.reason})" if record.reason else "")
+                     + f"; sorted {counts['sorted']}, skipped {counts['skipped']}, dropped {counts['dropped']}, "
+                       f"failed {counts['failed']}, ignored {counts['ignored']}")
+        return Status.SUCCESS
+
+
+class FinishShift(ShiftBehaviour):
+    """SUCCESS with the shift's report when it ended because nothing sortable is left; else FAILURE (the reason)."""
+
+    def update(self) -> Status:
+        shift = self.shift
+        counts = shift.counts()
+        if shift.done:
+            self.clients.posture.neutral()
+            shift.phase = "done"
+            shift.decide(f"shift done ({shift.done_reason}): seen {counts['seen']}, sorted {counts['sorted']}, "
+                         f"skipped {counts['skipped']}, dropped {counts['dropped']}, failed {counts['failed']}, "
+                         f"ignored {counts['ignored']}")
+            return Status.SUCCESS
+        shift.failure = shift.last_failure or "the shift could not go on"
+        shift.phase = "failed"
+        shift.decide(f"shift failed: {shift.failure}")
+        return Status.FAILURE

@@ -1,0 +1,136 @@
+"""The state of one sorting shift, shared by the behaviours through the py_trees blackboard (key `shift`).
+
+The tree's composites say what comes next; this record says what has been done, so that every step can be redone
+after an interruption (a person in the protective zone, an e-stop) without repeating finished work: a behaviour
+whose step is already done succeeds at once. Times are the robot's clock [s].
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from legion_executive.cell import CellConfig, Station
+from legion_executive.clients import PerceivedObject, Scene
+
+
+class State(enum.Enum):
+    """The executive's state, as `executive/status` reports it."""
+
+    IDLE = "IDLE"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"          # a person in the protective zone: motion cancelled, holding
+    STOPPED = "STOPPED"        # e-stop or fall: everything cancelled, holding until reset
+    SUCCEEDED = "SUCCEEDED"    # no sortable part left (or max_parts done)
+    FAILED = "FAILED"          # the shift cannot go on (e.g. the table station cannot be reached)
+    CANCELLED = "CANCELLED"
+
+
+class Phase(enum.Enum):
+    """Where the current part is in its cycle."""
+
+    PICK = "pick"        # on the table: walk to its station, look, pick
+    CARRY = "carry"      # in a hand: walk to its bin's station
+    DONE = "done"        # placed (or lost): the outcome is known
+
+
+OUTCOMES = ("sorted", "skipped", "dropped", "ignored", "failed")
+
+
+@dataclass
+class PartRecord:
+    """What happened to one part (the `parts` of the status and of the job's result)."""
+
+    id: str
+    label: str
+    bin: str = ""
+    outcome: str = ""
+    """One of OUTCOMES; "" while it is being worked on."""
+    attempts: int = 0
+    """Picks that ended in failure, plus the one that succeeded."""
+    start: float = math.nan
+    end: float = math.nan
+    reason: str = ""
+    first_side: str = ""
+    """The hand of the first pick (the other hand is tried after failures)."""
+
+
+@dataclass
+class CurrentPart:
+    """The part being sorted."""
+
+    record: PartRecord
+    station: str
+    """Where it is picked from."""
+    phase: Phase = Phase.PICK
+    side: str = ""
+    """The hand that holds it."""
+    outcome: str = ""
+    """Set by the step that ended its cycle ("" : sorted, if it got placed)."""
+    reason: str = ""
+
+
+@dataclass
+class ShiftState:
+    """Everything the behaviours share about one shift."""
+
+    cell: CellConfig
+    log: Callable[[str], None]
+    max_parts: int = 0
+    """Parts to work on (sorted, skipped, dropped or failed) before the shift ends; 0: all."""
+    records: dict[str, PartRecord] = field(default_factory=dict)
+    current: CurrentPart | None = None
+    view: Scene | None = None
+    """The newest look's perception report, and where it was taken."""
+    view_station: str = ""
+    view_valid: bool = False
+    seen: set[str] = field(default_factory=set)
+    """Ids of the parts seen on a table."""
+    bins_checked: set[str] = field(default_factory=set)
+    """Stations whose bins have been checked."""
+    bin_ids: dict[str, str] = field(default_factory=dict)
+    """Bin name -> the id perception gives it (bins found where the cell says)."""
+    bin_problems: dict[str, str] = field(default_factory=dict)
+    """Bin name -> why it is not used."""
+    phase: str = "idle"
+    """What the robot is doing (free text for the status)."""
+    last_decision: str = ""
+    last_failure: str = ""
+    done: bool = False
+    """No sortable part is left (or max_parts reached): the shift succeeds."""
+    done_reason: str = ""
+    failure: str = ""
+
+    def decide(self, line: str) -> None:
+        """Log one decision: what and why."""
+        self.last_decision = line
+        self.log(line)
+
+    def invalidate_view(self) -> None:
+        self.view_valid = False
+
+    def has_view(self, station: str) -> bool:
+        return self.view_valid and self.view is not None and self.view_station == station
+
+    def station_of_current(self) -> Station:
+        if self.current is not None:
+            return self.cell.station(self.current.station)
+        return self.cell.work_stations[0]
+
+    def part_in_view(self, object_id: str) -> PerceivedObject | None:
+        if self.view is None:
+            return None
+        return next((p for p in self.view.parts if p.id == object_id), None)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"seen": len(self.seen)} | {outcome: 0 for outcome in OUTCOMES}
+        for record in self.records.values():
+            if record.outcome:
+                counts[record.outcome] += 1
+        return counts
+
+    def worked(self) -> int:
+        """Parts whose cycle ended (every outcome but `ignored`)."""
+        return sum(1 for r in self.records.values() if r.outcome and r.outcome != "ignored")
