@@ -192,7 +192,7 @@ class WalkToStation(ShiftBehaviour):
         message = self.handle.outcome.message
         self.handle = None
         if progress == Progress.SUCCEEDED:
-            return Status.SUCCESS
+            return Status.FAILURE if self.dropped() else Status.SUCCESS
         self.shift.last_failure = f"walk_to station '{self.station.name}' failed: {message}"
         self.shift.decide(self.shift.last_failure)
         return Status.FAILURE
@@ -486,7 +486,7 @@ class Place(ShiftBehaviour):
 class EndCycle(ShiftBehaviour):
     """The fallback after a step of the cycle failed for good: the part gets `outcome` (unless a step already gave
     it one, e.g. dropped) with the last failure as its reason; FAILURE, so that the cycle's remaining steps are not
-    run. With `bin_unreachable`, the part's bin is no longer used either."""
+    run. With `bin_unreachable`, the bins of the part's bin station are no longer used either."""
 
     def __init__(self, name: str, namespace: str, clients: Clients, outcome: str, bin_unreachable: bool = False):
         super().__init__(name, namespace, clients)
@@ -501,9 +501,11 @@ class EndCycle(ShiftBehaviour):
         if not current.outcome:
             current.outcome, current.reason = self.outcome, shift.last_failure or self.name
             if self.bin_unreachable:
-                bin_ = current.record.bin
-                shift.bin_problems[bin_] = f"its station cannot be reached ({shift.last_failure})"
-                current.reason += f"; bin '{bin_}' is no longer used"
+                station = shift.cell.bin(current.record.bin).station
+                names = [b.name for b in shift.cell.bins if b.station == station]
+                for name in names:
+                    shift.bin_problems[name] = f"its station '{station}' cannot be reached ({shift.last_failure})"
+                current.reason += f"; bins {', '.join(names)} are no longer used"
             shift.decide(f"{self.outcome} '{current.record.id}': {current.reason}")
         current.phase = Phase.DONE
         return Status.FAILURE

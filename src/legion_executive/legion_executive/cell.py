@@ -417,7 +417,8 @@ def parse_cell(data: Any, source: str, path: Path | None = None) -> CellConfig:
     accepted: dict[str, str] = {}
     for key, b in bins_raw:
         if b.station not in station_names:
-            raise r.error(f"{key}.station", f"unknown station '{b.station}' (known: {', '.join(sorted(station_names))})")
+            known = ", ".join(sorted(station_names))
+            raise r.error(f"{key}.station", f"unknown station '{b.station}' (known: {known})")
         for j, label in enumerate(b.accepts):
             if label in accepted:
                 raise r.error(f"{key}.accepts[{j}]", f"class '{label}' is already accepted by bin '{accepted[label]}'")

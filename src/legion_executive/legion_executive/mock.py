@@ -3,7 +3,8 @@
 `MockWorld` keeps parts (on a table, in a hand, in a bin, on the floor), bins as perception would report them, people,
 the robot's base pose and its e-stop and fall flags. Requests take a fixed time of the mock clock and then succeed,
 unless a failure was scripted: `pick_failures[part_id]` and `place_failures[part_id]` (result codes, consumed in
-order), `unreachable` (station poses walk_to fails at), `drop_on_walk` (parts that fall from the hand during the next
+order), `unreachable` (station poses walk_to always fails at), `walk_failures` (walks
+to a station that fail before one succeeds), `drop_on_walk` (parts that fall from the hand during the next
 walk). `step(dt)` advances the clock; a handle's outcome is decided when it is polled after its end time.
 """
 
@@ -73,6 +74,8 @@ class MockWorld:
     pick_failures: dict[str, list[str]] = field(default_factory=dict)
     place_failures: dict[str, list[str]] = field(default_factory=dict)
     unreachable: set[tuple[float, float]] = field(default_factory=set)
+    walk_failures: dict[tuple[float, float], int] = field(default_factory=dict)
+    """Station (x, y) -> walks to it that fail before one succeeds."""
     drop_on_walk: set[str] = field(default_factory=set)
     postures: list[str] = field(default_factory=list)
     walks: list[tuple[float, float, float]] = field(default_factory=list)
@@ -163,6 +166,9 @@ class _Motion:
         def finish():
             if any(math.hypot(x - ux, y - uy) < 1e-6 for ux, uy in w.unreachable):
                 return False, Outcome(message="no path to the goal")
+            if w.walk_failures.get((x, y), 0) > 0:
+                w.walk_failures[(x, y)] -= 1
+                return False, Outcome(message="failed to settle at the goal")
             w.base = (x, y, yaw)
             for part_id in list(w.drop_on_walk):
                 if w.hand_of(part_id):

@@ -179,7 +179,7 @@ class SortingExecutive:
         try:
             self.tree.tick()
         except Exception as error:  # a fault in a behaviour or a client: the shift fails, the caller goes on
-            self.tree.interrupt()
+            self.tree.root.stop(Status.INVALID)
             self.state, self.message = State.FAILED, f"internal error: {type(error).__name__}: {error}"
             self.shift.decide(f"shift failed: {self.message}")
             return self.state
@@ -201,7 +201,7 @@ class SortingExecutive:
         """Stop the shift: every running request is cancelled, the robot goes back to standing."""
         if not self.active or self.tree is None:
             return
-        self.tree.interrupt()
+        self.tree.root.stop(Status.INVALID)
         self.clients.posture.neutral()
         self.state, self.message = State.CANCELLED, reason
         self.shift.phase = "cancelled"
