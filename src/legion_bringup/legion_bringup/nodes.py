@@ -131,6 +131,9 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         # Pick and place: gripper paths and hand commands to the whole-body controller, walk_to when out of reach.
         nodes.append(NodeSpec("legion_manipulation", "manipulation", "manipulation", parameters=common,
                               remappings=decimated))
+        # The task executive: run_job (a sorting shift in a cell file) as a behaviour tree over walk_to, pick, place.
+        nodes.append(NodeSpec("legion_executive", "executive", "executive", parameters=common,
+                              remappings=(("odom", "odom/decimated"),)))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
