@@ -47,7 +47,7 @@ def test_a_cell_file_is_found_on_the_cell_path_and_by_path(tmp_path, monkeypatch
     monkeypatch.setenv(CELL_PATH_VARIABLE, str(tmp_path))
     assert load_cell("my_cell").name == "my_cell"
     assert load_cell(str(tmp_path / "my_cell.yaml")).name == "my_cell"
-    with pytest.raises(CellError, match="no cell file for cell 'nowhere'.*LEGION_CELL_PATH"):
+    with pytest.raises(CellError, match=r"no cell file for cell 'nowhere'.*LEGION_CELL_PATH"):
         load_cell("nowhere")
     with pytest.raises(CellError, match="does not exist"):
         load_cell(str(tmp_path / "missing.yaml"))
@@ -56,10 +56,10 @@ def test_a_cell_file_is_found_on_the_cell_path_and_by_path(tmp_path, monkeypatch
 def test_a_file_that_is_not_yaml_is_reported(tmp_path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("tables: [\n")
-    with pytest.raises(CellError, match="bad.yaml: cannot read"):
+    with pytest.raises(CellError, match=r"bad\.yaml: cannot read"):
         load_cell(str(path))
     path.write_text("")
-    with pytest.raises(CellError, match="bad.yaml: the file is empty"):
+    with pytest.raises(CellError, match=r"bad\.yaml: the file is empty"):
         load_cell(str(path))
 
 

@@ -1,0 +1,205 @@
+"""The `executive` node in-process over DDS with a fake robot: fake `walk_to`, `pick` and `place` servers that move
+parts between the table, the hand and the bins at once, fake perception (`perception/objects` at 20 Hz) and odometry
+(`odom/decimated`, through the node's remap). A two-part job runs to success; a broken cell file is rejected with its
+key; the cell's map is published. An in-process node test (seconds), not a whole-stack one: no `stack` marker."""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import rclpy
+import yaml
+from nav_msgs.msg import OccupancyGrid, Odometry
+from rclpy.action import ActionClient, ActionServer
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+from legion_common.transforms import quaternion_from_yaw
+from legion_executive.executive_node import ExecutiveNode
+from legion_interfaces.action import Pick, Place, RunJob, WalkTo
+from legion_interfaces.msg import DetectedObject, DetectedObjectArray, ExecutiveStatus
+
+TIMEOUT = 20.0  # [s] wall
+SOURCE = Path(__file__).resolve().parents[3] / "config" / "cells" / "sorting_cell.yaml"
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class FakeRobot:
+    """Walks, picks and places at once; perception sees the parts on the table and in the bins, and the bins."""
+
+    def __init__(self) -> None:
+        self.node = Node("executive_test_fake_robot")
+        self.lock = threading.Lock()
+        self.base = (0.0, 0.0, 0.0)
+        self.parts = {"red_cube_1": ("red_cube", (0.50, 0.10, 0.78)), "blue_cylinder_1": ("blue_cylinder",
+                                                                                          (0.60, -0.20, 0.78))}
+        self.bins = {"red_bin_1": (0.35, 0.72, 0.3), "green_bin_1": (0.70, 0.72, 0.3),
+                     "blue_bin_1": (0.35, -0.72, 0.3), "yellow_bin_1": (0.70, -0.72, 0.3)}
+        self.held: dict[str, str] = {}
+        self.calls: list[str] = []
+        self.pub_objects = self.node.create_publisher(DetectedObjectArray, "perception/objects", 10)
+        self.pub_odom = self.node.create_publisher(Odometry, "odom/decimated", 10)
+        ActionServer(self.node, WalkTo, "walk_to", self.walk)
+        ActionServer(self.node, Pick, "pick", self.pick)
+        ActionServer(self.node, Place, "place", self.place)
+        self.node.create_timer(0.05, self.publish)
+
+    def publish(self) -> None:
+        stamp = self.node.get_clock().now().to_msg()
+        with self.lock:
+            odom = Odometry()
+            odom.header.stamp, odom.header.frame_id = stamp, "odom"
+            odom.pose.pose.position.x, odom.pose.pose.position.y = self.base[0], self.base[1]
+            q = quaternion_from_yaw(self.base[2])
+            odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = float(q[2]), float(q[3])
+            objects = DetectedObjectArray()
+            objects.header.stamp, objects.header.frame_id = stamp, "odom"
+            for object_id, (label, position) in [*self.parts.items(),
+                                                 *((i, (i.rsplit("_", 1)[0], p)) for i, p in self.bins.items())]:
+                obj = DetectedObject(id=object_id, label=label, confidence=1.0)
+                obj.pose.position.x, obj.pose.position.y, obj.pose.position.z = position
+                obj.pose.orientation.w = 1.0
+                objects.objects.append(obj)
+        self.pub_odom.publish(odom)
+        self.pub_objects.publish(objects)
+
+    def walk(self, goal_handle):
+        target = goal_handle.request.target.pose
+        with self.lock:
+            yaw = 2.0 * math.atan2(target.orientation.z, target.orientation.w)
+            self.base = (target.position.x, target.position.y, yaw)
+            self.calls.append("walk")
+        goal_handle.succeed()
+        return WalkTo.Result(success=True, message="arrived")
+
+    def holds(self, result) -> None:
+        inverse = {side: part for part, side in self.held.items()}
+        result.left_holds, result.right_holds = inverse.get("left", ""), inverse.get("right", "")
+
+    def pick(self, goal_handle):
+        request = goal_handle.request
+        result = Pick.Result(object_id=request.object_id, side=request.side or "right")
+        with self.lock:
+            self.calls.append(f"pick {request.object_id}")
+            if request.object_id in self.parts:
+                del self.parts[request.object_id]
+                self.held[request.object_id] = result.side
+                result.success, result.code, result.message = True, Pick.Result.SUCCEEDED, "picked"
+            else:
+                result.code, result.message = Pick.Result.NOT_FOUND, "no such part"
+            self.holds(result)
+        (goal_handle.succeed if result.success else goal_handle.abort)()
+        return result
+
+    def place(self, goal_handle):
+        request = goal_handle.request
+        result = Place.Result(side=request.side)
+        with self.lock:
+            self.calls.append(f"place {request.container}")
+            part = next((p for p, side in self.held.items() if side == request.side), None)
+            if part is not None and request.container in self.bins:
+                del self.held[part]
+                self.parts[part] = (part.rsplit("_", 1)[0], self.bins[request.container])
+                result.success, result.code, result.verified, result.object_id = True, 0, True, part
+            else:
+                result.code, result.message = Place.Result.NOT_FOUND, "nothing to place or no such bin"
+            self.holds(result)
+        (goal_handle.succeed if result.success else goal_handle.abort)()
+        return result
+
+
+@pytest.fixture
+def system():
+    if not rclpy.ok():
+        rclpy.init()
+    fake = FakeRobot()
+    node = ExecutiveNode(cli_args=["--ros-args", "-r", "odom:=odom/decimated", "-p", "tick_rate:=20.0"])
+    client_node = Node("executive_test_client")
+    job = ActionClient(client_node, RunJob, "run_job")
+    received: dict[str, list] = {"status": [], "map": []}
+    client_node.create_subscription(ExecutiveStatus, "executive/status", received["status"].append, 10)
+    client_node.create_subscription(OccupancyGrid, "map", received["map"].append, LATCHED)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    others = MultiThreadedExecutor(num_threads=3)
+    others.add_node(fake.node)
+    others.add_node(client_node)
+    stop = threading.Event()
+    threads = [threading.Thread(target=lambda ex=ex: [ex.spin_once(timeout_sec=0.05) for _ in iter(stop.is_set,
+                                                                                                  True)],
+                                daemon=True) for ex in (executor, others)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert job.wait_for_server(timeout_sec=TIMEOUT)
+        yield node, fake, job, received
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5.0)
+        executor.shutdown()
+        others.shutdown()
+        node.destroy_node()
+        fake.node.destroy_node()
+        client_node.destroy_node()
+
+
+def run_job(job: ActionClient, cell: str, max_parts: int = 0):
+    sent = job.send_goal_async(RunJob.Goal(cell=cell, max_parts=max_parts))
+    deadline = time.monotonic() + TIMEOUT
+    while not sent.done():
+        assert time.monotonic() < deadline, "run_job goal not answered"
+        time.sleep(0.02)
+    result = sent.result().get_result_async()
+    while not result.done():
+        assert time.monotonic() < deadline, "run_job did not end"
+        time.sleep(0.05)
+    return result.result().result
+
+
+def cell_file(tmp_path: Path, edit=None) -> str:
+    data = yaml.safe_load(SOURCE.read_text())
+    data["policy"]["look_time"] = 0.2  # a fast test: the fake robot's head does not need to settle
+    if edit is not None:
+        edit(data)
+    path = tmp_path / "test_cell.yaml"
+    path.write_text(yaml.safe_dump(copy.deepcopy(data)))
+    return str(path)
+
+
+def test_a_two_part_job_runs_to_success_over_dds(system, tmp_path) -> None:
+    _, fake, job, received = system
+    result = run_job(job, cell_file(tmp_path))
+    assert result.success and result.code == RunJob.Result.SUCCEEDED and result.outcome == "SUCCEEDED", result.message
+    assert (result.seen, result.sorted, result.skipped, result.dropped, result.ignored, result.failed) == \
+        (2, 2, 0, 0, 0, 0)
+    assert {(p.id, p.bin, p.outcome, p.attempts) for p in result.parts} == {
+        ("red_cube_1", "red_bin", "sorted", 1), ("blue_cylinder_1", "blue_bin", "sorted", 1)}
+    with fake.lock:
+        assert fake.parts["red_cube_1"][1] == fake.bins["red_bin_1"]
+        assert fake.parts["blue_cylinder_1"][1] == fake.bins["blue_bin_1"]
+        assert "place red_bin_1" in fake.calls and "place blue_bin_1" in fake.calls
+    deadline = time.monotonic() + 5.0
+    while not any(s.state == "SUCCEEDED" for s in received["status"]):
+        assert time.monotonic() < deadline, "no SUCCEEDED status"
+        time.sleep(0.05)
+    status = next(s for s in received["status"] if s.state == "SUCCEEDED")
+    assert status.sorted == 2 and "sorting shift" in status.tree and status.last_decision.startswith("shift done")
+    grid = received["map"][-1]
+    assert grid.header.frame_id == "odom" and abs(grid.info.resolution - 0.05) < 1e-9
+    assert 100 in grid.data and 0 in grid.data
+
+
+def test_a_broken_cell_file_is_rejected_with_the_key(system, tmp_path) -> None:
+    _, fake, job, _ = system
+    result = run_job(job, cell_file(tmp_path, lambda d: d["bins"][2].update(station="x")))
+    assert not result.success and result.code == RunJob.Result.INVALID
+    assert "test_cell.yaml: bins[2].station: unknown station 'x'" in result.message
+    with fake.lock:
+        assert fake.calls == []
