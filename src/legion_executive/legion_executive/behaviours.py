@@ -390,6 +390,7 @@ class Pick(ShiftBehaviour):
         if shift.part_in_view(record.id) is None:
             record.attempts += 1
             shift.last_failure = f"'{record.id}' is no longer seen on the table"
+            shift.invalidate_view()
             shift.decide(f"pick attempt {record.attempts}: {shift.last_failure}")
             return
         side = self.side_for(record)

@@ -38,7 +38,7 @@ from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.messages import xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
-from legion_common.stamps import to_stamp
+from legion_common.stamps import header_seconds, to_stamp
 from legion_common.transforms import yaw_from_quaternion
 from legion_description import load_robot_config
 from legion_executive import conversions as conv
@@ -195,6 +195,8 @@ class ExecutiveNode(Node):
         self.estop = False
         self.fallen = False
         self.holds = {"left": "", "right": ""}
+        self._holds_time = -math.inf
+        """When the newest Pick / Place result said what the hands hold [s, node clock]."""
         self.pick_codes, self.place_codes = conv.code_names(Pick.Result), conv.code_names(Place.Result)
 
         group = ReentrantCallbackGroup()
@@ -249,13 +251,14 @@ class ExecutiveNode(Node):
             values = {kv.key: kv.value for kv in status.values}
             if status.name.startswith("whole_body_controller") and "state" in values:
                 self.fallen = values["state"] == "fallen"
-            elif status.name == "manipulation" and "left_holds" in values:
+            elif status.name == "manipulation" and "left_holds" in values and header_seconds(msg) > self._holds_time:
+                # (a report older than the newest Pick / Place result would undo what that result said)
                 self.holds = {"left": values.get("left_holds", ""), "right": values.get("right_holds", "")}
 
     def manipulation_result(self, result) -> tuple[bool, Outcome]:
         names = self.place_codes if hasattr(result, "verified") else self.pick_codes
         outcome = conv.manipulation_outcome(result, names)
-        self.holds = dict(outcome.holds)
+        self.holds, self._holds_time = dict(outcome.holds), self._now()
         return bool(result.success), outcome
 
     def _now(self) -> float:

@@ -294,3 +294,17 @@ def test_mock_handles_report_progress_and_cancel() -> None:
     assert handle.progress == Progress.RUNNING
     handle.cancel()
     assert handle.progress == Progress.FAILED and handle.outcome.code == "CANCELLED"
+
+
+def test_a_part_that_vanishes_costs_its_attempts_with_fresh_looks_and_is_skipped() -> None:
+    world = make_world()
+    world.pick_failures["red_cube_1"] = ["GRASP_MISSED"]
+    run = Run(world)
+    run.run(until=lambda r: picking(r, "red_cube_1"))
+    del world.parts["red_cube_1"]  # someone took it off the table
+    assert run.run() == State.SUCCEEDED
+    record = run.record("red_cube_1")
+    assert (record.outcome, record.attempts) == ("skipped", 3) and "no longer seen" in record.reason
+    assert [p[0] for p in world.picks].count("red_cube_1") == 1
+    failed = [i for i, line in enumerate(run.lines) if line.startswith("pick attempt") and "no longer seen" in line]
+    assert len(failed) == 2 and any("looked from 'table'" in line for line in run.lines[failed[0]:failed[1]])
