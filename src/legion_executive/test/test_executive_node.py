@@ -203,3 +203,36 @@ def test_a_broken_cell_file_is_rejected_with_the_key(system, tmp_path) -> None:
     assert "test_cell.yaml: bins[2].station: unknown station 'x'" in result.message
     with fake.lock:
         assert fake.calls == []
+
+
+def test_the_robot_state_comes_from_hardware_status_and_diagnostics(system) -> None:
+    from geometry_msgs.msg import Pose, PoseArray
+
+    from legion_common.diagnostics import diagnostics_msg
+
+    node, _, _, _ = system
+    robot = node.executive.clients.robot
+    now = node.get_clock().now().nanoseconds * 1e-9
+    node.on_hardware_status(diagnostics_msg(now, "sim_bridge: hardware", 2, "latched", {"emergency_stop": True}))
+    assert robot.emergency_stop()
+    node.on_hardware_status(diagnostics_msg(now, "sim_bridge: hardware", 0, "running", {"emergency_stop": False}))
+    assert not robot.emergency_stop()
+    node.on_diagnostics(diagnostics_msg(now, "whole_body_controller: balance", 2, "fell", {"state": "fallen"}))
+    assert robot.fallen()
+    node.on_diagnostics(diagnostics_msg(now, "whole_body_controller: balance", 0, "ok", {"state": "balancing"}))
+    assert not robot.fallen()
+    # What the hands hold: a Pick result, then only manipulation reports stamped after it.
+    manipulation = node.executive.clients.manipulation
+    node.manipulation_result(Pick.Result(success=True, code=0, side="left", left_holds="red_cube_1"))
+    node.on_diagnostics(diagnostics_msg(now - 1.0, "manipulation", 0, "idle", {"left_holds": "", "right_holds": ""}))
+    assert manipulation.holding() == {"left": "red_cube_1", "right": ""}
+    node.on_diagnostics(diagnostics_msg(now + 60.0, "manipulation", 0, "idle", {"left_holds": "",
+                                                                                 "right_holds": ""}))
+    assert manipulation.holding() == {"left": "", "right": ""}
+    # People are forgotten after people_timeout.
+    person = Pose()
+    person.position.x = 0.8
+    node.on_people(PoseArray(poses=[person]))
+    assert node.executive.clients.perception.people() == [(0.8, 0.0)]
+    node.people = (now - 10.0, node.people[1])
+    assert node.executive.clients.perception.people() == []
