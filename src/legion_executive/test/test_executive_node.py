@@ -15,7 +15,7 @@ import pytest
 import rclpy
 import yaml
 from nav_msgs.msg import OccupancyGrid, Odometry
-from rclpy.action import ActionClient, ActionServer
+from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -45,7 +45,9 @@ class FakeRobot:
         self.calls: list[str] = []
         self.pub_objects = self.node.create_publisher(DetectedObjectArray, "perception/objects", 10)
         self.pub_odom = self.node.create_publisher(Odometry, "odom/decimated", 10)
-        ActionServer(self.node, WalkTo, "walk_to", self.walk)
+        self.walk_time = 0.0  # [s] wall: how long a walk takes (a cancel ends it early)
+        self.walks_cancelled = 0
+        ActionServer(self.node, WalkTo, "walk_to", self.walk, cancel_callback=lambda _goal: CancelResponse.ACCEPT)
         ActionServer(self.node, Pick, "pick", self.pick)
         ActionServer(self.node, Place, "place", self.place)
         self.node.create_timer(0.05, self.publish)
@@ -71,6 +73,14 @@ class FakeRobot:
 
     def walk(self, goal_handle):
         target = goal_handle.request.target.pose
+        end = time.monotonic() + self.walk_time
+        while time.monotonic() < end:
+            if goal_handle.is_cancel_requested:
+                with self.lock:
+                    self.walks_cancelled += 1
+                goal_handle.canceled()
+                return WalkTo.Result(success=False, message="cancelled")
+            time.sleep(0.02)
         with self.lock:
             yaw = 2.0 * math.atan2(target.orientation.z, target.orientation.w)
             self.base = (target.position.x, target.position.y, yaw)
@@ -236,3 +246,23 @@ def test_the_robot_state_comes_from_hardware_status_and_diagnostics(system) -> N
     assert node.executive.clients.perception.people() == [(0.8, 0.0)]
     node.people = (now - 10.0, node.people[1])
     assert node.executive.clients.perception.people() == []
+
+
+def test_cancelling_the_job_cancels_the_running_walk(system, tmp_path) -> None:
+    _, fake, job, received = system
+    fake.walk_time = 10.0
+    sent = job.send_goal_async(RunJob.Goal(cell=cell_file(tmp_path)))
+    deadline = time.monotonic() + TIMEOUT
+    while not sent.done() or not any(s.phase.startswith("walking") for s in received["status"]):
+        assert time.monotonic() < deadline, "the job did not start walking"
+        time.sleep(0.05)
+    handle = sent.result()
+    handle.cancel_goal_async()
+    result = handle.get_result_async()
+    while not result.done():
+        assert time.monotonic() < deadline, "the cancelled job did not end"
+        time.sleep(0.05)
+    assert result.result().result.code == RunJob.Result.CANCELLED and result.result().result.outcome == "CANCELLED"
+    while fake.walks_cancelled == 0:
+        assert time.monotonic() < deadline, "the walk was not cancelled"
+        time.sleep(0.05)
