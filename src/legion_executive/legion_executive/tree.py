@@ -144,7 +144,14 @@ class _LookIfPicking(b.Look):
 
 class SortingExecutive:
     """Runs one sorting shift at a time over `clients`: `start`, then `tick` (e.g. at 10 Hz) until `status().state`
-    is final; `cancel` at any time. `log` receives one line per decision."""
+    is final; `cancel` at any time. `log` receives one line per decision.
+
+        executive = SortingExecutive(Clients(perception, motion, manipulation, posture, robot, clock), log=print)
+        executive.start(load_cell("sorting_cell"), max_parts=0)
+        while executive.tick() not in (State.SUCCEEDED, State.FAILED, State.CANCELLED):
+            ...  # wait for the next tick; executive.status() is the snapshot for executive/status
+
+    With `legion_executive.mock.MockWorld().clients()` it runs with no robot and no ROS (the tests do)."""
 
     def __init__(self, clients: Clients, log: Callable[[str], None] = print) -> None:
         self.clients = clients
