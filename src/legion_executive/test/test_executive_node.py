@@ -153,11 +153,11 @@ def system():
         stop.set()
         for thread in threads:
             thread.join(timeout=5.0)
-        executor.shutdown()
-        others.shutdown()
-        node.destroy_node()
-        fake.node.destroy_node()
-        client_node.destroy_node()
+        for ex, owned in ((executor, [node]), (others, [fake.node, client_node])):
+            for each in owned:
+                ex.remove_node(each)
+                each.destroy_node()
+            ex.shutdown()
 
 
 def run_job(job: ActionClient, cell: str, max_parts: int = 0):
