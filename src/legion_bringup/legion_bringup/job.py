@@ -39,7 +39,7 @@ from legion_bringup.launcher import LaunchedNodes
 from legion_bringup.nodes import LaunchError
 from legion_bringup.shift_inputs import footsteps_from_plan, grid_from_occupancy, reference_at
 from legion_common.messages import xyzw
-from legion_common.stamps import header_seconds
+from legion_common.stamps import header_seconds, to_seconds
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
 
 FALL_TILT_DEG = 30.0
@@ -251,14 +251,12 @@ class Shift:
         if video:  # the video's overlay: simulated time only (the real-time factor is the machine's)
             if s is None:
                 return f"{sim:6.1f} s"
-            return (f"{sim:6.1f} s  parts {s.parts_sorted}/{s.parts_total} sorted  {s.phase or ''} "
-                    f"{s.part_label or ''}")
+            return f"{sim:6.1f} s  sorted {s.sorted} of {s.seen} parts  {s.phase or ''}"
         if s is None:
             return f"waiting for the executive | sim {sim:6.1f} s | RTF {rtf:.2f}"
-        done = s.parts_sorted + s.parts_skipped + s.parts_failed
-        part = f" | {s.part_label or s.part_id}" if (s.part_label or s.part_id) else ""
-        return (f"{s.state.lower():9s} | parts {done}/{s.parts_total} (sorted {s.parts_sorted}) | "
-                f"{s.phase or '-'}{part} | sim {sim:6.1f} s | RTF {rtf:.2f}")
+        done = s.sorted + s.skipped + s.dropped + s.failed + s.ignored
+        return (f"{s.state.lower():9s} | parts {done}/{s.seen} (sorted {s.sorted}) | {s.phase or '-'} | "
+                f"sim {sim:6.1f} s | RTF {rtf:.2f}")
 
     def print_progress(self, force: bool = False) -> None:
         """One progress line: rewritten in place on a terminal, else printed when it changes (at most every 5 s of
@@ -373,15 +371,15 @@ def judge(report: ShiftReport, shift: Shift, scene) -> None:
                "correct": fate.correct, "executive_outcome": outcome,
                "reason": account.reason if account is not None else "",
                "attempts": int(account.attempts) if account is not None else 0,
-               "start": round(account.start_time, 2) if account is not None else None,
-               "end": round(account.end_time, 2) if account is not None else None,
+               "start": round(to_seconds(account.start), 2) if account is not None else None,
+               "end": round(to_seconds(account.end), 2) if account is not None else None,
                "category": failure_category(fate, outcome, report.fell) if fate.label in accepted else "no_bin"}
         report.parts.append(row)
-        if fate.correct and account is not None and account.end_time > account.start_time:
-            report.part_times.append(round(account.end_time - account.start_time, 2))
+        begin, end = (to_seconds(account.start), to_seconds(account.end)) if account is not None else (0.0, 0.0)
+        if fate.correct and end > begin:
+            report.part_times.append(round(end - begin, 2))
         start = shift.start_objects.get(fate.id, fate.position)
-        phases = (PhaseSpan("sort", account.start_time, account.end_time),) if (
-            account is not None and account.end_time > account.start_time) else ()
+        phases = (PhaseSpan("sort", begin, end),) if end > begin else ()
         shift.record.parts.append(PartEvent(fate.id, fate.label, "placed" if fate.correct else (
             outcome or fate.place), (start[0], start[1]), (fate.position[0], fate.position[1]),
             account.bin if account is not None else "", phases))

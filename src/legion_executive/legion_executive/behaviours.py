@@ -336,7 +336,8 @@ class ChoosePart(ShiftBehaviour):
             if reason:
                 now = self.now()
                 shift.records[part.id] = PartRecord(part.id, part.label, bin_.name if bin_ else "", "ignored",
-                                                    start=now, end=now, reason=reason)
+                                                    start=now, end=now, reason=reason,
+                                                    position=part.position)
                 shift.decide(f"ignore '{part.id}': {reason}")
                 continue
             station = cell.station_for_table(table.name)
@@ -347,7 +348,8 @@ class ChoosePart(ShiftBehaviour):
             shift.decide(f"done: {shift.done_reason}")
             return Status.FAILURE
         distance, part, bin_, station = min(candidates, key=lambda c: c[0])
-        record = shift.records.get(part.id) or PartRecord(part.id, part.label, bin_.name, start=self.now())
+        record = shift.records.get(part.id) or PartRecord(part.id, part.label, bin_.name, start=self.now(),
+                                                          position=part.position)
         shift.records[part.id] = record
         shift.current = CurrentPart(record, station.name)
         shift.decide(f"next part '{part.id}' ({part.label}) for '{bin_.name}': the closest of {len(candidates)} "

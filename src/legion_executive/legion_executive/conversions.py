@@ -66,6 +66,8 @@ def part_outcome_msg(record: PartRecord):
 
     msg = PartOutcome(id=record.id, label=record.label, bin=record.bin, outcome=record.outcome,
                       attempts=int(record.attempts), reason=record.reason)
+    if record.position is not None:
+        msg.position.x, msg.position.y, msg.position.z = (float(v) for v in record.position)
     if math.isfinite(record.start):
         msg.start = to_stamp(record.start)
     if math.isfinite(record.end):

@@ -53,6 +53,8 @@ class PartRecord:
     start: float = math.nan
     end: float = math.nan
     reason: str = ""
+    position: tuple[float, float, float] | None = None
+    """Where perception saw it when it was first chosen or ignored (odom) [m]."""
     first_side: str = ""
     """The hand of the first pick (the other hand is tried after failures)."""
 

@@ -28,10 +28,11 @@ def broken(edit) -> str:
 def test_the_sorting_cell_loads_by_name_with_its_values() -> None:
     cell = load_cell("sorting_cell")
     assert cell.name == "sorting_cell"
-    assert [s.name for s in cell.stations] == ["table", "left_drop", "right_drop"]
+    assert [s.name for s in cell.stations] == ["table", "red_drop", "green_drop", "blue_drop", "yellow_drop"]
     assert cell.station("table").faces == ("work_table",)  # a name
-    assert cell.station("left_drop").faces == ("red_bin", "green_bin")  # a list
-    assert cell.station("left_drop").pose == pytest.approx((0.525, 1.17, -1.5708))
+    assert cell.station("red_drop").faces == ("red_bin",)
+    assert cell.station("red_drop").pose == pytest.approx((0.35, 1.17, -1.5708))
+    assert cell.station("red_drop").look == "inspect_bin"
     assert cell.bin_for("blue_cylinder").name == "blue_bin" and cell.bin_for("orange_cube") is None
     assert [s.name for s in cell.work_stations] == ["table"]
     assert cell.keep_out[0].shape == "circle" and cell.keep_out[1].size == (0.60, 0.40)
