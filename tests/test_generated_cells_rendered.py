@@ -22,11 +22,14 @@ LOOK_AT_TABLE = 0.8
 """[rad] neck pitch that points the head camera at the table from the table station."""
 
 
-def look_pitch(station: dict) -> float:
-    """[rad] the neck pitch of the robot file's posture the station looks with (`look:`)."""
+def station_view(station: dict) -> Viewpoint:
+    """The robot at a station, in the robot file's posture the station looks with (`look:`)."""
     from legion_description import load_robot_config
 
-    return float(load_robot_config("centurion").postures[station["look"]]["neck_pitch"])
+    posture = load_robot_config("centurion").postures[station["look"]]
+    x, y, yaw = station["pose"]
+    return Viewpoint(x=x, y=y, yaw=yaw, neck_pitch=posture.get("neck_pitch", 0.0),
+                     waist_pitch=posture.get("waist_pitch", 0.0))
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -72,7 +75,7 @@ def test_each_drop_station_sees_its_bins(cell):
     for station in generated.cell["stations"]:
         if station["name"] == "table":
             continue
-        containers = {d.label: d for d in detect(sim, view_from(station, look_pitch(station))) if d.is_container}
+        containers = {d.label: d for d in detect(sim, station_view(station)) if d.is_container}
         faces = station["faces"]
         for name in [faces] if isinstance(faces, str) else faces:
             assert name in containers, (generated.seed, station["name"], name, sorted(containers))

@@ -389,8 +389,8 @@ def judge(report: ShiftReport, shift: Shift, scene) -> None:
 
 
 def _nearest_account(accounts: list, start: tuple[float, float, float] | None):
-    """The executive's outcome for a true part: of its class, the one whose first sighting is nearest where the part
-    truly started (the executive names parts by what perception saw, not by the scene's ids)."""
+    """The executive's outcome for a true part: of its class, the one perception saw nearest where the part truly
+    started (the executive names parts by perception's tracks, not by the scene's ids)."""
     if not accounts:
         return None
     if start is None:
