@@ -10,6 +10,7 @@ once, so that after an interruption the tree redoes only the interrupted step. E
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import py_trees
 from py_trees.common import Access, Status
@@ -165,6 +166,7 @@ class WalkToStation(ShiftBehaviour):
         if self.station is None or self.dropped() or self.at(self.station):
             return
         x, y, yaw = self.station.pose
+        self.clients.posture.neutral()  # walk upright: a look posture may lean the torso or turn the head
         self.shift.phase = f"walking to {self.station.name}"
         self.shift.decide(f"walk to station '{self.station.name}' ({x:.2f}, {y:.2f}, {math.degrees(yaw):.0f} deg)"
                           + (" carrying " + self.shift.current.record.id if self.carrying and self.shift.current
@@ -246,12 +248,21 @@ class Look(ShiftBehaviour):
 
 
 # ------------------------------------------------------------------------------------------------ bins
-class StationChecked(ShiftBehaviour):
-    """SUCCESS if the bins of `station` have been checked."""
+def _station_name(station: str | Callable[[ShiftState], str | None], shift: ShiftState) -> str | None:
+    """A station given by name, or by a function of the shift (e.g. the current part's bin station)."""
+    return station(shift) if callable(station) else station
 
-    def __init__(self, name: str, namespace: str, clients: Clients, station: str) -> None:
+
+class StationChecked(ShiftBehaviour):
+    """SUCCESS if the bins of `station` (a name, or a function of the shift giving one) have been checked."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, station) -> None:
         super().__init__(name, namespace, clients)
-        self.station = station
+        self._station = station
+
+    @property
+    def station(self) -> str | None:
+        return _station_name(self._station, self.shift)
 
     def update(self) -> Status:
         return Status.SUCCESS if self.station in self.shift.bins_checked else Status.FAILURE
@@ -261,9 +272,13 @@ class CheckBins(ShiftBehaviour):
     """From the look at `station`: each of its bins must be seen within policy.bin_tolerance of where the cell says;
     one that is not is reported and not used (its classes are then left alone)."""
 
-    def __init__(self, name: str, namespace: str, clients: Clients, station: str) -> None:
+    def __init__(self, name: str, namespace: str, clients: Clients, station) -> None:
         super().__init__(name, namespace, clients)
-        self.station = station
+        self._station = station
+
+    @property
+    def station(self) -> str | None:
+        return _station_name(self._station, self.shift)
 
     def update(self) -> Status:
         shift = self.shift
@@ -292,9 +307,13 @@ class CheckBins(ShiftBehaviour):
 class BinsUnusable(ShiftBehaviour):
     """The bins of `station` could not be checked (its station unreachable, no perception): reported, not used."""
 
-    def __init__(self, name: str, namespace: str, clients: Clients, station: str) -> None:
+    def __init__(self, name: str, namespace: str, clients: Clients, station) -> None:
         super().__init__(name, namespace, clients)
-        self.station = station
+        self._station = station
+
+    @property
+    def station(self) -> str | None:
+        return _station_name(self._station, self.shift)
 
     def update(self) -> Status:
         shift = self.shift
@@ -303,6 +322,22 @@ class BinsUnusable(ShiftBehaviour):
             shift.decide(f"{shift.bin_problems[b.name]}: not used; {', '.join(b.accepts)} left alone")
         shift.bins_checked.add(self.station)
         return Status.SUCCESS
+
+
+class BinUsable(ShiftBehaviour):
+    """SUCCESS if the current part's bin passed its check; else FAILURE with the bin's problem as the last failure
+    (the part is then not placed)."""
+
+    def update(self) -> Status:
+        shift = self.shift
+        current = shift.current
+        if current is None:
+            return Status.FAILURE
+        problem = shift.bin_problems.get(current.record.bin, "")
+        if not problem:
+            return Status.SUCCESS
+        shift.last_failure = problem
+        return Status.FAILURE
 
 
 # ------------------------------------------------------------------------------------------------ parts

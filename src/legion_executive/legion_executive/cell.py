@@ -140,6 +140,9 @@ class Policy:
     """[rad] and its heading this close."""
     table_margin: float = 0.02
     """[m] a part on a table's footprint grown by this is on the table (parts in bins are not)."""
+    check_bins_first: bool = False
+    """Check every bin from its station before the first part (a walk to each); else each bin is checked when the
+    robot first arrives at its station with a part for it."""
 
 
 ORDERS = ("closest_first",)

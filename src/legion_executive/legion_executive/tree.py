@@ -4,8 +4,8 @@
     ├── e-stop or fall (Sequence)      SafetyStopActive -> HoldStopped          (cancels everything below, holds)
     ├── person nearby (Sequence)       PersonInZone -> HoldPaused               (cancels the motion, holds)
     └── shift (Sequence, memory)
-        ├── check bins (Sequence)      per bin station: Selector[checked?, Sequence[Retry(walk), look, CheckBins],
-        │                                                 BinsUnusable]
+        ├── check bins (Sequence)      only with policy.check_bins_first: per bin station: Selector[checked?,
+        │                                  Sequence[Retry(walk), look, CheckBins], BinsUnusable]
         └── until done (Selector)
             ├── Repeat(forever) part cycle (Sequence, memory)
             │   ├── table view:      Retry(walk to the table station), Look
@@ -14,7 +14,8 @@
             │   │     Selector[Retry(walk to the part's station), EndCycle(skipped)]
             │   │     Selector[Retry(max_attempts, Sequence[Look, Pick]), EndCycle(skipped)]
             │   │     Selector[Retry(walk to the bin's station, carrying), EndCycle(failed, bin unreachable)]
-            │   │     Selector[Retry(2, Place), EndCycle(failed)]
+            │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
+            │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
             │   └── FinishPart
             └── FinishShift      (SUCCESS: nothing sortable left; FAILURE: why the shift could not go on)
 
@@ -71,7 +72,7 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
         return Retry(f"retry {name}", b.WalkToStation(name, ns, c, target, carrying, needed), policy.walk_attempts)
 
     checks = []
-    for name in dict.fromkeys(bin_.station for bin_ in cell.bins):
+    for name in dict.fromkeys(bin_.station for bin_ in cell.bins) if policy.check_bins_first else ():
         checks.append(Selector(f"bins at {name}", memory=True, children=[
             b.StationChecked(f"checked {name}?", ns, c, name),
             Sequence(f"check {name}", memory=True, children=[
@@ -86,6 +87,9 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
     def bin_station(shift: ShiftState):
         return shift.cell.station(shift.cell.bin(shift.current.record.bin).station) if shift.current else None
 
+    def bin_station_name(shift: ShiftState) -> str | None:
+        return shift.cell.bin(shift.current.record.bin).station if shift.current else None
+
     steps = Sequence("steps", memory=True, children=[
         Selector("reach the part", memory=True, children=[
             walk("walk to the part's station", part_station, needed=b.needs_pick),
@@ -99,7 +103,15 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             walk("walk to the bin's station", bin_station, carrying=True, needed=b.needs_carry),
             b.EndCycle("bin station unreachable", ns, c, "failed", bin_unreachable=True)]),
         Selector("place", memory=True, children=[
-            Retry("place attempts", b.Place("place", ns, c), 2),
+            Sequence("check the bin and place", memory=True, children=[
+                Selector("bin checked", memory=True, children=[
+                    b.StationChecked("bin checked?", ns, c, bin_station_name),
+                    Sequence("check the bin", memory=True, children=[
+                        b.Look("look into the bin", ns, c, bin_station),
+                        b.CheckBins("check the bin", ns, c, bin_station_name)]),
+                    b.BinsUnusable("bin not checked", ns, c, bin_station_name)]),
+                b.BinUsable("bin usable?", ns, c),
+                Retry("place attempts", b.Place("place", ns, c), 2)]),
             b.EndCycle("place failed", ns, c, "failed")]),
     ])
     cycle = Sequence("part cycle", memory=True, children=[

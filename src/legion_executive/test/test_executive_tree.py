@@ -3,6 +3,7 @@ advances 0.1 s per tick; requests take seconds of it, so each test runs a whole 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from executive_fixtures import Run, make_world, sorting_cell
@@ -110,7 +111,7 @@ def test_a_missing_and_a_misplaced_bin_are_reported_and_their_classes_left_alone
     del world.bins["green_bin_1"]
     x, y, z = world.bins["blue_bin_1"]
     world.bins["blue_bin_1"] = (x + 0.35, y, z)  # beyond bin_tolerance (0.20 m)
-    run = Run(world)
+    run = Run(world, checking_bins_first())
     assert run.run() == State.SUCCEEDED
     problems = run.executive.status().bin_problems
     assert "not seen" in problems["green_bin"] and "0.35 m from its cell position" in problems["blue_bin"]
@@ -118,6 +119,27 @@ def test_a_missing_and_a_misplaced_bin_are_reported_and_their_classes_left_alone
     assert run.record("blue_cylinder_1").outcome == "ignored"
     assert run.record("red_cube_1").outcome == "sorted"
     assert world.parts["green_cube_1"].where == "table"
+
+
+def checking_bins_first():
+    """The sorting cell with policy.check_bins_first: every bin is checked from its station before the first part."""
+    cell = sorting_cell()
+    return dataclasses.replace(cell, policy=dataclasses.replace(cell.policy, check_bins_first=True))
+
+
+def test_a_misplaced_bin_found_on_arrival_fails_its_part_and_leaves_its_class_alone() -> None:
+    """By default a bin is checked when the robot first reaches its station with a part for it."""
+    world = make_world([("blue_cylinder_1", "blue_cylinder", 0.5, -0.1), ("blue_cylinder_2", "blue_cylinder", 0.6, 0.0),
+                        ("red_cube_1", "red_cube", 0.6, 0.2)])
+    x, y, z = world.bins["blue_bin_1"]
+    world.bins["blue_bin_1"] = (x + 0.35, y, z)
+    run = Run(world)
+    assert run.run() == State.SUCCEEDED
+    assert "0.35 m from its cell position" in run.executive.status().bin_problems["blue_bin"]
+    outcomes = sorted(r.outcome for r in run.executive.shift.records.values() if r.label == "blue_cylinder")
+    assert outcomes == ["failed", "ignored"]  # the carried one is not placed; the other is left alone
+    assert run.record("red_cube_1").outcome == "sorted"
+    assert not any(w[:2] == tuple(sorting_cell().station("green_drop").pose[:2]) for w in world.walks)
 
 
 def test_a_walk_that_fails_once_is_retried() -> None:
@@ -134,7 +156,7 @@ def test_an_unreachable_bin_station_leaves_its_bins_unused() -> None:
     world = make_world([("blue_cylinder_1", "blue_cylinder", 0.6, -0.2), ("red_cube_1", "red_cube", 0.6, 0.2)])
     right = sorting_cell().station("blue_drop").pose
     world.unreachable.add((right[0], right[1]))
-    run = Run(world)
+    run = Run(world, checking_bins_first())
     assert run.run() == State.SUCCEEDED
     assert sum(w[:2] == (right[0], right[1]) for w in world.walks) == 2  # tried, retried once, given up
     blue = run.record("blue_cylinder_1")
