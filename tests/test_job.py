@@ -1,27 +1,40 @@
-"""The main job (`legion job`, what `./run.sh` runs) end to end: the whole stack in lockstep at the sorting cell with
-the robot's sensor errors, steered by the state estimator's estimate only, judged by ground truth in its report."""
+"""The main job (`legion job`, what `./run.sh` runs) end to end: the whole stack in lockstep with the robot's sensor
+errors sorts a short shift of two parts at the sorting cell, steered by the state estimator's estimate and the cell
+file only, judged by ground truth in its report."""
 
 import argparse
 import json
 
 import pytest
+import yaml
 
 from legion_bringup import job
+from legion_sim.scene import scene_path
 
 pytestmark = pytest.mark.stack
 
 
-def test_the_shift_succeeds_and_its_report_says_how(tmp_path):
-    options = argparse.Namespace(scene="sorting_cell", robot="centurion", stand=1.0, walk=0.3,
-                                 reports=str(tmp_path), timeout=900.0)
-    assert job.run(options) == 0
-    (report_file,) = tmp_path.glob("job-*.json")
-    report = json.loads(report_file.read_text())
+def two_part_scene(folder) -> str:
+    """The sorting cell with two of its parts: a red cube (left bin) and a blue cylinder (right bin)."""
+    scene = yaml.safe_load(scene_path("sorting_cell").read_text())
+    scene["name"] = "two_part_cell"
+    scene["parts"] = [p for p in scene["parts"] if p["id"] in ("red_cube_1", "blue_cylinder_2")]
+    path = folder / "two_part_cell.yaml"
+    path.write_text(yaml.safe_dump(scene, sort_keys=False))
+    return str(path)
+
+
+def test_a_two_part_shift_sorts_both_and_its_report_says_how(tmp_path):
+    options = argparse.Namespace(cell="sorting_cell", scene=two_part_scene(tmp_path), robot="centurion", episodes=0,
+                                 seed=0, max_parts=0, no_video=False, reports=str(tmp_path), timeout=1500.0)
+    assert job.run(options) == 0, next(tmp_path.glob("shift-*.md")).read_text()
+    report = json.loads(next(tmp_path.glob("shift-*[0-9].json")).read_text())
     assert report["success"] and not report["fell"] and not report["errors"]
-    assert report["parts_found"] == report["objects_in_scene"] == 6
-    assert [w["success"] for w in report["walks"]] == [True, True]
-    assert all(w["position_error"] < job.WALK_TOLERANCE for w in report["walks"])
-    assert 0.0 <= report["estimator_max_error"] < 0.03
-    assert [p["name"] for p in report["phases"]] == ["stand", "inspect", "walk back", "walk to start", "settle"]
-    markdown = next(tmp_path.glob("job-*.md")).read_text()
-    assert "Result: **success**" in markdown and "state estimator" in markdown
+    assert report["parts_sorted"] == report["parts_sortable"] == 2
+    assert {p["executive_outcome"] for p in report["parts"]} == {"sorted"}
+    assert all(p["place"] == "bin" and p["correct"] for p in report["parts"])
+    assert 0.0 <= report["estimator_max_error"] < 0.05
+    for artefact in ("map", "com_zmp", "parts", "video", "record"):
+        assert artefact in report["artefacts"], artefact
+    markdown = next(tmp_path.glob("shift-*.md")).read_text()
+    assert "Result: **success**" in markdown and "2 of 2 parts sorted" in markdown
