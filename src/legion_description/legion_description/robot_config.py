@@ -33,6 +33,10 @@ SYNERGIES = ("open", "power", "pinch")
 WALKING_KEYS = ("com_height", "step_width", "min_step_width", "max_step_outward", "max_step_forward",
                 "max_step_backward", "step_height", "min_foot_gap", "zmp_heel_to_toe")
 """Walking dimensions [m] a robot file may set in `walking:`; the gait planner derives any it leaves out."""
+FOOTPRINT_KEYS = ("front", "back", "half_width")
+"""`walking.footprint`: the robot's outline on the floor in its standing posture, a rectangle in base_footprint
+(x forward, y left) from `back` behind to `front` ahead of the base and `half_width` to either side [m] (arms
+included). The walk_to path keeps it clear of obstacles; without it the gait planner derives one from the model."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class RobotConfig:
     """Side -> its hand, for the sides that have one."""
     walking: dict[str, float] = field(default_factory=dict)
     """Walking dimensions [m] the file sets (keys of `WALKING_KEYS`); the gait planner derives the others."""
+    footprint: dict[str, float] = field(default_factory=dict)
+    """`walking.footprint` [m] (keys of `FOOTPRINT_KEYS`, all or none); empty: the gait planner derives it."""
     group_gains: dict[str, JointGains] = field(default_factory=dict)
     """Position-hold gains per joint group the robot has."""
     grasping: dict[str, float] = field(default_factory=dict)
@@ -284,11 +290,22 @@ def _hands(block: object, source: Path) -> dict[str, HandConfig]:
     return hands
 
 
+def _footprint(block: object, source: Path) -> dict[str, float]:
+    """`walking.footprint` (all of FOOTPRINT_KEYS, positive), or {} when the file gives none."""
+    if block is None:
+        return {}
+    if not isinstance(block, dict) or sorted(block) != sorted(FOOTPRINT_KEYS):
+        raise DescriptionError(f"{source}: 'walking.footprint' must give exactly {list(FOOTPRINT_KEYS)} [m], got "
+                               f"{block!r}")
+    return {key: _positive(block[key], source, f"walking.footprint.{key}") for key in FOOTPRINT_KEYS}
+
+
 def _walking(block: object, source: Path) -> dict[str, float]:
     if block is None:
         return {}
     if not isinstance(block, dict):
         raise DescriptionError(f"{source}: 'walking' must map walking dimensions to values [m]")
+    block = {key: value for key, value in block.items() if key != "footprint"}
     unknown = [key for key in block if key not in WALKING_KEYS]
     if unknown:
         raise DescriptionError(f"{source}: 'walking' has unknown key(s) {unknown}; expected some of "
@@ -419,6 +436,8 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
         sensors=sensor_config_from_yaml(data.get("sensors"), source),
         hands=hands,
         walking=_walking(data.get("walking"), source),
+        footprint=_footprint((data.get("walking") or {}).get("footprint")
+                             if isinstance(data.get("walking"), dict) else None, source),
         group_gains=group_gains,
         grasping=_numbers(data.get("grasping"), source, "grasping"),
     )

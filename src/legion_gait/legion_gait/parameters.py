@@ -47,6 +47,47 @@ class DimensionRatios:
 
 
 @dataclass(frozen=True)
+class NavigationParameters:
+    """How walk_to plans around obstacles (`legion_gait.navigation`): the costmap from the `map` and
+    `perception/obstacles` grids, the global path, the heading along it and when to replan. The robot's footprint
+    itself is robot-specific: the robot file's `walking.footprint`."""
+
+    resolution: float = param(0.05, "Cell side of the planning costmap (coarsened when the area would exceed "
+                                    "max_cells).", unit="m", low=0.01, high=0.5)
+    max_cells: int = param(60000, "Largest planning costmap; a larger area is planned on coarser cells.", low=1000,
+                           high=1000000)
+    padding: float = param(1.5, "The planning area is the box around the robot and the goal grown by this.", unit="m",
+                           low=0.2, high=20.0)
+    occupied_threshold: int = param(50, "An input grid cell at or above this value (0..100) is occupied; -1 "
+                                        "(unknown) and lower values are traversable.", low=1, high=100)
+    inflation_margin: float = param(0.15, "The path cost decays from the robot's inscribed radius (lethal within) to "
+                                          "its circumscribed radius plus this margin.", unit="m", low=0.0, high=2.0)
+    cost_weight: float = param(4.0, "A cell of full inflation cost counts as (1 + cost_weight) times its length in "
+                                    "the path search.", low=0.0, high=100.0)
+    footprint_padding: float = param(0.05, "The oriented footprint (robot file: walking.footprint) grown by this "
+                                           "must stay clear of occupied cells at every pose along the path.",
+                                     unit="m", low=0.0, high=0.5)
+    heading_bins: int = param(24, "Headings considered along the path (360 degrees divided into this many).", low=8,
+                              high=72)
+    path_sample: float = param(0.1, "Spacing of the path poses whose heading is planned and whose footprint is "
+                                    "checked.", unit="m", low=0.02, high=0.5)
+    lookahead: float = param(0.6, "The robot steps towards the point this far ahead along the path.", unit="m",
+                             low=0.1, high=3.0)
+    heading_lead: float = param(0.15, "The robot turns towards the planned heading this far ahead along the path "
+                                      "(turns happen where the heading plan put them).", unit="m", low=0.0, high=1.0)
+    turn_slowdown: float = param(0.5, "With this much heading left to turn, the robot stops advancing and turns in "
+                                      "place; with less, it advances proportionally.", unit="rad", low=0.05, high=3.2)
+    replan_period: float = param(1.0, "Shortest time between two replans after the grids changed (a blocked path is "
+                                      "replanned at once).", unit="s", low=0.0, high=60.0)
+    replan_improvement: float = param(0.15, "A replanned path replaces the current one only when it is cheaper by "
+                                            "this fraction (or the current one is blocked).", low=0.0, high=1.0)
+    max_deviation: float = param(0.3, "A robot farther than this from its path replans from where it is.", unit="m",
+                                 low=0.05, high=5.0)
+    grid_timeout: float = param(5.0, "A perception/obstacles grid older than this is dropped (the map is kept).",
+                                unit="s", low=0.1, high=600.0)
+
+
+@dataclass(frozen=True)
 class GaitParameters:
     """The tunables of the walking pattern generator, the footstep planner and the command handling."""
 
@@ -151,6 +192,8 @@ class GaitParameters:
                                          "walking time plus 10 s.", low=1.0, high=100.0)
     dimensions: DimensionRatios = field(default_factory=DimensionRatios)
     """Ratios that derive the robot dimensions left at 0 from the robot's size."""
+    navigation: NavigationParameters = field(default_factory=NavigationParameters)
+    """walk_to around obstacles: costmap, path, heading, replanning."""
 
     def validated(self) -> GaitParameters:
         """The parameters, checked against each other (each field's range is checked by `from_flat`).

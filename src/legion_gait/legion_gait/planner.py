@@ -53,6 +53,7 @@ from legion_gait.footsteps import (
     step_within_limits,
 )
 from legion_gait.geometry import compose, inverse, pose2, relative
+from legion_gait.navigation import Footprint, GridLayer, NavigationError, Navigator, NavPath, Speeds
 from legion_gait.parameters import GaitParameters
 from legion_gait.plan import GaitPlan, GaitSamples, HeightProfile
 from legion_gait.robot_geometry import RobotGeometry
@@ -204,6 +205,9 @@ class GaitPlanner:
         self.min_double_support_time = max(_grid(params.min_double_support_duration, dt), dt)
         self.omega = params.omega
         self._support_cache: dict[tuple[float, ...], np.ndarray] = {}
+        self.navigator = Navigator(Footprint(*geometry.footprint),
+                                   Speeds(params.goal_speed, params.max_backward_speed, params.max_lateral_speed,
+                                          params.goal_yaw_rate), params.navigation)
         self.reset()
 
     def reset(self) -> None:
@@ -225,6 +229,12 @@ class GaitPlanner:
         self._height: HeightProfile | None = None
         self._idle = True
         self._standing_since: float | None = None
+        self.route: NavPath | None = None
+        """The walk_to goal's path around obstacles (None: no grid known, the robot walks straight)."""
+        self._route_s = 0.0
+        self._route_version = -1
+        self._route_time = -math.inf
+        self._checked: tuple[tuple[float, ...], int, NavPath] | None = None
 
     # ------------------------------------------------------------------------------------------------ commands
     def set_velocity_command(self, time: float, linear: tuple[float, float, float],
@@ -246,11 +256,40 @@ class GaitPlanner:
     def check_goal(self, time: float, frame_id: str, position: tuple[float, float, float],
                    orientation: tuple[float, float, float, float]) -> WalkGoal:
         """A walk_to target (base_footprint pose) as a goal, or GaitError saying why it cannot be reached (no side
-        effect: for accepting or rejecting an action goal)."""
+        effect but a cached path: for accepting or rejecting an action goal). With grids (`set_grid`), a goal whose
+        footprint overlaps an obstacle or that no path reaches raises `NavigationError`."""
         if self.phase == GaitPhase.FALLEN:
             raise GaitError("the robot has fallen: no goal can be reached")
         base = self._measured_base if self.plan is not None else None
-        return check_goal(time, frame_id, position, orientation, base, self._floor, self.params, self.odom_frame)
+        goal = check_goal(time, frame_id, position, orientation, base, self._floor, self.params, self.odom_frame)
+        if self.navigator.active:
+            self._path_for(base, goal.pose)
+        return goal
+
+    def set_grid(self, name: str, origin: tuple[float, float], resolution: float, data: np.ndarray,
+                 time: float) -> bool:
+        """An occupancy grid walk_to plans around (`map`, `perception/obstacles`, ...): odom (x, y) of cell (0, 0)'s
+        outer corner [m], cell side [m], values (rows along y, columns along x; 100 occupied, 0 free, -1 unknown),
+        stamp [s]. Returns whether its contents changed (the path is then checked at the next update).
+
+        Raises:
+            NavigationError: not a 2D grid with a positive resolution.
+        """
+        return self.navigator.set_layer(name, GridLayer((float(origin[0]), float(origin[1])), float(resolution),
+                                                        np.asarray(data, dtype=np.int8), float(time)))
+
+    def drop_stale_grid(self, name: str, now: float) -> bool:
+        """Forget grid `name` if older than `navigation.grid_timeout`; returns whether it was dropped."""
+        return self.navigator.drop_stale(name, now, self.params.navigation.grid_timeout)
+
+    def _path_for(self, base: np.ndarray, goal: np.ndarray) -> NavPath:
+        """The path from `base` to `goal` (odom x, y, yaw), cached for the same ends and grids."""
+        key = tuple(round(float(v), 4) for v in (*base, *goal))
+        if self._checked is not None and self._checked[0] == key and self._checked[1] == self.navigator.version:
+            return self._checked[2]
+        path = self.navigator.plan(np.asarray(base, float), np.asarray(goal, float))
+        self._checked = (key, self.navigator.version, path)
+        return path
 
     def set_goal(self, time: float, frame_id: str, position: tuple[float, float, float],
                  orientation: tuple[float, float, float, float]) -> GoalProgress:
@@ -261,6 +300,8 @@ class GaitPlanner:
         goal = self.check_goal(time, frame_id, position, orientation)
         if self.progress is not None and not self.progress.done:
             self._finish_goal(GoalStatus.ABORTED, "preempted by a new goal")
+        self.route = self._path_for(self._measured_base, goal.pose) if self.navigator.active else None
+        self._route_s, self._route_version, self._route_time = 0.0, self.navigator.version, time
         self.progress = GoalProgress(goal, start_base=self._measured_base.copy())
         self.command = None
         return self.progress
@@ -304,6 +345,7 @@ class GaitPlanner:
                 return None
             self._initialize(now, measured)
         self._record_landings(now, measured)
+        self._navigate(now, measured, events)
         mode = self._mode(now, warnings)
         if self._idle:
             # Idle: follow the measured standing robot; take over from it when asked to walk.
@@ -711,7 +753,8 @@ class GaitPlanner:
             step_speed = np.abs(direct) / self.step_period
             slow_enough = bool(np.all(step_speed[:2] <= np.abs(new_velocity[:2]) + self.params.max_deceleration
                                       * self.step_period + 1e-6))
-            if step_within_limits(stance, sign, target, self.limits) and slow_enough:
+            if (step_within_limits(stance, sign, target, self.limits) and slow_enough
+                    and self._following(frame) is None):
                 return target, np.zeros(3)
         else:
             desired = self.command.velocity if mode == "velocity" else np.zeros(3)
@@ -731,9 +774,13 @@ class GaitPlanner:
         return True
 
     def _goal_velocity(self, frame: np.ndarray, goal_feet: np.ndarray) -> np.ndarray:
-        """Step velocity (forward, left, yaw rate) that takes the feet frame towards the goal: facing the path when
-        far, stepping omnidirectionally onto the goal pose when within `goal_approach_distance`."""
+        """Step velocity (forward, left, yaw rate) that takes the feet frame towards the goal: along the path around
+        obstacles when there is one (`_path_velocity`), else facing the straight line when far; stepping
+        omnidirectionally onto the goal pose within `goal_approach_distance` (of path)."""
         p = self.params
+        following = self._following(frame)
+        if following is not None:
+            return self._path_velocity(frame, *following)
         rel = relative(frame, goal_feet)
         distance = math.hypot(rel[0], rel[1])
         cover = 2.0 * self.step_period  # a leading and a trailing step
@@ -752,6 +799,83 @@ class GaitPlanner:
         lower = np.array([-p.max_backward_speed, -p.max_lateral_speed, -p.max_yaw_rate])
         upper = np.array([p.max_forward_speed, p.max_lateral_speed, p.max_yaw_rate])
         return np.clip(velocity, lower, upper)
+
+    # ------------------------------------------------------------------------------------------------ navigation
+    def _following(self, frame: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(base pose, arc length) when the feet frame should follow the path (more than goal_approach_distance of
+        it left), else None (no path, or the last stretch: stepping onto the goal)."""
+        route = self.route
+        if route is None:
+            return None
+        base = compose(frame, self._base_in_feet)
+        s = route.project(base[:2], self._route_s - 0.2, self._route_s + 2.0)
+        if route.length - s <= self.params.goal_approach_distance:
+            return None
+        return base, s
+
+    def _path_velocity(self, frame: np.ndarray, base: np.ndarray, s: float) -> np.ndarray:
+        """Step velocity that follows the path: towards the point `lookahead` ahead along it at the top speed of that
+        direction (forward, backward and sideways limits: an ellipse), turning towards the planned heading
+        `heading_lead` ahead; advancing less the more there is to turn (none from `turn_slowdown` on), and slowing
+        down to arrive at the last stretch at rest."""
+        p, nav = self.params, self.params.navigation
+        route = self.route
+        cover = 2.0 * self.step_period
+        heading_error = wrap_angle(route.heading_at(s + nav.heading_lead) - base[2])
+        yaw_rate = float(np.clip(heading_error / cover, -p.goal_yaw_rate, p.goal_yaw_rate))
+        target = route.point_at(s + nav.lookahead)
+        rel = relative(frame, pose2(target[0], target[1], 0.0))[:2]
+        distance = float(np.hypot(rel[0], rel[1]))
+        if distance < 1e-6:
+            return np.array([0.0, 0.0, yaw_rate])
+        direction = rel / distance
+        top = float(self.navigator.speeds.along(np.array(math.atan2(direction[1], direction[0]))))
+        remaining = route.length - s
+        brake = math.sqrt(2.0 * p.max_deceleration * 0.5 * max(remaining - 0.5 * p.goal_approach_distance, 0.0))
+        advance = max(0.0, 1.0 - abs(heading_error) / nav.turn_slowdown)
+        # Turning and stepping share the step limits (as cmd_vel's ellipsoid): the turn keeps its rate.
+        share = math.sqrt(max(0.0, 1.0 - (yaw_rate / p.goal_yaw_rate) ** 2))
+        speed = min(top * share, brake) * advance
+        return np.array([direction[0] * speed, direction[1] * speed, yaw_rate])
+
+    def _navigate(self, now: float, measured: MeasuredState | None, events: list[str]) -> None:
+        """Follow the progress along the path; replan when the grids changed (at once if the path is now blocked,
+        else at most every `replan_period`, keeping the current path unless the new one is clearly cheaper) or the
+        robot strayed from it; abort the goal when no path is left."""
+        progress, route = self.progress, self.route
+        if progress is None or progress.done or progress.status != GoalStatus.ACTIVE or measured is None:
+            return
+        nav = self.params.navigation
+        base, goal = measured.base_pose, progress.goal.pose
+        if route is None:
+            if not self.navigator.active:
+                return
+            route = self.route = NavPath(np.array([base[:2], goal[:2]]), np.array([0.0, 1e-9]),
+                                         np.array([base[2], goal[2]]), np.array([base[:2], goal[:2]]))
+            self._route_version = -1  # a grid arrived while walking straight: plan at once
+        self._route_s = route.project(base[:2], self._route_s - 0.2, self._route_s + 2.0)
+        strayed = route.distance_to(base, self._route_s) > nav.max_deviation
+        changed = self._route_version != self.navigator.version
+        if not (strayed or changed):
+            return
+        blocked = strayed or self._route_version == -1 or self.navigator.blocked(route, self._route_s, base, goal)
+        if not blocked and now - self._route_time < nav.replan_period:
+            return
+        self._route_version, self._route_time = self.navigator.version, now
+        try:
+            path = self.navigator.plan(base, goal)
+        except NavigationError as error:
+            if blocked:
+                self._finish_goal(GoalStatus.ABORTED, f"path blocked: {error}", measured)
+                events.append(f"walk_to aborted: {error}")
+            return
+        if not blocked:
+            current = self.navigator.cost(route, self._route_s, base, goal)
+            if self.navigator.cost(path, 0.0, base, goal) > (1.0 - nav.replan_improvement) * current:
+                return
+        self.route, self._route_s = path, 0.0
+        reason = "strayed from the path" if strayed else "path blocked" if blocked else "a cheaper path"
+        events.append(f"walk_to replanned ({reason}): {path.length:.2f} m, {len(path.waypoints)} waypoints")
 
     # ------------------------------------------------------------------------------------------------ goal
     def _update_goal(self, now: float, measured: MeasuredState | None, events: list[str]) -> None:
@@ -802,6 +926,9 @@ class GaitPlanner:
         """[s] after the goal's start: the factor times the nominal time (walking plus half a turn) plus 10 s."""
         p = self.params
         distance = math.hypot(*(progress.goal.pose[:2] - progress.start_base[:2]))
+        if self.route is not None:
+            distance = max(distance, self.route.length + 0.5 * abs(wrap_angle(progress.goal.pose[2]
+                                                                              - progress.start_base[2])))
         return p.goal_time_factor * (distance / p.goal_speed + math.pi / p.goal_yaw_rate) + 10.0
 
     def _finish_goal(self, status: GoalStatus, message: str, measured: MeasuredState | None = None) -> None:

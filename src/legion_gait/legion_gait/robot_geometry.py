@@ -35,6 +35,9 @@ class RobotGeometry:
     """[m] height of a leg's first joint above its sole with the leg straight (every joint at zero)."""
     walking: dict[str, float] = field(default_factory=dict)
     """Walking dimensions [m] the robot file sets (`walking:`); `legion_gait.dimensions` derives the others."""
+    footprint: tuple[float, float, float] = (0.22, 0.12, 0.32)
+    """The robot's outline on the floor in its standing posture, a rectangle in base_footprint: (front, back,
+    half_width) [m] (`walking.footprint` of the robot file, else `derived_footprint`)."""
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -80,6 +83,26 @@ class RobotGeometry:
         if hip_width <= 0.0 or leg_length <= 0.0:
             raise GaitError(f"robot '{config.name}': the legs' first joints are not apart and above the soles "
                             f"(hip distance {hip_width:.3f} m, leg length {leg_length:.3f} m)")
+        if config.footprint:
+            footprint = tuple(float(config.footprint[key]) for key in ("front", "back", "half_width"))
+        else:
+            model.update(q)
+            frames = [base.actInv(placement).translation for placement in model.data.oMf]
+            footprint = derived_footprint(np.array(frames), config.sole_length, config.sole_width)
+            model.update(model.neutral_configuration())
         return cls(sole_length=config.sole_length, sole_width=config.sole_width, side_sign=side_sign,
                    base_in_feet_frame=relative(feet, base_pose), standing_com_height=standing_com_height,
-                   hip_width=hip_width, leg_length=leg_length, walking=dict(config.walking))
+                   hip_width=hip_width, leg_length=leg_length, walking=dict(config.walking), footprint=footprint)
+
+
+def derived_footprint(frames_in_base: np.ndarray, sole_length: float, sole_width: float
+                      ) -> tuple[float, float, float]:
+    """(front, back, half_width) [m] of a robot whose file gives no `walking.footprint`: the box around every frame
+    origin of the standing robot in base axes (frames_in_base, (n, 3)) and around the soles, grown by half a sole width
+    for the links' volume the frame origins leave out."""
+    pad = 0.5 * sole_width
+    x, y = frames_in_base[:, 0], frames_in_base[:, 1]
+    front = max(float(np.max(x)), 0.5 * sole_length) + pad
+    back = max(float(-np.min(x)), 0.5 * sole_length) + pad
+    half_width = float(np.max(np.abs(y))) + pad
+    return front, back, half_width
