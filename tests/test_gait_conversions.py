@@ -103,3 +103,31 @@ def test_yaw_quaternion_is_level_and_turned_by_the_yaw() -> None:
         q = conv.yaw_quaternion_msg(yaw)
         assert (q.x, q.y) == (0.0, 0.0) and q.z ** 2 + q.w ** 2 == pytest.approx(1.0)
         assert yaw_from_quaternion(xyzw(q)) == pytest.approx(yaw)
+
+
+def test_occupancy_grid_arrays_reads_rows_along_y_and_rejects_what_the_planner_cannot_use() -> None:
+    from nav_msgs.msg import OccupancyGrid
+
+    msg = OccupancyGrid()
+    msg.header.frame_id = "odom"
+    msg.header.stamp.sec = 3
+    msg.info.resolution = 0.05
+    msg.info.width, msg.info.height = 3, 2
+    msg.info.origin.position.x, msg.info.origin.position.y = -1.0, 2.0
+    msg.info.origin.orientation.w = 1.0
+    msg.data = [0, 100, -1, 0, 0, 100]
+    origin, resolution, data, stamp = conv.occupancy_grid_arrays(msg, "odom")
+    assert origin == (-1.0, 2.0) and resolution == 0.05 and stamp == 3.0
+    assert data.dtype == np.int8 and data.shape == (2, 3)
+    assert data[0, 1] == 100 and data[0, 2] == -1 and data[1, 2] == 100  # row 1 is the next y
+    msg.data = [0] * 5
+    with pytest.raises(ValueError, match="expected 3 x 2"):
+        conv.occupancy_grid_arrays(msg, "odom")
+    msg.data = [0] * 6
+    msg.header.frame_id = "map"
+    with pytest.raises(ValueError, match="frame 'map'"):
+        conv.occupancy_grid_arrays(msg, "odom")
+    msg.header.frame_id = "odom"
+    msg.info.origin.orientation.z, msg.info.origin.orientation.w = math.sin(0.2), math.cos(0.2)
+    with pytest.raises(ValueError, match="rotated"):
+        conv.occupancy_grid_arrays(msg, "odom")

@@ -205,3 +205,26 @@ def test_the_planner_rejects_unreachable_goals_and_aborts_when_the_path_is_block
     planner.set_grid("obstacles", ORIGIN, RES, fill(empty(), 1.2, 1.3, -2.0, 2.0), walker.time)
     walker.run(1.0)
     assert progress.status.value == "aborted" and "path blocked" in progress.message
+
+
+def test_footprint_from_the_robot_file_or_derived_from_the_model(tmp_path) -> None:
+    import yaml
+
+    from legion_description.robot_files import DescriptionError
+    from legion_description.robot_config import load_robot_config
+    from legion_gait.robot_geometry import RobotGeometry
+    from legion_model import RobotModel
+    from legion_testing.humanoids import SPRITE, write_humanoid
+
+    centurion = RobotGeometry.from_model(RobotModel.load("centurion", lock_hands=True))
+    assert centurion.footprint == (0.22, 0.11, 0.33)
+    path = write_humanoid(SPRITE, tmp_path / "robots")  # a 1.3 m robot whose file gives no footprint
+    sprite = RobotGeometry.from_model(RobotModel.load(SPRITE.name, config_path=path))
+    front, back, half_width = sprite.footprint
+    assert front > 0.5 * sprite.sole_length and back > 0.5 * sprite.sole_length
+    assert 0.5 * sprite.hip_width < half_width < 0.5, sprite.footprint
+    config = yaml.safe_load(path.read_text())
+    config["walking"] = {**config.get("walking", {}), "footprint": {"front": 0.2, "back": 0.1}}
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(DescriptionError, match="walking.footprint"):
+        load_robot_config(SPRITE.name, path=path)

@@ -5,12 +5,13 @@ Every function works on message objects alone (no node, no `rclpy.init`), so tes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Pose, Quaternion, Twist
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import OccupancyGrid, Odometry
 from sensor_msgs.msg import JointState
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
@@ -30,6 +31,32 @@ SIDE_COLOURS = {SIDES[0]: (0.2, 0.4, 1.0), SIDES[1]: (1.0, 0.3, 0.2)}
 """Footstep marker colours (r, g, b) per side."""
 MARKER_LIFETIME = 1.0
 """[s] markers disappear unless renewed."""
+
+
+def occupancy_grid_arrays(msg: OccupancyGrid, odom_frame: str) -> tuple[tuple[float, float], float, np.ndarray, float]:
+    """nav_msgs/OccupancyGrid -> (odom (x, y) of cell (0, 0)'s outer corner [m], cell side [m], values (rows along y,
+    columns along x) int8, stamp [s]).
+
+    Raises:
+        ValueError: another frame than `odom_frame`, a rotated or non-finite origin, a non-positive resolution, or a
+            data length that is not width x height (the message says which).
+    """
+    frame = msg.header.frame_id.lstrip("/")
+    if frame not in ("", odom_frame):
+        raise ValueError(f"grid in frame '{msg.header.frame_id}', expected '{odom_frame}'")
+    info = msg.info
+    position, orientation = xyz(info.origin.position), xyzw(info.origin.orientation)
+    if not (np.all(np.isfinite(position)) and np.all(np.isfinite(orientation))):
+        raise ValueError("grid origin is not finite")
+    if abs(orientation[2]) > 1e-3 or abs(orientation[0]) > 1e-3 or abs(orientation[1]) > 1e-3:
+        raise ValueError("grid origin is rotated: only grids aligned with odom are supported")
+    if not (math.isfinite(info.resolution) and info.resolution > 0.0):
+        raise ValueError(f"grid resolution {info.resolution} is not positive")
+    data = np.asarray(msg.data, dtype=np.int8)
+    if data.size != info.width * info.height:
+        raise ValueError(f"grid data has {data.size} cells, expected {info.width} x {info.height}")
+    return ((float(position[0]), float(position[1])), float(info.resolution), data.reshape(info.height, info.width),
+            header_seconds(msg))
 
 
 def twist_components(msg: Twist) -> tuple[tuple[float, float, float], tuple[float, float, float]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -32,6 +32,7 @@ from legion_common.stamps import header_seconds, to_stamp
 from legion_common.transforms import quaternion_from_yaw
 from legion_gait import conversions as conv
 from legion_gait.errors import GaitError
+from legion_gait.navigation import NavigationError
 from legion_gait.parameters import GaitParameters
 from legion_gait.planner import GaitPhase, GaitPlanner, GoalStatus, PlannerOutput
 from legion_gait.robot_geometry import RobotGeometry
@@ -46,6 +47,13 @@ REFERENCE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability
 LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 """gait/footsteps and gait/markers: a viewer that joins late gets the current plan."""
+MAP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""`map`: the cell's static map, latched by the executive."""
+GRID_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+"""`perception/obstacles`: as perception publishes it."""
+GRID_TOPICS = ("map", "perception/obstacles")
+"""The occupancy grids walk_to plans around (the planner's grid names)."""
 WARN_PERIOD = 2.0
 """[s] between two log lines of the same kind."""
 
@@ -79,6 +87,11 @@ class GaitPlannerNode(Node):
             (`state_estimator`) in the stack.
         `joint_states` (sensor_msgs/JointState): with odom, through the robot's kinematics, the measured soles, CoM
             and DCM (capture-point feedback, landings).
+        `map` (nav_msgs/OccupancyGrid, frame odom, reliable, transient-local): the cell's static map (tables, bins,
+            keep-out areas; 100 occupied, 0 free, -1 unknown), from the executive.
+        `perception/obstacles` (nav_msgs/OccupancyGrid, frame odom, reliable, depth 2): what the head camera sees;
+            dropped when older than `navigation.grid_timeout`. With either grid, walk_to plans a path around what
+            they hold (`legion_gait.navigation`); the path is checked when a grid's contents change, not every tick.
     Publishes:
         `gait/reference` (legion_interfaces/GaitReference, reliable, depth 2): at `update_rate` while the planner
             drives the robot (from the first cmd_vel or walk_to goal until `idle_time` after it stands again), a
@@ -90,9 +103,11 @@ class GaitPlannerNode(Node):
         `diagnostics` (diagnostic_msgs/DiagnosticArray): phase, command, DCM error, feedback, timing, goal, warnings.
     Action server:
         `walk_to` (legion_interfaces/action/WalkTo): target base_footprint pose in odom. Rejected with a reason
-            (in the log and diagnostics) when it cannot be reached; aborted with the reason in `message` on a fall,
-            a timeout, a preemption or a failure to settle within tolerance; canceling stops safely (finish the step,
-            feet together) before the goal is reported canceled. Feedback: distance and angle left, steps taken.
+            (in the log and diagnostics) when it cannot be reached; with grids, a goal inside an obstacle or with no
+            path is accepted and aborted at once with the reason in `message`; aborted with the reason in `message`
+            on a fall, a timeout, a preemption, a path blocked for good or a failure to settle within tolerance;
+            canceling stops safely (finish the step, feet together) before the goal is reported canceled.
+            Feedback: distance and angle left, steps taken.
     Parameters:
         `robot`, `update_rate` [Hz], `marker_rate` [Hz], `diagnostics_rate` [Hz], `state_timeout` [s], and every
         field of `legion_gait.parameters.GaitParameters` (step timing, CoM height, step height, limits, ...),
@@ -117,6 +132,11 @@ class GaitPlannerNode(Node):
         self.create_subscription(Twist, "cmd_vel", self.on_cmd_vel, INPUT_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
+        self._grids: dict[str, tuple[tuple[float, float], float, np.ndarray, float]] = {}
+        """Grids received and converted, not yet handed to the planner."""
+        for topic in GRID_TOPICS:
+            self.create_subscription(OccupancyGrid, topic, lambda msg, name=topic: self.on_grid(name, msg),
+                                     MAP_QOS if topic == "map" else GRID_QOS)
         self._action_group = ReentrantCallbackGroup()
         self.walk_to = ActionServer(self, WalkTo, "walk_to", execute_callback=self.execute_walk_to,
                                     goal_callback=self.on_goal_request, cancel_callback=self.on_cancel_request,
@@ -137,7 +157,10 @@ class GaitPlannerNode(Node):
         self._errors: deque[str] = deque(maxlen=5)
         self._update_times: deque[float] = deque(maxlen=500)
         self._counts = {"updates": 0, "feedback_adjustments": 0, "early_steps": 0, "reanchors": 0,
-                        "commands_rejected": 0, "goals_rejected": 0}
+                        "commands_rejected": 0, "goals_rejected": 0, "grids_received": 0, "grid_changes": 0,
+                        "replans": 0}
+        self._grid_times: deque[float] = deque(maxlen=100)
+        """[s] wall time of handing a changed grid to the planner."""
         self._goal_handle = None
         self._goal_future: Future | None = None
         self._last_log: dict[str, float] = {}
@@ -171,6 +194,30 @@ class GaitPlannerNode(Node):
 
     def on_joint_states(self, msg: JointState) -> None:
         self._joints_msg = msg
+
+    def on_grid(self, name: str, msg: OccupancyGrid) -> None:
+        """Convert and keep an occupancy grid (handed to the planner at the next tick)."""
+        try:
+            self._grids[name] = conv.occupancy_grid_arrays(msg, self.odom_frame)
+            self._counts["grids_received"] += 1
+        except ValueError as error:
+            self._errors.append(f"{name}: {error}")
+            self._warn(name, f"{name} ignored: {error}")
+
+    def _feed_grids(self, now: float) -> None:
+        """Hand the grids received since the last tick to the planner; drop a stale perception grid."""
+        grids, self._grids = self._grids, {}
+        for name, (origin, resolution, data, stamp) in grids.items():
+            start = timing.perf_counter()
+            try:
+                if self.planner.set_grid(name, origin, resolution, data, stamp):
+                    self._counts["grid_changes"] += 1
+            except GaitError as error:
+                self._errors.append(f"{name}: {error}")
+                self._warn(name, f"{name} ignored: {error}")
+            self._grid_times.append(timing.perf_counter() - start)
+        if self.planner.drop_stale_grid("perception/obstacles", now):
+            self._warn("perception/obstacles", "perception/obstacles is stale: walk_to plans on the map alone")
 
     def _convert_state(self) -> None:
         """The newest odom and joint_states messages into arrays (once each)."""
@@ -214,6 +261,12 @@ class GaitPlannerNode(Node):
         position, orientation = pose_arrays(target.pose)
         try:
             self.planner.check_goal(self._now(), target.header.frame_id, position, orientation)
+        except NavigationError as error:
+            # Accepted, to abort at once with the reason in the result's message (a rejection carries none).
+            self._counts["goals_rejected"] += 1
+            self._errors.append(f"walk_to aborted: {error}")
+            self.get_logger().warning(f"walk_to goal cannot be reached: {error}")
+            return GoalResponse.ACCEPT
         except GaitError as error:
             self._counts["goals_rejected"] += 1
             self._errors.append(f"walk_to rejected: {error}")
@@ -298,6 +351,7 @@ class GaitPlannerNode(Node):
         else:
             now = max(now, self._last_now)  # never plan backwards by the few ms the clock may lag the state
         self._last_now = now
+        self._feed_grids(now)
         start = timing.perf_counter()
         output = self.planner.update(now, self._measured(now))
         if output is None:
@@ -316,6 +370,8 @@ class GaitPlannerNode(Node):
             elif event.startswith("re-anchored"):
                 self._counts["reanchors"] += 1
             else:
+                if event.startswith("walk_to replanned"):
+                    self._counts["replans"] += 1
                 self.get_logger().info(event)
         self._publish(now, output)
         self._goal_tick()
@@ -366,6 +422,9 @@ class GaitPlannerNode(Node):
             **self._counts,
             "goal": progress.status.value if progress is not None else "none",
             "goal_distance_remaining": float(progress.distance_remaining) if progress is not None else -1.0,
+            "grids": " ".join(sorted(self.planner.navigator.layers)) or "none",
+            "grid_update_time_max": float(max(self._grid_times, default=0.0)),
+            "path_length": float(self.planner.route.length) if self.planner.route is not None else -1.0,
             "last_warning": self._warnings[-1] if self._warnings else "",
             "last_error": self._errors[-1] if self._errors else "",
         }

@@ -1,5 +1,5 @@
 """Paths for walk_to around obstacles: a costmap from occupancy grids, a global path on it, and the robot's heading
-along that path. Plain numpy and heapq; no ROS, no clock.
+along that path. Plain numpy, heapq and scipy's distance transform; no ROS, no clock.
 
 The inputs are occupancy grids in odom (nav_msgs/OccupancyGrid semantics: 100 occupied, 0 free, -1 unknown): the
 static `map` of the cell (tables, bins, keep-out areas) and perception's `perception/obstacles`. A cell is occupied
@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 from legion_common.transforms import wrap_angle
 from legion_gait.errors import GaitError
@@ -205,22 +206,14 @@ class Costmap:
 
 
 def _clearance(occupied: np.ndarray, resolution: float, reach: float) -> np.ndarray:
-    """[m] distance from each cell centre to the nearest occupied one, up to `reach` (inf beyond).  # same shape"""
+    """[m] distance from each cell centre to the nearest occupied one, up to `reach` (inf beyond).  # same shape
+
+    The exact Euclidean distance transform (scipy.ndimage, a few milliseconds for a 100 x 100 grid)."""
     out = np.full(occupied.shape, np.inf)
     if not occupied.any():
         return out
-    out[occupied] = 0.0
-    radius = math.ceil(reach / resolution)
-    rows, columns = occupied.shape
-    for dr in range(-radius, radius + 1):
-        for dc in range(-radius, radius + 1):
-            distance = math.hypot(dr, dc) * resolution
-            if distance == 0.0 or distance > reach:
-                continue
-            # cells (r, c) whose neighbour (r + dr, c + dc) is occupied are within `distance`
-            src = occupied[max(dr, 0):rows + min(dr, 0), max(dc, 0):columns + min(dc, 0)]
-            dst = out[max(-dr, 0):rows + min(-dr, 0), max(-dc, 0):columns + min(-dc, 0)]
-            np.minimum(dst, np.where(src, distance, np.inf), out=dst)
+    distance = distance_transform_edt(~occupied) * resolution
+    out[distance <= reach] = distance[distance <= reach]
     return out
 
 

@@ -71,8 +71,8 @@ class NavigationParameters:
                               high=72)
     path_sample: float = param(0.1, "Spacing of the path poses whose heading is planned and whose footprint is "
                                     "checked.", unit="m", low=0.02, high=0.5)
-    lookahead: float = param(0.6, "The robot steps towards the point this far ahead along the path.", unit="m",
-                             low=0.1, high=3.0)
+    lookahead: float = param(0.35, "The robot steps towards the point this far ahead along the path (shorter: it "
+                                   "cuts corners less).", unit="m", low=0.1, high=3.0)
     heading_lead: float = param(0.15, "The robot turns towards the planned heading this far ahead along the path "
                                       "(turns happen where the heading plan put them).", unit="m", low=0.0, high=1.0)
     turn_slowdown: float = param(0.5, "With this much heading left to turn, the robot stops advancing and turns in "

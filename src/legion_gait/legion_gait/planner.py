@@ -79,6 +79,10 @@ MIN_LANDING_GAIN = 0.02
 """A landing point whose shift moves the DCM at `now` by less than this fraction of it is not moved for feedback."""
 SUPPORT_CACHE_SIZE = 256
 """Support polygons kept for reuse (they change only when a foot lands)."""
+PATH_PULL_GAIN = 0.8
+"""[1/s] walk_to steps back onto its path at this rate times the distance off it."""
+PATH_PULL_SPEED = 0.08
+"""[m/s] at most this fast."""
 RESIDUAL_TOLERANCE = 1e-3
 """[m] DCM residuals smaller than this are left to the controller."""
 
@@ -710,7 +714,8 @@ class GaitPlanner:
         elif mode == "goal":
             if self._at_goal(soles, goal_feet):
                 return None
-            desired = self._goal_velocity(feet_pose(soles, self.geometry.side_sign), goal_feet)
+            middle = feet_pose(soles, self.geometry.side_sign)
+            desired = self._goal_velocity(middle, goal_feet, middle)
         else:
             return None
         sign = self.geometry.side_sign
@@ -747,14 +752,14 @@ class GaitPlanner:
                 return None, np.zeros(3)
             target = compose(goal_feet, pose2(0.0, 0.5 * sign * width, 0.0))
             frame = feet_frame(stance, sign, width)
-            desired = self._goal_velocity(frame, goal_feet)
+            desired = self._goal_velocity(frame, goal_feet, feet_pose(soles, self.geometry.side_sign))
             new_velocity = self._rate_limited(velocity, desired)
             direct = relative(frame, compose(goal_feet, pose2(0.0, 0.0, 0.0)))
             step_speed = np.abs(direct) / self.step_period
             slow_enough = bool(np.all(step_speed[:2] <= np.abs(new_velocity[:2]) + self.params.max_deceleration
                                       * self.step_period + 1e-6))
             if (step_within_limits(stance, sign, target, self.limits) and slow_enough
-                    and self._following(frame) is None):
+                    and self._following(feet_pose(soles, self.geometry.side_sign)) is None):
                 return target, np.zeros(3)
         else:
             desired = self.command.velocity if mode == "velocity" else np.zeros(3)
@@ -773,12 +778,12 @@ class GaitPlanner:
                 return False
         return True
 
-    def _goal_velocity(self, frame: np.ndarray, goal_feet: np.ndarray) -> np.ndarray:
+    def _goal_velocity(self, frame: np.ndarray, goal_feet: np.ndarray, middle: np.ndarray) -> np.ndarray:
         """Step velocity (forward, left, yaw rate) that takes the feet frame towards the goal: along the path around
-        obstacles when there is one (`_path_velocity`), else facing the straight line when far; stepping
-        omnidirectionally onto the goal pose within `goal_approach_distance` (of path)."""
+        obstacles when there is one (`_path_velocity`, from `middle`, the soles' midpoint), else facing the straight
+        line when far; stepping omnidirectionally onto the goal pose within `goal_approach_distance` (of path)."""
         p = self.params
-        following = self._following(frame)
+        following = self._following(middle)
         if following is not None:
             return self._path_velocity(frame, *following)
         rel = relative(frame, goal_feet)
@@ -801,42 +806,58 @@ class GaitPlanner:
         return np.clip(velocity, lower, upper)
 
     # ------------------------------------------------------------------------------------------------ navigation
-    def _following(self, frame: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """(base pose, arc length) when the feet frame should follow the path (more than goal_approach_distance of
-        it left), else None (no path, or the last stretch: stepping onto the goal)."""
+    def _following(self, middle: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """(base pose, arc length) when the robot whose soles' midpoint is `middle` should follow the path (more than
+        goal_approach_distance of it left), else None (no path, or the last stretch: stepping onto the goal). The
+        midpoint of both soles does not sway from step to step as a stance sole does."""
         route = self.route
         if route is None:
             return None
-        base = compose(frame, self._base_in_feet)
+        base = compose(middle, self._base_in_feet)
         s = route.project(base[:2], self._route_s - 0.2, self._route_s + 2.0)
         if route.length - s <= self.params.goal_approach_distance:
             return None
         return base, s
 
     def _path_velocity(self, frame: np.ndarray, base: np.ndarray, s: float) -> np.ndarray:
-        """Step velocity that follows the path: towards the point `lookahead` ahead along it at the top speed of that
-        direction (forward, backward and sideways limits: an ellipse), turning towards the planned heading
-        `heading_lead` ahead; advancing less the more there is to turn (none from `turn_slowdown` on), and slowing
-        down to arrive at the last stretch at rest."""
+        """Step velocity (in `frame`'s axes) that follows the path from base pose `base` at arc length s: along the
+        chord to the point `lookahead` ahead at the top speed of that direction (forward, backward and sideways
+        limits: an ellipse), plus a gentle pull back onto the path (PATH_PULL_GAIN x the cross-track error, at most
+        PATH_PULL_SPEED); turning towards the planned heading `heading_lead` ahead, advancing less the more there is
+        to turn (none from `turn_slowdown` on), and slowing down to arrive at the last stretch at rest."""
         p, nav = self.params, self.params.navigation
         route = self.route
         cover = 2.0 * self.step_period
         heading_error = wrap_angle(route.heading_at(s + nav.heading_lead) - base[2])
         yaw_rate = float(np.clip(heading_error / cover, -p.goal_yaw_rate, p.goal_yaw_rate))
-        target = route.point_at(s + nav.lookahead)
-        rel = relative(frame, pose2(target[0], target[1], 0.0))[:2]
-        distance = float(np.hypot(rel[0], rel[1]))
-        if distance < 1e-6:
+        here = route.point_at(s)
+        chord = route.point_at(s + nav.lookahead) - here
+        length = float(np.hypot(*chord))
+        if length < 1e-6:
             return np.array([0.0, 0.0, yaw_rate])
-        direction = rel / distance
-        top = float(self.navigator.speeds.along(np.array(math.atan2(direction[1], direction[0]))))
+        tangent = chord / length
+        normal = np.array([-tangent[1], tangent[0]])
+        cross = float(np.dot(base[:2] - here, normal))
+        pull = -float(np.clip(PATH_PULL_GAIN * cross, -PATH_PULL_SPEED, PATH_PULL_SPEED))
+        c, s_ = math.cos(frame[2]), math.sin(frame[2])
+
+        def in_frame(vector: np.ndarray) -> np.ndarray:
+            return np.array([c * vector[0] + s_ * vector[1], -s_ * vector[0] + c * vector[1]])
+
+        along = in_frame(tangent)
+        top = float(self.navigator.speeds.along(np.array(math.atan2(along[1], along[0]))))
         remaining = route.length - s
         brake = math.sqrt(2.0 * p.max_deceleration * 0.5 * max(remaining - 0.5 * p.goal_approach_distance, 0.0))
         advance = max(0.0, 1.0 - abs(heading_error) / nav.turn_slowdown)
         # Turning and stepping share the step limits (as cmd_vel's ellipsoid): the turn keeps its rate.
         share = math.sqrt(max(0.0, 1.0 - (yaw_rate / p.goal_yaw_rate) ** 2))
-        speed = min(top * share, brake) * advance
-        return np.array([direction[0] * speed, direction[1] * speed, yaw_rate])
+        velocity = along * min(top, brake) * advance + in_frame(normal) * pull
+        speeds = self.navigator.speeds
+        longitudinal = speeds.forward if velocity[0] >= 0.0 else speeds.backward
+        load = math.hypot(velocity[0] / longitudinal, velocity[1] / speeds.lateral)
+        if load > share:
+            velocity *= share / load
+        return np.array([velocity[0], velocity[1], yaw_rate])
 
     def _navigate(self, now: float, measured: MeasuredState | None, events: list[str]) -> None:
         """Follow the progress along the path; replan when the grids changed (at once if the path is now blocked,
