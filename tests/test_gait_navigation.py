@@ -68,7 +68,7 @@ def test_costmap_is_lethal_within_the_inscribed_radius_and_decays_to_the_circums
     assert 0.0 < mid < near
     reach = FOOTPRINT.circumscribed_radius + PARAMS.inflation_margin
     assert at(reach + 0.05) == (False, 0.0)
-    assert abs(float(costmap.clearance[tuple(costmap.cell_of(centre + [0.3, 0.4]))]) - 0.5) < 1e-9
+    assert abs(float(costmap.clearance[tuple(costmap.cell_of(centre + np.array([0.3, 0.4])))]) - 0.5) < 1e-9
 
 
 def test_path_goes_through_the_gap_of_a_wall_and_keeps_the_footprint_clear() -> None:
@@ -210,8 +210,8 @@ def test_the_planner_rejects_unreachable_goals_and_aborts_when_the_path_is_block
 def test_footprint_from_the_robot_file_or_derived_from_the_model(tmp_path) -> None:
     import yaml
 
-    from legion_description.robot_files import DescriptionError
     from legion_description.robot_config import load_robot_config
+    from legion_description.robot_files import DescriptionError
     from legion_gait.robot_geometry import RobotGeometry
     from legion_model import RobotModel
     from legion_testing.humanoids import SPRITE, write_humanoid
@@ -226,5 +226,5 @@ def test_footprint_from_the_robot_file_or_derived_from_the_model(tmp_path) -> No
     config = yaml.safe_load(path.read_text())
     config["walking"] = {**config.get("walking", {}), "footprint": {"front": 0.2, "back": 0.1}}
     path.write_text(yaml.safe_dump(config))
-    with pytest.raises(DescriptionError, match="walking.footprint"):
+    with pytest.raises(DescriptionError, match=r"walking\.footprint"):
         load_robot_config(SPRITE.name, path=path)
