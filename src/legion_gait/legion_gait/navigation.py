@@ -31,7 +31,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
@@ -49,6 +49,10 @@ clear, and reported)."""
 START_ZONE = 0.3
 """[m] poses this close to the start are not held against a path (a robot that finds itself touching an obstacle,
 or believes it does, must still be able to step away)."""
+
+
+FINAL_TURN_TIME = 30.0
+"""[s] what a pose on the final stretch before the goal costs the heading plan when it is not turned to the goal."""
 
 
 class NavigationError(GaitError):
@@ -357,9 +361,12 @@ def _interpolate(waypoints: np.ndarray, cumulative: np.ndarray, s: np.ndarray) -
 
 
 def plan_headings(costmap: Costmap, points: np.ndarray, start_yaw: float, goal_yaw: float, footprint: Footprint,
-                  speeds: Speeds, params: NavigationParameters) -> tuple[np.ndarray, int]:
+                  speeds: Speeds, params: NavigationParameters, final_stretch: float = 0.0
+                  ) -> tuple[np.ndarray, int]:
     """The heading [rad] at each path point (n, 2), fastest with a clear footprint (module docstring), and how many
     poses beyond START_ZONE from the start touch an obstacle even so (exact footprint; 0: the path is good).
+    Over the last `final_stretch` [m] (the omnidirectional approach onto the goal pose) the heading is the goal's:
+    any other costs FINAL_TURN_TIME, so the robot has turned, where there is room, before it gets there.
     # (n,), int"""
     n, k = len(points), params.heading_bins
     bins = np.arange(k) * (2.0 * math.pi / k)
@@ -368,6 +375,12 @@ def plan_headings(costmap: Costmap, points: np.ndarray, start_yaw: float, goal_y
     poses = np.column_stack([np.repeat(points, k, axis=0), np.tile(bins, n)])
     clear = costmap.footprint_clear(poses, samples, 0.0).reshape(n, k)
     penalty = np.where(clear, 0.0, COLLISION_TIME)  # (n, k)
+    goal_bin = round(wrap_angle(goal_yaw) / (2.0 * math.pi / k)) % k
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    final = arc > arc[-1] - final_stretch + 1e-9
+    off_goal = np.ones(k, bool)
+    off_goal[goal_bin] = False
+    penalty[np.ix_(final, off_goal)] += FINAL_TURN_TIME
     turn_time = bin_width / speeds.yaw_rate
     half = k // 2
 
@@ -386,7 +399,6 @@ def plan_headings(costmap: Costmap, points: np.ndarray, start_yaw: float, goal_y
         return best, source
 
     start_bin = round(wrap_angle(start_yaw) / bin_width) % k
-    goal_bin = round(wrap_angle(goal_yaw) / bin_width) % k
     value = np.full(k, np.inf)
     value[start_bin] = 0.0
     turn_from = np.zeros((n, k), dtype=np.int64)
@@ -437,6 +449,9 @@ class NavPath:
     """The corners of the path after shortcuts.  # (k, 2)"""
     blocked_poses: int = 0
     """Poses (beyond START_ZONE) whose footprint touches an obstacle (always 0 for a path `Navigator.plan` gives)."""
+    occupied: np.ndarray | None = None
+    """The costmap's occupied cells the path was planned (or last checked) on, over the box of its first point and
+    its goal (`Navigator.costmap`).  # (rows, columns) bool"""
 
     @property
     def length(self) -> float:
@@ -464,6 +479,14 @@ class NavPath:
         index = int(np.searchsorted(self.s, np.clip(s, 0.0, self.length), side="right")) - 1
         return float(self.headings[max(0, min(index, len(self.headings) - 1))])
 
+    def next_turn(self, s: float, angle: float) -> float:
+        """[m] arc length of the first path point after s whose planned heading differs from the heading at s by more
+        than `angle` [rad] (a turn in place ahead); the path's length if none."""
+        current = self.heading_at(s)
+        ahead = self.s > s + 1e-9
+        turned = ahead & (np.abs(np.arctan2(np.sin(self.headings - current), np.cos(self.headings - current))) > angle)
+        return float(self.s[np.argmax(turned)]) if turned.any() else self.length
+
     def distance_to(self, xy: np.ndarray, s: float) -> float:
         """[m] from odom (x, y) to the path point at arc length s."""
         return float(np.linalg.norm(self.point_at(s) - np.asarray(xy)[:2]))
@@ -476,10 +499,14 @@ class Navigator:
         footprint: the robot's outline (`RobotGeometry.footprint`).
         speeds: walking and turning speeds for the heading plan.
         params: navigation parameters.
+        final_stretch: [m] the robot walks the last stretch of a path turned to the goal's heading.
     """
 
-    def __init__(self, footprint: Footprint, speeds: Speeds, params: NavigationParameters) -> None:
+    def __init__(self, footprint: Footprint, speeds: Speeds, params: NavigationParameters,
+                 final_stretch: float = 0.0) -> None:
         self.footprint = footprint
+        self.final_stretch = final_stretch
+        """[m] the last stretch of a path is walked already turned to the goal's heading (`plan_headings`)."""
         self.speeds = speeds
         self.params = params
         self.layers: dict[str, GridLayer] = {}
@@ -548,16 +575,35 @@ class Navigator:
         waypoints = plan_path(costmap, start[:2], goal[:2], self.params)
         points, s = resample(waypoints, self.params.path_sample)
         headings, blocked = plan_headings(costmap, points, float(start[2]), float(goal[2]), self.footprint,
-                                          self.speeds, self.params)
+                                          self.speeds, self.params, self.final_stretch)
         if blocked:
             raise NavigationError(f"no way to ({goal[0]:.2f}, {goal[1]:.2f}) m: the robot's footprint does not fit "
                                   f"through at {blocked} poses of the best path, whatever its heading")
-        return NavPath(points, s, headings, waypoints, blocked)
+        return NavPath(points, s, headings, waypoints, blocked, costmap.occupied.copy())
+
+    def changed_near(self, path: NavPath, s: float, goal: np.ndarray) -> tuple[bool, NavPath]:
+        """Whether an occupied cell appeared or went within the circumscribed radius + margin of the rest of `path`
+        (from arc length s) since it was planned or last checked; and the path with the new cells as its reference.
+        Changes elsewhere (perception's grid moving with the robot, far cells) do not count."""
+        costmap = self.costmap(path.points[0], goal)
+        if path.occupied is None or path.occupied.shape != costmap.occupied.shape:
+            return True, replace(path, occupied=costmap.occupied.copy())
+        changed = np.argwhere(path.occupied != costmap.occupied)
+        updated = replace(path, occupied=costmap.occupied.copy())
+        rest = path.points[path.s >= s - 1e-9]
+        if len(changed) == 0 or len(rest) == 0:
+            return False, updated
+        centres = costmap.centre_of(changed)
+        reach = self.footprint.circumscribed_radius + self.params.inflation_margin
+        near = np.min(np.linalg.norm(centres[:, None, :] - rest[None, :, :], axis=2), axis=1) < reach
+        return bool(np.any(near)), updated
 
     def blocked(self, path: NavPath, s: float, start: np.ndarray, goal: np.ndarray) -> bool:
         """Whether the rest of `path` from arc length s crosses a lethal cell or its footprint (at the planned
-        headings) now touches an obstacle it did not touch when planned."""
-        costmap = self.costmap(start, goal)
+        headings) now touches an obstacle it did not touch when planned. (`start` is unused: the costmap covers the
+        path's first point and the goal, so that it is rebuilt only when a grid changes.)"""
+        del start
+        costmap = self.costmap(path.points[0], goal)
         keep = path.s >= s - 1e-9
         points, headings = path.points[keep], path.headings[keep]
         if len(points) == 0:
@@ -575,7 +621,7 @@ class Navigator:
         return int(np.sum(~clear)) > path.blocked_poses
 
     def cost(self, path: NavPath, s: float, start: np.ndarray, goal: np.ndarray) -> float:
-        """Cost of the rest of `path` from arc length s on the current costmap."""
+        """Cost of the rest of `path` from arc length s on the costmap over the box of `start` and the goal."""
         costmap = self.costmap(start, goal)
         rest = np.vstack([path.point_at(s)[None, :], path.points[path.s > s]])
         return path_cost(costmap, rest, self.params.cost_weight)

@@ -79,6 +79,8 @@ MIN_LANDING_GAIN = 0.02
 """A landing point whose shift moves the DCM at `now` by less than this fraction of it is not moved for feedback."""
 SUPPORT_CACHE_SIZE = 256
 """Support polygons kept for reuse (they change only when a foot lands)."""
+TURN_CREEP_SPEED = 0.05
+"""[m/s] walk_to creeps on at this speed to where a planned turn in place begins (it turns from there)."""
 PATH_PULL_GAIN = 0.8
 """[1/s] walk_to steps back onto its path at this rate times the distance off it."""
 PATH_PULL_SPEED = 0.08
@@ -211,7 +213,8 @@ class GaitPlanner:
         self._support_cache: dict[tuple[float, ...], np.ndarray] = {}
         self.navigator = Navigator(Footprint(*geometry.footprint),
                                    Speeds(params.goal_speed, params.max_backward_speed, params.max_lateral_speed,
-                                          params.goal_yaw_rate), params.navigation)
+                                          params.goal_yaw_rate), params.navigation,
+                                   final_stretch=params.goal_approach_distance)
         self.reset()
 
     def reset(self) -> None:
@@ -824,7 +827,8 @@ class GaitPlanner:
         chord to the point `lookahead` ahead at the top speed of that direction (forward, backward and sideways
         limits: an ellipse), plus a gentle pull back onto the path (PATH_PULL_GAIN x the cross-track error, at most
         PATH_PULL_SPEED); turning towards the planned heading `heading_lead` ahead, advancing less the more there is
-        to turn (none from `turn_slowdown` on), and slowing down to arrive at the last stretch at rest."""
+        to turn (none from `turn_slowdown` on), and slowing down to arrive at rest at the last stretch and before a
+        turn in place ahead (where the planned heading changes by more than `turn_slowdown`)."""
         p, nav = self.params, self.params.navigation
         route = self.route
         cover = 2.0 * self.step_period
@@ -847,7 +851,11 @@ class GaitPlanner:
         along = in_frame(tangent)
         top = float(self.navigator.speeds.along(np.array(math.atan2(along[1], along[0]))))
         remaining = route.length - s
-        brake = math.sqrt(2.0 * p.max_deceleration * 0.5 * max(remaining - 0.5 * p.goal_approach_distance, 0.0))
+        # Arrive at rest at the last stretch, and (creeping the last bit) where a turn in place the heading plan put
+        # ahead begins.
+        brake = min(math.sqrt(p.max_deceleration * max(remaining - 0.5 * p.goal_approach_distance, 0.0)),
+                    math.sqrt(p.max_deceleration * max(route.next_turn(s, nav.turn_slowdown) - nav.heading_lead - s,
+                                                       0.0)) + TURN_CREEP_SPEED)
         advance = max(0.0, 1.0 - abs(heading_error) / nav.turn_slowdown)
         # Turning and stepping share the step limits (as cmd_vel's ellipsoid): the turn keeps its rate.
         share = math.sqrt(max(0.0, 1.0 - (yaw_rate / p.goal_yaw_rate) ** 2))
@@ -880,8 +888,14 @@ class GaitPlanner:
         if not (strayed or changed):
             return
         blocked = strayed or self._route_version == -1 or self.navigator.blocked(route, self._route_s, base, goal)
-        if not blocked and now - self._route_time < nav.replan_period:
-            return
+        if not blocked:
+            if now - self._route_time < nav.replan_period:
+                return  # checked again at the next grid change after the period
+            near, self.route = self.navigator.changed_near(route, self._route_s, goal)
+            route = self.route
+            self._route_version = self.navigator.version
+            if not near:
+                return
         self._route_version, self._route_time = self.navigator.version, now
         try:
             path = self.navigator.plan(base, goal)
