@@ -19,8 +19,9 @@ what the camera saw.
    footprint (a rectangle, grown by `footprint_padding`) is tested against the occupied cells for `heading_bins`
    headings. A dynamic programme over (sample, heading) picks the fastest collision-free profile: walking time at
    the speed the robot has in that direction relative to its heading (forward, backward and sideways limits, an
-   ellipse), plus turning time, with turns in place allowed only where every heading swept is clear. A short
-   sideways move thus stays sideways, a long path faces its direction, and turns happen where there is room.
+   ellipse), plus turning time (and a stop for each turn in place), with turns in place allowed only where every
+   heading swept is clear. A short sideways move thus stays sideways, a long path faces its direction, and turns
+   happen where there is room.
 
 A `NavPath` holds the result; `Navigator` keeps the grids, plans, and says when the path is blocked or worth
 replanning.
@@ -51,6 +52,9 @@ START_ZONE = 0.3
 or believes it does, must still be able to step away)."""
 
 
+STOP_TIME = 2.0
+"""[s] what stopping to turn in place costs the heading plan beyond the turn itself (a biped stops, turns and starts
+again; turning a little at each step while walking is smoother), so it turns on the way where there is room."""
 FINAL_TURN_TIME = 30.0
 """[s] what a pose on the final stretch before the goal costs the heading plan when it is not turned to the goal."""
 
@@ -389,7 +393,7 @@ def plan_headings(costmap: Costmap, points: np.ndarray, start_yaw: float, goal_y
         swept charged its collision penalty), and the heading each came from.  # (k,), (k,)"""
         best, source = values.copy(), np.arange(k)
         for direction in (1, -1):
-            reach, origin = values.copy(), np.arange(k)
+            reach, origin = values.copy() + STOP_TIME, np.arange(k)
             for _ in range(half):
                 reach = np.roll(reach, direction) + turn_time + penalty[at]
                 origin = np.roll(origin, direction)

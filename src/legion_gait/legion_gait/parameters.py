@@ -73,6 +73,9 @@ class NavigationParameters:
                                     "checked.", unit="m", low=0.02, high=0.5)
     lookahead: float = param(0.35, "The robot steps towards the point this far ahead along the path (shorter: it "
                                    "cuts corners less).", unit="m", low=0.1, high=3.0)
+    speed: float = param(0.3, "Top speed along the path (the last stretch onto the goal uses goal_speed); slower "
+                               "than goal_speed: near obstacles the robot stops and turns more often.", unit="m/s",
+                         low=0.05, high=3.0)
     heading_lead: float = param(0.15, "The robot turns towards the planned heading this far ahead along the path "
                                       "(turns happen where the heading plan put them).", unit="m", low=0.0, high=1.0)
     turn_slowdown: float = param(0.5, "With this much heading left to turn, the robot stops advancing and turns in "

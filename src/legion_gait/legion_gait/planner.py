@@ -239,6 +239,8 @@ class GaitPlanner:
         self.route: NavPath | None = None
         """The walk_to goal's path around obstacles (None: no grid known, the robot walks straight)."""
         self._route_s = 0.0
+        self._route_peak = 0.0
+        """[m] the farthest progress along the path so far (the heading target's)."""
         self._route_version = -1
         self._route_time = -math.inf
         self._checked: tuple[tuple[float, ...], int, NavPath] | None = None
@@ -308,7 +310,8 @@ class GaitPlanner:
         if self.progress is not None and not self.progress.done:
             self._finish_goal(GoalStatus.ABORTED, "preempted by a new goal")
         self.route = self._path_for(self._measured_base, goal.pose) if self.navigator.active else None
-        self._route_s, self._route_version, self._route_time = 0.0, self.navigator.version, time
+        self._route_s, self._route_peak = 0.0, 0.0
+        self._route_version, self._route_time = self.navigator.version, time
         self.progress = GoalProgress(goal, start_base=self._measured_base.copy())
         self.command = None
         return self.progress
@@ -832,7 +835,7 @@ class GaitPlanner:
         p, nav = self.params, self.params.navigation
         route = self.route
         cover = 2.0 * self.step_period
-        heading_error = wrap_angle(route.heading_at(s + nav.heading_lead) - base[2])
+        heading_error = wrap_angle(route.heading_at(max(s, self._route_peak) + nav.heading_lead) - base[2])
         yaw_rate = float(np.clip(heading_error / cover, -p.goal_yaw_rate, p.goal_yaw_rate))
         here = route.point_at(s)
         chord = route.point_at(s + nav.lookahead) - here
@@ -859,7 +862,7 @@ class GaitPlanner:
         advance = max(0.0, 1.0 - abs(heading_error) / nav.turn_slowdown)
         # Turning and stepping share the step limits (as cmd_vel's ellipsoid): the turn keeps its rate.
         share = math.sqrt(max(0.0, 1.0 - (yaw_rate / p.goal_yaw_rate) ** 2))
-        velocity = along * min(top, brake) * advance + in_frame(normal) * pull
+        velocity = along * min(top, brake, nav.speed) * advance + in_frame(normal) * pull
         speeds = self.navigator.speeds
         longitudinal = speeds.forward if velocity[0] >= 0.0 else speeds.backward
         load = math.hypot(velocity[0] / longitudinal, velocity[1] / speeds.lateral)
@@ -883,6 +886,9 @@ class GaitPlanner:
                                          np.array([base[2], goal[2]]), np.array([base[:2], goal[:2]]))
             self._route_version = -1  # a grid arrived while walking straight: plan at once
         self._route_s = route.project(base[:2], self._route_s - 0.2, self._route_s + 2.0)
+        # The heading target never goes back along the path: a robot turning in place where a turn begins (its feet
+        # moving a little about it) keeps the turned heading as its target.
+        self._route_peak = max(self._route_peak, self._route_s)
         strayed = route.distance_to(base, self._route_s) > nav.max_deviation
         changed = self._route_version != self.navigator.version
         if not (strayed or changed):
@@ -908,7 +914,7 @@ class GaitPlanner:
             current = self.navigator.cost(route, self._route_s, base, goal)
             if self.navigator.cost(path, 0.0, base, goal) > (1.0 - nav.replan_improvement) * current:
                 return
-        self.route, self._route_s = path, 0.0
+        self.route, self._route_s, self._route_peak = path, 0.0, 0.0
         reason = "strayed from the path" if strayed else "path blocked" if blocked else "a cheaper path"
         events.append(f"walk_to replanned ({reason}): {path.length:.2f} m, {len(path.waypoints)} waypoints")
 
