@@ -1,6 +1,5 @@
 """The shared node list and the `legion launch` argument handling, without starting anything."""
 
-import math
 from pathlib import Path
 
 import pytest
@@ -112,18 +111,6 @@ def test_long_parameters_go_through_a_parameters_file(tmp_path):
     files = [command[i + 1] for i, word in enumerate(command) if word == "--params-file"]
     assert len(files) == 1 and "-p a:=1" in " ".join(command) and "robot_description:=" not in " ".join(command)
     assert yaml.safe_load(Path(files[0]).read_text()) == {"/**/rsp": {"ros__parameters": {"robot_description": urdf}}}
-
-
-def test_job_judges_a_walk_by_where_its_target_truly_is():
-    from legion_bringup.job import true_target
-
-    # An exact estimate: the target is where it was asked for.
-    assert true_target((1.0, 2.0, 0.5), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)) == (1.0, 2.0, 0.5)
-    # The estimate is 3 cm off in x and 0.1 rad off in yaw at the start: 0.5 m straight back in the estimate's frame
-    # is 0.5 m straight back from the true pose, along the true heading.
-    back = (0.03 - 0.5 * math.cos(0.1), -0.5 * math.sin(0.1), 0.1)
-    x, y, yaw = true_target(back, (0.03, 0.0, 0.1), (0.0, 0.0, 0.0))
-    assert math.isclose(x, -0.5, abs_tol=1e-12) and math.isclose(y, 0.0, abs_tol=1e-12) and yaw == 0.0
 
 
 def test_the_control_path_is_composed_by_default_and_slow_nodes_take_the_decimated_state():
