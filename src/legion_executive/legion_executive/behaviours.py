@@ -150,7 +150,7 @@ class WalkToStation(ShiftBehaviour):
 
     def dropped(self) -> bool:
         current = self.shift.current
-        if not self.carrying or current is None or self.holds(current.record.id):
+        if not self.carrying or current is None or self.holds(current.record.track):
             return False
         current.outcome, current.reason = "dropped", f"'{current.record.id}' left the hand on the way to its bin"
         current.phase = Phase.DONE
@@ -240,8 +240,8 @@ class Look(ShiftBehaviour):
                 return Status.FAILURE
             return Status.RUNNING
         shift.view, shift.view_station, shift.view_valid = scene, self.station.name, True
-        on_tables = [p.id for p in scene.parts if shift.cell.table_at(p.position[0], p.position[1])]
-        shift.seen.update(on_tables)
+        on_tables = [p for p in scene.parts if shift.cell.table_at(p.position[0], p.position[1])]
+        shift.note_seen(on_tables)
         shift.decide(f"looked from '{self.station.name}': {len(on_tables)} parts on the table, "
                      f"{len(scene.bins)} bins in view")
         return Status.SUCCESS
@@ -359,7 +359,7 @@ class ChoosePart(ShiftBehaviour):
         candidates = []
         for part in shift.view.parts if shift.view is not None else ():
             table = cell.table_at(part.position[0], part.position[1])
-            record = shift.records.get(part.id)
+            record = shift.record_of(part)
             if table is None or (record is not None and record.outcome):
                 continue
             bin_ = cell.bin_for(part.label)
@@ -383,9 +383,9 @@ class ChoosePart(ShiftBehaviour):
             shift.decide(f"done: {shift.done_reason}")
             return Status.FAILURE
         distance, part, bin_, station = min(candidates, key=lambda c: c[0])
-        record = shift.records.get(part.id) or PartRecord(part.id, part.label, bin_.name, start=self.now(),
-                                                          position=part.position)
-        shift.records[part.id] = record
+        record = shift.record_of(part) or PartRecord(part.id, part.label, bin_.name, start=self.now(),
+                                                     position=part.position)
+        shift.records[record.id] = record
         shift.current = CurrentPart(record, station.name)
         shift.decide(f"next part '{part.id}' ({part.label}) for '{bin_.name}': the closest of {len(candidates)} "
                      f"sortable parts ({distance:.2f} m)")
@@ -417,24 +417,27 @@ class Pick(ShiftBehaviour):
         if current is None or current.phase != Phase.PICK:
             return
         record = current.record
-        held = self.holds(record.id)
+        held = self.holds(record.track)
         if held:  # a pick interrupted after the grasp: the part is in the hand
             current.phase, current.side = Phase.CARRY, held
             shift.decide(f"'{record.id}' is already in the {held} hand")
             return
         if record.attempts >= shift.cell.policy.max_attempts:
             return
-        if shift.part_in_view(record.id) is None:
+        seen = shift.find_part(record)
+        if seen is None:
             record.attempts += 1
             shift.last_failure = f"'{record.id}' is no longer seen on the table"
             shift.invalidate_view()
             shift.decide(f"pick attempt {record.attempts}: {shift.last_failure}")
             return
+        record.position, record.track = seen.position, seen.id
         side = self.side_for(record)
         shift.phase = f"picking {record.id}"
-        shift.decide(f"pick '{record.id}' attempt {record.attempts + 1} of {shift.cell.policy.max_attempts} with "
-                     f"{side + ' hand' if side else 'the hand the planner chooses'}")
-        self.handle = self.clients.manipulation.pick(record.id, side)
+        track = "" if seen.id == record.id else f" (perceived now as '{seen.id}')"
+        shift.decide(f"pick '{record.id}'{track} attempt {record.attempts + 1} of {shift.cell.policy.max_attempts} "
+                     f"with {side + ' hand' if side else 'the hand the planner chooses'}")
+        self.handle = self.clients.manipulation.pick(seen.id, side)
 
     def update(self) -> Status:
         shift = self.shift
@@ -454,7 +457,7 @@ class Pick(ShiftBehaviour):
         if not record.first_side and outcome.side:
             record.first_side = outcome.side
         if progress == Progress.SUCCEEDED:
-            current.phase, current.side = Phase.CARRY, outcome.side or self.holds(record.id)
+            current.phase, current.side = Phase.CARRY, outcome.side or self.holds(record.track)
             shift.decide(f"picked '{record.id}' with the {current.side} hand")
             return Status.SUCCESS
         shift.last_failure = f"pick attempt {record.attempts} ({outcome.side or 'any'} hand) failed: " \
@@ -476,7 +479,7 @@ class Place(ShiftBehaviour):
         if current is None or current.phase != Phase.CARRY:
             return
         record = current.record
-        side = self.holds(record.id)
+        side = self.holds(record.track)
         if not side:
             current.phase, current.outcome = Phase.DONE, "dropped"
             current.reason = f"'{record.id}' is no longer in the hand before the place"
@@ -511,7 +514,7 @@ class Place(ShiftBehaviour):
                 current.reason = "released over the bin but perception did not see it inside"
                 shift.decide(f"placed '{record.id}' but not verified: {current.reason}")
             return Status.SUCCESS
-        if outcome.code in DROP_CODES or not self.holds(record.id):
+        if outcome.code in DROP_CODES or not self.holds(record.track):
             current.phase, current.outcome = Phase.DONE, "dropped"
             current.reason = f"fell during the place: {outcome.code}: {outcome.message}"
             shift.decide(f"dropped '{record.id}': {current.reason}; the shift goes on")

@@ -39,6 +39,16 @@ class Phase(enum.Enum):
 OUTCOMES = ("sorted", "skipped", "dropped", "ignored", "failed")
 
 
+SAME_PART_DISTANCE = 0.06
+"""[m] a perceived part of the same class this close to where a part was last seen is that part (perception's
+track ids may change between looks)."""
+
+
+def _nearest(parts, label: str, position) -> PerceivedObject | None:
+    near = [p for p in parts if p.label == label and math.dist(p.position[:2], position[:2]) <= SAME_PART_DISTANCE]
+    return min(near, key=lambda p: math.dist(p.position[:2], position[:2]), default=None)
+
+
 @dataclass
 class PartRecord:
     """What happened to one part (the `parts` of the status and of the job's result)."""
@@ -55,8 +65,19 @@ class PartRecord:
     reason: str = ""
     position: tuple[float, float, float] | None = None
     """Where perception saw it when it was first chosen or ignored (odom) [m]."""
+    track_id: str = ""
+    """Perception's id of the part now, if it changed since the part was chosen (see `track`)."""
     first_side: str = ""
     """The hand of the first pick (the other hand is tried after failures)."""
+
+    @property
+    def track(self) -> str:
+        """The id perception gives the part now (what pick, place and the hands' reports name)."""
+        return self.track_id or self.id
+
+    @track.setter
+    def track(self, value: str) -> None:
+        self.track_id = "" if value == self.id else value
 
 
 @dataclass
@@ -88,8 +109,9 @@ class ShiftState:
     """The newest look's perception report, and where it was taken."""
     view_station: str = ""
     view_valid: bool = False
-    seen: set[str] = field(default_factory=set)
-    """Ids of the parts seen on a table."""
+    seen: list[tuple[str, tuple[float, float, float]]] = field(default_factory=list)
+    """Each distinct part seen on a table: class and where it was first seen (a part perception re-tracks under a
+    new id, where it was, is not counted twice)."""
     bins_checked: set[str] = field(default_factory=set)
     """Stations whose bins have been checked."""
     bin_ids: dict[str, str] = field(default_factory=dict)
@@ -125,6 +147,32 @@ class ShiftState:
         if self.view is None:
             return None
         return next((p for p in self.view.parts if p.id == object_id), None)
+
+    def find_part(self, record: PartRecord) -> PerceivedObject | None:
+        """The part of `record` in the newest look: by its id, else (perception may have started a new track for it,
+        e.g. after a failed grasp nudged it) the part of its class nearest where it was last seen, within
+        SAME_PART_DISTANCE."""
+        found = self.part_in_view(record.id)
+        if found is not None or self.view is None or record.position is None:
+            return found
+        return _nearest(self.view.parts, record.label, record.position)
+
+    def record_of(self, part: PerceivedObject) -> PartRecord | None:
+        """The record of a perceived part: by its id, else a record of its class last seen within
+        SAME_PART_DISTANCE of it (the same part under a new perception track)."""
+        record = self.records.get(part.id)
+        if record is not None:
+            return record
+        near = [r for r in self.records.values() if r.label == part.label and r.position is not None
+                and math.dist(r.position[:2], part.position[:2]) <= SAME_PART_DISTANCE]
+        return min(near, key=lambda r: math.dist(r.position[:2], part.position[:2]), default=None)
+
+    def note_seen(self, parts) -> None:
+        """Count the parts of a look that were not seen before (by class and place; see `seen`)."""
+        for part in parts:
+            if not any(label == part.label and math.dist(position[:2], part.position[:2]) <= SAME_PART_DISTANCE
+                       for label, position in self.seen):
+                self.seen.append((part.label, part.position))
 
     def counts(self) -> dict[str, int]:
         counts = {"seen": len(self.seen)} | {outcome: 0 for outcome in OUTCOMES}

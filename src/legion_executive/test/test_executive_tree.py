@@ -59,6 +59,24 @@ def test_a_failed_pick_is_retried_after_a_fresh_look() -> None:
     assert world.picks[:2] == [("red_cube_1", ""), ("red_cube_1", "right")]  # the same hand again
 
 
+def test_a_part_perception_tracks_anew_after_a_failed_pick_is_the_same_part() -> None:
+    """A failed grasp may nudge a part and perception may give it a new id: the retry picks it under its new id,
+    and it is counted once."""
+    world = make_world([("red_cube_1", "red_cube", 0.50, 0.10)])
+    world.pick_failures["red_cube_1"] = ["GRASP_MISSED"]
+    run = Run(world)
+    run.run(until=lambda r: len(world.picks) == 1 and r.executive.shift.current.record.attempts == 1)
+    part = world.parts.pop("red_cube_1")
+    part.id, part.position = "red_cube_7", (0.52, 0.11, 0.78)  # nudged 2 cm, a new track
+    world.parts["red_cube_7"] = part
+    assert run.run() == State.SUCCEEDED
+    record = run.record("red_cube_1")
+    assert (record.outcome, record.attempts) == ("sorted", 2)
+    assert world.picks == [("red_cube_1", ""), ("red_cube_7", "right")]
+    assert run.executive.status().counts["seen"] == 1
+    assert "red_cube_7" not in run.executive.shift.records
+
+
 def test_the_third_attempt_uses_the_other_hand() -> None:
     world = make_world()
     world.pick_failures["red_cube_1"] = ["GRASP_MISSED", "NO_APPROACH"]

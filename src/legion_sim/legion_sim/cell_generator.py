@@ -73,9 +73,9 @@ PART_SEPARATION = 0.10
 """[m] least distance between part centres, so a hand fits between neighbours."""
 PART_GAP = 0.025
 """[m] least gap between two parts' footprint circles (two large cubes' corners stay this far apart)."""
-REACH_BOX = ((0.52, 0.66), (-0.20, 0.20))
+REACH_BOX = ((0.42, 0.56), (-0.20, 0.20))
 """[m] where part centres may lie, in the table station's frame (x ahead of base_footprint, y left): the shipped
-cell's parts are 0.53-0.63 m ahead of the station, 0.15 m either side."""
+cell's parts are 0.43-0.53 m ahead of the station, 0.15 m either side."""
 TABLE_EDGE_MARGIN = 0.01
 """[m] least distance from a part's footprint (its bounding circle) to the table top's edge."""
 
@@ -104,8 +104,8 @@ BIN_GAP = 0.03
 """[m] least gap between a bin and the table or another bin (the nominal places leave 5 cm between the bins of a
 pair: two rims that nearly touch make a blob of mixed colour perception takes for a part)."""
 
-TABLE_STATION_SETBACK = 0.70
-"""[m] the table station's base_footprint behind the table centre (the shipped cell's -0.10 m)."""
+TABLE_STATION_SETBACK = 0.60
+"""[m] the table station's base_footprint behind the table centre (the shipped cell's 0.0 m: the robot's start)."""
 DROP_STATION_SETBACK = 0.45
 """[m] a drop station's base_footprint beyond its bin's centre (the shipped cell's 1.17 m)."""
 LOOK_POSTURE = "inspect_table"

@@ -23,7 +23,7 @@ SORTED = {"red_cube": ("red", "box", (0.05, 0.05, 0.05)), "green_cube": ("green"
           "blue_cylinder": ("blue", "cylinder", (0.025, 0.08)), "yellow_sphere": ("yellow", "sphere", (0.03,))}
 """The four sortable classes of the shipped cell: colour, shape, nominal size [m]."""
 STRAYS = {"green_sphere": ("green", "sphere", (0.03,)), "red_cylinder": ("red", "cylinder", (0.025, 0.08))}
-REACH_X, REACH_Y = (0.52, 0.66), 0.20
+REACH_X, REACH_Y = (0.42, 0.56), 0.20
 """[m] the part centres' box in the table station's frame (the shipped parts: 0.53-0.63 ahead, 0.15 across)."""
 SEEDS = range(50)
 
