@@ -31,7 +31,7 @@ def test_the_sorting_cell_loads_by_name_with_its_values() -> None:
     assert [s.name for s in cell.stations] == ["table", "red_drop", "green_drop", "blue_drop", "yellow_drop"]
     assert cell.station("table").faces == ("work_table",)  # a name
     assert cell.station("red_drop").faces == ("red_bin",)
-    assert cell.station("red_drop").pose == pytest.approx((0.35, 1.17, -1.5708))
+    assert cell.station("red_drop").pose == pytest.approx((0.35, 1.21, -1.5708))
     assert cell.station("red_drop").look == "inspect_bin"
     assert cell.bin_for("blue_cylinder").name == "blue_bin" and cell.bin_for("orange_cube") is None
     assert [s.name for s in cell.work_stations] == ["table"]

@@ -106,8 +106,9 @@ pair: two rims that nearly touch make a blob of mixed colour perception takes fo
 
 TABLE_STATION_SETBACK = 0.60
 """[m] the table station's base_footprint behind the table centre (the shipped cell's 0.0 m: the robot's start)."""
-DROP_STATION_SETBACK = 0.45
-"""[m] a drop station's base_footprint beyond its bin's centre (the shipped cell's 1.17 m)."""
+DROP_STATION_SETBACK = 0.49
+"""[m] a drop station's base_footprint beyond its bin's centre (the shipped cell's 1.21 m: the robot's front 0.34 m
+from the bin, clear of it while stepping)."""
 LOOK_POSTURE = "inspect_table"
 """The robot file's posture the table station looks with."""
 DROP_LOOK_POSTURE = "inspect_bin"
