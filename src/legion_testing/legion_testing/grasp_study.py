@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -144,8 +145,42 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
         odometry: the controller's base state, `truth` or `leg` (the stack's leg odometry, one cycle late), as
             `ClosedLoop` takes it. The part pose stays ground truth (plus the perception error) in odom either way.
     """
-    from legion_common.parameters import from_flat, parameter_specs
     from legion_testing.closed_loop import ClosedLoop
+
+    side = side or choose_side((part.x, part.y), (0.0, 0.0), 0.0)
+    result = TrialResult(part, side)
+    with tempfile.TemporaryDirectory() as directory:
+        loop = ClosedLoop(params=params, scene=str(write_scene(part, Path(directory))),
+                          sim_options=sim_options if sim_options is not None else grasp_sim_options(),
+                          odometry=odometry, odometry_delay=1 if odometry == "leg" else 0)
+    pick(loop.cycle, loop.period, loop.sim, loop.controller, result, seed, planning, position_error, yaw_error,
+         hold_time)
+    loop.controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))
+    loop.sim.close()
+    return result
+
+
+@dataclass(frozen=True)
+class PickedPart:
+    """What `pick` leaves: the plan it followed and where the part sits in the gripper frame after the hold."""
+
+    orientation: np.ndarray
+    """The gripper's orientation in odom during the pick, quaternion (x, y, z, w)."""
+    lift: np.ndarray
+    """The lifted gripper position in odom [m]."""
+    part_in_gripper: np.ndarray
+    """The part centre in the gripper frame after the hold [m]."""
+
+
+def pick(cycle: Callable[[], object], period: float, sim, controller, result: TrialResult, seed: int = 0,
+         planning: PlanningParameters | None = None, position_error: float = 0.003,
+         yaw_error: float = math.radians(3.0), hold_time: float = 2.0) -> PickedPart:
+    """Pick `result.part` (the scene's body `part`) with the `result.side` hand on a running loop and fill `result`
+    (lifted, slip, balance; `run_trial`'s judgement). `cycle()` runs one control period of `period` [s]
+    (controller + physics, returns the controller's report);
+    `sim` is the loop's `legion_sim.simulation.Simulation`, `controller` its `WholeBodyController`. The hand keeps
+    its grip and its target at the lift pose (re-sent by the caller from then on)."""
+    from legion_common.parameters import from_flat, parameter_specs
     from legion_testing.walking_loop import stack_parameters
 
     known = {spec.name for spec in parameter_specs(PathLimits, "paths.")}
@@ -155,21 +190,15 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     descent_speed = float(node.get("descent_speed", ManipulationParameters().descent_speed))
 
     rng = np.random.default_rng(seed)
-    side = side or choose_side((part.x, part.y), (0.0, 0.0), 0.0)
-    result = TrialResult(part, side)
-    with tempfile.TemporaryDirectory() as directory:
-        loop = ClosedLoop(params=params, scene=str(write_scene(part, Path(directory))),
-                          sim_options=sim_options if sim_options is not None else grasp_sim_options(),
-                          odometry=odometry, odometry_delay=1 if odometry == "leg" else 0)
-    sim, controller = loop.sim, loop.controller
+    part, side = result.part, result.side
     body = sim.model.body("part").id
     rest = sim.data.xpos[body].copy()
     gripper = controller.robot.config.sides[side].gripper
 
     phase = ["stand"]
 
-    def cycle() -> None:
-        report = loop.cycle()
+    def step() -> None:
+        report = cycle()
         if not result.note and np.linalg.norm(sim.data.xpos[body] - rest) > 0.005:
             result.note = f"part first moved in {phase[0]}"
         result.min_base_height = min(result.min_base_height, float(sim.data.qpos[2]))
@@ -178,10 +207,10 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
             result.fallen = True
 
     def hold_for(duration: float, target: np.ndarray | None = None) -> None:
-        for _ in range(round(duration / loop.period)):
+        for _ in range(round(duration / period)):
             if target is not None:
                 controller.set_hand_target(side, HandTarget(sim.time, target, orientation))
-            cycle()
+            step()
 
     def go_to(name: str, target: np.ndarray, timeout: float, tolerance: float = 0.01, settle: float = 0.2,
               max_speed: float | None = None) -> None:
@@ -194,7 +223,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
                                sim.time, path_limits)
         while sim.time < deadline:
             controller.set_hand_target(side, HandTarget(sim.time, path.sample(sim.time)[0].translation, orientation))
-            cycle()
+            step()
             if np.linalg.norm(controller.robot.frame_position(gripper) - target) < tolerance:
                 break
         hold_for(settle, target)
@@ -205,6 +234,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
         return pose.rotation.T @ (sim.data.xpos[body] - pose.translation)
 
     controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))  # pre-shape while standing
+    orientation = None
     hold_for(1.0)  # stand
     w, x, y, z = sim.data.xquat[body]  # MuJoCo's (w, x, y, z)
     true_yaw = yaw_from_quaternion((x, y, z, w))
@@ -225,13 +255,11 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
     hold_for(hold_time, plan.lift)
     result.phases["hold"] = float(np.linalg.norm(controller.robot.frame_position(gripper) - plan.lift))
     result.lifted = float(sim.data.xpos[body][2] - rest[2])
-    result.slip = float(np.linalg.norm(part_in_gripper() - closed))
+    held = part_in_gripper()
+    result.slip = float(np.linalg.norm(held - closed))
     result.fallen = result.fallen or result.min_base_height < 0.7
     result.success = result.lifted >= LIFT_SUCCESS and result.slip < HELD_TOLERANCE and not result.fallen
-    controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))
-    sim.close()
-    return result
-
+    return PickedPart(np.asarray(orientation, dtype=float), np.asarray(plan.lift, dtype=float), held)
 
 
 def grasp_sim_options(**overrides):
