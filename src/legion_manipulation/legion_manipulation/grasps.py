@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pinocchio as pin
 
 from legion_common.transforms import matrix_to_quaternion, wrap_angle
 from legion_control.errors import ControlError
@@ -106,6 +107,16 @@ class PlanningParameters:
     position error)."""
     max_width: float = 0.075
     """Widest part across the grip [m]: the open hand's thumb-to-finger span less a margin."""
+    carry_roll: float = 0.0
+    """While it carries a part, the hand is turned this much about the gripper's z axis (the fingers) from its grasp
+    orientation [rad] (right hand; mirrored for the left). 0: palm down as it picked. A palm-down hand holds the
+    part by friction alone, with nothing under it; turned palm up, the part rests in the palm and the fingers close
+    over it."""
+
+    def carry_rotation(self, side: str) -> np.ndarray:
+        """The carry's turn of the hand in the gripper frame: carry orientation = grasp orientation @ this.  # (3, 3)"""
+        angle = self.carry_roll if side == "right" else -self.carry_roll
+        return pin.exp3(np.array([0.0, 0.0, angle]))
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,20 @@ class ManipulationParameters:
     )
 
 
+def carry_pose(reach: ArmReach, params: ManipulationParameters, side: str, base: pin.SE3, held: pin.SE3,
+               turn: np.ndarray | None = None) -> pin.SE3:
+    """Where a hand carries a part (odom): close in front of its shoulder (`carry_reach` x the arm's length ahead
+    of it, in line with it), `carry_up` above where it is now (`held`, the gripper pose in odom): inside the circle
+    the robot's front sweeps when it turns, so that walking does not sweep the part over a table it stands at. The
+    hand is turned by `turn` in the gripper frame (`PlanningParameters.carry_rotation`; None: as it is). `base` is
+    base_footprint in odom."""
+    shoulder = reach.shoulder_in_base[side]
+    ahead = shoulder[0] + params.carry_reach * reach.arm_length[side]
+    position = base.act(np.array([ahead, shoulder[1], 0.0]))
+    position[2] = held.translation[2] + params.carry_up
+    return pin.SE3(held.rotation if turn is None else held.rotation @ turn, position)
+
+
 def planning_parameters(config: RobotConfig) -> PlanningParameters:
     """The grasp planner's hand geometry from the robot file's `grasping:` block (defaults where it is silent).
 
@@ -510,15 +524,8 @@ class Manipulator:
         return not bool(np.any(occupied[r0:r1, c0:c1] & near))
 
     def carry_pose(self, side: str, q: np.ndarray, held: pin.SE3) -> pin.SE3:
-        """Where a hand carries a part (odom): close in front of its shoulder (`carry_reach` x the arm's length ahead
-        of it, in line with it), `carry_up` above where it is now, turned as it is: inside the circle the robot's
-        front sweeps when it turns, so that walking does not sweep the part over a table it stands at."""
-        base = self._base(q)
-        shoulder = self.reach.shoulder_in_base[side]
-        ahead = shoulder[0] + self.params.carry_reach * self.reach.arm_length[side]
-        position = base.act(np.array([ahead, shoulder[1], 0.0]))
-        position[2] = held.translation[2] + self.params.carry_up
-        return pin.SE3(held.rotation, position)
+        """Where a hand carries a part (odom), from configuration q: `carry_pose`."""
+        return carry_pose(self.reach, self.params, side, self._base(q), held, self.planning.carry_rotation(side))
 
     def commanded_posture(self, side: str, mode: GraspMode, closure: float) -> np.ndarray:
         """The hand posture a command leads to (as the whole-body controller's grasp controller computes it)."""
@@ -808,10 +815,11 @@ class _PlaceTask(_Task):
         self._plan(inputs, first=True)
 
     def _carry_rotation(self, inputs: Inputs) -> np.ndarray:
-        """The held hand's orientation relative to the base (its carry pose's)."""
+        """The held hand's orientation relative to the base as it gripped the part: its carry pose's, turned back
+        by the carry's turn (`PlanningParameters.carry_roll`), so that the part is put down palm down."""
         carry = self.owner.carry.get(self.side)
         if carry is not None:
-            return carry.rotation
+            return carry.rotation @ self.owner.planning.carry_rotation(self.side).T
         return self.owner._base(inputs.q).rotation.T @ self.owner.gripper(self.side, inputs.q).rotation
 
     def _gripper_for(self, centre: np.ndarray, yaw: float, rotation_in_base: np.ndarray) -> pin.SE3:

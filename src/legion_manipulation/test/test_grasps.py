@@ -118,3 +118,16 @@ def test_transit_rises_before_it_moves_over_the_table():
     assert np.allclose(last, plan.pre_grasp)
     (only,) = plan.transit(plan.pre_grasp + np.array([0.1, 0.0, 0.05]))
     assert np.allclose(only, plan.pre_grasp)
+
+
+@pytest.mark.parametrize("roll", [0.0, 0.7, -2.79])
+def test_the_carry_turn_is_about_the_fingers_and_mirrored_between_the_hands(roll):
+    params = PlanningParameters(carry_roll=roll)
+    right, left = params.carry_rotation("right"), params.carry_rotation("left")
+    for turn in (right, left):
+        assert np.allclose(turn.T @ turn, np.eye(3))
+        assert np.allclose(turn[:, 2], [0.0, 0.0, 1.0])  # the fingers' axis stays
+    assert np.allclose(right, left.T)  # mirrored: the same angle the other way
+    grasp = top_down_rotation(0.4)
+    carried = grasp @ right
+    assert math.acos(np.clip(carried[:, 0] @ grasp[:, 0], -1.0, 1.0)) == pytest.approx(abs(roll), abs=1e-9)

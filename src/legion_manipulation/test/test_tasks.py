@@ -112,3 +112,25 @@ def test_a_standing_pose_keeps_clear_of_perceived_obstacles(manipulator):
     assert manipulator.is_free(x2, y2)
     assert math.hypot(x2 - x, y2 - y) > 0.2
     assert 0.2 < math.hypot(FAR.position[0] - x2, FAR.position[1] - y2) < 0.9
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_the_carry_pose_is_in_front_of_the_shoulder_above_the_lift_and_turned_by_the_carry_turn(
+        manipulator, side):
+    import pinocchio as pin
+
+    from legion_manipulation.grasps import PlanningParameters, top_down_rotation
+    from legion_manipulation.tasks import carry_pose
+
+    reach, params = manipulator.reach, manipulator.params
+    base = pin.SE3(np.eye(3), np.array([1.0, -0.5, 0.0]))
+    lift = pin.SE3(top_down_rotation(0.0), np.array([1.5, -0.4, 0.85]))
+    turn = PlanningParameters(carry_roll=0.5).carry_rotation(side)
+    pose = carry_pose(reach, params, side, base, lift, turn)
+    in_base = base.actInv(pose)
+    shoulder = reach.shoulder_in_base[side]
+    assert in_base.translation[0] == pytest.approx(shoulder[0] + params.carry_reach * reach.arm_length[side])
+    assert in_base.translation[1] == pytest.approx(shoulder[1])
+    assert pose.translation[2] == pytest.approx(0.85 + params.carry_up)
+    assert np.allclose(pose.rotation, lift.rotation @ turn)
+    assert np.allclose(carry_pose(reach, params, side, base, lift).rotation, lift.rotation)
