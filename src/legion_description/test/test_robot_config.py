@@ -102,6 +102,7 @@ def test_optional_groups_may_be_left_out(tmp_path):
         data.pop("hands")
         data["gains"].pop("hands")
         data["postures"].pop("inspect_table")
+        data["postures"].pop("inspect_bin")
     config = load_robot_config(path=_write(tmp_path, no_neck_waist_hands))
     assert config.joints("neck") == config.joints("waist") == config.joints("hands", "left") == ()
     assert not config.has_group("neck") and config.has_group("legs")
@@ -175,7 +176,8 @@ def test_centurion_fits_its_urdf():
     (lambda d: d["hands"]["right"]["mirror"].update(sign=-1),
      r"'hands\.right synergy '(open|power|pinch)'' puts joint"),
     (lambda d: (d["joint_groups"].update(neck=["neck_yaw"]), d["gains"].update(neck={"stiffness": 1, "damping": 1}),
-                d["postures"].update(inspect_table={"neck_yaw": 0.3})), r"'joint_groups\.neck' must be the joints"),
+                d["postures"].update(inspect_table={"neck_yaw": 0.3}, inspect_bin={"neck_yaw": 0.3})),
+     r"'joint_groups\.neck' must be the joints"),
 ])
 def test_robot_file_that_does_not_fit_its_urdf_is_named(tmp_path, mutate, message):
     with pytest.raises(DescriptionError, match=message) as error:
