@@ -101,9 +101,11 @@ class ObstacleConfig:
     resolution: float = param(0.05, "Cell size.", unit="m", low=0.005, high=1.0)
     size: float = param(8.0, "Side of the square grid, centred on the robot.", unit="m", low=0.5, high=100.0)
     pixel_step: int = param(4, "Use every n-th pixel in each direction.", low=1, high=32)
-    max_range: float = param(4.0, "Farthest depth used.", unit="m", low=0.1, high=20.0)
-    floor_height: float = param(0.04, "Points lower than this above the floor are floor.", unit="m", low=0.0,
-                                high=0.5)
+    max_range: float = param(3.5, "Farthest depth used (stereo depth noise grows with the square of range).",
+                             unit="m", low=0.1, high=20.0)
+    floor_height: float = param(0.10, "Points lower than this above the floor are floor (depth noise and the "
+                                      "camera pose's error while walking lift far floor points by several cm).",
+                                unit="m", low=0.0, high=0.5)
     max_height: float = param(2.0, "Points higher than this (above the robot) are ignored.", unit="m", low=0.1,
                               high=10.0)
     self_radius: float = param(0.3, "Points this close to the robot base (horizontally) are the robot itself.",
