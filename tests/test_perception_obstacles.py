@@ -100,3 +100,17 @@ def test_a_removed_obstacle_clears_within_a_few_frames():
         grid = mapper.update(floor, camera, camera_to_odom, robot)
         frames += 1
         assert frames <= math.ceil((config.max_evidence + 1) / config.free_evidence)
+
+
+def test_what_is_near_the_robots_hands_is_not_an_obstacle(cell):
+    """Points within hand_radius of a gripper frame are the robot's hand or the part it holds: a 'hand' placed over
+    the table's centre clears that part of the table, and only that part."""
+    look(cell, Viewpoint(neck_pitch=0.8))
+    cap = capture(cell)
+    (table,) = cell.scene.tables
+    top = np.array([table.position[0], table.position[1], table.size[2]])
+    plain = ObstacleMapper(ObstacleConfig()).update(cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2))
+    held = ObstacleMapper(ObstacleConfig()).update(cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2),
+                                                   hands=top[None, :])
+    assert plain.value_at(*top[:2]) == OCCUPIED and held.value_at(*top[:2]) != OCCUPIED
+    assert held.value_at(top[0], top[1] + 0.35) == plain.value_at(top[0], top[1] + 0.35) == OCCUPIED

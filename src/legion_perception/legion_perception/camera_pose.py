@@ -18,11 +18,17 @@ class CameraPoseSource:
         camera_frame: the camera optical frame's name (the robot config's `frames.camera_color_optical`).
     """
 
-    def __init__(self, model, camera_frame: str):
+    def __init__(self, model, camera_frame: str, hand_frames: tuple[str, ...] = ()):
         self.model = model
         self.camera_frame = camera_frame
         model.frame_id(camera_frame)  # raises ModelError if the model has no such frame
+        for frame in hand_frames:
+            model.frame_id(frame)
+        self.hand_frames = tuple(hand_frames)
+        """The robot's gripper frames: `hands_in_odom` places them (the obstacle grid leaves out what is near
+        them: the robot's own hands and what they hold)."""
         self._reference = model.standing_configuration()
+        self._hands = np.zeros((0, 3))
 
     def camera_to_odom(self, base_to_odom: np.ndarray, joint_positions: Mapping[str, float]) -> np.ndarray:
         """Pose of the camera optical frame in `odom`.  # (4, 4)
@@ -42,4 +48,10 @@ class CameraPoseSource:
             raise InputError("joint_states carries a non-finite position")
         q = self.model.q_from_joint_positions(base_to_odom, known, reference=self._reference)
         self.model.update(q)
+        self._hands = np.array([self.model.transform_frame_to_world_matrix(f)[:3, 3] for f in self.hand_frames]
+                               ).reshape(-1, 3)
         return np.array(self.model.transform_frame_to_world_matrix(self.camera_frame))
+
+    def hands_in_odom(self) -> np.ndarray:
+        """Positions of the gripper frames in `odom` at the state of the last `camera_to_odom` call [m].  # (k, 3)"""
+        return self._hands.copy()

@@ -64,7 +64,7 @@ class ObstacleMapper:
         self.origin_index = None
 
     def update(self, depth: np.ndarray, camera: CameraIntrinsics, camera_to_odom: np.ndarray,
-               robot_xy: np.ndarray) -> OccupancyGrid:
+               robot_xy: np.ndarray, hands: np.ndarray | None = None) -> OccupancyGrid:
         """Fold one depth frame in and return the grid.
 
         Args:
@@ -72,6 +72,8 @@ class ObstacleMapper:
             camera: intrinsics of the depth image.
             camera_to_odom: pose of the camera optical frame in `odom`.  # (4, 4)
             robot_xy: the robot base's odom (x, y) [m]: the grid's centre and the self filter's centre.  # (2,)
+            hands: the robot's gripper frames in odom [m]: points within `hand_radius` of one are the robot's hand
+                or what it holds, not an obstacle (None: none).  # (k, 3)
         """
         cfg = self.config
         self._recentre(robot_xy)
@@ -82,7 +84,11 @@ class ObstacleMapper:
             valid = (sub > 0.05) & (sub < cfg.max_range)
         points = transform_points(camera_to_odom, deproject(u[valid], v[valid], sub[valid], camera))
         near_robot = np.hypot(points[:, 0] - robot_xy[0], points[:, 1] - robot_xy[1]) < cfg.self_radius
-        points = points[~near_robot & (points[:, 2] <= cfg.max_height)]
+        keep = ~near_robot & (points[:, 2] <= cfg.max_height)
+        if hands is not None and len(hands):
+            for hand in np.asarray(hands, dtype=float).reshape(-1, 3):
+                keep &= np.sum((points - hand) ** 2, axis=1) >= cfg.hand_radius ** 2
+        points = points[keep]
 
         ox, oy = self.origin_index
         column = np.floor(points[:, 0] / cfg.resolution).astype(np.int64) - ox

@@ -148,7 +148,8 @@ class Perception(Node):
             self.camera_frame = robot_config.frames["camera_color_optical"]
             if model is None:
                 model = RobotModel.load(self.params.robot, lock_hands=True)
-            self.camera_pose = CameraPoseSource(model, self.camera_frame)
+            self.camera_pose = CameraPoseSource(model, self.camera_frame,
+                                                tuple(side.gripper for side in robot_config.sides.values()))
         except (DescriptionError, ModelError) as error:
             raise ConfigError(f"robot '{self.params.robot}': {error}") from error
         self.core = PerceptionCore(self.config)
@@ -290,7 +291,8 @@ class Perception(Node):
                 base_to_odom = state.base_to_odom
                 camera_to_odom = self.camera_pose.camera_to_odom(base_to_odom, state.joint_positions)
                 return Frame(rgb=colour.value, depth=depth.value, camera=self.camera, camera_to_odom=camera_to_odom,
-                             robot_xy=base_to_odom[:2, 3].copy(), stamp=stamp)
+                             robot_xy=base_to_odom[:2, 3].copy(), stamp=stamp,
+                             hands=self.camera_pose.hands_in_odom())
             miss = self.state.last_miss
             newest = self.state.newest
             if miss in (Miss.NOT_YET, Miss.NO_STATE):

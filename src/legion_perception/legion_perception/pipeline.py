@@ -41,6 +41,8 @@ class Frame:
     """Odom (x, y) of the robot base [m] (grid centre, self filter).  # (2,)"""
     stamp: float
     """Time the images were taken [s]."""
+    hands: np.ndarray | None = None
+    """The robot's gripper frames in `odom` at that time [m] (self filter of the obstacle grid).  # (k, 3)"""
 
 
 @dataclass
@@ -97,7 +99,8 @@ class PerceptionCore:
         objects = self.tracker.update(detections, frame.stamp, self._visibility(frame))
         result = PerceptionResult(stamp=frame.stamp, detections=detections, objects=objects)
         if obstacles:
-            result.grid = self.mapper.update(frame.depth, frame.camera, frame.camera_to_odom, frame.robot_xy)
+            result.grid = self.mapper.update(frame.depth, frame.camera, frame.camera_to_odom, frame.robot_xy,
+                                             frame.hands)
         if people:
             result.faces = self.faces.detect(frame.rgb, frame.depth, frame.camera, frame.camera_to_odom)
             result.people = self.people.update(result.faces, frame.stamp)
