@@ -105,6 +105,22 @@ def test_a_goal_inside_an_obstacle_is_rejected_with_the_reason() -> None:
     nav.plan(np.array([-1.0, 0.0, 0.0]), np.array([0.5 - 0.1 - FOOTPRINT.front, 0.0, 0.0]))
 
 
+def test_a_goal_a_little_inside_an_obstacle_moves_to_the_nearest_clear_pose() -> None:
+    """Odometry drifts against the map: a station whose footprint overlaps the table by a few cm is moved back (same
+    heading) by at most goal_tolerance; deeper inside, the goal is rejected."""
+    nav = navigator(fill(empty(), 0.5, 1.0, -0.5, 0.5))
+    start = np.array([-1.0, 0.0, 0.0])
+    touching = np.array([0.5 - FOOTPRINT.front + 0.04, 0.0, 0.0])  # the front 4 cm into the table
+    moved, distance = nav.clear_goal(start, touching)
+    assert 0.04 <= distance <= PARAMS.goal_tolerance and moved[2] == 0.0
+    assert moved[0] < touching[0] and abs(moved[1]) < 0.05
+    nav.plan(start, moved)
+    clear = np.array([0.0, 0.0, 0.0])
+    assert nav.clear_goal(start, clear)[1] == 0.0
+    with pytest.raises(NavigationError, match="inside an obstacle"):
+        nav.clear_goal(start, np.array([0.5 - FOOTPRINT.front + PARAMS.goal_tolerance + 0.05, 0.0, 0.0]))
+
+
 def test_an_enclosed_goal_is_unreachable() -> None:
     data = fill(empty(), 0.3, 1.7, 0.3, 1.7)
     data = fill(data, 0.4, 1.6, 0.4, 1.6, 0)  # a closed ring 0.1 m thick with 1.2 m of free space inside

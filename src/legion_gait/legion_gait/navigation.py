@@ -568,6 +568,29 @@ class Navigator:
             raise NavigationError(f"goal ({goal[0]:.2f}, {goal[1]:.2f}) m, {math.degrees(goal[2]):.0f} deg is inside "
                                   "an obstacle: the robot's footprint there overlaps an occupied cell")
 
+    def clear_goal(self, start: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, float]:
+        """`goal` (x, y, yaw) if the robot's footprint there is clear; else the nearest pose with the same heading
+        within `goal_tolerance` where it is, and how far the goal moved [m]. Raises NavigationError when there is
+        none (the message says the goal is inside an obstacle)."""
+        goal = np.asarray(goal, dtype=float)
+        costmap = self.costmap(start, goal)
+        exact = self.footprint.sample_points(0.7 * costmap.resolution)
+        if costmap.footprint_clear(goal[None, :], exact, 0.0)[0]:
+            return goal, 0.0
+        step = 0.5 * costmap.resolution
+        reach = int(self.params.goal_tolerance / step) if step > 0 else 0
+        offsets = np.array([(i * step, j * step) for i in range(-reach, reach + 1) for j in range(-reach, reach + 1)
+                            if 0 < math.hypot(i, j) * step <= self.params.goal_tolerance + 1e-9]).reshape(-1, 2)
+        if len(offsets):
+            offsets = offsets[np.argsort(np.hypot(offsets[:, 0], offsets[:, 1]), kind="stable")]
+            candidates = np.column_stack([goal[:2] + offsets, np.full(len(offsets), goal[2])])
+            clear = costmap.footprint_clear(candidates, exact, 0.0)
+            if np.any(clear):
+                k = int(np.argmax(clear))
+                return candidates[k], float(np.hypot(*offsets[k]))
+        self.check_goal(goal, costmap)  # raises, with the reason
+        return goal, 0.0
+
     def plan(self, start: np.ndarray, goal: np.ndarray) -> NavPath:
         """A path from base pose `start` to `goal` (odom x, y, yaw).
 

@@ -88,6 +88,10 @@ class NavigationParameters:
                                  low=0.05, high=5.0)
     grid_timeout: float = param(5.0, "A perception/obstacles grid older than this is dropped (the map is kept).",
                                 unit="s", low=0.1, high=600.0)
+    goal_tolerance: float = param(0.10, "A goal whose footprint overlaps an obstacle is moved to the nearest pose "
+                                        "(same heading) this close that is clear; farther, the goal is rejected "
+                                        "(odometry drifts against the map, perception's grid is a little coarse).",
+                                  unit="m", low=0.0, high=1.0)
 
 
 @dataclass(frozen=True)

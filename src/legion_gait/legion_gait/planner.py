@@ -29,6 +29,7 @@ Every `update(now, measured)` replans from `now`:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from dataclasses import dataclass, field, replace
@@ -272,6 +273,12 @@ class GaitPlanner:
         base = self._measured_base if self.plan is not None else None
         goal = check_goal(time, frame_id, position, orientation, base, self._floor, self.params, self.odom_frame)
         if self.navigator.active:
+            start = base if base is not None else goal.pose
+            pose, moved = self.navigator.clear_goal(np.asarray(start, float), goal.pose)
+            if moved > 0.0:
+                self._warnings.append(f"walk_to goal ({goal.pose[0]:.2f}, {goal.pose[1]:.2f}) overlaps an obstacle: "
+                                      f"moved {moved * 100:.1f} cm to ({pose[0]:.2f}, {pose[1]:.2f})")
+                goal = dataclasses.replace(goal, pose=pose)
             self._path_for(base, goal.pose)
         return goal
 
