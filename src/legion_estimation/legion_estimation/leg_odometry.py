@@ -17,6 +17,14 @@ and while it stays down the base is placed from the anchors of all feet in conta
 
     p_base = mean_over_contacts(p_sole_odom - R p_sole_base).
 
+A sole that has just touched down is not yet still: for some 30 ms after its force crosses `contact_on` it bounces,
+rolls onto its flat and slides sideways (a lateral step lands on its edge), so the stance-foot assumption gives base
+velocity errors of up to 0.25 m/s, and an anchor taken then is off by the sole's remaining travel. While another sole
+stands settled, a new contact is therefore only *settling* for `contact_settle_time` [s] of measurement time: its anchor
+follows the estimate of the settled soles every tick and it takes no part in the position or velocity; after that it
+is anchored where it then is and counts like any other (with no settled sole, e.g. at start, every contact counts at
+once).
+
 The base velocity follows from the stance feet not moving, with omega_base from the gyro less the rates of the joints
 between the IMU and the base (J_imu: the angular rows of the IMU frame's LOCAL Jacobian over the joints; zero for an
 IMU on the base):
@@ -57,6 +65,9 @@ class LegOdometryParameters:
                                      "(> contact_off).", unit="N", low=0.0, high=1e5)
     contact_off: float = param(60.0, "Force below which a foot in contact leaves it (hysteresis).", unit="N",
                                low=0.0, high=1e5)
+    contact_settle_time: float = param(0.03, "After a touch-down, time during which the new contact follows the "
+                                       "estimate of the soles already standing instead of giving it (its sole is "
+                                       "still bouncing and sliding); 0: at once.", unit="s", low=0.0, high=1.0)
     initial_x: float = param(0.0, "Base x in odom at start.", unit="m", low=-1e6, high=1e6)
     initial_y: float = param(0.0, "Base y in odom at start.", unit="m", low=-1e6, high=1e6)
     initial_yaw: float = param(0.0, "Base heading in odom at start.", unit="rad", low=-2.0 * math.pi,
@@ -113,6 +124,8 @@ class LegOdometry:
         """The IMU's rotation in the base, for an IMU rigidly on the base (else computed at every tick)."""
         self._yaw_correction: np.ndarray | None = None
         self._anchors: dict[str, pin.SE3] = {}
+        self._contact_since: dict[str, float] = {}
+        """side -> stamp [s] at which that sole's current contact began."""
         self._position = np.zeros(3)
         self.initialised = False
 
@@ -120,11 +133,12 @@ class LegOdometry:
         """Forget the state: the next update starts again from the initial pose."""
         self._yaw_correction = None
         self._anchors.clear()
+        self._contact_since.clear()
         self.initialised = False
 
     def update(self, joint_positions: Mapping[str, float], joint_velocities: Mapping[str, float],
                imu_orientation: np.ndarray, imu_angular_velocity: np.ndarray,
-               sole_forces_z: Mapping[str, float]) -> BaseEstimate:
+               sole_forces_z: Mapping[str, float], stamp: float | None = None) -> BaseEstimate:
         """One estimate from one set of synchronised measurements.
 
         Args:
@@ -132,6 +146,8 @@ class LegOdometry:
             imu_orientation: (4,) orientation (x, y, z, w) of the IMU's link (`frames.imu`) from the IMU's filter.
             imu_angular_velocity: (3,) gyro [rad/s] in the IMU's link axes.
             sole_forces_z: side -> ground reaction force along the sole z axis [N].
+            stamp: time of the measurements [s], for the settling of new contacts (`contact_settle_time`); None:
+                new contacts count at once.
 
         Raises:
             EstimationError: a non-finite or malformed measurement; the state is left unchanged.
@@ -174,14 +190,26 @@ class LegOdometry:
         for side in list(self._anchors):
             if side not in contacts:
                 del self._anchors[side]
+                self._contact_since.pop(side, None)
         new = {side: soles[side] for side in contacts if side not in self._anchors}
         self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), new))
+        for side in new:
+            self._contact_since[side] = stamp if stamp is not None else -math.inf
+        # Soles that stand still: those past their settling time; with none, every contact.
+        settle = self.parameters.contact_settle_time
+        settled = [side for side in contacts
+                   if stamp is None or stamp - self._contact_since[side] >= settle - 1e-9]
+        standing = settled or contacts
         linear_velocity = np.zeros(3)
-        if contacts:
-            stance = {side: soles[side] for side in contacts}
-            weights = {side: 1.0 for side in contacts}
-            self._position = base_pose(self._anchors, stance, weights, rotation=rotation).translation.copy()
+        if standing:
+            stance = {side: soles[side] for side in standing}
+            weights = {side: 1.0 for side in standing}
+            anchors = {side: self._anchors[side] for side in standing}
+            self._position = base_pose(anchors, stance, weights, rotation=rotation).translation.copy()
             linear_velocity = self.kinematics.base_twist(joint_rates, stance, weights, angular_velocity=omega_base)[:3]
+            settling = {side: soles[side] for side in contacts if side not in standing}
+            # A settling sole's anchor follows the settled soles' estimate until it counts itself.
+            self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), settling))
         return BaseEstimate(position=self._position.copy(), orientation=matrix_to_quaternion(rotation),
                             linear_velocity=linear_velocity, angular_velocity=omega_base, contacts=tuple(contacts))
 

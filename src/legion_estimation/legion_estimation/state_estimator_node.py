@@ -161,7 +161,8 @@ class StateEstimator(Node):
                 dict(zip(joints.name, joints.position, strict=True)),
                 dict(zip(joints.name, joints.velocity, strict=True)),
                 xyzw(imu.orientation), xyz(imu.angular_velocity),
-                {side: self.latest[side].wrench.force.z for side in self.config.sides})
+                {side: self.latest[side].wrench.force.z for side in self.config.sides},
+                stamp=header_seconds(joints))
         except EstimationError as error:
             self.rejected += 1
             self.get_logger().warning(f"measurement dropped: {error}", throttle_duration_sec=2.0)

@@ -106,7 +106,7 @@ class ClosedLoop:
         forces = {side: float(wrench.force[2]) for side, wrench in sim.foot_wrenches().items()}
         estimate = self._leg_odometry.update(dict(zip(joints.names, joints.position, strict=True)),
                                              dict(zip(joints.names, joints.velocity, strict=True)),
-                                             imu.orientation, imu.angular_velocity, forces)
+                                             imu.orientation, imu.angular_velocity, forces, stamp=sim.time)
         return BaseState(sim.time, estimate.position, estimate.orientation, estimate.linear_velocity,
                          estimate.angular_velocity)
 
