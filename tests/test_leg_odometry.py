@@ -43,7 +43,7 @@ def test_tracks_the_base_through_a_sway_on_both_feet_and_one(model, sensor_noise
         if k == 250:
             sim.apply_wrench("base_link", [0.0, 60.0, 0.0], [0.0, 0.0, 0.0], 0.2)
         sim.step(2)
-        estimate = estimator.update(*measure(sim))
+        estimate = estimator.update(*measure(sim), stamp=sim.time)
         truth = sim.ground_truth_base()
         position_errors.append(np.linalg.norm(estimate.position - truth.position))
         velocity_errors.append(np.linalg.norm(estimate.linear_velocity - truth.linear_velocity))
@@ -88,6 +88,44 @@ def test_bad_measurements_raise_and_keep_the_state(model, corrupt):
         estimator.update(positions, velocities, orientation, gyro, forces)
     again = estimator.update(*measure(sim))
     assert np.allclose(again.position, good.position, atol=1e-6)
+
+
+@pytest.mark.parametrize("settle_time", [0.03, 0.0])
+def test_a_sole_that_slides_just_after_touch_down_moves_neither_position_nor_velocity(model, settle_time):
+    """The right sole touches down and slides outward for 20 ms (its hip rolls) while the left one stands still:
+    settling for 30 ms, the estimate follows the left sole alone, and the right sole is anchored where it stopped
+    (no jump when it starts to count). Anchored at once (settle_time 0), half its slide reads as base motion."""
+    sim = Simulation.from_names("centurion", "empty", sensor_noise=False)
+    sim.step(2)
+    positions, _, orientation, _, _ = measure(sim)
+    velocities = dict.fromkeys(positions, 0.0)
+    gyro = np.zeros(3)
+    estimator = LegOdometry(model, LegOdometryParameters(contact_settle_time=settle_time))
+    period = 0.002
+    stamp = 0.0
+    for _ in range(50):  # both feet down and settled
+        stamp += period
+        start = estimator.update(positions, velocities, orientation, gyro, {"left": 600.0, "right": 200.0}, stamp)
+    for _ in range(10):  # the right foot is in the air
+        stamp += period
+        estimator.update(positions, velocities, orientation, gyro, {"left": 800.0, "right": 0.0}, stamp)
+    rate = 0.5  # [rad/s] of r_hip_roll while the right sole slides, 20 ms: about 9 mm at the sole
+    estimates = []
+    for k in range(40):  # touch-down; slides for 20 ms, then still
+        stamp += period
+        sliding = k < 10
+        if sliding:
+            positions["r_hip_roll"] -= rate * period
+        velocities["r_hip_roll"] = -rate if sliding else 0.0
+        estimates.append(estimator.update(positions, velocities, orientation, gyro, {"left": 600.0, "right": 200.0},
+                                          stamp))
+    assert all(e.contacts == ("left", "right") for e in estimates)
+    drift = max(np.linalg.norm(e.position - start.position) for e in estimates)
+    speed = max(np.linalg.norm(e.linear_velocity) for e in estimates)
+    if settle_time > 0.0:
+        assert drift < 1e-9 and speed < 1e-9, (drift, speed)
+    else:
+        assert drift > 0.002 and speed > 0.1, (drift, speed)
 
 
 def test_contact_thresholds_are_checked(model):
