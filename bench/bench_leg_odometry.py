@@ -63,15 +63,16 @@ def main() -> None:
                 joints = (robot.joint_positions_from_q(q), robot.joint_velocities_from_v(v))
                 imu = (matrix_to_quaternion(rotation), rng.normal(0.0, 0.5, 3))
                 pool.append((*joints, *imu, {"left": 400.0, "right": 400.0}))
+            period = 0.002  # [s] stamps at the control rate, as the state estimator gets them
             for i in range(args.warmup):
-                estimator.update(*pool[i % 64])
+                estimator.update(*pool[i % 64], stamp=i * period)
             gc.collect()
             durations = np.empty(args.samples)
             clock = time.perf_counter_ns
             for i in range(args.samples):
                 sample = pool[i % 64]
                 start = clock()
-                estimator.update(*sample)
+                estimator.update(*sample, stamp=(args.warmup + i) * period)
                 durations[i] = clock() - start
             durations *= 1e-3
             name = f"{label} ({estimator.model.config.frames['imu']})"

@@ -192,24 +192,26 @@ class LegOdometry:
                 del self._anchors[side]
                 self._contact_since.pop(side, None)
         new = {side: soles[side] for side in contacts if side not in self._anchors}
-        self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), new))
-        for side in new:
-            self._contact_since[side] = stamp if stamp is not None else -math.inf
+        if new:
+            self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), new))
+            for side in new:
+                self._contact_since[side] = stamp if stamp is not None else -math.inf
         # Soles that stand still: those past their settling time; with none, every contact.
-        settle = self.parameters.contact_settle_time
-        settled = [side for side in contacts
-                   if stamp is None or stamp - self._contact_since[side] >= settle - 1e-9]
-        standing = settled or contacts
+        standing = contacts
+        if stamp is not None:
+            settled_since = stamp - self.parameters.contact_settle_time + 1e-9
+            standing = [side for side in contacts if self._contact_since[side] <= settled_since] or contacts
         linear_velocity = np.zeros(3)
         if standing:
             stance = {side: soles[side] for side in standing}
-            weights = {side: 1.0 for side in standing}
-            anchors = {side: self._anchors[side] for side in standing}
+            weights = dict.fromkeys(standing, 1.0)
+            anchors = self._anchors if len(standing) == len(self._anchors) else {s: self._anchors[s] for s in standing}
             self._position = base_pose(anchors, stance, weights, rotation=rotation).translation.copy()
             linear_velocity = self.kinematics.base_twist(joint_rates, stance, weights, angular_velocity=omega_base)[:3]
-            settling = {side: soles[side] for side in contacts if side not in standing}
-            # A settling sole's anchor follows the settled soles' estimate until it counts itself.
-            self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), settling))
+            if len(standing) < len(contacts):
+                # A settling sole's anchor follows the settled soles' estimate until it counts itself.
+                settling = {side: soles[side] for side in contacts if side not in standing}
+                self._anchors.update(anchor_soles(pin.SE3(rotation, self._position), settling))
         return BaseEstimate(position=self._position.copy(), orientation=matrix_to_quaternion(rotation),
                             linear_velocity=linear_velocity, angular_velocity=omega_base, contacts=tuple(contacts))
 
