@@ -2,6 +2,8 @@
 # The whole test suite: set up (first run only), lint, then every test (core, node and whole-stack tests).
 #   ./test.sh [--fast] [pytest arguments]
 #   --fast: everything but the whole-stack tests (marker `stack`), in under 2 minutes
+#   --slow: only the long acceptance runs (marker `slow`: the sorting shift over the whole stack, ...), alone: they
+#           do not pass reliably yet (each says why), so the default run leaves them out
 #   --realtime: only the whole-stack tests in real-time mode (marker `realtime`, docs/realtime.md), alone: they
 #               depend on the machine's load, so the default run leaves them out
 #   LEGION_TEST_WORKERS=N: pytest-xdist workers (default 2; 0: no xdist)
@@ -18,6 +20,10 @@ fast=false
 if [ "${1:-}" = "--fast" ]; then
   shift
   fast=true
+elif [ "${1:-}" = "--slow" ]; then
+  shift
+  echo "[test] pytest -m slow"
+  exec python -m pytest -m slow -p no:xdist -s "$@"
 elif [ "${1:-}" = "--realtime" ]; then
   shift
   echo "[test] pytest -m realtime"
@@ -31,12 +37,12 @@ parallel=()
 if [ "$workers" != "0" ]; then
   parallel=(-n "$workers")
 fi
-echo "[test] pytest -m 'not stack' ${parallel[*]}"
+echo "[test] pytest -m 'not stack and not slow' ${parallel[*]}"
 status=0
-python -m pytest -m "not stack" "${parallel[@]}" "$@" || status=$?
+python -m pytest -m "not stack and not slow" "${parallel[@]}" "$@" || status=$?
 if [ "$fast" = true ]; then
   exit "$status"
 fi
-echo "[test] pytest -m 'stack and not realtime'"
-python -m pytest -m "stack and not realtime" -p no:xdist "$@" || status=$?
+echo "[test] pytest -m 'stack and not realtime and not slow'"
+python -m pytest -m "stack and not realtime and not slow" -p no:xdist "$@" || status=$?
 exit "$status"

@@ -133,9 +133,11 @@ STATION_CLEARANCE = 0.03
 """[m] what the steps onto a drop station keep from the bins. The sorting cell's drop stations put the base 0.30 m
 behind the bins' edge; Centurion's swing thigh reaches ~0.28 m ahead of the base when it steps (0.22 m standing), so
 stepping there keeps 3-4 cm, not 5 (measured 0.040 m and 0.044 m, the thighs against the green and blue bins)."""
-TABLE = (-0.10, 0.0, 0.0)
-LEFT_DROP = (0.525, 1.17, -math.pi / 2)
-RIGHT_DROP = (0.525, -1.17, math.pi / 2)
+TABLE = (0.0, 0.0, 0.0)
+LEFT_DROP = (0.35, 1.21, -math.pi / 2)
+RIGHT_DROP = (0.70, -1.21, math.pi / 2)
+"""The shipped cell's table station and two of its drop stations (config/cells/sorting_cell.yaml: red_drop and
+yellow_drop)."""
 
 
 @pytest.mark.xfail(strict=False, reason=(
