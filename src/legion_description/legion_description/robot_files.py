@@ -22,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from legion_common.share import share_dir as common_share_dir
+
 _ROBOT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ROBOT_PATH_VARIABLE = "LEGION_ROBOT_PATH"
 """Environment variable: directories (`:`-separated) searched for `<robot>.yaml` before the description share."""
@@ -45,19 +47,7 @@ class RobotFiles:
 
 def share_dir() -> Path:
     """Directory that holds `urdf/` and `config/robots/`: the package share, or the source workspace root."""
-    try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-
-        try:
-            share = Path(get_package_share_directory("legion_description"))
-            if (share / "urdf").is_dir():
-                return share
-        except (PackageNotFoundError, OSError):  # OSError: no AMENT_PREFIX_PATH at all
-            pass
-    except ImportError:
-        pass
-    # Source checkout: <ws>/src/legion_description/legion_description/robot_files.py
-    return Path(__file__).resolve().parents[3]
+    return common_share_dir("legion_description", "urdf", Path(__file__).resolve().parents[3])
 
 
 def is_robot_file(robot: str) -> bool:

@@ -253,8 +253,9 @@ def _station_name(station: str | Callable[[ShiftState], str | None], shift: Shif
     return station(shift) if callable(station) else station
 
 
-class StationChecked(ShiftBehaviour):
-    """SUCCESS if the bins of `station` (a name, or a function of the shift giving one) have been checked."""
+class _BinStationBehaviour(ShiftBehaviour):
+    """A behaviour about the bins of one station: a name, or a function of the shift giving one (e.g. the current
+    part's bin station)."""
 
     def __init__(self, name: str, namespace: str, clients: Clients, station) -> None:
         super().__init__(name, namespace, clients)
@@ -263,22 +264,18 @@ class StationChecked(ShiftBehaviour):
     @property
     def station(self) -> str | None:
         return _station_name(self._station, self.shift)
+
+
+class StationChecked(_BinStationBehaviour):
+    """SUCCESS if the bins of `station` have been checked."""
 
     def update(self) -> Status:
         return Status.SUCCESS if self.station in self.shift.bins_checked else Status.FAILURE
 
 
-class CheckBins(ShiftBehaviour):
+class CheckBins(_BinStationBehaviour):
     """From the look at `station`: each of its bins must be seen within policy.bin_tolerance of where the cell says;
     one that is not is reported and not used (its classes are then left alone)."""
-
-    def __init__(self, name: str, namespace: str, clients: Clients, station) -> None:
-        super().__init__(name, namespace, clients)
-        self._station = station
-
-    @property
-    def station(self) -> str | None:
-        return _station_name(self._station, self.shift)
 
     def update(self) -> Status:
         shift = self.shift
@@ -304,16 +301,8 @@ class CheckBins(ShiftBehaviour):
         return Status.SUCCESS
 
 
-class BinsUnusable(ShiftBehaviour):
+class BinsUnusable(_BinStationBehaviour):
     """The bins of `station` could not be checked (its station unreachable, no perception): reported, not used."""
-
-    def __init__(self, name: str, namespace: str, clients: Clients, station) -> None:
-        super().__init__(name, namespace, clients)
-        self._station = station
-
-    @property
-    def station(self) -> str | None:
-        return _station_name(self._station, self.shift)
 
     def update(self) -> Status:
         shift = self.shift

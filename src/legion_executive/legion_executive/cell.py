@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from legion_common.share import share_dir as common_share_dir
+
 CELL_PATH_VARIABLE = "LEGION_CELL_PATH"
 """Environment variable: directories (`:`-separated) searched for `<cell>.yaml` before the bringup share."""
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -194,20 +196,9 @@ def _in_box(x: float, y: float, centre: tuple[float, float], size: tuple[float, 
 
 # ------------------------------------------------------------------------------------------------ finding files
 def share_dir() -> Path:
-    """Directory that holds `config/cells/`: the legion_bringup share, or the source workspace root."""
-    try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-
-        try:
-            share = Path(get_package_share_directory("legion_bringup"))
-            if (share / "config").is_dir():
-                return share
-        except (PackageNotFoundError, OSError):  # OSError: no AMENT_PREFIX_PATH at all
-            pass
-    except ImportError:
-        pass
-    # Source checkout: <ws>/src/legion_executive/legion_executive/cell.py
-    return Path(__file__).resolve().parents[3]
+    """Directory that holds `config/cells/`: the legion_bringup share, or the source workspace root
+    (this file is <ws>/src/legion_executive/legion_executive/cell.py)."""
+    return common_share_dir("legion_bringup", "config", Path(__file__).resolve().parents[3])
 
 
 def is_cell_file(cell: str) -> bool:
