@@ -133,6 +133,8 @@ class Shift:
         self.status = None
         self.reference = None
         self.grid = None
+        self.segments: list[list] = []
+        """[start, end, part id, phase] of the executive's phases per part (`executive/status`), for the timeline."""
         self.estimates: dict[int, tuple[float, float, float]] = {}
         self.truths: dict[int, tuple[float, float, float]] = {}
         self.footsteps: dict[tuple[int, int], object] = {}
@@ -230,6 +232,13 @@ class Shift:
     def _on_status(self, msg) -> None:
         previous = self.status
         self.status = msg
+        kind = phase_kind(msg.phase, bool(msg.part_id))
+        if msg.part_id and kind:
+            last = self.segments[-1] if self.segments else None
+            if last is not None and last[2] == msg.part_id and last[3] == kind:
+                last[1] = self.time
+            else:
+                self.segments.append([self.time, self.time, msg.part_id, kind])
         decision = getattr(msg, "last_decision", "")
         if decision and (previous is None or decision != getattr(previous, "last_decision", "")):
             self.report.decisions.append(f"{self.time:8.2f} s  {decision}")
@@ -342,6 +351,22 @@ class Shift:
         self.rclpy.try_shutdown()
 
 
+def phase_kind(phase: str, has_part: bool) -> str:
+    """The timeline's phase of the executive's phase text (`walking to red_drop`, `picking red_cube_1`, ...):
+    walk, pick, carry, place or look ('' for none)."""
+    words = phase.split()
+    first = words[0] if words else ""
+    if first == "picking":
+        return "pick"
+    if first == "placing":
+        return "place"
+    if first == "looking":
+        return "look"
+    if first == "walking":
+        return "carry" if has_part and len(words) > 2 and words[2] != "table" else "walk"
+    return ""
+
+
 def _cell_file(cell: str) -> Path:
     from legion_executive.cell import cell_path
 
@@ -379,7 +404,9 @@ def judge(report: ShiftReport, shift: Shift, scene) -> None:
         if fate.correct and end > begin:
             report.part_times.append(round(end - begin, 2))
         start = shift.start_objects.get(fate.id, fate.position)
-        phases = (PhaseSpan("sort", begin, end),) if end > begin else ()
+        phases = tuple(PhaseSpan(kind, a, max(b, a + 0.5)) for a, b, pid, kind in shift.segments
+                       if account is not None and pid == account.id) or (
+            (PhaseSpan("sort", begin, end),) if end > begin else ())
         shift.record.parts.append(PartEvent(fate.id, fate.label, "placed" if fate.correct else (
             outcome or fate.place), (start[0], start[1]), (fate.position[0], fate.position[1]),
             account.bin if account is not None else "", phases))

@@ -51,3 +51,12 @@ def test_wilson_interval():
     assert wilson_interval(0, 0) == (0.0, 1.0)
     low, high = wilson_interval(20, 20)
     assert high == 1.0 and 0.83 < low < 0.85
+
+
+def test_the_timeline_phases_of_the_executives_phase_text():
+    from legion_bringup.job import phase_kind
+
+    assert phase_kind("walking to red_drop", True) == "carry"
+    assert phase_kind("walking to table", True) == phase_kind("walking to table", False) == "walk"
+    assert phase_kind("picking red_cube_1", True) == "pick" and phase_kind("placing a into b", True) == "place"
+    assert phase_kind("looking at work_table", True) == "look" and phase_kind("done", False) == ""
