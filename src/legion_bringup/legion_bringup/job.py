@@ -133,6 +133,8 @@ class Shift:
         self.status = None
         self.reference = None
         self.grid = None
+        self.scene_parts: set[str] = set()
+        """The scene's part ids (the video poses these; the judge reads the scene)."""
         self.segments: list[list] = []
         """[start, end, part id, phase] of the executive's phases per part (`executive/status`), for the timeline."""
         self.estimates: dict[int, tuple[float, float, float]] = {}
