@@ -225,7 +225,12 @@ def test_the_composed_control_path_takes_the_state_in_process_and_no_clock(stack
     decimated = [header_seconds(m) for m in probe.received("odom/decimated") if header_seconds(m) < end - 0.05]
     joints = {round(header_seconds(m), 6) for m in probe.received("joint_states/decimated")}
     span = odom[-1] - odom[0]
-    assert span > 0.8 and len(odom) >= 0.95 * (span * 500 + 1), f"{len(odom)} odom messages in {span:.3f} s"
+    # odom goes out at every 2 ms tick, stamped on the tick grid. The probe is a Python subscriber sharing the two
+    # cores with the whole stack: odom's reliable keep-last-10 history drops what it has not taken after 20 ms, so
+    # under load it receives most ticks, not all (95-100 % on a quiet machine, 85 % once in CI).
+    steps = np.diff(odom) / 0.002
+    assert np.allclose(steps, np.round(steps), atol=0.05) and np.all(steps >= 0.95), steps
+    assert span > 0.8 and len(odom) >= 0.8 * (span * 500 + 1), f"{len(odom)} odom messages in {span:.3f} s"
     assert len(decimated) >= 40 and np.allclose(np.diff(decimated), 0.02, atol=0.0021), np.diff(decimated)
     # the two decimated topics come in step (the same stamps); the probe's clear() may fall between a pair's messages
     assert {round(s, 6) for s in decimated if min(joints) <= s <= max(joints)} <= joints
