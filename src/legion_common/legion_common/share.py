@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -20,3 +21,20 @@ def share_dir(package: str, marker: str, source_root: Path) -> Path:
     except ImportError:
         pass
     return source_root
+
+
+def names_a_file(text: object) -> bool:
+    """Whether `text` names a file by path (it ends in `.yaml`/`.yml` or contains a `/`) rather than by name."""
+    return isinstance(text, str) and (text.endswith((".yaml", ".yml")) or os.sep in text or "/" in text)
+
+
+def search_dirs(variable: str, installed: Path) -> list[Path]:
+    """Directories searched for `<name>.yaml`, in order: those on the environment variable `variable`
+    (os.pathsep-separated), the installed folder, and for a symlink install the folders its files link to (the
+    source tree, so that an edit needs no rebuild)."""
+    dirs = [Path(p) for p in os.environ.get(variable, "").split(os.pathsep) if p]
+    dirs.append(installed)
+    if installed.is_dir():
+        linked = {f.resolve().parent for f in installed.glob("*.yaml") if f.is_symlink()}
+        dirs.extend(sorted(d for d in linked if d != installed.resolve()))
+    return dirs

@@ -15,13 +15,13 @@ or a plain `.urdf`) is read relative to the robot file's own directory first, th
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from legion_common.share import names_a_file, search_dirs
 from legion_common.share import share_dir as common_share_dir
 
 _ROBOT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -52,18 +52,12 @@ def share_dir() -> Path:
 
 def is_robot_file(robot: str) -> bool:
     """Whether `robot` names a robot file by path (it ends in `.yaml`/`.yml` or contains a `/`) rather than a name."""
-    return isinstance(robot, str) and (robot.endswith((".yaml", ".yml")) or os.sep in robot or "/" in robot)
+    return names_a_file(robot)
 
 
 def robot_search_dirs() -> list[Path]:
     """Directories searched for `<robot>.yaml`, in order (see the module's docstring)."""
-    dirs = [Path(p) for p in os.environ.get(ROBOT_PATH_VARIABLE, "").split(os.pathsep) if p]
-    installed = share_dir() / "config" / "robots"
-    dirs.append(installed)
-    if installed.is_dir():  # a symlink install: the folder the installed files link to
-        linked = {f.resolve().parent for f in installed.glob("*.yaml") if f.is_symlink()}
-        dirs.extend(sorted(d for d in linked if d != installed.resolve()))
-    return dirs
+    return search_dirs(ROBOT_PATH_VARIABLE, share_dir() / "config" / "robots")
 
 
 def _checked_name(robot: str) -> str:

@@ -20,7 +20,6 @@ or the path of a cell file itself. Every problem is a `CellError` whose message 
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from legion_common.share import names_a_file, search_dirs
 from legion_common.share import share_dir as common_share_dir
 
 CELL_PATH_VARIABLE = "LEGION_CELL_PATH"
@@ -203,18 +203,12 @@ def share_dir() -> Path:
 
 def is_cell_file(cell: str) -> bool:
     """Whether `cell` names a cell file by path (ends in `.yaml`/`.yml` or contains a `/`) rather than a name."""
-    return cell.endswith((".yaml", ".yml")) or os.sep in cell or "/" in cell
+    return names_a_file(cell)
 
 
 def cell_search_dirs() -> list[Path]:
     """Directories searched for `<cell>.yaml`, in order (see the module's docstring)."""
-    dirs = [Path(p) for p in os.environ.get(CELL_PATH_VARIABLE, "").split(os.pathsep) if p]
-    installed = share_dir() / "config" / "cells"
-    dirs.append(installed)
-    if installed.is_dir():  # a symlink install: the folder the installed files link to
-        linked = {f.resolve().parent for f in installed.glob("*.yaml") if f.is_symlink()}
-        dirs.extend(sorted(d for d in linked if d != installed.resolve()))
-    return dirs
+    return search_dirs(CELL_PATH_VARIABLE, share_dir() / "config" / "cells")
 
 
 def cell_path(cell: str) -> Path:
