@@ -343,6 +343,12 @@ class ChoosePart(ShiftBehaviour):
             shift.done, shift.done_reason = True, f"{shift.max_parts} parts worked on (max_parts)"
             shift.decide(f"done: {shift.done_reason}")
             return Status.FAILURE
+        held = {side: part for side, part in self.clients.manipulation.holding().items() if part}
+        if held and len(held) == len(self.clients.manipulation.holding()):
+            shift.last_failure = "every hand holds a part that could not be put down: " + ", ".join(
+                f"{side} '{part}'" for side, part in sorted(held.items()))
+            shift.decide(shift.last_failure)
+            return Status.FAILURE
         cell = shift.cell
         base = self.clients.robot.base_pose() or (0.0, 0.0, 0.0)
         candidates = []
@@ -539,6 +545,87 @@ class EndCycle(ShiftBehaviour):
             shift.decide(f"{self.outcome} '{current.record.id}': {current.reason}")
         current.phase = Phase.DONE
         return Status.FAILURE
+
+
+def needs_return(shift: ShiftState) -> bool:
+    return shift.current is not None and shift.current.phase == Phase.RETURN
+
+
+class HandsFree(ShiftBehaviour):
+    """SUCCESS when the current part's cycle left it out of the hands (placed, dropped, or never picked); FAILURE
+    when it is still in a hand, which turns the part to `Phase.RETURN`: it is to be put back where it was picked,
+    so that the hand is free for the next part."""
+
+    def update(self) -> Status:
+        current = self.shift.current
+        if current is None or current.returned:
+            return Status.SUCCESS
+        side = self.holds(current.record.track)
+        if not side:
+            return Status.SUCCESS
+        if current.phase != Phase.RETURN:
+            current.phase, current.side = Phase.RETURN, side
+            self.shift.decide(f"'{current.record.id}' is still in the {side} hand: putting it back on the table")
+        return Status.FAILURE
+
+
+class PutBack(ShiftBehaviour):
+    """Put the current part (`Phase.RETURN`) down where perception saw it on the table when it was chosen; SUCCESS
+    when it left the hand there, FAILURE (the hand keeps it) otherwise."""
+
+    def initialise(self) -> None:
+        self.handle = None
+        current = self.shift.current
+        if current is None or current.phase != Phase.RETURN or current.record.position is None:
+            return
+        side = self.holds(current.record.track)
+        if not side:
+            return
+        self.shift.phase = f"putting {current.record.id} back"
+        x, y, z = current.record.position
+        self.shift.decide(f"put '{current.record.id}' back from the {side} hand at ({x:.2f}, {y:.2f}, {z:.2f})")
+        self.handle = self.clients.manipulation.put_down(current.record.position, side)
+
+    def update(self) -> Status:
+        current = self.shift.current
+        if current is None or current.phase != Phase.RETURN:
+            return Status.SUCCESS
+        if self.handle is None:
+            if not self.holds(current.record.track):  # it left the hand before the put-down began
+                return self._done("it left the hand on the way back")
+            self.shift.last_failure = f"'{current.record.id}' has no position to be put back at"
+            return Status.FAILURE
+        progress = self.handle.progress
+        if progress == Progress.RUNNING:
+            return Status.RUNNING
+        outcome, self.handle = self.handle.outcome, None
+        if progress == Progress.SUCCEEDED or not self.holds(current.record.track):
+            return self._done("put back on the table" if progress == Progress.SUCCEEDED
+                              else f"left the hand while being put back ({outcome.code})")
+        self.shift.last_failure = f"putting '{current.record.id}' back failed: {outcome.code}: {outcome.message}"
+        self.shift.decide(self.shift.last_failure)
+        return Status.FAILURE
+
+    def _done(self, what: str) -> Status:
+        current = self.shift.current
+        current.phase, current.returned = Phase.DONE, True
+        current.reason = f"{current.reason}; {what}" if current.reason else what
+        self.shift.decide(f"'{current.record.id}': {what}")
+        return Status.SUCCESS
+
+
+class KeepHolding(ShiftBehaviour):
+    """The part could not be put back: it stays in its hand (the next parts are picked with the other hand); SUCCESS."""
+
+    def update(self) -> Status:
+        current = self.shift.current
+        if current is not None and not current.returned:
+            side = self.holds(current.record.track)
+            current.phase, current.returned = Phase.DONE, True
+            what = f"still in the {side} hand" if side else "no longer in a hand"
+            current.reason = f"{current.reason}; {what}" if current.reason else what
+            self.shift.decide(f"'{current.record.id}' {what}: {self.shift.last_failure}")
+        return Status.SUCCESS
 
 
 class FinishPart(ShiftBehaviour):

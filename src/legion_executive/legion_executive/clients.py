@@ -99,6 +99,10 @@ class Manipulation(Protocol):
         """Place what hand `side` holds into a container perception reports (id or label)."""
         ...
 
+    def put_down(self, position: tuple[float, float, float], side: str) -> Handle:
+        """Put what hand `side` holds down with its centre at `position` (odom) [m], e.g. back where it was picked."""
+        ...
+
     def holding(self) -> dict[str, str]:
         """Side -> object id each hand holds now ("" : nothing), as manipulation last reported it."""
         ...

@@ -61,6 +61,17 @@ def walk_goal(goal_type, x: float, y: float, yaw: float, frame: str = "odom"):
     return goal
 
 
+def put_down_goal(goal_type, position, side: str, frame: str = "odom"):
+    """A Place goal that puts what hand `side` holds down with its centre at `position` (x, y, z) [m] in `frame`."""
+    goal = goal_type()
+    goal.side = side
+    goal.target.header.frame_id = frame
+    goal.target.pose.position.x, goal.target.pose.position.y, goal.target.pose.position.z = (
+        float(v) for v in position)
+    goal.target.pose.orientation.w = 1.0
+    return goal
+
+
 def part_outcome_msg(record: PartRecord):
     from legion_interfaces.msg import PartOutcome
 

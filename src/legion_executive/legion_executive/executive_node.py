@@ -163,6 +163,10 @@ class _Adapter:
         return ActionHandle(self.node.place_client, Place.Goal(container=container, side=side), "place",
                             self.node.manipulation_result)
 
+    def put_down(self, position: tuple[float, float, float], side: str) -> ActionHandle:
+        return ActionHandle(self.node.place_client, conv.put_down_goal(Place.Goal, position, side), "place",
+                            self.node.manipulation_result)
+
     def holding(self) -> dict[str, str]:
         return dict(self.node.holds)
 

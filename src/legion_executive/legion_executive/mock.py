@@ -2,8 +2,8 @@
 
 `MockWorld` keeps parts (on a table, in a hand, in a bin, on the floor), bins as perception would report them, people,
 the robot's base pose and its e-stop and fall flags. Requests take a fixed time of the mock clock and then succeed,
-unless a failure was scripted: `pick_failures[part_id]` and `place_failures[part_id]` (result codes, consumed in
-order), `unreachable` (station poses walk_to always fails at), `walk_failures` (walks
+unless a failure was scripted: `pick_failures[part_id]`, `place_failures[part_id]` and `put_down_failures[part_id]`
+(result codes, consumed in order), `unreachable` (station poses walk_to always fails at), `walk_failures` (walks
 to a station that fail before one succeeds), `drop_on_walk` (parts that fall from the hand during the next
 walk). `step(dt)` advances the clock; a handle's outcome is decided when it is polled after its end time.
 """
@@ -73,6 +73,7 @@ class MockWorld:
     place_time: float = 2.0
     pick_failures: dict[str, list[str]] = field(default_factory=dict)
     place_failures: dict[str, list[str]] = field(default_factory=dict)
+    put_down_failures: dict[str, list[str]] = field(default_factory=dict)
     unreachable: set[tuple[float, float]] = field(default_factory=set)
     walk_failures: dict[tuple[float, float], int] = field(default_factory=dict)
     """Station (x, y) -> walks to it that fail before one succeeds."""
@@ -81,6 +82,7 @@ class MockWorld:
     walks: list[tuple[float, float, float]] = field(default_factory=list)
     picks: list[tuple[str, str]] = field(default_factory=list)
     places: list[tuple[str, str]] = field(default_factory=list)
+    put_downs: list[tuple[tuple[float, float, float], str]] = field(default_factory=list)
     cancels: int = 0
 
     # --------------------------------------------------------------------------------------------- simulation
@@ -190,13 +192,17 @@ class _Manipulation:
     def pick(self, object_id: str, side: str) -> MockHandle:
         w = self.world
         w.picks.append((object_id, side))
-        chosen = side or "right"
+        free = [hand for hand, held in w.holding().items() if not held]
+        chosen = side or ("right" if "right" in free else free[0] if free else "right")
 
         def finish():
             failures = w.pick_failures.get(object_id, [])
             if failures:
                 code = failures.pop(0)
                 return False, Outcome(code=code, message=f"scripted {code}", side=chosen, holds=w.holding())
+            if w.holding().get(chosen):
+                return False, Outcome(code="BUSY", message=f"the {chosen} hand already holds a part", side=chosen,
+                                      holds=w.holding())
             part = w.parts.get(object_id)
             if part is None or part.where != "table":
                 return False, Outcome(code="NOT_FOUND", message="no such part", side=chosen, holds=w.holding())
@@ -223,5 +229,22 @@ class _Manipulation:
                 return False, Outcome(code="NOT_FOUND", message=f"no container '{container}'", side=side)
             w.parts[held].where, w.parts[held].position = f"bin:{container}", w.bins[container]
             return True, Outcome(code="SUCCEEDED", message="placed", side=side, holds=w.holding(), verified=True)
+
+        return MockHandle(w, w.place_time, finish)
+
+    def put_down(self, position: tuple[float, float, float], side: str) -> MockHandle:
+        w = self.world
+        w.put_downs.append((tuple(position), side))
+        held = w.holding().get(side, "")
+
+        def finish():
+            if not held or w.hand_of(held) != side:
+                return False, Outcome(code="GRASP_MISSED", message="the hand holds nothing", side=side)
+            failures = w.put_down_failures.get(held, [])
+            if failures:
+                code = failures.pop(0)
+                return False, Outcome(code=code, message=f"scripted {code}", side=side, holds=w.holding())
+            w.parts[held].where, w.parts[held].position = "table", tuple(position)
+            return True, Outcome(code="SUCCEEDED", message="put down", side=side, holds=w.holding(), verified=True)
 
         return MockHandle(w, w.place_time, finish)

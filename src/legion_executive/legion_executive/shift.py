@@ -33,6 +33,7 @@ class Phase(enum.Enum):
 
     PICK = "pick"        # on the table: walk to its station, look, pick
     CARRY = "carry"      # in a hand: walk to its bin's station
+    RETURN = "return"    # its cycle ended with it still in a hand: put it back where it was picked
     DONE = "done"        # placed (or lost): the outcome is known
 
 
@@ -93,6 +94,8 @@ class CurrentPart:
     outcome: str = ""
     """Set by the step that ended its cycle ("" : sorted, if it got placed)."""
     reason: str = ""
+    returned: bool = False
+    """Its cycle ended with it in a hand and it has been put back (or the attempt to has ended)."""
 
 
 @dataclass

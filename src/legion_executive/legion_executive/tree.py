@@ -9,13 +9,15 @@
         └── until done (Selector)
             ├── Repeat(forever) part cycle (Sequence, memory)
             │   ├── table view:      Retry(walk to the table station), Look
-            │   ├── ChoosePart       (FAILURE when none is left: ends the Repeat)
+            │   ├── ChoosePart       (FAILURE when none is left, or every hand holds a part: ends the Repeat)
             │   ├── FailureIsSuccess(steps (Sequence, memory)):
             │   │     Selector[Retry(walk to the part's station), EndCycle(skipped)]
             │   │     Selector[Retry(max_attempts, Sequence[Look, Pick]), EndCycle(skipped)]
             │   │     Selector[Retry(walk to the bin's station, carrying), EndCycle(failed, bin unreachable)]
             │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
             │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
+            │   ├── hands free: Selector[HandsFree (the part is not in a hand), Sequence[Retry(walk back to the
+            │   │     part's station, carrying), PutBack (where it was seen)], KeepHolding (the other hand goes on)]
             │   └── FinishPart
             └── FinishShift      (SUCCESS: nothing sortable left; FAILURE: why the shift could not go on)
 
@@ -121,6 +123,12 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             _LookIfPicking("look at the table", ns, c, part_station, always=True)]),
         b.ChoosePart("choose part", ns, c),
         FailureIsSuccess("part done either way", steps),
+        Selector("hands free", memory=True, children=[
+            b.HandsFree("part out of the hands?", ns, c),
+            Sequence("put it back", memory=True, children=[
+                walk("walk back to the part's station", part_station, carrying=True, needed=b.needs_return),
+                b.PutBack("put back", ns, c)]),
+            b.KeepHolding("keep it in the hand", ns, c)]),
         b.FinishPart("finish part", ns, c),
     ])
     shift = Sequence("shift", memory=True, children=[

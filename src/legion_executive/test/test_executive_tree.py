@@ -156,6 +156,12 @@ def test_a_misplaced_bin_found_on_arrival_fails_its_part_and_leaves_its_class_al
     assert "0.35 m from its cell position" in run.executive.status().bin_problems["blue_bin"]
     outcomes = sorted(r.outcome for r in run.executive.shift.records.values() if r.label == "blue_cylinder")
     assert outcomes == ["failed", "ignored"]  # the carried one is not placed; the other is left alone
+    carried = next(r for r in run.executive.shift.records.values() if r.outcome == "failed")
+    assert "put back on the table" in carried.reason
+    assert world.parts[carried.id].where == "table"  # walked back from the blue bin's station and put down
+    blue_drop, table = (sorting_cell().station(s).pose[:2] for s in ("blue_drop", "table"))
+    first_blue = next(i for i, w in enumerate(world.walks) if w[:2] == blue_drop)
+    assert world.walks[first_blue + 1][:2] == table
     assert run.record("red_cube_1").outcome == "sorted"
     assert not any(w[:2] == tuple(sorting_cell().station("green_drop").pose[:2]) for w in world.walks)
 
@@ -194,6 +200,52 @@ def test_a_bin_station_unreachable_while_carrying_fails_the_part_and_the_bin() -
     assert "no path to the goal" in carried.reason and "are no longer used" in carried.reason
     other = next(r for r in run.executive.shift.records.values() if r.id != carried.id)
     assert other.outcome == "sorted"  # its bin has a station of its own
+
+
+def test_a_part_whose_bin_cannot_be_reached_is_put_back_where_it_was_picked() -> None:
+    world = make_world([("red_cube_1", "red_cube", 0.6, 0.2), ("green_cube_1", "green_cube", 0.7, 0.3)])
+    run = Run(world)
+    run.run(until=lambda r: r.executive.shift.current is not None and r.executive.shift.current.phase == Phase.CARRY)
+    carried = run.executive.shift.current.record
+    seen_at = carried.position
+    cell = sorting_cell()
+    station = cell.station(cell.bin_for(carried.label).station).pose
+    world.unreachable.add((station[0], station[1]))
+    assert run.run() == State.SUCCEEDED
+    assert world.put_downs == [(tuple(seen_at), world.put_downs[0][1])]
+    assert world.parts[carried.id].where == "table" and world.parts[carried.id].position == tuple(seen_at)
+    record = run.record(carried.id)
+    assert record.outcome == "failed" and "put back on the table" in record.reason
+    assert world.holding() == {"left": "", "right": ""}
+    other = next(r for r in run.executive.shift.records.values() if r.id != carried.id)
+    assert other.outcome == "sorted"
+
+
+def test_a_part_that_cannot_be_put_back_stays_in_its_hand_and_the_other_hand_goes_on() -> None:
+    world = make_world([("red_cube_1", "red_cube", 0.6, 0.2), ("green_cube_1", "green_cube", 0.7, 0.3)])
+    world.place_failures["red_cube_1"] = ["OUT_OF_REACH", "OUT_OF_REACH"]
+    world.put_down_failures["red_cube_1"] = ["NO_APPROACH"]
+    run = Run(world)
+    assert run.run() == State.SUCCEEDED
+    red = run.record("red_cube_1")
+    assert red.outcome == "failed" and "still in the right hand" in red.reason
+    assert world.parts["red_cube_1"].where == "hand:right"
+    assert run.record("green_cube_1").outcome == "sorted"
+    assert ("green_cube_1", "") in world.picks and world.places[-1] == ("green_bin_1", "left")
+
+
+def test_with_every_hand_holding_a_part_that_cannot_be_put_down_the_shift_fails_with_the_reason() -> None:
+    world = make_world([("red_cube_1", "red_cube", 0.6, 0.2), ("green_cube_1", "green_cube", 0.7, 0.3),
+                        ("blue_cylinder_1", "blue_cylinder", 0.5, -0.2)])
+    for part in ("red_cube_1", "green_cube_1"):
+        world.place_failures[part] = ["OUT_OF_REACH", "OUT_OF_REACH"]
+        world.put_down_failures[part] = ["NO_APPROACH"]
+    world.parts["blue_cylinder_1"].position = (0.7, 0.35, 0.78)  # the farthest: chosen last
+    run = Run(world)
+    assert run.run() == State.FAILED
+    assert "every hand holds a part" in run.executive.status().message
+    assert run.record("blue_cylinder_1").outcome == "" if "blue_cylinder_1" in run.executive.shift.records else True
+    assert all(p[0] != "blue_cylinder_1" for p in world.picks)
 
 
 def test_an_unreachable_table_station_fails_the_shift_with_the_reason() -> None:
