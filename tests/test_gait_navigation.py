@@ -97,6 +97,23 @@ def test_a_gap_narrower_than_the_robot_is_no_way_through() -> None:
         nav.plan(np.array([-1.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0]))
 
 
+def test_a_gap_the_centre_passes_but_the_robot_does_not_is_closed_and_a_detour_found() -> None:
+    """A 0.28 m gap: wider than the inscribed circle (A* goes through), narrower than the robot at any heading; a
+    1.2 m gap farther away is the way."""
+    data = fill(empty(), 0.0, 0.1, -2.0, 2.0)
+    fill(data, 0.0, 0.1, 0.5 - 0.14, 0.5 + 0.14, 0)
+    fill(data, 0.0, 0.1, -1.6, -0.4, 0)
+    start, goal = np.array([-0.8, 0.5, 0.0]), np.array([0.8, 0.5, 0.0])
+    no_detour = Navigator(FOOTPRINT, SPEEDS, NavigationParameters(detour_attempts=0))
+    no_detour.set_layer("map", GridLayer(ORIGIN, RES, data))
+    with pytest.raises(NavigationError, match="does not fit"):
+        no_detour.plan(start, goal)
+    path = navigator(data).plan(start, goal)
+    crossing = path.points[np.argmin(np.abs(path.points[:, 0] - 0.05))]
+    assert -1.6 < crossing[1] < -0.4, f"crossed the wall at y = {crossing[1]:.2f} m"
+    assert path.blocked_poses == 0
+
+
 def test_a_goal_inside_an_obstacle_is_rejected_with_the_reason() -> None:
     nav = navigator(fill(empty(), 0.5, 1.0, -0.5, 0.5))
     with pytest.raises(NavigationError, match="inside an obstacle"):

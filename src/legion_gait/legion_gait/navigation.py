@@ -22,6 +22,9 @@ what the camera saw.
    ellipse), plus turning time (and a stop for each turn in place), with turns in place allowed only where every
    heading swept is clear. A short sideways move thus stays sideways, a long path faces its direction, and turns
    happen where there is room.
+4. Detours (`Navigator.plan`): where the exact footprint touches an obstacle at every heading (a gap the inscribed
+   circle passes but the robot does not), the cells around those poses are closed and steps 2-3 run again, at most
+   `detour_attempts` times.
 
 A `NavPath` holds the result; `Navigator` keeps the grids, plans, and says when the path is blocked or worth
 replanning.
@@ -230,8 +233,10 @@ _MOVES = ((-1, -1, SQRT2), (-1, 0, 1.0), (-1, 1, SQRT2), (0, -1, 1.0), (0, 1, 1.
           (1, 1, SQRT2))
 
 
-def plan_path(costmap: Costmap, start: np.ndarray, goal: np.ndarray, params: NavigationParameters) -> np.ndarray:
-    """The global path from odom point `start` to `goal` [m]: A*, then shortcuts (module docstring).  # (k, 2)
+def plan_path(costmap: Costmap, start: np.ndarray, goal: np.ndarray, params: NavigationParameters,
+              closed: np.ndarray | None = None) -> np.ndarray:
+    """The global path from odom point `start` to `goal` [m]: A*, then shortcuts (module docstring), avoiding the
+    `closed` cells too (bool, the costmap's shape; e.g. where the oriented footprint did not fit).  # (k, 2)
 
     Raises:
         NavigationError: the goal or the start is outside the costmap, or no passable way joins them.
@@ -241,6 +246,8 @@ def plan_path(costmap: Costmap, start: np.ndarray, goal: np.ndarray, params: Nav
         raise NavigationError("the start or the goal is outside the planning area")
     ends = [float(costmap.clearance[tuple(start_cell)]), float(costmap.clearance[tuple(goal_cell)])]
     passable = ~costmap.lethal | (costmap.clearance >= min(ends) - 1e-9) & ~costmap.occupied
+    if closed is not None:
+        passable &= ~closed
     passable[tuple(start_cell)] = passable[tuple(goal_cell)] = True
     cells = _astar(passable, costmap.cost, params.cost_weight, tuple(start_cell), tuple(goal_cell))
     if cells is None:
@@ -366,12 +373,12 @@ def _interpolate(waypoints: np.ndarray, cumulative: np.ndarray, s: np.ndarray) -
 
 def plan_headings(costmap: Costmap, points: np.ndarray, start_yaw: float, goal_yaw: float, footprint: Footprint,
                   speeds: Speeds, params: NavigationParameters, final_stretch: float = 0.0
-                  ) -> tuple[np.ndarray, int]:
-    """The heading [rad] at each path point (n, 2), fastest with a clear footprint (module docstring), and how many
-    poses beyond START_ZONE from the start touch an obstacle even so (exact footprint; 0: the path is good).
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The heading [rad] at each path point (n, 2), fastest with a clear footprint (module docstring), and which
+    poses beyond START_ZONE from the start touch an obstacle even so (exact footprint; none: the path is good).
     Over the last `final_stretch` [m] (the omnidirectional approach onto the goal pose) the heading is the goal's:
     any other costs FINAL_TURN_TIME, so the robot has turned, where there is room, before it gets there.
-    # (n,), int"""
+    # (n,), (n,) bool"""
     n, k = len(points), params.heading_bins
     bins = np.arange(k) * (2.0 * math.pi / k)
     bin_width = 2.0 * math.pi / k
@@ -435,8 +442,7 @@ def plan_headings(costmap: Costmap, points: np.ndarray, start_yaw: float, goal_y
     exact = footprint.sample_points(0.7 * costmap.resolution)
     touching = ~costmap.footprint_clear(np.column_stack([points, headings]), exact, 0.0)
     away = np.linalg.norm(points - points[0], axis=1) > START_ZONE
-    blocked = int(np.sum(touching & away))
-    return np.array([wrap_angle(h) for h in headings]), blocked
+    return np.array([wrap_angle(h) for h in headings]), touching & away
 
 
 @dataclass(frozen=True)
@@ -599,14 +605,27 @@ class Navigator:
         """
         costmap = self.costmap(start, goal)
         self.check_goal(goal, costmap)
-        waypoints = plan_path(costmap, start[:2], goal[:2], self.params)
-        points, s = resample(waypoints, self.params.path_sample)
-        headings, blocked = plan_headings(costmap, points, float(start[2]), float(goal[2]), self.footprint,
-                                          self.speeds, self.params, self.final_stretch)
-        if blocked:
-            raise NavigationError(f"no way to ({goal[0]:.2f}, {goal[1]:.2f}) m: the robot's footprint does not fit "
-                                  f"through at {blocked} poses of the best path, whatever its heading")
-        return NavPath(points, s, headings, waypoints, blocked, costmap.occupied.copy())
+        closed = np.zeros(costmap.shape, bool)
+        rows, columns = np.indices(costmap.shape)
+        radius = self.params.detour_radius / costmap.resolution
+        for attempt in range(self.params.detour_attempts + 1):
+            try:
+                waypoints = plan_path(costmap, start[:2], goal[:2], self.params, closed)
+            except NavigationError:
+                if attempt == 0:
+                    raise
+                break  # no detour left
+            points, s = resample(waypoints, self.params.path_sample)
+            headings, blocked = plan_headings(costmap, points, float(start[2]), float(goal[2]), self.footprint,
+                                              self.speeds, self.params, self.final_stretch)
+            if not blocked.any():
+                return NavPath(points, s, headings, waypoints, 0, costmap.occupied.copy())
+            # A gap the centre passes but the robot does not: close it and look for another way (a detour).
+            for row, column in costmap.cell_of(points[blocked]):
+                closed |= (rows - row) ** 2 + (columns - column) ** 2 <= radius ** 2
+        raise NavigationError(f"no way to ({goal[0]:.2f}, {goal[1]:.2f}) m: the robot's footprint does not fit "
+                              f"through at {int(blocked.sum())} poses of the best path, whatever its heading "
+                              f"({attempt} detours tried)")
 
     def changed_near(self, path: NavPath, s: float, goal: np.ndarray) -> tuple[bool, NavPath]:
         """Whether an occupied cell appeared or went within the circumscribed radius + margin of the rest of `path`

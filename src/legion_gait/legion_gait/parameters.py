@@ -92,6 +92,12 @@ class NavigationParameters:
                                         "(same heading) this close that is clear; farther, the goal is rejected "
                                         "(odometry drifts against the map, perception's grid is a little coarse).",
                                   unit="m", low=0.0, high=1.0)
+    detour_attempts: int = param(4, "When the oriented footprint does not fit at some poses of the best path (a gap "
+                                    "wider than the inscribed radius but narrower than the robot), the cells there "
+                                    "are closed and the path is planned again, at most this many times.",
+                                 low=0, high=20)
+    detour_radius: float = param(0.15, "Radius of the area closed around each pose where the footprint did not fit.",
+                                 unit="m", low=0.02, high=1.0)
 
 
 @dataclass(frozen=True)
