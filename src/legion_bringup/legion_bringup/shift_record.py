@@ -41,8 +41,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
-
 GRAVITY = 9.81
 """[m/s^2]"""
 
@@ -196,61 +194,24 @@ class CellLayout:
 
     @classmethod
     def load(cls, path: str | Path) -> CellLayout:
-        """Read a cell file. Raises ReportError when it is missing, not YAML, or a table, bin, keep-out area or
-        station is misstated (the message names the file and the entry)."""
-        path = Path(path)
+        """Read a cell file with the executive's loader (`legion_executive.cell.load_cell`: the same checks).
+        Raises ReportError when it is missing, not YAML or misstated (the message names the file and the entry)."""
+        from legion_executive.cell import CellError, load_cell
+
         try:
-            data = yaml.safe_load(path.read_text())
-        except OSError as error:
-            raise ReportError(f"cannot read cell file {path}: {error}") from error
-        except yaml.YAMLError as error:
-            raise ReportError(f"cell file {path} is not valid YAML: {error}") from error
-        try:
-            return cls.from_cell_mapping(data)
-        except ReportError as error:
-            raise ReportError(f"cell file {path}: {error}") from error
+            return cls.from_cell(load_cell(str(path)))
+        except CellError as error:
+            raise ReportError(str(error)) from error
 
     @classmethod
-    def from_cell_mapping(cls, data: object) -> CellLayout:
-        """From the parsed cell file (the `docs/cells.md` format)."""
-        data = _mapping(data, "cell", ("name",))
-        areas = []
-        for i, item in enumerate(_list(data.get("tables"), "tables")):
-            where = f"tables[{i}]"
-            item = _mapping(item, where, ("name", "position", "size"))
-            areas.append(Area(_text(item["name"], f"{where}.name"), "table", "box",
-                              _vector(item["position"], f"{where}.position", 2),
-                              _number(item.get("yaw", 0.0), f"{where}.yaw"),
-                              _vector(item["size"], f"{where}.size", 2)))
-        for i, item in enumerate(_list(data.get("bins"), "bins")):
-            where = f"bins[{i}]"
-            item = _mapping(item, where, ("name", "position", "size"))
-            accepts = item.get("accepts", [])
-            areas.append(Area(_text(item["name"], f"{where}.name"), "bin", "box",
-                              _vector(item["position"], f"{where}.position", 2),
-                              _number(item.get("yaw", 0.0), f"{where}.yaw"),
-                              _vector(item["size"], f"{where}.size", 2),
-                              accepts=tuple(_text(a, f"{where}.accepts") for a in
-                                            (accepts if isinstance(accepts, list) else [accepts]))))
-        for i, item in enumerate(_list(data.get("keep_out"), "keep_out")):
-            where = f"keep_out[{i}]"
-            item = _mapping(item, where, ("name", "shape", "position"))
-            shape = item["shape"]
-            position = _vector(item["position"], f"{where}.position", 2)
-            if shape == "circle":
-                areas.append(Area(_text(item["name"], f"{where}.name"), "keep_out", "circle", position,
-                                  radius=_number(item.get("radius"), f"{where}.radius")))
-            elif shape == "box":
-                areas.append(Area(_text(item["name"], f"{where}.name"), "keep_out", "box", position,
-                                  _number(item.get("yaw", 0.0), f"{where}.yaw"),
-                                  _vector(item.get("size"), f"{where}.size", 2)))
-            else:
-                raise ReportError(f"{where}.shape must be 'circle' or 'box', got {shape!r}")
-        stations = {}
-        for i, item in enumerate(_list(data.get("stations"), "stations")):
-            item = _mapping(item, f"stations[{i}]", ("name", "pose"))
-            stations[_text(item["name"], f"stations[{i}].name")] = _vector(item["pose"], f"stations[{i}].pose", 3)
-        return cls(name=_text(data["name"], "name"), areas=tuple(areas), stations=stations)
+    def from_cell(cls, cell) -> CellLayout:
+        """From a loaded cell (`legion_executive.cell.CellConfig`)."""
+        areas = [Area(t.name, "table", "box", tuple(t.position), t.yaw, tuple(t.size)) for t in cell.tables]
+        areas += [Area(b.name, "bin", "box", tuple(b.position), b.yaw, tuple(b.size), accepts=tuple(b.accepts))
+                  for b in cell.bins]
+        areas += [Area(k.name, "keep_out", k.shape, tuple(k.position), k.yaw, tuple(k.size), k.radius)
+                  for k in cell.keep_out]
+        return cls(name=cell.name, areas=tuple(areas), stations={s.name: tuple(s.pose) for s in cell.stations})
 
     def to_dict(self) -> dict:
         return _plain({"name": self.name, "areas": [asdict(a) for a in self.areas],

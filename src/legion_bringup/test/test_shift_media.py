@@ -108,8 +108,10 @@ def test_unreadable_files_are_reported(tmp_path):
     with pytest.raises(ReportError, match="is not JSON"):
         ShiftRecord.load(tmp_path / "bad.json")
     (tmp_path / "cell.yaml").write_text("name: c\nkeep_out:\n  - {name: k, shape: star, position: [0, 0]}\n")
-    with pytest.raises(ReportError, match=r"cell.yaml: keep_out\[0\].shape"):
+    with pytest.raises(ReportError, match=r"cell.yaml: tables: missing"):  # the executive's loader's checks
         CellLayout.load(tmp_path / "cell.yaml")
+    with pytest.raises(ReportError, match=r"absent\.yaml does not exist"):
+        CellLayout.load(tmp_path / "absent.yaml")
 
 
 def test_zmp_helpers():
