@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -463,6 +464,34 @@ def render_markdown(report: ShiftReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+STACK_NODES = ("sim_bridge", "state_estimator", "whole_body_controller", "gait_planner", "executive")
+"""Nodes of a running stack: one of them already on the domain means another stack would hear this one."""
+
+
+def stack_nodes_on_domain(discovery: float = 2.5) -> list[str]:
+    """Names of `STACK_NODES` already on this process's ROS domain (root namespace), after `discovery` [s] of DDS
+    discovery (a late joiner is found within about 2.5-3 s)."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        node = rclpy.create_node("legion_job_domain_check", context=context)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        end = time.monotonic() + discovery
+        found: set[str] = set()
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.1)
+            found |= {name for name, namespace in node.get_node_names_and_namespaces()
+                      if namespace == "/" and name in STACK_NODES}
+        node.destroy_node()
+        return sorted(found)
+    finally:
+        context.try_shutdown()
+
+
 def run_one(options: argparse.Namespace, scene: str, cell: str, stem: str) -> ShiftReport:
     """One shift in its own stack; the report's files under options.reports named `stem`."""
     from legion_sim.scene import load_scene, scene_path
@@ -479,6 +508,13 @@ def run_one(options: argparse.Namespace, scene: str, cell: str, stem: str) -> Sh
         load_cell(cell)
     except Exception as error:
         report.errors.append(f"{type(error).__name__}: {error}")
+        return report
+    others = stack_nodes_on_domain()
+    if others:
+        domain = os.environ.get("ROS_DOMAIN_ID", "0")
+        report.errors.append(f"another stack is running on ROS domain {domain} (nodes {', '.join(others)}): its "
+                             f"topics would mix with this shift's; stop it, or run with ROS_DOMAIN_ID set to a free "
+                             f"domain")
         return report
     print(f"[legion job] starting the stack: robot {options.robot}, scene {scene}, cell {cell}, headless, lockstep",
           flush=True)
