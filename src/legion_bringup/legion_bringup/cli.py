@@ -3,6 +3,9 @@
     legion launch <name> [arg:=value ...]   start a launch (sim, stack, gazebo) from the shared node list
     legion launch <name> --show-args        list a launch's arguments
     legion job [--stand S] [--walk M] [--scene S]   the main job: the stack in MuJoCo, headless, with a report
+    legion record --purpose "..." [--topics T ...] [--all] [--allow-raw-images] [-o DIR]   record to a ROS 2 bag
+    legion play BAG [--rate R] [--topics T ...]   publish a recording back, with its clock
+    legion data list | prune [--dry-run]   the recordings kept and the retention period (config/data.yaml)
 """
 
 from __future__ import annotations
@@ -25,7 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     from legion_bringup import job as job_module
 
     job_module.add_arguments(job)
+    from legion_recording import commands as recording_commands
+    from legion_recording.errors import RecordingError
+
+    recording_commands.add_record_arguments(commands.add_parser("record", help="record topics to a ROS 2 MCAP bag"))
+    recording_commands.add_play_arguments(commands.add_parser("play", help="publish a recording back"))
+    recording_commands.add_data_arguments(commands.add_parser("data", help="list or prune the recordings kept"))
     options = parser.parse_args(argv)
+    if options.command in ("record", "play", "data"):
+        try:
+            return getattr(recording_commands, options.command)(options)
+        except RecordingError as error:
+            print(f"legion {options.command}: {error}", file=sys.stderr)
+            return 2
 
     try:
         if options.command == "launch":

@@ -1,0 +1,58 @@
+"""The player node: publishes a bag's messages back (serialised CDR as recorded) at their recorded pace times a rate,
+with `clock` driven from the recording's time line, so that nodes run with `use_sim_time` see the recorded time.
+
+Node `player` (started by `legion play`):
+- publishes each recorded topic (but `clock`) with its recorded type, reliable / transient-local as recorded;
+- publishes `clock` (rosgraph_msgs/Clock) every `clock_period` of recorded time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+
+from legion_recording.conversions import clock_msg, make_qos, message_class, subscription_policies
+from legion_recording.errors import RecordingError
+from legion_recording.playback import Event
+
+PUBLISHER_DEPTH = 100
+
+
+class PlayerNode(Node):
+    """Publishes a recording (see the module docstring)."""
+
+    def __init__(self, topics: Mapping[str, str], offered_qos: Mapping[str, list[dict]]):
+        super().__init__("player")
+        self._publishers = {}
+        self.skipped: dict[str, str] = {}
+        for topic, type_name in topics.items():
+            if topic == "/clock":
+                continue
+            try:
+                kind = message_class(type_name)
+            except RecordingError as error:
+                self.skipped[topic] = str(error)
+                continue
+            reliability, durability = subscription_policies(offered_qos.get(topic, []))
+            self._publishers[topic] = self.create_publisher(kind, topic,
+                                                            make_qos(reliability, durability, PUBLISHER_DEPTH))
+        self._clock = self.create_publisher(Clock, "/clock",
+                                            QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        self.published = 0
+
+    def subscribers(self, topic: str) -> int:
+        name = "/" + topic.lstrip("/")
+        publisher = self._clock if name == "/clock" else self._publishers.get(name)
+        return 0 if publisher is None else publisher.get_subscription_count()
+
+    def play(self, event: Event) -> None:
+        if event.message is None:
+            self._clock.publish(clock_msg(event.time_ns))
+            return
+        publisher = self._publishers.get(event.message.topic)
+        if publisher is not None:
+            publisher.publish(event.message.data)
+            self.published += 1
