@@ -26,6 +26,8 @@ from legion_recording.selection import Request, refusals
 
 SCENE_QUERY_TIMEOUT = 3.0
 """[s] how long `legion record` asks the simulator for its robot and scene."""
+CLOCK_DISCOVERY_TIMEOUT = 5.0
+"""[s] how long `legion record --clock auto` looks for a `clock` topic (DDS discovery of a late joiner: 2.5-3 s)."""
 
 
 def add_record_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,14 +95,12 @@ def record(options: argparse.Namespace) -> int:
     node = None
     try:
         probe = rclpy.create_node("recorder_probe")
-        deadline = time.monotonic() + SCENE_QUERY_TIMEOUT
-        graph = _graph_now(probe)
-        while not graph and time.monotonic() < deadline:
-            rclpy.spin_once(probe, timeout_sec=0.1)
-            graph = _graph_now(probe)
         clock = options.clock
-        if clock == "auto":
-            clock = "simulated" if any(name == "/clock" for name in graph) else "system"
+        if clock == "auto":  # simulated time if a `clock` topic shows up in the graph within the discovery time
+            deadline = time.monotonic() + CLOCK_DISCOVERY_TIMEOUT
+            while "/clock" not in _graph_now(probe) and time.monotonic() < deadline:
+                rclpy.spin_once(probe, timeout_sec=0.1)
+            clock = "simulated" if "/clock" in _graph_now(probe) else "system"
         probe.destroy_node()
         folder = options.output or config.recordings_dir() / time.strftime("legion_%Y%m%d_%H%M%S", time.gmtime())
         settings = RecordingSettings(folder=Path(folder), robot=options.robot or "unknown",

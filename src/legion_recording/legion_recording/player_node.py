@@ -26,7 +26,7 @@ class PlayerNode(Node):
 
     def __init__(self, topics: Mapping[str, str], offered_qos: Mapping[str, list[dict]]):
         super().__init__("player")
-        self._publishers = {}
+        self._topic_publishers = {}
         self.skipped: dict[str, str] = {}
         for topic, type_name in topics.items():
             if topic == "/clock":
@@ -37,7 +37,7 @@ class PlayerNode(Node):
                 self.skipped[topic] = str(error)
                 continue
             reliability, durability = subscription_policies(offered_qos.get(topic, []))
-            self._publishers[topic] = self.create_publisher(kind, topic,
+            self._topic_publishers[topic] = self.create_publisher(kind, topic,
                                                             make_qos(reliability, durability, PUBLISHER_DEPTH))
         self._clock = self.create_publisher(Clock, "/clock",
                                             QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
@@ -45,14 +45,14 @@ class PlayerNode(Node):
 
     def subscribers(self, topic: str) -> int:
         name = "/" + topic.lstrip("/")
-        publisher = self._clock if name == "/clock" else self._publishers.get(name)
+        publisher = self._clock if name == "/clock" else self._topic_publishers.get(name)
         return 0 if publisher is None else publisher.get_subscription_count()
 
     def play(self, event: Event) -> None:
         if event.message is None:
             self._clock.publish(clock_msg(event.time_ns))
             return
-        publisher = self._publishers.get(event.message.topic)
+        publisher = self._topic_publishers.get(event.message.topic)
         if publisher is not None:
             publisher.publish(event.message.data)
             self.published += 1

@@ -35,7 +35,7 @@ class RecorderNode(Node):
             raise RecordingError("discovery and flush periods must be > 0 s")
         self.recording = recording
         self.dropped = 0
-        self._subscriptions = []
+        self._recorded_subscriptions = []
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(discovery_period, self.discover, clock=steady)
         self.create_timer(flush_period, self.flush, clock=steady)
@@ -61,7 +61,7 @@ class RecorderNode(Node):
                 self.get_logger().warning(f"{topic}: not recorded: {error}")
                 continue
             reliability, durability = subscription_policies(offered[topic])
-            self._subscriptions.append(self.create_subscription(
+            self._recorded_subscriptions.append(self.create_subscription(
                 kind, topic, partial(self._on_message, topic), make_qos(reliability, durability, SUBSCRIPTION_DEPTH),
                 raw=True))
         for topic, why in self.recording.unavailable.items():

@@ -6,7 +6,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
@@ -20,6 +19,7 @@ from legion_recording.playback import due_wall_time, with_clock
 from legion_recording.recording import Recording, RecordingSettings
 from legion_recording.retention import SECONDS_PER_DAY, expired, list_recordings, prune
 from legion_recording.selection import Request, decide, matches, personal_data_kinds, refusals, select
+from legion_testing.recordings import info, write_bag
 
 CONFIG = load_data_config()  # the shipped config/data.yaml
 GRAPH = {
@@ -120,13 +120,6 @@ def test_recordings_dir_is_overridden_by_the_environment(monkeypatch, tmp_path):
     assert CONFIG.recordings_dir() == Path("~/legion_data/recordings").expanduser()
 
 
-def info(**changes) -> RecordingInfo:
-    values = dict(robot="centurion", scene="sorting_cell", purpose="test", start_ns=1, end_ns=2, clock="simulated",
-                  recorded_at_utc="2026-01-01T00:00:00Z", personal_data=("motion",), topics=("/joint_states",),
-                  raw_images=False, retention_days=30.0)
-    return RecordingInfo(**(values | changes))
-
-
 def test_recording_info_round_trips_through_strings_and_needs_a_purpose():
     original = info()
     strings = original.to_strings()
@@ -151,52 +144,6 @@ def test_message_definitions_are_complete_and_hashed():
         message_definition("no_such_msgs/msg/Thing")
     assert field_types("Header header\nfloat64[3] x\nPose[] poses # c\nint32 A=1\nstring<=5 s", "geometry_msgs") == [
         "std_msgs/msg/Header", "geometry_msgs/msg/Pose"]
-
-
-def rosbags_typestore():
-    """rosbags' Jazzy types plus Legion's, the latter built from the complete definitions the bags carry."""
-    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-
-    store = get_typestore(Stores.ROS2_JAZZY)
-    for name in ("legion_interfaces/msg/DetectedObject", "legion_interfaces/msg/DetectedObjectArray"):
-        text = message_definition(name).text.split(DELIMITER)[0]
-        store.register(get_types_from_msg(text, name))
-    return store
-
-
-def write_bag(folder: Path, count: int = 5) -> Path:
-    """A bag of `count` JointState and one DetectedObjectArray, serialised to CDR by rosbags (rclpy's
-    serialize_message appends 8 bytes to some messages in the pip build; what a raw subscription receives over DDS
-    is exact, and that is what the recorder writes)."""
-    from rclpy.qos import QoSProfile
-
-    store = rosbags_typestore()
-    joint_state = store.types["sensor_msgs/msg/JointState"]
-    header = store.types["std_msgs/msg/Header"]
-    stamp = store.types["builtin_interfaces/msg/Time"]
-    writer = BagWriter(folder)
-    qos = [qos_to_dict(QoSProfile(depth=10))]
-    writer.add_topic("/joint_states", message_definition("sensor_msgs/msg/JointState"), qos)
-    writer.add_topic("/perception/objects", message_definition("legion_interfaces/msg/DetectedObjectArray"), qos)
-    for i in range(count):
-        joints = joint_state(header=header(stamp=stamp(sec=i, nanosec=0), frame_id=""), name=["a", "b"],
-                             position=np.array([0.1 * i, -0.2]), velocity=np.zeros(0), effort=np.zeros(0))
-        writer.write("/joint_states", (i + 1) * 1_000_000_000,
-                     bytes(store.serialize_cdr(joints, "sensor_msgs/msg/JointState")))
-    obj = store.types["legion_interfaces/msg/DetectedObject"]
-    pose = store.types["geometry_msgs/msg/Pose"]
-    point = store.types["geometry_msgs/msg/Point"]
-    quaternion = store.types["geometry_msgs/msg/Quaternion"]
-    vector = store.types["geometry_msgs/msg/Vector3"]
-    objects = store.types["legion_interfaces/msg/DetectedObjectArray"](
-        header=header(stamp=stamp(sec=2, nanosec=0), frame_id="odom"),
-        objects=[obj(id="red_cube_1", label="red_cube", pose=pose(position=point(x=1.0, y=0.0, z=0.8),
-                                                                   orientation=quaternion(x=0.0, y=0.0, z=0.0, w=1.0)),
-                     size=vector(x=0.05, y=0.05, z=0.05), confidence=0.9)])
-    writer.write("/perception/objects", 2_500_000_000,
-                 bytes(store.serialize_cdr(objects, "legion_interfaces/msg/DetectedObjectArray")))
-    writer.close(info(start_ns=0, end_ns=0, topics=()))
-    return folder
 
 
 def test_rclpy_reads_what_rosbags_serialised(tmp_path):
