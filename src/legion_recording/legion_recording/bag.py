@@ -24,6 +24,9 @@ from legion_recording.metadata import METADATA_RECORD, ROS_DISTRO, RecordingInfo
 from legion_recording.msgdefs import MessageDefinition
 
 METADATA_FILE = "metadata.yaml"
+FOLDER_MODE = 0o700
+"""A bag folder is readable by the user who recorded it only."""
+FILE_MODE = 0o600
 CHUNK_SIZE = 1024 * 1024
 """[bytes] MCAP chunk size before compression."""
 
@@ -55,9 +58,12 @@ class BagWriter:
         self.folder = Path(folder)
         if self.folder.exists():
             raise RecordingError(f"{self.folder} exists already; a recording never overwrites one")
-        self.folder.mkdir(parents=True)
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=FOLDER_MODE)
+        self.folder.chmod(FOLDER_MODE)  # whatever the umask
         self.file_name = f"{self.folder.name}_0.mcap"
-        self._stream = open(self.folder / self.file_name, "wb")  # noqa: SIM115 (closed in close())
+        self._stream = os.fdopen(os.open(self.folder / self.file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                         FILE_MODE), "wb")
         self._writer = Writer(self._stream, chunk_size=CHUNK_SIZE,
                               compression=CompressionType.ZSTD if compression else CompressionType.NONE)
         self._writer.start(profile="ros2", library="legion_recording (mcap python)")
@@ -110,6 +116,7 @@ class BagWriter:
         self._stream.close()
         temporary = self.folder / (METADATA_FILE + ".tmp")
         temporary.write_text(yaml.safe_dump({"rosbag2_bagfile_information": meta}, sort_keys=False))
+        temporary.chmod(FILE_MODE)
         os.replace(temporary, self.folder / METADATA_FILE)
         self.closed = True
         return self.folder

@@ -184,6 +184,8 @@ def test_a_bag_is_a_rosbag2_folder_that_mcap_and_rosbags_read(tmp_path):
 
 def test_a_bag_never_overwrites_and_bad_files_are_clear_errors(tmp_path):
     bag = write_bag(tmp_path / "bag_b")
+    assert bag.stat().st_mode & 0o777 == 0o700, "only the recording user may read it"
+    assert all(f.stat().st_mode & 0o077 == 0 for f in bag.iterdir())
     with pytest.raises(RecordingError, match="exists already"):
         BagWriter(bag)
     (tmp_path / "junk").mkdir()
