@@ -95,3 +95,14 @@ def test_play_publishes_the_recording_with_its_clock(tmp_path):
         assert "5 messages of 1 topics" in stdout
     finally:
         probe.close()
+
+
+def test_export_to_lerobot_needs_consent(tmp_path):
+    from legion_testing.recordings import write_episode_bag
+
+    bag = write_episode_bag(tmp_path / "episode", 1.0)
+    refused = legion("data", "export", str(bag), "-o", str(tmp_path / "dataset"), "--task", "stand")
+    assert refused.returncode == 2 and "--i-consent" in refused.stderr and not (tmp_path / "dataset").exists()
+    done = legion("data", "export", str(bag), "-o", str(tmp_path / "dataset"), "--task", "stand", "--i-consent")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "dataset" / "meta" / "info.json").is_file()

@@ -2,7 +2,7 @@
 
     legion record [--topics T ...] [--all] --purpose "..." [--allow-raw-images] [-o DIR] [--duration S]
     legion play BAG [--rate R] [--topics T ...] [--wait-for T ...]
-    legion data list | prune [--dry-run]
+    legion data list | prune [--dry-run] | export BAG ... -o DIR --task "..." --i-consent
 
 Each returns the process exit code: 0 done, 2 refused or bad input (a clear message on stderr).
 """
@@ -65,6 +65,13 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     verbs.add_parser("list", help="list the recordings in the data directory with their age and purpose")
     pruning = verbs.add_parser("prune", help="delete the recordings older than the retention period")
     pruning.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
+    exporting = verbs.add_parser("export", help="export recordings as a LeRobot v3.0 dataset (needs --i-consent)")
+    exporting.add_argument("bags", nargs="+", type=Path, help="bag folders, one episode each")
+    exporting.add_argument("-o", "--output", type=Path, required=True, help="dataset folder to create")
+    exporting.add_argument("--task", required=True, help="what the episodes show (the dataset's task text)")
+    exporting.add_argument("--fps", type=float, default=10.0, help="frames per second of the dataset (default 10)")
+    exporting.add_argument("--i-consent", action="store_true", dest="consent",
+                           help="confirm that the people in these recordings agreed to their export")
 
 
 def _graph_now(node) -> dict[str, list[str]]:
@@ -212,6 +219,13 @@ def data(options: argparse.Namespace, now: float | None = None) -> int:
             about = (f"robot {info.robot}, scene {info.scene}, purpose: {info.purpose}; personal data: "
                      f"{', '.join(info.personal_data) or 'none'}" if info else "no Legion metadata")
             print(f"  {r.path.name}  {r.age_days(now):6.1f} days  {r.size_bytes / 1e6:8.2f} MB  {state}  {about}")
+        return 0
+    if options.data_command == "export":
+        from legion_recording.lerobot import export
+
+        dataset = export(options.bags, options.output, task=options.task, fps=options.fps, consent=options.consent,
+                         config=config)
+        print(f"legion data export: LeRobot v3.0 dataset of {len(options.bags)} episodes in {dataset}")
         return 0
     doomed = prune(folder, config.retention_days, now, dry_run=options.dry_run)
     verb = "would delete" if options.dry_run else "deleted"

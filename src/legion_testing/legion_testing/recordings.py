@@ -63,3 +63,43 @@ def write_bag(folder: Path, count: int = 5) -> Path:
                  bytes(store.serialize_cdr(objects, "legion_interfaces/msg/DetectedObjectArray")))
     writer.close(info(start_ns=0, end_ns=0, topics=()))
     return folder
+
+
+def write_episode_bag(folder: Path, seconds: float = 2.0, joints: tuple[str, ...] = ("hip", "knee")) -> Path:
+    """A bag like a recorded episode: joint_states at 100 Hz (positions 0.1 t, -0.2 t), joint_commands at 100 Hz
+    (the first joint only, position 0.5), and a 32x24 perception/debug_image at 2 Hz whose red channel is its index."""
+    from rclpy.qos import QoSProfile
+    from rosbags.typesys import get_types_from_msg
+
+    store = rosbags_typestore()
+    text = message_definition("legion_interfaces/msg/JointCommand").text.split(DELIMITER)[0]
+    store.register(get_types_from_msg(text, "legion_interfaces/msg/JointCommand"))
+    header, stamp = store.types["std_msgs/msg/Header"], store.types["builtin_interfaces/msg/Time"]
+    writer = BagWriter(folder)
+    qos = [qos_to_dict(QoSProfile(depth=10))]
+    for topic, kind in (("/joint_states", "sensor_msgs/msg/JointState"),
+                        ("/joint_commands", "legion_interfaces/msg/JointCommand"),
+                        ("/perception/debug_image", "sensor_msgs/msg/Image")):
+        writer.add_topic(topic, message_definition(kind), qos)
+    for i in range(int(seconds * 100) + 1):
+        t_ns = 1_000_000_000 + i * 10_000_000
+        t = i * 0.01
+        h = header(stamp=stamp(sec=t_ns // 10**9, nanosec=t_ns % 10**9), frame_id="")
+        state = store.types["sensor_msgs/msg/JointState"](
+            header=h, name=list(joints), position=np.array([0.1 * t, -0.2 * t]), velocity=np.zeros(0),
+            effort=np.zeros(0))
+        writer.write("/joint_states", t_ns, bytes(store.serialize_cdr(state, "sensor_msgs/msg/JointState")))
+        command = store.types["legion_interfaces/msg/JointCommand"](
+            header=h, name=[joints[0]], position=np.array([0.5]), velocity=np.zeros(0), effort=np.zeros(0),
+            stiffness=np.zeros(0), damping=np.zeros(0))
+        writer.write("/joint_commands", t_ns + 1,
+                     bytes(store.serialize_cdr(command, "legion_interfaces/msg/JointCommand")))
+        if i % 50 == 0:
+            pixels = np.zeros((24, 32, 3), np.uint8)
+            pixels[..., 0] = 40 * (i // 50)
+            image = store.types["sensor_msgs/msg/Image"](header=h, height=24, width=32, encoding="rgb8",
+                                                         is_bigendian=0, step=96, data=pixels.reshape(-1))
+            writer.write("/perception/debug_image", t_ns + 2,
+                         bytes(store.serialize_cdr(image, "sensor_msgs/msg/Image")))
+    writer.close(info(start_ns=0, end_ns=0, topics=(), purpose="episode test"))
+    return folder
