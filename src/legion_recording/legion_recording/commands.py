@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from legion_recording.bag import read_info, read_messages, read_offered_qos, read_topics
+from legion_recording.bag import read_messages, read_offered_qos, read_topics
 from legion_recording.config import load_data_config
 from legion_recording.errors import RecordingError
 from legion_recording.playback import due_wall_time, with_clock
@@ -234,8 +234,3 @@ def data(options: argparse.Namespace, now: float | None = None) -> int:
         print(f"  {r.path.name}  {r.age_days(now):.1f} days")
     return 0
 
-
-def info_text(bag: Path) -> str:
-    """A bag's recording metadata as text (for `legion data list` and humans)."""
-    info = read_info(bag)
-    return "no Legion metadata" if info is None else "\n".join(f"{k}: {v}" for k, v in info.to_strings().items())
