@@ -17,6 +17,8 @@ SIDESTEP_AND_TURN = tuple(m for m in CARRY_MOTIONS if m.name in ("turn_left", "s
 LONG = pytest.mark.slow  # each a minute or more of simulation: the fast subset keeps the hardest part, the sphere
 
 
+@pytest.mark.parametrize("index", [3, pytest.param(0, marks=LONG), pytest.param(1, marks=LONG)],
+                         ids=["yellow_sphere", "red_cube", "blue_cylinder"])
 def test_carries_a_sorting_cell_part_through_a_turn_and_a_sidestep(index):
     result = run_carry(SORTING_CELL_PARTS[index], "left", seed=0, motions=SIDESTEP_AND_TURN)
     assert result.pick.success, result.pick
