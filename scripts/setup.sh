@@ -47,7 +47,9 @@ if [ ! -f "$VENV/.legion-cmake-fixed" ]; then
 fi
 
 # 3. colcon build, skipped when no package source has changed since the last successful build.
-src_hash="$( (find src -type f \( -name package.xml -o -name setup.py -o -name setup.cfg -o -name CMakeLists.txt \
+#    pip_path/ holds standard ROS interface packages that PyPI lacks (tf2_msgs for `tf`): built here, on the pip path,
+#    by explicit path; its COLCON_IGNORE keeps a ROS install's plain `colcon build` from shadowing the real ones.
+src_hash="$( (find src pip_path -type f \( -name package.xml -o -name setup.py -o -name setup.cfg -o -name CMakeLists.txt \
               -o -name '*.msg' -o -name '*.srv' -o -name '*.action' \) -print0 | sort -z | xargs -0 sha256sum;
               find src urdf config launch -print | sort) | sha256sum | cut -c1-16)"
 if ! stamp_ok "$ROOT/install/.legion-build" "$src_hash"; then
@@ -56,7 +58,7 @@ if ! stamp_ok "$ROOT/install/.legion-build" "$src_hash"; then
   export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
   export CMAKE_PREFIX_PATH="$VENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
   export PATH="$VENV/bin:$PATH"
-  "$VENV/bin/colcon" --log-base build/log build --symlink-install --base-paths src \
+  "$VENV/bin/colcon" --log-base build/log build --symlink-install --base-paths src --paths pip_path/tf2_msgs \
       --event-handlers console_cohesion- status- summary+ \
       --cmake-args -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF > build/colcon.log 2>&1 \
     || { cat build/colcon.log; say "colcon build failed (log: build/colcon.log)"; exit 1; }
