@@ -139,3 +139,17 @@ def image_to_depth(msg: Any) -> np.ndarray:
         raise EncodingError(f"depth image encoding '{msg.encoding}' is not supported; expected one of "
                             f"{', '.join(DEPTH_ENCODINGS)}")
     return depth.reshape(int(msg.height), int(msg.width))
+
+
+def transform_stamped_msg(stamp: Any, parent_frame: str, child_frame: str, position: Sequence[float] | np.ndarray,
+                          quaternion_xyzw: Sequence[float] | np.ndarray):
+    """geometry_msgs/TransformStamped of `child_frame` in `parent_frame` (the pose of the child in the parent: the
+    TF convention), position [m] and quaternion (x, y, z, w)."""
+    from geometry_msgs.msg import Transform, TransformStamped
+
+    msg = TransformStamped(child_frame_id=child_frame,
+                           transform=Transform(translation=vector3_msg(position),
+                                               rotation=quaternion_msg(quaternion_xyzw)))
+    msg.header.stamp = stamp
+    msg.header.frame_id = parent_frame
+    return msg

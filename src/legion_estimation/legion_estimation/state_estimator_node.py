@@ -5,7 +5,9 @@ Subscribes: `joint_states` (sensor_msgs/JointState), `imu/data` (sensor_msgs/Imu
 `odom` -> `base_link`, twist in `base_link`), stamped like the joint_states it was computed from, once per set of
 measurements (the control rate: for the whole-body controller); `odom/decimated` and `joint_states/decimated` (the
 same messages at `decimated_rate`, 50 Hz, on a grid of stamps: the state for the gait planner and perception, which
-work at 10-20 Hz and would otherwise take every control tick); `diagnostics` (every `diagnostics_period` of
+work at 10-20 Hz and would otherwise take every control tick); `tf` (tf2_msgs/TFMessage: `odom` -> `base_link` and
+`odom` -> `base_footprint`, REP-105/120, at `tf_rate`, 50 Hz, on a grid of stamps: for viewers and tools, not the
+control path); `diagnostics` (every `diagnostics_period` of
 measurement time, stamped with the measurements' stamp: contacts, rejected measurements). Parameters: `robot`, see
 `EstimatorParameters`.
 
@@ -32,6 +34,7 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
+from tf2_msgs.msg import TFMessage
 
 from legion_common.decimation import Decimator
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
@@ -40,6 +43,7 @@ from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
 from legion_common.stamps import header_seconds
+from legion_estimation.conversions import odom_transforms_msg
 from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -48,6 +52,8 @@ TICK_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=Reli
 works on the newest state instead of a queue of old ones; in lockstep only one state is ever pending."""
 SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5, reliability=ReliabilityPolicy.RELIABLE)
 """The IMU and foot wrenches: a few kept, so that those of the newest joint_states are still there when it is taken."""
+TF_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE)
+"""`tf`: tf2's own publisher QoS (reliable, volatile, depth 100)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,9 @@ class EstimatorParameters(LegOdometryParameters):
     decimated_rate: float = param(50.0, "Rate of `odom/decimated` and `joint_states/decimated`, the state for the "
                                   "nodes that work at 10-20 Hz (gait planner, perception); 0: not published.",
                                   unit="Hz", low=0.0, high=1000.0)
+    tf_rate: float = param(50.0, "Rate of `tf` (odom -> base_link, odom -> base_footprint) for viewers and tools; "
+                           "0: not published. Kept low: the control path does not use it.", unit="Hz", low=0.0,
+                           high=1000.0)
     diagnostics_period: float = param(1.0, "Period of `diagnostics`, in measurement time.", unit="s", low=0.01,
                                       high=60.0)
 
@@ -99,6 +108,8 @@ class StateEstimator(Node):
         self.pub_odom_decimated = self.create_publisher(Odometry, "odom/decimated", QOS)
         self.pub_joints_decimated = self.create_publisher(JointState, "joint_states/decimated", QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", QOS)
+        self.tf_due = Decimator(self.params.tf_rate)
+        self.pub_tf = self.create_publisher(TFMessage, "tf", TF_QOS)
         self._diagnostics_due = Decimator(1.0 / self.params.diagnostics_period)
         # The measurements, in the order the hardware publishes them. With `own_loop` the owner's loop takes them
         # (`take_measurements`) instead of an executor.
@@ -178,9 +189,12 @@ class StateEstimator(Node):
         self.pub_odom.publish(msg)
         if self.listener is not None:
             self.listener.odom(msg)
-        if self.decimator.due(header_seconds(joints)):
+        stamp = header_seconds(joints)
+        if self.decimator.due(stamp):
             self.pub_odom_decimated.publish(msg)
             self.pub_joints_decimated.publish(joints)
+        if self.tf_due.due(stamp):
+            self.pub_tf.publish(odom_transforms_msg(msg))
 
     def publish_diagnostics(self, stamp) -> None:
         self.pub_diagnostics.publish(diagnostics_msg(
