@@ -34,4 +34,5 @@ setup(
     description="Legion robot descriptions and robot configuration loaders.",
     license="Apache-2.0",
     tests_require=["pytest"],
+    entry_points={"console_scripts": ["link_state_publisher = legion_description.link_state_publisher_node:main"]},
 )

@@ -138,13 +138,34 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
     # TF from the URDF and joint_states, for viewers. gazebo.launch.py hands it the use_gazebo description itself.
-    description = {} if name == "gazebo" else {"robot_description": urdf}
-    nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
-                          parameters={"use_sim_time": True} | description, ros_only=True, required=False))
+    # Where robot_state_publisher is not installed (the pip path), legion_description's link_state_publisher does
+    # its job (from the hardware's robot_description topic); in the stack it takes the decimated joint states.
+    if name == "gazebo" or robot_state_publisher_installed():
+        description = {} if name == "gazebo" else {"robot_description": urdf}
+        nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
+                              parameters={"use_sim_time": True} | description, ros_only=True, required=False))
+    else:
+        nodes.append(NodeSpec("legion_description", "link_state_publisher", "link_state_publisher",
+                              parameters={"use_sim_time": True}, required=False,
+                              remappings=(("joint_states", "joint_states/decimated"),) if name == "stack" else ()))
     if _flag(arguments.get("rviz", "false")):
         nodes.append(NodeSpec("rviz2", "rviz2", "rviz2", parameters={"use_sim_time": True},
                               arguments=("-d", str(share / "config" / "legion.rviz")), ros_only=True, required=False))
     return nodes
+
+
+def robot_state_publisher_installed() -> bool:
+    """Whether ROS's robot_state_publisher is installed (a ROS install): the one place that decides between it and
+    the pip path's link_state_publisher."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    except ImportError:
+        return False
+    try:
+        get_package_prefix("robot_state_publisher")
+    except (PackageNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _scene_start(scene: str) -> tuple[float, float, float]:

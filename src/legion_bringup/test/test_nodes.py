@@ -160,3 +160,19 @@ def test_a_robot_file_is_checked_against_its_urdf_before_any_node_starts(tmp_pat
     broken.write_text(yaml.safe_dump(data))
     nodes = plan("sim", resolve_arguments("sim", {"robot": str(broken)}), Path("."))
     assert nodes[0].parameters["robot"] == str(broken.resolve())  # a robot file's path, absolute for every node
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_link_transforms_from_robot_state_publisher_or_its_pip_path_stand_in(monkeypatch, installed):
+    import legion_bringup.nodes as nodes_module
+
+    monkeypatch.setattr(nodes_module, "robot_state_publisher_installed", lambda: installed)
+    for name in ("sim", "stack"):
+        names = {n.name: n for n in plan(name, resolve_arguments(name, {}), SHARE)}
+        assert ("robot_state_publisher" in names) is installed
+        assert ("link_state_publisher" in names) is not installed
+        if not installed:
+            link_states = names["link_state_publisher"]
+            assert not link_states.ros_only and not link_states.required
+            decimated = ("joint_states", "joint_states/decimated") in link_states.remappings
+            assert decimated is (name == "stack")
