@@ -204,6 +204,8 @@ class NodeParameters:
     debug_image_rate: float = param(2.0, "Annotated, face-anonymised debug image rate; 0 disables "
                                     "perception/debug_image.", unit="Hz", low=0.0, high=30.0)
     debug_image_scale: float = param(0.5, "Debug image size relative to the camera image.", low=0.1, high=1.0)
+    marker_rate: float = param(2.0, "Rate of `perception/markers` (parts, containers, labels), published only while "
+                               "subscribed; 0 disables them.", unit="Hz", low=0.0, high=30.0)
     diagnostics_rate: float = param(1.0, "Diagnostics rate.", unit="Hz", low=0.1, high=10.0)
 
     def validated(self) -> NodeParameters:

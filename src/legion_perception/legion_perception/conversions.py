@@ -16,7 +16,9 @@ from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid as OccupancyGridMsg
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, JointState
+from visualization_msgs.msg import MarkerArray
 
+from legion_common.markers import hue_colour, marker, marker_array, text_marker
 from legion_common.messages import pose_arrays, pose_msg, vector3_msg, xyz
 from legion_common.transforms import TransformError, pose_to_matrix, quaternion_from_yaw, yaw_from_quaternion
 from legion_interfaces.msg import DetectedObject, DetectedObjectArray
@@ -125,3 +127,38 @@ def people_msg(people: Iterable[Person], stamp: Any, frame_id: str) -> PoseArray
     msg.header.frame_id = frame_id
     msg.poses = [pose_msg(person.position, IDENTITY_XYZW) for person in people]
     return msg
+
+
+MARKER_SHAPES = {"cube": "CUBE", "box": "CUBE", "cylinder": "CYLINDER", "sphere": "SPHERE"}
+"""Part shape -> visualization_msgs/Marker type name."""
+UNKNOWN_COLOUR = (0.6, 0.6, 0.6)
+"""A track whose colour has no hue in `colour_hues` (grey)."""
+
+
+def object_markers_msg(tracks: Iterable[PartTrack], stamp: Any, frame_id: str,
+                       colour_hues: dict[str, float]) -> MarkerArray:
+    """The confirmed tracks as markers in `frame_id` (`perception/markers`): namespace `parts` (a cube, cylinder or
+    sphere of the part's size at its pose, in its colour), `containers` (a bin: a translucent box from its inner
+    floor up to its rim, whose centre is the track's position), `labels` (the track's id above it). `colour_hues`:
+    colour name -> hue [deg], as perception names colours (detection.colour_names / colour_hues)."""
+    from visualization_msgs.msg import Marker
+
+    array = marker_array(frame_id)
+    for index, track in enumerate(tracks):
+        hue = colour_hues.get(track.colour)
+        colour = UNKNOWN_COLOUR if hue is None else hue_colour(hue)[:3]
+        orientation = quaternion_from_yaw(track.yaw)
+        size = np.maximum(np.asarray(track.size, dtype=float), 1e-3)
+        if track.is_container:
+            centre = np.asarray(track.position, dtype=float) - [0.0, 0.0, 0.5 * size[2]]
+            array.markers.append(marker(Marker.CUBE, "containers", index, stamp, frame_id, (*colour, 0.35),
+                                        centre, orientation, size))
+            top = float(track.position[2])
+        else:
+            kind = getattr(Marker, MARKER_SHAPES.get(track.shape, "CUBE"))
+            array.markers.append(marker(kind, "parts", index, stamp, frame_id, (*colour, 0.9), track.position,
+                                        orientation, size))
+            top = float(track.position[2] + 0.5 * size[2])
+        label_position = (float(track.position[0]), float(track.position[1]), top + 0.04)
+        array.markers.append(text_marker("labels", index, stamp, frame_id, track.id or track.label, label_position))
+    return array

@@ -17,8 +17,9 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, JointState
+from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.messages import EncodingError, image_to_depth, image_to_rgb, rgb_image_msg
@@ -42,6 +43,9 @@ STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=R
 """`odom` and `joint_states`: reliable and 100 deep (2 s at 50 Hz, 0.2 s at 500 Hz), so that none is lost while a
 frame is processed; their callbacks only append to the state buffer."""
 OUTPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+MARKER_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""`~/markers`: a viewer that joins gets the newest array at once (docs/interfaces.md, "Visualisation")."""
 PAIR_BUFFER = 5
 """Colour and depth images kept per topic to pair them by stamp and to let frames wait for their state."""
 WARN_PERIOD = 2.0
@@ -117,6 +121,8 @@ class Perception(Node):
             `people_rate`;
         `perception/debug_image` (sensor_msgs/Image rgb8, camera frame): faces anonymised, detections drawn, at
             `debug_image_rate`;
+        `perception/markers` (`~/markers`, visualization_msgs/MarkerArray, frame `odom`, transient-local): the
+            confirmed tracks (namespaces `parts`, `containers`, `labels`) at `marker_rate`, only while subscribed;
         `diagnostics` (diagnostic_msgs/DiagnosticArray) at `diagnostics_rate`: frames processed and dropped per
             reason (`Drop`), the newest state's lead over a processed frame's stamp, a frame's wait for its state,
             processing time per frame, the state buffer's counts, the problems since the last message.
@@ -177,6 +183,9 @@ class Perception(Node):
         self._people = _Schedule(self.params.people_rate)
         self._obstacles = _Schedule(self.params.obstacles_rate)
         self._debug = _Schedule(self.params.debug_image_rate)
+        self._markers = _Schedule(self.params.marker_rate)
+        self.colour_hues = dict(zip(self.config.detection.colour_names, self.config.detection.colour_hues,
+                                    strict=True))
         self.last_result = None
 
         self.pub_objects = self.create_publisher(DetectedObjectArray, "perception/objects", OUTPUT_QOS)
@@ -184,6 +193,7 @@ class Perception(Node):
         self.pub_people = self.create_publisher(PoseArray, "perception/people", OUTPUT_QOS)
         self.pub_debug = self.create_publisher(Image, "perception/debug_image", OUTPUT_QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", OUTPUT_QOS)
+        self.pub_markers = self.create_publisher(MarkerArray, "~/markers", MARKER_QOS)
         self.create_subscription(Image, "head_camera/color/image_raw", self.on_colour, INPUT_QOS)
         self.create_subscription(Image, "head_camera/depth/image_raw", self.on_depth, INPUT_QOS)
         self.create_subscription(CameraInfo, "head_camera/color/camera_info", self.on_camera_info, INPUT_QOS)
@@ -371,6 +381,10 @@ class Perception(Node):
         if people_due:
             self._people.done(frame.stamp)
             self.pub_people.publish(conv.people_msg(result.people, stamp, self.odom_frame))
+        if self._markers.due(frame.stamp) and self.pub_markers.get_subscription_count() > 0:
+            self._markers.done(frame.stamp)
+            self.pub_markers.publish(conv.object_markers_msg(result.objects, stamp, self.odom_frame,
+                                                             self.colour_hues))
         if debug_due:
             self._debug.done(frame.stamp)
             image = self.core.debug_image(frame, result, self.params.debug_image_scale)
