@@ -81,7 +81,7 @@ def system():
     for topic, kind in (("gait/reference", GaitReference), ("diagnostics", DiagnosticArray)):
         probe.record(topic, kind)
     probe.record("gait/footsteps", FootstepPlan, LATCHED)
-    probe.record("gait/markers", MarkerArray, LATCHED)
+    probe.record("gait_planner/markers", MarkerArray, LATCHED)
     robot = FakeRobot(probe)
     node = GaitPlannerNode(parameter_overrides=[Parameter("update_rate", value=20.0),
                                                 Parameter("diagnostics_rate", value=5.0)])
@@ -128,7 +128,7 @@ def test_idle_until_commanded_then_a_reference_that_ends_standing_and_footsteps(
     steps = conv.footsteps_from_msg(plan)
     assert [side for side, *_ in steps][:2] in (["left", "right"], ["right", "left"])
     assert all(lift < land for _, _, lift, land in steps)
-    probe.wait_until(lambda: probe.received("gait/markers"), TIMEOUT, "the footstep markers")
+    probe.wait_until(lambda: probe.received("gait_planner/markers"), TIMEOUT, "the footstep markers")
     # The command goes stale: the step in flight and a closing step, then nothing more is planned. (The fake robot
     # does not walk, so its CoM stays away from the reference and the planner keeps re-anchoring on it: going idle
     # after standing is tested on the core, test_gait_planner.py.)

@@ -167,8 +167,10 @@ def _marker(kind: int, namespace: str, ident: int, stamp: Time, frame_id: str, c
 
 
 def markers_msg(footsteps: Sequence[Footstep], soles: Mapping[str, np.ndarray], samples: GaitSamples | None,
-                stamp: float, frame_id: str, sole_length: float, sole_width: float, floor: float) -> MarkerArray:
-    """Footsteps (outlines coloured by side, the current soles filled), the CoM path, the DCM and ZMP paths."""
+                stamp: float, frame_id: str, sole_length: float, sole_width: float, floor: float,
+                path: np.ndarray | None = None) -> MarkerArray:
+    """Footsteps (outlines coloured by side, the current soles filled), the CoM path, the DCM and ZMP paths, and
+    walk_to's `path` around obstacles (odom x, y [m], (n, 2); namespace `path`) when there is one."""
     header_stamp = to_stamp(stamp)
     array = MarkerArray()
     clear = Marker(action=Marker.DELETEALL)
@@ -198,4 +200,9 @@ def markers_msg(footsteps: Sequence[Footstep], soles: Mapping[str, np.ndarray], 
             marker.points = [Point(x=float(p[0]), y=float(p[1]), z=float(p[2] if height is None else height))
                              for p in points.tolist()]
             array.markers.append(marker)
+    if path is not None and len(path) > 1:
+        marker = _marker(Marker.LINE_STRIP, "path", 0, header_stamp, frame_id, (0.2, 0.6, 1.0))
+        marker.scale.x = 0.015
+        marker.points = [Point(x=float(x), y=float(y), z=floor + 0.008) for x, y in np.asarray(path)[:, :2].tolist()]
+        array.markers.append(marker)
     return array

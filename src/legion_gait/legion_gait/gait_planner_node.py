@@ -46,7 +46,7 @@ REFERENCE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability
 """gait/reference: only the newest window matters."""
 LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
-"""gait/footsteps and gait/markers: a viewer that joins late gets the current plan."""
+"""gait/footsteps and gait_planner/markers: a viewer that joins late gets the current plan."""
 MAP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 """`map`: the cell's static map, latched by the executive."""
@@ -66,7 +66,8 @@ class NodeParameters:
                                     "sides, kinematics.")
     update_rate: float = param(20.0, "Replanning and publication of gait/reference and gait/footsteps.", unit="Hz",
                                low=1.0, high=200.0)
-    marker_rate: float = param(5.0, "gait/markers rate; 0 disables them.", unit="Hz", low=0.0, high=50.0)
+    marker_rate: float = param(5.0, "gait_planner/markers (~/markers) rate, only while subscribed; 0 disables them.",
+                               unit="Hz", low=0.0, high=50.0)
     diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
     state_timeout: float = param(0.25, "odom or joint_states older than this are not used for feedback (the plan "
                                        "runs open loop meanwhile).", unit="s", low=0.01, high=5.0)
@@ -99,7 +100,8 @@ class GaitPlannerNode(Node):
             controller balances on its own.
         `gait/footsteps` (legion_interfaces/FootstepPlan, reliable, transient-local): the footstep in flight and the
             planned ones, at `update_rate`.
-        `gait/markers` (visualization_msgs/MarkerArray, transient-local): footsteps, soles, CoM, DCM and ZMP paths.
+        `gait_planner/markers` (`~/markers`, visualization_msgs/MarkerArray, transient-local, only while subscribed):
+            footsteps, soles, CoM, DCM and ZMP paths, walk_to's path.
         `diagnostics` (diagnostic_msgs/DiagnosticArray): phase, command, DCM error, feedback, timing, goal, warnings.
     Action server:
         `walk_to` (legion_interfaces/action/WalkTo): target base_footprint pose in odom. Rejected with a reason
@@ -127,7 +129,7 @@ class GaitPlannerNode(Node):
 
         self.pub_reference = self.create_publisher(GaitReference, "gait/reference", REFERENCE_QOS)
         self.pub_footsteps = self.create_publisher(FootstepPlan, "gait/footsteps", LATCHED_QOS)
-        self.pub_markers = self.create_publisher(MarkerArray, "gait/markers", LATCHED_QOS)
+        self.pub_markers = self.create_publisher(MarkerArray, "~/markers", LATCHED_QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.create_subscription(Twist, "cmd_vel", self.on_cmd_vel, INPUT_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
@@ -393,11 +395,14 @@ class GaitPlannerNode(Node):
             return  # idle: the controller balances on its own (it holds the last, standing, reference)
         self.pub_reference.publish(conv.gait_reference_msg(output.samples, now, self.odom_frame))
         self.pub_footsteps.publish(conv.footstep_plan_msg(output.footsteps, now, self.odom_frame))
-        if self.node_params.marker_rate > 0.0 and now >= self._next_markers:
+        if self.node_params.marker_rate > 0.0 and now >= self._next_markers \
+                and self.pub_markers.get_subscription_count() > 0:  # nobody looking: no cost
             self._next_markers = now + 1.0 / self.node_params.marker_rate
+            route = self.planner.route
             self.pub_markers.publish(conv.markers_msg(
                 output.footsteps, output.soles, output.samples, now, self.odom_frame, self.geometry.sole_length,
-                self.geometry.sole_width, float(output.plan.floor_height) if output.plan is not None else 0.0))
+                self.geometry.sole_width, float(output.plan.floor_height) if output.plan is not None else 0.0,
+                path=route.points if route is not None else None))
 
     def _publish_diagnostics(self, now: float, output: PlannerOutput) -> None:
         times = np.array(self._update_times) if self._update_times else np.zeros(1)

@@ -15,7 +15,9 @@ Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `percept
 (std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task).
 Publishes: `<side>_hand/target` (geometry_msgs/PoseStamped in odom, or in base_footprint while a part is carried;
 an empty frame_id releases the hand task),
-`<side>_hand/command` (legion_interfaces/HandCommand), `<side>_hand/payload` (std_msgs/Float64, kg), `diagnostics`.
+`<side>_hand/command` (legion_interfaces/HandCommand), `<side>_hand/payload` (std_msgs/Float64, kg), `diagnostics`,
+`manipulation/markers` (`~/markers`, visualization_msgs/MarkerArray, transient-local: the hand targets, namespaces
+`hand_targets` and `labels`, at `marker_rate` of state stamps, only while subscribed).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64
+from visualization_msgs.msg import MarkerArray
 
+from legion_common.decimation import Decimator
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.messages import pose_arrays, xyzw
 from legion_common.node_main import run_node
@@ -50,6 +54,7 @@ from legion_common.transforms import (
 from legion_control.conversions import BASE_FOOTPRINT
 from legion_interfaces.action import Pick, Place, WalkTo
 from legion_interfaces.msg import DetectedObjectArray, HandCommand
+from legion_manipulation import conversions as conv
 from legion_manipulation.tasks import (
     Code,
     Inputs,
@@ -79,6 +84,8 @@ class NodeParameters:
                                       high=60.0)
     state_timeout: float = param(0.5, "odom older than the joint state by more than this is not used.", unit="s",
                                  low=0.01, high=10.0)
+    marker_rate: float = param(5.0, "Rate of `manipulation/markers` (hand targets), of state stamps, published only "
+                               "while subscribed; 0 disables them.", unit="Hz", low=0.0, high=50.0)
 
     def validated(self) -> NodeParameters:
         require(bool(self.robot), "robot must not be empty")
@@ -107,6 +114,10 @@ class ManipulationNode(Node):
         self.pub_command = {s: self.create_publisher(HandCommand, f"{s}_hand/command", INPUT_QOS) for s in self.sides}
         self.pub_payload = {s: self.create_publisher(Float64, f"{s}_hand/payload", INPUT_QOS) for s in self.sides}
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
+        self.pub_markers = self.create_publisher(MarkerArray, "~/markers", LATCHED_QOS)
+        self.hand_targets: dict[str, tuple[pin.SE3, str]] = {}
+        """Side -> the gripper target streamed last and its frame (for the markers); released sides left out."""
+        self._markers_due = Decimator(self.node_params.marker_rate)
         self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(DetectedObjectArray, "perception/objects", self.on_objects, INPUT_QOS)
@@ -251,6 +262,10 @@ class ManipulationNode(Node):
         targets = [(side, pose, self.odom_frame) for side, pose in out.targets.items()]
         targets += [(side, pose, BASE_FOOTPRINT) for side, pose in out.carried.items()]
         for side, pose, frame in targets:
+            if pose is None:
+                self.hand_targets.pop(side, None)
+            else:
+                self.hand_targets[side] = (pose, frame)
             msg = PoseStamped()
             msg.header.stamp = stamp
             if pose is not None:
@@ -267,6 +282,8 @@ class ManipulationNode(Node):
             self.pub_command[side].publish(command)
         for side, mass in out.payloads.items():
             self.pub_payload[side].publish(Float64(data=float(mass)))
+        if self._markers_due.due(inputs.time) and self.pub_markers.get_subscription_count() > 0:
+            self.pub_markers.publish(conv.hand_target_markers_msg(self.hand_targets, stamp, self.odom_frame))
 
     def _feedback(self, out: Outputs) -> None:
         feedback = (Pick if self._goal_kind == "pick" else Place).Feedback()
