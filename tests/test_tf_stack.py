@@ -126,3 +126,24 @@ def test_link_tree_reaches_grippers_and_camera_as_the_model_says(stack):
     model.update(model.q_from_joint_positions(np.concatenate([xyz(base_pose.position), xyzw(base_pose.orientation)]),
                                               dict(zip(state.name, state.position, strict=True))))
     np.testing.assert_allclose(composed, model.transform_frame_to_world_matrix(gripper), atol=1e-6)
+
+
+def test_every_topic_the_rviz_config_shows_is_on_the_graph_with_its_type(stack):
+    """The running stack's graph (publishers and their types), for config/legion.rviz (tests/test_rviz_config.py
+    checks the same from the nodes' source)."""
+    from test_rviz_config import rviz_topics
+
+    probe, _ = stack
+    topics = rviz_topics()
+    missing: list[str] = []
+
+    def all_published() -> bool:
+        missing.clear()
+        for display, topic, kind in topics:
+            types = {info.topic_type for info in probe.node.get_publishers_info_by_topic(topic)}
+            if kind not in types:
+                missing.append(f"{display}: {topic} ({kind}; published as {sorted(types)})")
+        return not missing
+
+    probe.wait_until(all_published, 30.0, "a publisher of every topic config/legion.rviz shows")
+    assert not missing, missing
