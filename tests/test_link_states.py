@@ -145,3 +145,12 @@ def test_transforms_message_and_joint_states() -> None:
     np.testing.assert_allclose(xyzw(msg.transforms[0].transform.rotation), [0.0, math.sin(0.05), 0.0, math.cos(0.05)])
     assert conv.joint_positions(JointState(name=["a", "b"], position=[1.0, 2.0])) == {"a": 1.0, "b": 2.0}
     assert conv.joint_positions(JointState(name=["a", "b"], position=[1.0])) == {}
+
+
+def test_the_reused_message_equals_a_fresh_one() -> None:
+    links = LinkStates(TINY)
+    message = conv.LinkTransformsMessage(links.moving_edges, "r1/")
+    for positions, stamp in (({"shoulder": 0.3, "jaw_a": 0.01}, Time(sec=1)), ({"spin": -2.0}, Time(sec=2))):
+        transforms = links.moving_transforms(positions)
+        assert message.update(stamp, *transforms) == conv.link_transforms_msg(stamp, links.moving_edges, *transforms,
+                                                                              "r1/")

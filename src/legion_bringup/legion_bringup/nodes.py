@@ -145,8 +145,9 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
                               parameters={"use_sim_time": True} | description, ros_only=True, required=False))
     else:
+        # It runs on the joint states' stamps and never reads a clock: no `clock` subscription (500 Hz) to pay for.
         nodes.append(NodeSpec("legion_description", "link_state_publisher", "link_state_publisher",
-                              parameters={"use_sim_time": True}, required=False,
+                              parameters={"use_sim_time": False}, required=False,
                               remappings=(("joint_states", "joint_states/decimated"),) if name == "stack" else ()))
     if _flag(arguments.get("rviz", "false")):
         nodes.append(NodeSpec("rviz2", "rviz2", "rviz2", parameters={"use_sim_time": True},

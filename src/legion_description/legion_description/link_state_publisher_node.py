@@ -70,6 +70,7 @@ class LinkStatePublisher(Node):
             self.get_logger().error(f"robot_description not used: {error}")
             return
         self.links = links
+        self.moving_msg = conv.LinkTransformsMessage(links.moving_edges, self.params.frame_prefix)
         self.due = Decimator(self.params.publish_rate)
         self.get_logger().info(f"robot_description: root '{links.root}', {len(links.moving_edges)} moving and "
                                f"{len(links.fixed_edges_)} fixed joints")
@@ -90,8 +91,7 @@ class LinkStatePublisher(Node):
                 msg.header.stamp, links.fixed_edges_, *links.fixed_transforms(), self.params.frame_prefix))
         links.set_positions(positions)
         if self.due.due(header_seconds(msg)):
-            self.pub_tf.publish(conv.link_transforms_msg(
-                msg.header.stamp, links.moving_edges, *links.moving_transforms(), self.params.frame_prefix))
+            self.pub_tf.publish(self.moving_msg.update(msg.header.stamp, *links.moving_transforms()))
 
 
 def main(args: list[str] | None = None) -> int:
