@@ -353,7 +353,8 @@ def test_rviz_config_shows_the_robot_and_the_camera():
     assert model["Description Topic"]["Value"] == "robot_description"
     assert model["Description Topic"]["Durability Policy"] == "Transient Local"
     images = {d["Topic"]["Value"] for d in by_class["rviz_default_plugins/Image"]}
-    assert images == {"head_camera/color/image_raw", "head_camera/depth/image_raw"}
+    # the colour camera as perception's anonymised debug image (faces blurred), never the raw stream
+    assert images == {"perception/debug_image", "head_camera/depth/image_raw"}
     assert {d["Topic"]["Value"] for d in by_class["rviz_default_plugins/Wrench"]} == {"l_foot/wrench", "r_foot/wrench"}
     assert "rviz_default_plugins/TF" in by_class and "rviz_default_plugins/DepthCloud" in by_class
 
