@@ -6,6 +6,7 @@
     legion record --purpose "..." [--topics T ...] [--all] [--allow-raw-images] [-o DIR]   record to a ROS 2 bag
     legion play BAG [--rate R] [--topics T ...]   publish a recording back, with its clock
     legion data list | prune [--dry-run]   the recordings kept and the retention period (config/data.yaml)
+    legion view [--port P] [--namespace NS]      serve a browser view of an already running stack (docs/viewer.md)
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     launch.add_argument("name", choices=sorted(LAUNCHES))
     launch.add_argument("arguments", nargs="*", help="launch arguments, name:=value")
     launch.add_argument("--show-args", action="store_true", help="list the launch's arguments and exit")
+    view = commands.add_parser("view", help="serve a live browser view of a running stack on 127.0.0.1")
+    view.add_argument("--port", default=ARGUMENTS["viewer_port"].default, help="TCP port (default %(default)s)")
+    view.add_argument("--namespace", default="", help="the robot's namespace (e.g. robot_1)")
+    view.add_argument("--robot", default=ARGUMENTS["robot"].default, help="robot name or file (default %(default)s)")
     job = commands.add_parser("job", help="run the main job headless in MuJoCo and write a report")
     from legion_bringup import job as job_module
 
@@ -53,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             from legion_bringup.launcher import parse_launch_arguments, run
 
             return run(options.name, parse_launch_arguments(options.arguments))
+        if options.command == "view":
+            from legion_bringup.launcher import run
+
+            return run("view", {"viewer_port": str(options.port), "namespace": options.namespace,
+                                "robot": options.robot})
         return job_module.run(options)
     except LaunchError as error:
         print(f"legion: {error}", file=sys.stderr)

@@ -61,12 +61,17 @@ ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
                                        "process (the 500 Hz control path); false: a process each.", _BOOL),
     LaunchArgument("rviz", "false", "Start RViz with config/legion.rviz (needs a ROS 2 install).", _BOOL),
     LaunchArgument("namespace", "", "Namespace for every node and topic (e.g. robot_1); empty for none."),
+    LaunchArgument("viewer", "false", "Serve a live view of the robot and its cell to a browser (legion_viewer, "
+                                      "docs/viewer.md).", _BOOL),
+    LaunchArgument("viewer_port", "8080", "TCP port of the browser view, on 127.0.0.1."),
 )}
 
 LAUNCHES: dict[str, tuple[str, ...]] = {
-    "sim": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace"),
-    "stack": ("robot", "scene", "headless", "lockstep", "sensor_noise", "composed", "rviz", "namespace"),
+    "sim": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace", "viewer", "viewer_port"),
+    "stack": ("robot", "scene", "headless", "lockstep", "sensor_noise", "composed", "rviz", "namespace", "viewer",
+              "viewer_port"),
     "gazebo": ("robot", "scene", "headless", "rviz", "namespace"),
+    "view": ("robot", "namespace", "viewer_port"),
 }
 """Launch name -> the arguments it takes."""
 
@@ -96,6 +101,8 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
     robot, urdf = _checked_robot(arguments["robot"])
     common = {"robot": robot, "use_sim_time": True}
     nodes: list[NodeSpec] = []
+    if name == "view":  # the browser view alone, attached to a running robot or stack (`legion view`)
+        return [_viewer(common, arguments, ("joint_states", "odom"))]
     if name in ("sim", "stack"):
         nodes.append(NodeSpec(
             "legion_sim", "sim_bridge", "sim_bridge",
@@ -137,6 +144,8 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))
+    if _flag(arguments.get("viewer", "false")):
+        nodes.append(_viewer(common, arguments, ("joint_states", "odom") if name == "stack" else ("joint_states",)))
     # TF from the URDF and joint_states, for viewers. gazebo.launch.py hands it the use_gazebo description itself.
     # Where robot_state_publisher is not installed (the pip path), legion_description's link_state_publisher does
     # its job (from the hardware's robot_description topic); in the stack it takes the decimated joint states.
@@ -167,6 +176,19 @@ def robot_state_publisher_installed() -> bool:
     except (PackageNotFoundError, ValueError):
         return False
     return True
+
+
+def _viewer(common: dict[str, object], arguments: dict[str, str], decimated: tuple[str, ...]) -> NodeSpec:
+    """The browser view (legion_viewer); it takes the state estimator's 50 Hz `<topic>/decimated` of the topics in
+    `decimated` (a view needs no 500 Hz state), and its exit does not stop the robot."""
+    try:
+        port = int(arguments.get("viewer_port", "8080"))
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise LaunchError(f"argument viewer_port:={arguments.get('viewer_port')} must be a TCP port (1..65535)")
+    return NodeSpec("legion_viewer", "viewer", "viewer", parameters=common | {"port": port},
+                    remappings=tuple((topic, f"{topic}/decimated") for topic in decimated), required=False)
 
 
 def _scene_start(scene: str) -> tuple[float, float, float]:
