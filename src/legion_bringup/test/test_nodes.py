@@ -176,3 +176,16 @@ def test_link_transforms_from_robot_state_publisher_or_its_pip_path_stand_in(mon
             assert not link_states.ros_only and not link_states.required
             decimated = ("joint_states", "joint_states/decimated") in link_states.remappings
             assert decimated is (name == "stack")
+
+
+def test_viewer_only_when_asked_and_on_the_decimated_state():
+    assert "viewer" not in [n.name for n in plan("stack", resolve_arguments("stack", {}), SHARE)]
+    nodes = plan("stack", resolve_arguments("stack", {"viewer": "true", "viewer_port": "8123"}), SHARE)
+    viewer = next(n for n in nodes if n.name == "viewer")
+    assert viewer.parameters["port"] == 8123 and not viewer.required
+    assert dict(viewer.remappings) == {"joint_states": "joint_states/decimated", "odom": "odom/decimated"}
+    alone = plan("view", resolve_arguments("view", {"viewer_port": "9000"}), SHARE)
+    assert [(n.name, n.parameters["port"]) for n in alone] == [("viewer", 9000)]
+    for port in ("0", "70000", "http"):
+        with pytest.raises(LaunchError, match="viewer_port"):
+            plan("view", resolve_arguments("view", {"viewer_port": port}), SHARE)
