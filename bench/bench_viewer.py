@@ -2,7 +2,8 @@
 real headless browser (Debian's chromium, software WebGL) showing the page. Prints, for the measured interval:
 
 - CPU seconds per simulated second of each launched node (utime + stime of its process, /proc/<pid>/stat), the
-  viewer's included: what the view adds to the stack;
+  viewer's included: what the view adds to the stack; and per wall second (the viewer draws on a wall-clock timer, so
+  its CPU per simulated second grows as lockstep slows down under load);
 - the frames per second the page rendered (requestAnimationFrame, counted in the page) and the viewer's draws;
 - with `--compare`, the same stack without the viewer first (the other nodes' CPU, to see that it does not change).
 
@@ -99,7 +100,8 @@ def run(viewer: bool, options: argparse.Namespace) -> None:
             print(f"\n== stack lockstep, scene {options.scene}, viewer {'on' if viewer else 'off'}: "
                   f"{simulated:.2f} s simulated in {wall:.1f} s wall (real-time factor {simulated / wall:.2f})")
             for name in sorted(cpu, key=lambda n: -cpu[n]):
-                print(f"  {name:24s} {cpu[name] / simulated:6.2f} CPU s per simulated s")
+                print(f"  {name:24s} {cpu[name] / simulated:6.2f} CPU s per simulated s, "
+                      f"{cpu[name] / wall:5.3f} per wall s")
             print(f"  {'all nodes':24s} {sum(cpu.values()) / simulated:6.2f} CPU s per simulated s")
             if viewer:
                 print(f"  browser: {fps:.1f} frames/s (requestAnimationFrame over {min(options.fps_seconds, 30.0):.0f} "
