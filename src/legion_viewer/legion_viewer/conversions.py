@@ -44,13 +44,9 @@ IDENTITY = Pose(np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]))
 
 def matrix_to_pose(T: np.ndarray) -> Pose:
     """(4, 4) rigid transform -> Pose (quaternion from the rotation matrix, w >= 0)."""
-    R = T[:3, :3]
-    w = math.sqrt(max(0.0, 1.0 + R[0, 0] + R[1, 1] + R[2, 2])) / 2.0
-    x = math.copysign(math.sqrt(max(0.0, 1.0 + R[0, 0] - R[1, 1] - R[2, 2])) / 2.0, R[2, 1] - R[1, 2])
-    y = math.copysign(math.sqrt(max(0.0, 1.0 - R[0, 0] + R[1, 1] - R[2, 2])) / 2.0, R[0, 2] - R[2, 0])
-    z = math.copysign(math.sqrt(max(0.0, 1.0 - R[0, 0] - R[1, 1] + R[2, 2])) / 2.0, R[1, 0] - R[0, 1])
-    q = np.array([w, x, y, z])
-    return Pose(np.array(T[:3, 3], dtype=float), q / np.linalg.norm(q))
+    from legion_viewer.kinematics import rotation_to_wxyz
+
+    return Pose(np.array(T[:3, 3], dtype=float), rotation_to_wxyz(T[:3, :3]))
 
 
 def pose(msg: Any, what: str = "pose") -> Pose:

@@ -49,6 +49,10 @@ class Joint:
     """(3,) unit axis in the joint frame."""
     mimic: tuple[str, float, float] | None = None
     """(master joint, multiplier, offset): q = multiplier * q_master + offset."""
+    origin_position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """The origin's translation [m] (what `joint_pose` starts from)."""
+    origin_wxyz: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    """The origin's rotation as a quaternion (w, x, y, z)."""
 
 
 def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
@@ -61,6 +65,28 @@ def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
                      [z * x * C - y * s, z * y * C + x * s, c + z * z * C]])
 
 
+def quaternion_multiply(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """Hamilton product of two (w, x, y, z) quaternions."""
+    aw, ax, ay, az = a
+    bw, bx, by, bz = b
+    return (aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw)
+
+
+def joint_pose(joint: Joint, q: float) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
+    """The child link frame in the parent link's frame at joint position `q`, as (position [m], (w, x, y, z)),
+    without matrices: a revolute joint turns the origin's orientation about its axis and keeps its position; a
+    prismatic one moves the position along its axis (in the parent frame: the origin's rotation applied)."""
+    position, wxyz = joint.origin_position, joint.origin_wxyz
+    if joint.kind in ("revolute", "continuous"):
+        s = math.sin(q / 2.0)
+        return position, quaternion_multiply(wxyz, (math.cos(q / 2.0), *(float(a) * s for a in joint.axis)))
+    if joint.kind == "prismatic":
+        moved = joint.origin[:3, :3] @ (joint.axis * q)
+        return (position[0] + moved[0], position[1] + moved[1], position[2] + moved[2]), wxyz
+    return position, wxyz
+
+
 def joint_transform(joint: Joint, q: float) -> np.ndarray:
     """(4, 4) child link frame in the parent link's frame at joint position `q` [rad or m]."""
     if joint.kind not in MOVING_TYPES:
@@ -71,6 +97,16 @@ def joint_transform(joint: Joint, q: float) -> np.ndarray:
     else:
         motion[:3, :3] = _rotation(joint.axis, q)
     return joint.origin @ motion
+
+
+def rotation_to_wxyz(R: np.ndarray) -> np.ndarray:
+    """(3, 3) rotation -> unit quaternion (w, x, y, z), w >= 0."""
+    w = math.sqrt(max(0.0, 1.0 + R[0, 0] + R[1, 1] + R[2, 2])) / 2.0
+    x = math.copysign(math.sqrt(max(0.0, 1.0 + R[0, 0] - R[1, 1] - R[2, 2])) / 2.0, R[2, 1] - R[1, 2])
+    y = math.copysign(math.sqrt(max(0.0, 1.0 - R[0, 0] + R[1, 1] - R[2, 2])) / 2.0, R[0, 2] - R[2, 0])
+    z = math.copysign(math.sqrt(max(0.0, 1.0 - R[0, 0] - R[1, 1] + R[2, 2])) / 2.0, R[1, 0] - R[0, 1])
+    q = np.array([w, x, y, z])
+    return q / np.linalg.norm(q)
 
 
 class RobotKinematics:
@@ -107,9 +143,11 @@ class RobotKinematics:
                                                       else 1.0), float(joint.mimic.offset or 0.0))
                 axis = np.asarray(joint.axis if joint.axis is not None else (1.0, 0.0, 0.0), dtype=float)
                 norm = float(np.linalg.norm(axis))
-                self.joints.append(Joint(joint.name, joint.type, joint.parent, joint.child,
-                                         np.asarray(joint.origin if joint.origin is not None else np.eye(4), float),
-                                         axis / norm if norm > 0 else np.array([1.0, 0.0, 0.0]), mimic))
+                origin = np.asarray(joint.origin if joint.origin is not None else np.eye(4), float)
+                origin_wxyz = tuple(float(v) for v in rotation_to_wxyz(origin[:3, :3]))
+                self.joints.append(Joint(joint.name, joint.type, joint.parent, joint.child, origin,
+                                         axis / norm if norm > 0 else np.array([1.0, 0.0, 0.0]), mimic,
+                                         tuple(float(v) for v in origin[:3, 3]), origin_wxyz))
                 order.append(joint.child)
         self.links: list[str] = order
         """Every link reachable from the root, parents before children."""

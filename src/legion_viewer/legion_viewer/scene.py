@@ -18,7 +18,7 @@ import numpy as np
 
 from legion_viewer import conversions as conv
 from legion_viewer.errors import ViewerError
-from legion_viewer.kinematics import RobotKinematics
+from legion_viewer.kinematics import RobotKinematics, joint_pose
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class ViewSettings:
     """Height above the robot's first position that the browser camera looks at [m]."""
     environment_map: str = ""
     """viser's environment map preset ("" for none: browsers without a GPU render it at well under 1 frame/s)."""
+    joint_tolerance: float = 0.002
+    """A link is re-sent when its joint has moved more than this since it was last sent [rad or m]."""
 
 
 @dataclass
@@ -183,7 +185,8 @@ class ViserScene:
         self.kinematics: RobotKinematics | None = None
         self._robot_root: Any = None
         self._link_frames: dict[str, Any] = {}
-        self._link_sent: dict[str, np.ndarray] = {}
+        self._link_sent: dict[str, float] = {}
+        """Link -> the position of its parent joint when its pose was last sent [rad or m]."""
         self._handles: dict[str, dict[str, Any]] = {layer: {} for layer in self.LAYERS}
         self._camera_set = False
         scene = server.scene
@@ -270,28 +273,28 @@ class ViserScene:
         self._pose_robot(state)
 
     def _pose_robot(self, state: SceneState) -> None:
+        """The root at the odometry pose; each moving joint's child link re-sent only when the joint has moved more
+        than `joint_tolerance` since it was last sent (a revolute joint changes its link's orientation only: one
+        message). Every link is sent in full when the model is new."""
         assert self.kinematics is not None
         if state.base is not None:
             self._robot_root.position = state.base.position
             self._robot_root.wxyz = state.base.wxyz
             if not self._camera_set:
                 self._set_camera(state.base.position)
-        for link, T in self.kinematics.local_transforms(state.joints).items():
-            sent = self._link_sent.get(link)
-            if sent is not None and np.max(np.abs(sent - T)) < 1e-5:
+        q = self.kinematics.positions(state.joints)
+        full = not self._link_sent
+        for joint in self.kinematics.joints if full else self.kinematics.moving:
+            value = q.get(joint.name, 0.0)
+            sent = self._link_sent.get(joint.child)
+            if sent is not None and abs(value - sent) <= self.settings.joint_tolerance:
                 continue
-            self._link_sent[link] = T
-            link_pose = conv.matrix_to_pose(T)
-            frame = self._link_frames[link]
-            frame.position = link_pose.position
-            frame.wxyz = link_pose.wxyz
-        # Fixed joints: their origin, set once.
-        for joint in self.kinematics.joints:
-            if joint.child not in self._link_sent:
-                self._link_sent[joint.child] = joint.origin
-                link_pose = conv.matrix_to_pose(joint.origin)
-                self._link_frames[joint.child].position = link_pose.position
-                self._link_frames[joint.child].wxyz = link_pose.wxyz
+            self._link_sent[joint.child] = value
+            position, wxyz = joint_pose(joint, value)
+            frame = self._link_frames[joint.child]
+            if full or joint.kind == "prismatic":
+                frame.position = position
+            frame.wxyz = wxyz
 
     def _set_camera(self, robot_position: np.ndarray) -> None:
         target = robot_position + np.array([0.0, 0.0, self.settings.camera_target_height])

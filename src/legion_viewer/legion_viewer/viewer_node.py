@@ -61,6 +61,8 @@ class ViewerParameters:
                                low=1.0, high=60.0)
     discovery_period: float = param(2.0, "How often the ROS graph is searched for `*markers` topics and "
                                          "safety/state.", unit="s", low=0.1, high=60.0)
+    joint_tolerance: float = param(0.002, "A link is re-sent to the browser when its joint has moved more than this "
+                                          "since it was last sent.", unit="rad or m", low=0.0, high=0.1)
     occupied_threshold: int = param(50, "Occupancy from which a map cell is drawn.", low=0, high=100)
     person_radius: float = param(0.25, "Radius of the cylinder drawn for a person.", unit="m", low=0.05, high=2.0)
     camera_offset: tuple[float, ...] = param((2.5, -3.0, 2.0), "Browser camera's start position relative to the "
@@ -88,7 +90,8 @@ class ViewerNode(Node):
                                 sole_width=sole_width, person_radius=self.params.person_radius,
                                 camera_offset=tuple(self.params.camera_offset),
                                 camera_target_height=self.params.camera_target_height,
-                                environment_map=self.params.environment_map)
+                                environment_map=self.params.environment_map,
+                                joint_tolerance=self.params.joint_tolerance)
         import viser
 
         try:

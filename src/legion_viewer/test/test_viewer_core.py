@@ -260,3 +260,28 @@ def test_drawing_sends_what_changed(server, centurion_urdf: str, kinematics: Rob
     # the layer checkboxes hide a layer
     view.toggles["robot"].value = False
     assert not view._layer_roots["robot"].visible
+
+
+def test_joint_pose_equals_the_transform(kinematics: RobotKinematics) -> None:
+    from legion_viewer.kinematics import joint_pose, joint_transform
+
+    rng = np.random.default_rng(5)
+    for joint in kinematics.joints:
+        q = float(rng.uniform(-1.0, 1.0))
+        position, wxyz = joint_pose(joint, q)
+        expected = conv.matrix_to_pose(joint_transform(joint, q))
+        assert np.allclose(position, expected.position, atol=1e-12), joint.name
+        assert np.allclose(np.array(wxyz) * np.sign(wxyz[0] or 1.0), expected.wxyz, atol=1e-7), joint.name
+
+
+def test_only_joints_that_moved_are_resent(server, centurion_urdf: str, kinematics: RobotKinematics) -> None:
+    view = ViserScene(server, ViewSettings(joint_tolerance=0.01))
+    state = SceneState()
+    state.on_description(String(data=centurion_urdf))
+    view.draw(state)
+    first, second = kinematics.moving[0], kinematics.moving[1]
+    before = view._link_frames[first.child].wxyz.copy()
+    state.on_joint_states(JointState(name=[first.name, second.name], position=[0.005, 0.5]))
+    view.draw(state)
+    assert np.allclose(view._link_frames[first.child].wxyz, before)  # within the tolerance: not re-sent
+    assert view._link_sent[second.child] == 0.5 and view._link_sent[first.child] == 0.0
