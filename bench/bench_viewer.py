@@ -139,7 +139,7 @@ def run_in_process(options: argparse.Namespace) -> None:
     names = [j.name for j in RobotKinematics(urdf).moving]
     port = free_port()
     server = viser.ViserServer(host="127.0.0.1", port=port, verbose=False)
-    view, state = ViserScene(server, ViewSettings()), SceneState()
+    view, state = ViserScene(server, ViewSettings(environment_map=options.environment_map)), SceneState()
     state.on_description(String(data=urdf))
     page = browser_module.Browser(f"http://127.0.0.1:{port}", 1280, 800)
     try:
@@ -161,7 +161,8 @@ def run_in_process(options: argparse.Namespace) -> None:
             draws += 1
             time.sleep(max(0.0, period - (time.monotonic() - wall0 - t)))
         wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
-        print(f"\n== in-process view (no ROS), {len(names)} joints moving, drawn at 20 Hz, {wall:.1f} s wall:")
+        print(f"\n== in-process view (no ROS), {len(names)} joints moving, drawn at 20 Hz, {wall:.1f} s wall, "
+              f"environment map '{options.environment_map}':")
         print(f"  browser: {fps[0]:.1f} frames/s (requestAnimationFrame, headless chromium, software WebGL)")
         print(f"  draws {draws / wall:.1f} /s, {1000 * drawing / max(draws, 1):.2f} ms each (mean); "
               f"this process {cpu / wall:.3f} CPU s per wall s (drawing and viser's server threads)")
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true",
                         help="no browser on the page (the viewer's own cost to the stack, without chromium's CPU)")
     parser.add_argument("--in-process", action="store_true", help="the view alone, no ROS, no stack")
+    parser.add_argument("--environment-map", default="", help="--in-process: viser's environment map (default none)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of each wait [s]")
     options = parser.parse_args()
     reason = browser_module.missing()
