@@ -150,7 +150,9 @@ def launched_stack():
     """The stack, launched once for the module (the tests do not replace it; `stack` hands it over standing)."""
     launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true", "sensor_noise": "false"}, echo=False,
                              extra_parameters={
-        "sim_bridge": {"camera_rate": 0.0}})
+        "sim_bridge": {"camera_rate": 0.0},
+        # no camera, no people sensing: the safety node assumes nobody is near
+        "safety": {"zones.people_required": False}})
     probe = Probe("gait_stack_test_probe")
     driver = Driver(probe)
     probe.record("diagnostics", DiagnosticArray)

@@ -70,7 +70,9 @@ def base(probe: Probe) -> tuple[np.ndarray, float]:
 def stack():
     # The workspace conftest.py puts the test session (this probe and the launched nodes) on a ROS domain of its own.
     launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true"}, echo=False,
-                             extra_parameters={"sim_bridge": {"camera_rate": 0.0}})
+                             extra_parameters={"sim_bridge": {"camera_rate": 0.0},
+                             # no camera, no people sensing: the safety node assumes nobody is near
+                             "safety": {"zones.people_required": False}})
     probe = Probe("wbc_stack_test_probe")
     for topic, kind in (("ground_truth/odom", Odometry), ("diagnostics", DiagnosticArray),
                         ("joint_states", JointState), ("joint_commands", JointCommand),

@@ -138,6 +138,10 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         # Pick and place: gripper paths and hand commands to the whole-body controller, walk_to when out of reach.
         nodes.append(NodeSpec("legion_manipulation", "manipulation", "manipulation", parameters=common,
                               remappings=decimated))
+        # Speed and separation monitoring of the tracked people, the e-stop latch: safety/state for the gait
+        # planner, manipulation and the executive.
+        nodes.append(NodeSpec("legion_safety", "safety", "safety", parameters=common,
+                              remappings=(("odom", "odom/decimated"),)))
         # The task executive: run_job (a sorting shift in a cell file) as a behaviour tree over walk_to, pick, place.
         nodes.append(NodeSpec("legion_executive", "executive", "executive", parameters=common,
                               remappings=(("odom", "odom/decimated"),)))

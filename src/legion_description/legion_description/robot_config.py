@@ -125,6 +125,9 @@ class RobotConfig:
     grasping: dict[str, float] = field(default_factory=dict)
     """The grasp planner's hand geometry (`grasping:`; keys of `legion_manipulation.grasps.PlanningParameters`,
     checked there)."""
+    safety: dict[str, float] = field(default_factory=dict)
+    """The robot's stopping figures for speed and separation monitoring (`safety:`; keys of
+    `legion_safety.separation.RobotSafety`, checked there)."""
 
     def has_group(self, group: str) -> bool:
         """Whether the robot has joints in `group` (on either side)."""
@@ -440,4 +443,5 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
                              if isinstance(data.get("walking"), dict) else None, source),
         group_gains=group_gains,
         grasping=_numbers(data.get("grasping"), source, "grasping"),
+        safety=_numbers(data.get("safety"), source, "safety"),
     )

@@ -88,8 +88,8 @@ class HoldStopped(ShiftBehaviour):
 
 
 class PersonInZone(ShiftBehaviour):
-    """SUCCESS while a person is within policy.protective_zone of the robot, and until the zone has been clear for
-    policy.resume_after."""
+    """SUCCESS while a person is within policy.protective_zone of the robot or the safety node reports a protective
+    stop, and until both have been clear for policy.resume_after."""
 
     def __init__(self, name: str, namespace: str, clients: Clients) -> None:
         super().__init__(name, namespace, clients)
@@ -105,8 +105,11 @@ class PersonInZone(ShiftBehaviour):
             nearest = min(distances, default=math.inf)
             if nearest < policy.protective_zone:
                 self.last_seen, self.distance = now, nearest
+        if self.clients.robot.safety_stop():
+            self.last_seen, self.distance = now, math.nan
         if now - self.last_seen < policy.resume_after:
-            self.feedback_message = f"person at {self.distance:.2f} m"
+            self.feedback_message = ("safety protective stop" if math.isnan(self.distance)
+                                     else f"person at {self.distance:.2f} m")
             return Status.SUCCESS
         return Status.FAILURE
 

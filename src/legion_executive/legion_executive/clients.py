@@ -127,6 +127,11 @@ class Robot(Protocol):
         """The hardware's protective stop is latched."""
         ...
 
+    def safety_stop(self) -> bool:
+        """The safety node reports a protective (or emergency) stop: a person is inside the protective separation
+        distance, or its inputs are stale."""
+        ...
+
     def fallen(self) -> bool:
         """The whole-body controller reports a fall."""
         ...

@@ -119,3 +119,9 @@ def grid_msg(grid: CellMap, stamp: float, frame: str = "odom"):
     msg.info.origin.orientation.w = 1.0
     msg.data = grid.data.astype(int).ravel().tolist()
     return msg
+
+
+def safety_stop(msg) -> bool:
+    """safety/state (SafetyState) -> whether it stops the robot: a protective or emergency stop, or a zone this
+    version does not know."""
+    return int(msg.zone) not in (0, 1)  # SafetyState.CLEAR, SafetyState.WARNING

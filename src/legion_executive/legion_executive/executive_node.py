@@ -10,13 +10,15 @@ that is missing or invalid, or whose look postures the robot file lacks, ends IN
 Action clients: `walk_to` (WalkTo), `pick` (Pick), `place` (Place).
 
 Subscribes: `perception/objects` (DetectedObjectArray: parts and `<colour>_bin` containers in odom),
-`perception/people` (PoseArray in odom; forgotten after `people_timeout`), `odom` (nav_msgs/Odometry; remapped to
+`perception/people` (PoseArray in odom; forgotten after `people_timeout`), `safety/state` (SafetyState,
+transient-local: a protective or emergency stop pauses the shift like a person in the zone; a state older than
+`safety_timeout`, once one has come, counts as a stop), `odom` (nav_msgs/Odometry; remapped to
 `odom/decimated` by the launch), `hardware/status` (DiagnosticArray: key `emergency_stop`), `diagnostics` (the
 whole-body controller's `state` = `fallen`; manipulation's `left_holds` / `right_holds`).
 Publishes: `executive/status` (ExecutiveStatus, `status_rate`), `posture/reference` (JointState: the robot file's
 named posture of a station's `look`; no names: back to standing), `map` (OccupancyGrid of the cell's tables, bins and
 keep-out areas, frame odom, reliable, transient-local; at the start of each job), `diagnostics`.
-Parameters: `robot`, `tick_rate`, `status_rate`, `people_timeout`, `map_resolution`, `map_margin`.
+Parameters: `robot`, `tick_rate`, `status_rate`, `people_timeout`, `safety_timeout`, `map_resolution`, `map_margin`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from legion_executive.clients import Clients, Outcome, Progress, Scene
 from legion_executive.shift import State
 from legion_executive.tree import SortingExecutive
 from legion_interfaces.action import Pick, Place, RunJob, WalkTo
-from legion_interfaces.msg import DetectedObjectArray, ExecutiveStatus
+from legion_interfaces.msg import DetectedObjectArray, ExecutiveStatus, SafetyState
 
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -68,6 +70,8 @@ class ExecutiveParameters:
                                high=10.0)
     people_timeout: float = param(1.0, "A perception/people report older than this is forgotten.", unit="s",
                                   low=0.05, high=60.0)
+    safety_timeout: float = param(1.0, "A safety/state older than this (once one has come) counts as a stop.",
+                                  unit="s", low=0.05, high=60.0)
     map_resolution: float = param(0.05, "Cell size of the cell's map (topic map).", unit="m", low=0.01, high=1.0)
     map_margin: float = param(1.0, "Free border of the map around the cell's areas and stations.", unit="m",
                               low=0.0, high=20.0)
@@ -184,6 +188,10 @@ class _Adapter:
     def emergency_stop(self) -> bool:
         return self.node.estop
 
+    def safety_stop(self) -> bool:
+        received, stop = self.node.safety
+        return stop or self.now() - received > self.node.params.safety_timeout
+
     def fallen(self) -> bool:
         return self.node.fallen
 
@@ -197,6 +205,8 @@ class ExecutiveNode(Node):
         self.people: tuple[float, list[tuple[float, float]]] = (-math.inf, [])
         self.base: tuple[float, float, float] | None = None
         self.estop = False
+        self.safety: tuple[float, bool] = (math.inf, False)
+        """(received [s, node clock], a stop) of the newest safety/state (inf: none yet, never stale)."""
         self.fallen = False
         self.holds = {"left": "", "right": ""}
         self._holds_time = -math.inf
@@ -213,6 +223,7 @@ class ExecutiveNode(Node):
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.create_subscription(DetectedObjectArray, "perception/objects", self.on_objects, INPUT_QOS)
         self.create_subscription(PoseArray, "perception/people", self.on_people, INPUT_QOS)
+        self.create_subscription(SafetyState, "safety/state", self.on_safety_state, LATCHED_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(DiagnosticArray, "hardware/status", self.on_hardware_status, INPUT_QOS)
         self.create_subscription(DiagnosticArray, "diagnostics", self.on_diagnostics, INPUT_QOS)
@@ -236,6 +247,9 @@ class ExecutiveNode(Node):
 
     def on_people(self, msg: PoseArray) -> None:
         self.people = (self._now(), conv.people_from_poses(msg))
+
+    def on_safety_state(self, msg: SafetyState) -> None:
+        self.safety = (self._now(), conv.safety_stop(msg))
 
     def on_odometry(self, msg: Odometry) -> None:
         pose = msg.pose.pose

@@ -66,6 +66,8 @@ class MockWorld:
     time: float = 0.0
     people_at: list[tuple[float, float]] = field(default_factory=list)
     estop: bool = False
+    safety_stop: bool = False
+    """The safety node's protective stop."""
     is_fallen: bool = False
     walk_speed: float = 0.5
     """[m/s]"""
@@ -123,6 +125,9 @@ class _Robot:
 
     def emergency_stop(self) -> bool:
         return self.world.estop
+
+    def safety_stop(self) -> bool:
+        return self.world.safety_stop
 
     def fallen(self) -> bool:
         return self.world.is_fallen

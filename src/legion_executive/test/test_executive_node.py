@@ -246,6 +246,18 @@ def test_the_robot_state_comes_from_hardware_status_and_diagnostics(system) -> N
     assert node.executive.clients.perception.people() == [(0.8, 0.0)]
     node.people = (now - 10.0, node.people[1])
     assert node.executive.clients.perception.people() == []
+    # The safety node's state: no state yet is no stop; a protective stop is; a stale state is.
+    from legion_interfaces.msg import SafetyState
+
+    assert not robot.safety_stop()
+    node.on_safety_state(SafetyState(zone=SafetyState.WARNING, speed_scale=0.5))
+    assert not robot.safety_stop()
+    node.on_safety_state(SafetyState(zone=SafetyState.PROTECTIVE_STOP))
+    assert robot.safety_stop()
+    node.on_safety_state(SafetyState(zone=SafetyState.CLEAR, speed_scale=1.0))
+    assert not robot.safety_stop()
+    node.safety = (now - 10.0, False)
+    assert robot.safety_stop()
 
 
 def test_cancelling_the_job_cancels_the_running_walk(system, tmp_path) -> None:

@@ -309,6 +309,22 @@ def test_a_person_in_the_zone_pauses_the_shift_and_the_interrupted_pick_is_redon
     assert run.logged("paused: a person") and run.logged("resumed")
 
 
+def test_a_safety_protective_stop_pauses_the_shift_until_it_clears() -> None:
+    world = make_world()
+    run = Run(world)
+    assert run.run(until=lambda r: picking(r, "red_cube_1")) == State.RUNNING
+    world.safety_stop = True
+    assert run.run(until=lambda r: r.executive.state == State.PAUSED, limit=1.0) == State.PAUSED
+    picks = len(world.picks)
+    run.run(limit=5.0)
+    assert run.executive.state == State.PAUSED and len(world.picks) == picks
+    world.safety_stop = False
+    cleared = world.time
+    assert run.run(until=lambda r: r.executive.state == State.RUNNING, limit=5.0) == State.RUNNING
+    assert world.time - cleared >= sorting_cell().policy.resume_after - 0.1 - 1e-9
+    assert run.run() == State.SUCCEEDED
+
+
 def test_a_person_far_away_does_not_pause() -> None:
     world = make_world()
     world.people_at.append((5.0, 5.0))

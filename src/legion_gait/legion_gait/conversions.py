@@ -23,7 +23,7 @@ from legion_description.robot_config import SIDES
 from legion_gait.footsteps import Footstep, sole_corners
 from legion_gait.plan import GaitSamples
 from legion_interfaces.msg import Footstep as FootstepMsg
-from legion_interfaces.msg import FootstepPlan, GaitReference, GaitSample, SoleReference
+from legion_interfaces.msg import FootstepPlan, GaitReference, GaitSample, SafetyState, SoleReference
 
 SIDE_INDEX = {side: i for i, side in enumerate(SIDES)}
 """Side name -> index in GaitSample.soles and value of Footstep.side (LEFT = 0, RIGHT = 1)."""
@@ -206,3 +206,18 @@ def markers_msg(footsteps: Sequence[Footstep], soles: Mapping[str, np.ndarray], 
         marker.points = [Point(x=float(x), y=float(y), z=floor + 0.008) for x, y in np.asarray(path)[:, :2].tolist()]
         array.markers.append(marker)
     return array
+
+
+SAFETY_ZONES = ("CLEAR", "WARNING", "PROTECTIVE_STOP", "EMERGENCY_STOP")
+"""legion_interfaces/SafetyState's zone constants by value."""
+
+
+def safety_scale(msg: SafetyState) -> tuple[float, str]:
+    """safety/state (SafetyState) -> (speed scale 0..1, zone name): a protective or emergency stop, an unknown zone
+    or a non-finite scale is 0."""
+    zone = int(msg.zone)
+    name = SAFETY_ZONES[zone] if 0 <= zone < len(SAFETY_ZONES) else f"unknown ({zone})"
+    scale = float(msg.speed_scale)
+    if name not in ("CLEAR", "WARNING") or not math.isfinite(scale):
+        return 0.0, name
+    return min(max(scale, 0.0), 1.0), name

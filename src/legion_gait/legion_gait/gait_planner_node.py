@@ -38,7 +38,7 @@ from legion_gait.planner import GaitPhase, GaitPlanner, GoalStatus, PlannerOutpu
 from legion_gait.robot_geometry import RobotGeometry
 from legion_gait.state import MeasuredState, measured_state
 from legion_interfaces.action import WalkTo
-from legion_interfaces.msg import FootstepPlan, GaitReference
+from legion_interfaces.msg import FootstepPlan, GaitReference, SafetyState
 
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 """cmd_vel, odom, joint_states."""
@@ -71,6 +71,12 @@ class NodeParameters:
     diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
     state_timeout: float = param(0.25, "odom or joint_states older than this are not used for feedback (the plan "
                                        "runs open loop meanwhile).", unit="s", low=0.01, high=5.0)
+    safety_required: bool = param(False, "Walk only while the safety node's safety/state is fresh: before the first "
+                                         "one, and when it is older than safety_timeout, stop and stand. False: "
+                                         "without any safety/state the robot walks at full speed (a stale one "
+                                         "still stops it).")
+    safety_timeout: float = param(0.5, "A safety/state older than this is stale: stop and stand.", unit="s",
+                                  low=0.05, high=10.0)
 
     def validated(self) -> NodeParameters:
         require(bool(self.robot), "robot must not be empty")
@@ -90,6 +96,10 @@ class GaitPlannerNode(Node):
             and DCM (capture-point feedback, landings).
         `map` (nav_msgs/OccupancyGrid, frame odom, reliable, transient-local): the cell's static map (tables, bins,
             keep-out areas; 100 occupied, 0 free, -1 unknown), from the executive.
+        `safety/state` (legion_interfaces/SafetyState, reliable, transient-local): the step velocity is scaled by
+            its `speed_scale`; a protective or emergency stop (or a state older than `safety_timeout`, or none yet
+            with `safety_required`) stops the robot: it finishes its step and stands; a walk_to goal resumes when
+            it clears.
         `perception/obstacles` (nav_msgs/OccupancyGrid, frame odom, reliable, depth 2): what the head camera sees;
             dropped when older than `navigation.grid_timeout`. With either grid, walk_to plans a path around what
             they hold (`legion_gait.navigation`); the path is checked when a grid's contents change, not every tick.
@@ -111,7 +121,8 @@ class GaitPlannerNode(Node):
             canceling stops safely (finish the step, feet together) before the goal is reported canceled.
             Feedback: distance and angle left, steps taken.
     Parameters:
-        `robot`, `update_rate` [Hz], `marker_rate` [Hz], `diagnostics_rate` [Hz], `state_timeout` [s], and every
+        `robot`, `update_rate` [Hz], `marker_rate` [Hz], `diagnostics_rate` [Hz], `state_timeout` [s],
+        `safety_required`, `safety_timeout` [s], and every
         field of `legion_gait.parameters.GaitParameters` (step timing, CoM height, step height, limits, ...),
         each with its description and range (`config/stack.yaml`, block `gait_planner`).
     """
@@ -134,6 +145,9 @@ class GaitPlannerNode(Node):
         self.create_subscription(Twist, "cmd_vel", self.on_cmd_vel, INPUT_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
+        self.create_subscription(SafetyState, "safety/state", self.on_safety_state, LATCHED_QOS)
+        self._safety: tuple[float, float, str] | None = None
+        """(received [s, node clock], speed scale, zone name) of the newest safety/state."""
         self._grids: dict[str, tuple[tuple[float, float], float, np.ndarray, float]] = {}
         """Grids received and converted, not yet handed to the planner."""
         for topic in GRID_TOPICS:
@@ -190,6 +204,23 @@ class GaitPlannerNode(Node):
             if "rejected" in warning:
                 self._counts["commands_rejected"] += 1
             self._warn("cmd_vel", warning)
+
+    def on_safety_state(self, msg: SafetyState) -> None:
+        scale, zone = conv.safety_scale(msg)
+        self._safety = (self._now(), scale, zone)
+
+    def _safety_scale(self, now: float) -> float:
+        """The speed scale to walk at now (see `safety/state` in the class docstring)."""
+        if self._safety is None:
+            if self.node_params.safety_required:
+                self._warn("safety", "no safety/state yet: standing")
+                return 0.0
+            return 1.0
+        received, scale, _ = self._safety
+        if now - received > self.node_params.safety_timeout:
+            self._warn("safety", f"safety/state is stale ({now - received:.2f} s old): stopping")
+            return 0.0
+        return scale
 
     def on_odometry(self, msg: Odometry) -> None:
         self._odometry_msg = msg  # converted when the planner ticks: state may come far faster than it plans
@@ -355,6 +386,7 @@ class GaitPlannerNode(Node):
         self._last_now = now
         self._feed_grids(now)
         start = timing.perf_counter()
+        self.planner.set_speed_scale(self._safety_scale(now))
         output = self.planner.update(now, self._measured(now))
         if output is None:
             self._warn("waiting", "waiting for odom and joint_states")
@@ -420,6 +452,8 @@ class GaitPlannerNode(Node):
             "command_age": float(now - command.time) if command is not None else -1.0,
             "command": " ".join(f"{v:.3f}" for v in command.velocity) if command is not None else "none",
             "dcm_error": float(output.dcm_error),
+            "speed_scale": float(self.planner.speed_scale),
+            "safety_zone": self._safety[2] if self._safety is not None else "none",
             "footsteps_planned": len(output.footsteps),
             "reference_samples": len(output.samples) if output.samples is not None else 0,
             "update_time_median": float(np.median(times)),

@@ -21,7 +21,11 @@ Every `update(now, measured)` replans from `now`:
    the next footstep) by what the DCM's sensitivity to it says, within the step limits (capture-point step
    adjustment). If more than `hurry_threshold` still remains, the swing foot lands early and the next step follows
    after the shortest double support (step timing adaptation). A push is thus absorbed by stepping.
-6. Idle: until the first command or goal, and from `idle_time` after standing again, the planner only follows the
+6. Safety: `set_speed_scale` (the safety node's speed scale, 0..1) multiplies the step velocity a command or a goal
+   asks for, within the same acceleration limits. At 0 (a protective or emergency stop) the mode is `stop`: the robot
+   finishes the step in flight, closes its feet and stands (stop category 2); a walk_to goal stays active, its
+   deadline paused, and is resumed when the scale rises again.
+7. Idle: until the first command or goal, and from `idle_time` after standing again, the planner only follows the
    measured state and its output is marked inactive (the node then publishes no reference; the controller balances
    on its own). Taking over, it starts from the measured state and lowers the CoM to `com_height` before the first
    lift-off.
@@ -124,6 +128,8 @@ class GoalProgress:
     """Measured base (x, y, yaw) when it finished."""
     start_base: np.ndarray = field(default_factory=lambda: np.zeros(3))
     """Measured base (x, y, yaw) when it was accepted."""
+    held: float = 0.0
+    """[s] spent held by a safety stop (not counted against the goal's deadline)."""
 
     @property
     def done(self) -> bool:
@@ -245,6 +251,9 @@ class GaitPlanner:
         self._route_version = -1
         self._route_time = -math.inf
         self._checked: tuple[tuple[float, ...], int, NavPath] | None = None
+        self.speed_scale = 1.0
+        """The safety node's factor on the step velocity, 0..1 (0: stop and stand; `set_speed_scale`)."""
+        self._last_update = -math.inf
 
     # ------------------------------------------------------------------------------------------------ commands
     def set_velocity_command(self, time: float, linear: tuple[float, float, float],
@@ -335,6 +344,16 @@ class GaitPlanner:
         return self._floor
 
     # ------------------------------------------------------------------------------------------------ the cycle
+    def set_speed_scale(self, scale: float) -> None:
+        """The safety node's speed scale (0..1; a non-finite value is 0: stop)."""
+        scale = float(scale)
+        self.speed_scale = min(max(scale, 0.0), 1.0) if math.isfinite(scale) else 0.0
+
+    @property
+    def safety_hold(self) -> bool:
+        """A safety stop holds the robot (speed scale 0)."""
+        return self.speed_scale <= 0.0
+
     def update(self, now: float, measured: MeasuredState | None) -> PlannerOutput | None:
         """Replan at `now` [s] from the measured state (None: none yet, or too old to use).
 
@@ -342,6 +361,9 @@ class GaitPlanner:
         """
         warnings, self._warnings = self._warnings, []
         events: list[str] = []
+        if self.safety_hold and self.progress is not None and self.progress.status == GoalStatus.ACTIVE:
+            self.progress.held += min(max(now - self._last_update, 0.0), 1.0)
+        self._last_update = now
         if measured is not None:
             self._measured_base = measured.base_pose
             if self._fallen(measured):
@@ -451,7 +473,9 @@ class GaitPlanner:
 
     def _mode(self, now: float, warnings: list[str]) -> str:
         if self.progress is not None and self.progress.status == GoalStatus.ACTIVE:
-            return "goal"
+            return "stop" if self.safety_hold else "goal"
+        if self.safety_hold:
+            return "stop"
         command = self.command
         if command is None:
             return "stop"
@@ -765,7 +789,8 @@ class GaitPlanner:
                 return None, np.zeros(3)
             target = compose(goal_feet, pose2(0.0, 0.5 * sign * width, 0.0))
             frame = feet_frame(stance, sign, width)
-            desired = self._goal_velocity(frame, goal_feet, feet_pose(soles, self.geometry.side_sign))
+            middle = feet_pose(soles, self.geometry.side_sign)
+            desired = self.speed_scale * self._goal_velocity(frame, goal_feet, middle)
             new_velocity = self._rate_limited(velocity, desired)
             direct = relative(frame, compose(goal_feet, pose2(0.0, 0.0, 0.0)))
             step_speed = np.abs(direct) / self.step_period
@@ -775,7 +800,7 @@ class GaitPlanner:
                     and self._following(feet_pose(soles, self.geometry.side_sign)) is None):
                 return target, np.zeros(3)
         else:
-            desired = self.command.velocity if mode == "velocity" else np.zeros(3)
+            desired = self.speed_scale * self.command.velocity if mode == "velocity" else np.zeros(3)
             new_velocity = self._rate_limited(velocity, desired)
             if mode == "stop" and np.all(np.abs(new_velocity) < 1e-3):
                 return None, np.zeros(3)
@@ -942,8 +967,8 @@ class GaitPlanner:
         p = self.params
         start = progress.goal.time
         if self.phase != GaitPhase.STANDING or measured is None:
-            if now - start > self._goal_deadline(progress):
-                self._finish_goal(GoalStatus.ABORTED, f"timed out after {now - start:.1f} s, "
+            if now - start - progress.held > self._goal_deadline(progress):
+                self._finish_goal(GoalStatus.ABORTED, f"timed out after {now - start - progress.held:.1f} s, "
                                   f"{progress.distance_remaining:.2f} m from the goal", measured)
                 events.append("walk_to aborted: timeout")
             return

@@ -12,7 +12,10 @@ Action client: `walk_to` (legion_interfaces/WalkTo) when a part or a target is o
 
 Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `perception/obstacles`
 (standing poses keep clear of its occupied cells), `emergency_stop`
-(std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task).
+(std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task), `safety/state`
+(legion_interfaces/SafetyState, transient-local: gripper paths run at its `speed_scale`; a protective or emergency
+stop, or a state older than `safety_timeout` by the joint states' stamps, holds them where they are, the hands keep
+what they hold).
 Publishes: `<side>_hand/target` (geometry_msgs/PoseStamped in odom, or in base_footprint while a part is carried;
 an empty frame_id releases the hand task),
 `<side>_hand/command` (legion_interfaces/HandCommand), `<side>_hand/payload` (std_msgs/Float64, kg), `diagnostics`,
@@ -53,7 +56,7 @@ from legion_common.transforms import (
 )
 from legion_control.conversions import BASE_FOOTPRINT
 from legion_interfaces.action import Pick, Place, WalkTo
-from legion_interfaces.msg import DetectedObjectArray, HandCommand
+from legion_interfaces.msg import DetectedObjectArray, HandCommand, SafetyState
 from legion_manipulation import conversions as conv
 from legion_manipulation.tasks import (
     Code,
@@ -86,6 +89,11 @@ class NodeParameters:
                                  low=0.01, high=10.0)
     marker_rate: float = param(5.0, "Rate of `manipulation/markers` (hand targets), of state stamps, published only "
                                "while subscribed; 0 disables them.", unit="Hz", low=0.0, high=50.0)
+    safety_required: bool = param(False, "Move the arms only while safety/state is fresh: before the first one, "
+                                         "and when it is older than safety_timeout, hold. False: without any "
+                                         "safety/state the arms move at full speed (a stale one still holds them).")
+    safety_timeout: float = param(0.5, "A safety/state older than this (by the joint states' stamps) holds the arms.",
+                                  unit="s", low=0.05, high=10.0)
 
     def validated(self) -> NodeParameters:
         require(bool(self.robot), "robot must not be empty")
@@ -124,6 +132,9 @@ class ManipulationNode(Node):
         self.create_subscription(OccupancyGrid, "perception/obstacles", self.on_obstacles, INPUT_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "diagnostics", self.on_diagnostics, INPUT_QOS)
+        self.create_subscription(SafetyState, "safety/state", self.on_safety_state, LATCHED_QOS)
+        self._safety: tuple[float, float] | None = None
+        """(stamp [s], speed scale) of the newest safety/state."""
         group = ReentrantCallbackGroup()
         self.pick_server = ActionServer(self, Pick, "pick", execute_callback=self.execute_pick,
                                         goal_callback=lambda _goal: GoalResponse.ACCEPT,
@@ -176,6 +187,16 @@ class ManipulationNode(Node):
         occupied = np.asarray(msg.data, dtype=np.int16).reshape(info.height, info.width) >= OCCUPIED
         self.manipulator.obstacles = (occupied, np.array([origin.x, origin.y]), float(info.resolution))
 
+    def on_safety_state(self, msg: SafetyState) -> None:
+        self._safety = (header_seconds(msg), safety_scale(msg))
+
+    def _safety_scale(self, time: float) -> float:
+        """The arm speed scale at joint-state `time` [s] (see `safety/state` in the module docstring)."""
+        if self._safety is None:
+            return 0.0 if self.node_params.safety_required else 1.0
+        stamp, scale = self._safety
+        return scale if time - stamp <= self.node_params.safety_timeout else 0.0
+
     def on_emergency_stop(self, msg: Bool) -> None:
         self._estop = bool(msg.data)
 
@@ -214,7 +235,7 @@ class ManipulationNode(Node):
         hand_efforts = {side: np.array([efforts.get(n, 0.0) for n in self.config.hands[side].joints])
                         for side in self.sides}
         return Inputs(time, q, hand_positions, hand_velocities, hand_efforts, self._objects, self._objects_time,
-                      self._estop or self._fallen)
+                      self._estop or self._fallen, self._safety_scale(time))
 
     @property
     def _active(self) -> bool:
@@ -226,6 +247,7 @@ class ManipulationNode(Node):
         self._latest_joints = msg
         time = header_seconds(msg)
         if not self._active:  # idle: the state is converted when a goal comes (`_current_inputs`)
+            self.manipulator.path_clock.advance(time, self._safety_scale(time))  # no backlog for the next task
             if time >= self._next_diagnostics:
                 inputs = self._inputs(msg)
                 if inputs is not None:
@@ -421,6 +443,15 @@ class ManipulationNode(Node):
         values.update({key: str(value) for key, value in self._counts.items()})
         self.pub_diagnostics.publish(diagnostics_msg(to_stamp(inputs.time), "manipulation", level, message, values,
                                                      hardware_id=self.config.name))
+
+
+def safety_scale(msg: SafetyState) -> float:
+    """safety/state -> arm speed scale 0..1: 0 in a protective or emergency stop, an unknown zone, a non-finite
+    scale."""
+    scale = float(msg.speed_scale)
+    if msg.zone not in (SafetyState.CLEAR, SafetyState.WARNING) or not math.isfinite(scale):
+        return 0.0
+    return min(max(scale, 0.0), 1.0)
 
 
 def main(args: list[str] | None = None) -> int:

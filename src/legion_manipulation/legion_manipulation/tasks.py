@@ -40,7 +40,7 @@ from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_description import DescriptionError, RobotConfig
 from legion_manipulation.grasps import GraspPlan, PartGeometry, PlanningParameters, plan_grasp, shape_from_label
-from legion_manipulation.paths import MinimumJerkPath, PathLimits
+from legion_manipulation.paths import MinimumJerkPath, PathClock, PathLimits
 from legion_manipulation.reach import ArmReach
 from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
 from legion_model import RobotModel
@@ -111,6 +111,8 @@ class Inputs:
     """[s] stamp of the newest `perception/objects` (-inf before the first)."""
     stopped: bool = False
     """E-stop latched or the robot fell."""
+    speed_scale: float = 1.0
+    """The safety node's factor on arm speed, 0..1: gripper paths run this much slower; 0 holds them."""
 
 
 @dataclass
@@ -324,6 +326,8 @@ class Manipulator:
         self.retreats: dict[str, MinimumJerkPath] = {}
         """Side -> the path an empty hand takes out of the way before its task is released."""
         self._task: _Task | None = None
+        self.path_clock = PathClock()
+        """Slows or holds every gripper path by the safety speed scale."""
         self._commands: dict[str, tuple[GraspMode, float]] = {}
         self._payloads: dict[str, float] = {}
 
@@ -383,6 +387,10 @@ class Manipulator:
     def step(self, inputs: Inputs) -> Outputs:
         """One tick: the outputs to send (targets of every hand that holds or moves, commands, result)."""
         out = Outputs()
+        held_for = self.path_clock.advance(inputs.time, inputs.speed_scale)
+        if self._task is not None and held_for > 0.0:  # a held or slowed task's phase clocks wait with its path
+            self._task.start_time += held_for
+            self._task.phase_start += held_for
         for side, held in list(self.held.items()):
             if side in inputs.hand_positions and held.monitor.update(
                     inputs.time, inputs.hand_positions[side], inputs.hand_velocities[side],
@@ -572,7 +580,7 @@ class _Task:
         limits = self.params.paths
         if max_speed is not None:
             limits = dataclasses.replace(limits, max_speed=min(limits.max_speed, max_speed))
-        self.path = MinimumJerkPath(start, goal, inputs.time, limits)
+        self.path = MinimumJerkPath(start, goal, inputs.time, limits, clock=self.owner.path_clock)
 
     def follow(self, inputs: Inputs, out: Outputs) -> bool:
         """Stream the current path; True once it has ended."""
@@ -605,7 +613,7 @@ class _Task:
         owner.carry.pop(self.side, None)
         away = base.rotation @ np.array([-p.retreat_back, 0.0, 0.0]) + np.array([0.0, 0.0, p.retreat_up])
         owner.retreats[self.side] = MinimumJerkPath(
-            here, pin.SE3(here.rotation, here.translation + away), inputs.time, p.paths
+            here, pin.SE3(here.rotation, here.translation + away), inputs.time, p.paths, clock=owner.path_clock
         )
 
 

@@ -144,6 +144,12 @@ class PeopleConfig:
     hold_time: float = param(1.5, "A person not seen for this long is dropped.", unit="s", low=0.0, high=60.0)
     gate_distance: float = param(0.6, "Largest move of a person between two sightings.", unit="m", low=0.01,
                                  high=10.0)
+    position_gain: float = param(0.7, "Alpha of the person's alpha-beta filter: weight of a sighting in the "
+                                      "position.", low=0.01, high=1.0)
+    velocity_gain: float = param(0.3, "Beta of the person's alpha-beta filter: weight of a sighting's residual in "
+                                      "the velocity.", low=0.0, high=2.0)
+    max_speed: float = param(4.0, "A person's estimated horizontal speed is clamped to this.", unit="m/s",
+                             low=0.1, high=20.0)
 
     def validated(self) -> PeopleConfig:
         require(self.min_face_width < self.max_face_width, "people.min_face_width must be below people.max_face_width")

@@ -19,9 +19,9 @@ from sensor_msgs.msg import CameraInfo, JointState
 from visualization_msgs.msg import MarkerArray
 
 from legion_common.markers import hue_colour, marker, marker_array, text_marker
-from legion_common.messages import pose_arrays, pose_msg, vector3_msg, xyz
+from legion_common.messages import point_msg, pose_arrays, pose_msg, vector3_msg, xyz
 from legion_common.transforms import TransformError, pose_to_matrix, quaternion_from_yaw, yaw_from_quaternion
-from legion_interfaces.msg import DetectedObject, DetectedObjectArray
+from legion_interfaces.msg import DetectedObject, DetectedObjectArray, TrackedPerson, TrackedPersonArray
 from legion_perception.errors import InputError
 from legion_perception.geometry import CameraIntrinsics
 from legion_perception.obstacles import OccupancyGrid
@@ -162,3 +162,15 @@ def object_markers_msg(tracks: Iterable[PartTrack], stamp: Any, frame_id: str,
         label_position = (float(track.position[0]), float(track.position[1]), top + 0.04)
         array.markers.append(text_marker("labels", index, stamp, frame_id, track.id or track.label, label_position))
     return array
+
+
+def tracked_people_msg(people: Iterable[Person], stamp: Any, frame_id: str, now: float) -> TrackedPersonArray:
+    """People -> TrackedPersonArray (perception/people/tracked): id `person_<n>`, face centre, filtered horizontal
+    velocity in `frame_id`, and how long ago [s] each was last seen, at `now` [s]."""
+    msg = TrackedPersonArray()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.people = [TrackedPerson(id=f"person_{person.number}", position=point_msg(person.position),
+                                velocity=vector3_msg(person.velocity),
+                                last_seen=float(max(now - person.last_seen, 0.0))) for person in people]
+    return msg

@@ -4,15 +4,18 @@ Faces are searched only where the depth image sees a surface at head height (a s
 which keeps the cascade's cost low when the robot looks at a table. A face box is kept only if the depth in its
 middle is valid and the face's metric width, box width times depth over focal length, is that of a human face
 (`min_face_width`..`max_face_width`): this rejects face-like texture on objects and in pictures. The person's
-position is the face centre in `odom`. People are tracked with a nearest neighbour gate and held for `hold_time`
-after they were last seen, so that a person who turns away for a moment or is seen in every other frame stays
-reported to safety.
+position is the face centre in `odom`. People are tracked with a nearest neighbour gate (around where each track's
+velocity says the person is now) and held for `hold_time` after they were last seen, so that a person who turns away
+for a moment or is seen in every other frame stays reported to safety. Each track's horizontal velocity comes from an
+alpha-beta filter over its sightings: with dt since the last sighting, prediction p' = p + v dt, residual
+r = z - p', then p = p' + alpha r and v = v + (beta / dt) r (alpha `position_gain`, beta `velocity_gain`), the speed
+clamped to `max_speed`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -53,6 +56,8 @@ class Person:
     """[m]"""
     last_seen: float
     """[s]"""
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    """Horizontal velocity of the face centre in `odom` [m/s] (z is 0), from the alpha-beta filter.  # (3,)"""
 
 
 def cascade_path(name: str) -> Path:
@@ -175,7 +180,7 @@ class PeopleTracker:
                 continue
             best, best_distance = None, cfg.gate_distance
             for i in unmatched:
-                distance = float(np.linalg.norm(self.people[i].position[:2] - face.position[:2]))
+                distance = float(np.linalg.norm(self.predicted(self.people[i], stamp)[:2] - face.position[:2]))
                 if distance <= best_distance:
                     best, best_distance = i, distance
             if best is None:
@@ -183,7 +188,30 @@ class PeopleTracker:
                 self._next += 1
             else:
                 unmatched.remove(best)
-                person = self.people[best]
-                person.position, person.face_width, person.last_seen = face.position.copy(), face.width, stamp
+                self._filter(self.people[best], face, stamp)
         self.people = [p for p in self.people if stamp - p.last_seen <= cfg.hold_time]
         return list(self.people)
+
+    @staticmethod
+    def predicted(person: Person, stamp: float) -> np.ndarray:
+        """Where the person's face is expected at `stamp` [s], from the track's velocity.  # (3,)"""
+        return person.position + person.velocity * max(stamp - person.last_seen, 0.0)
+
+    def _filter(self, person: Person, face: FaceDetection, stamp: float) -> None:
+        """One alpha-beta update of a track with a sighting (see the module docstring)."""
+        cfg = self.config
+        dt = stamp - person.last_seen
+        if dt <= 1e-6:  # the same instant: take the sighting
+            person.position, person.face_width = face.position.copy(), face.width
+            return
+        predicted = self.predicted(person, stamp)
+        residual = face.position - predicted
+        person.position = predicted + cfg.position_gain * residual
+        person.position[2] = face.position[2]
+        velocity = person.velocity + (cfg.velocity_gain / dt) * residual
+        velocity[2] = 0.0
+        speed = float(np.linalg.norm(velocity[:2]))
+        if speed > cfg.max_speed:
+            velocity *= cfg.max_speed / speed
+        person.velocity = velocity
+        person.face_width, person.last_seen = face.width, stamp

@@ -27,7 +27,7 @@ from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters
 from legion_common.stamps import header_seconds, to_stamp
 from legion_description import DescriptionError, load_robot_config
-from legion_interfaces.msg import DetectedObjectArray
+from legion_interfaces.msg import DetectedObjectArray, TrackedPersonArray
 from legion_model import ModelError, RobotModel
 from legion_perception import conversions as conv
 from legion_perception.camera_pose import CameraPoseSource
@@ -119,6 +119,8 @@ class Perception(Node):
         `perception/obstacles` (nav_msgs/OccupancyGrid, frame `odom`, floor removed) at `obstacles_rate`;
         `perception/people` (geometry_msgs/PoseArray, frame `odom`): face centres of the people held, at
             `people_rate`;
+        `perception/people/tracked` (legion_interfaces/TrackedPersonArray, frame `odom`): the same people with id,
+            filtered horizontal velocity and time since last seen, at `people_rate` (for the safety node);
         `perception/debug_image` (sensor_msgs/Image rgb8, camera frame): faces anonymised, detections drawn, at
             `debug_image_rate`;
         `perception/markers` (`~/markers`, visualization_msgs/MarkerArray, frame `odom`, transient-local): the
@@ -191,6 +193,7 @@ class Perception(Node):
         self.pub_objects = self.create_publisher(DetectedObjectArray, "perception/objects", OUTPUT_QOS)
         self.pub_obstacles = self.create_publisher(OccupancyGrid, "perception/obstacles", OUTPUT_QOS)
         self.pub_people = self.create_publisher(PoseArray, "perception/people", OUTPUT_QOS)
+        self.pub_tracked_people = self.create_publisher(TrackedPersonArray, "perception/people/tracked", OUTPUT_QOS)
         self.pub_debug = self.create_publisher(Image, "perception/debug_image", OUTPUT_QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", OUTPUT_QOS)
         self.pub_markers = self.create_publisher(MarkerArray, "~/markers", MARKER_QOS)
@@ -381,6 +384,8 @@ class Perception(Node):
         if people_due:
             self._people.done(frame.stamp)
             self.pub_people.publish(conv.people_msg(result.people, stamp, self.odom_frame))
+            self.pub_tracked_people.publish(conv.tracked_people_msg(result.people, stamp, self.odom_frame,
+                                                                    frame.stamp))
         if self._markers.due(frame.stamp) and self.pub_markers.get_subscription_count() > 0:
             self._markers.done(frame.stamp)
             self.pub_markers.publish(conv.object_markers_msg(result.objects, stamp, self.odom_frame,

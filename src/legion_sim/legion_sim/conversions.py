@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import WrenchStamped
+from geometry_msgs.msg import PoseArray, WrenchStamped
 from nav_msgs.msg import Odometry
 from rclpy.serialization import serialize_message
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Imu, JointState
 
 from legion_common.messages import pose_msg, quaternion_msg, vector3_msg
+from legion_common.transforms import quaternion_from_yaw
 from legion_interfaces.msg import DetectedObject, DetectedObjectArray, JointCommand
 
 
@@ -100,6 +101,16 @@ def objects_msg(stamp: Time, frame_id: str, objects: Sequence[tuple[str, str, np
     for object_id, label, position, quaternion, size in objects:
         msg.objects.append(DetectedObject(id=object_id, label=label, pose=pose_msg(position, quaternion),
                                           size=vector3_msg(size), confidence=1.0))
+    return msg
+
+
+def people_msg(stamp: Time, frame_id: str, people: Sequence[tuple[str, np.ndarray, float]]) -> PoseArray:
+    """[(id, footprint centre (x, y, 0), yaw)] -> PoseArray (ground_truth/people: scene order, floor level, facing
+    yaw)."""
+    msg = PoseArray()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.poses = [pose_msg(position, quaternion_from_yaw(yaw)) for _, position, yaw in people]
     return msg
 
 

@@ -494,8 +494,9 @@ def face_texture(size: int = 128) -> np.ndarray:
 
 
 def _add_people(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
-    """Each person as one static body: two legs, a torso in the shirt colour, two arms, a neck and a head whose front
-    (+x of the person, the direction it faces) carries the face texture. Proportions scale with the height."""
+    """Each person as one body: two legs, a torso in the shirt colour, two arms, a neck and a head whose front
+    (+x of the person, the direction it faces) carries the face texture. Proportions scale with the height. A person
+    with a path is a mocap body (the simulation moves it; `Simulation._move_people`), else a static one."""
     if not scene.people:
         return
     texture = face_texture()
@@ -513,6 +514,7 @@ def _add_people(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
         arm = 0.42 * height
         body = spec.worldbody.add_body(name=person.id, pos=[*person.position, 0.0],
                               quat=_wxyz(quaternion_from_yaw(person.yaw)))
+        body.mocap = bool(person.path)
         for side in (1.0, -1.0):
             tag = "left" if side > 0 else "right"
             _static_geom(body, f"{person.id}/{tag}_leg", box, [0.07, 0.07, hip / 2.0], [0.0, side * 0.1, hip / 2.0],

@@ -171,10 +171,15 @@ PERSON_HEIGHTS = (1.2, 2.1)
 """Allowed range of a person's height [m]."""
 
 
+PERSON_MAX_SPEED = 3.0
+"""Fastest walking speed of a simulated person [m/s] (ISO 13855 takes 1.6-2.0 m/s for a walking approach)."""
+
+
 @dataclass(frozen=True)
 class Person:
-    """A person standing still in the cell: a static figure (legs, torso, arms, head with a face texture) for the
-    perception and safety tests. Built by `model_builder._add_people`."""
+    """A person in the cell: a figure (legs, torso, arms, head with a face texture) for the perception and safety
+    tests, standing still or, with a `path`, walking it at `speed` (a kinematic mocap body the simulator moves at each
+    physics step: seen by the camera, an obstacle to the robot). Built by `model_builder._add_people`."""
 
     id: str
     position: tuple[float, float]
@@ -184,6 +189,36 @@ class Person:
     height: float
     """Top of the head above the floor [m]."""
     shirt_colour: RGBA
+    path: tuple[tuple[float, float, float], ...] = ()
+    """Waypoints (x [m], y [m], pause [s]) walked in order from `position` after `start_time`, pausing at each for
+    its pause; empty: the person stands still."""
+    speed: float = 0.0
+    """Walking speed along the path [m/s]."""
+    start_time: float = 0.0
+    """When the person starts walking [s of simulated time]."""
+
+    def pose_at(self, time: float) -> tuple[float, float, float]:
+        """(x [m], y [m], yaw [rad]) at simulated `time` [s]: along the path at `speed`, facing the way it walks
+        (at a pause, the way it came; before the start, `yaw`)."""
+        x, y = self.position
+        yaw = self.yaw
+        left = time - self.start_time
+        if not self.path or left <= 0.0 or self.speed <= 0.0:
+            return x, y, yaw
+        for wx, wy, pause in self.path:
+            length = math.hypot(wx - x, wy - y)
+            if length > 1e-9:
+                yaw = math.atan2(wy - y, wx - x)
+            duration = length / self.speed
+            if left < duration:
+                f = left / duration
+                return x + f * (wx - x), y + f * (wy - y), yaw
+            left -= duration
+            x, y = wx, wy
+            if left < pause:
+                return x, y, yaw
+            left -= pause
+        return x, y, yaw
 
 
 @dataclass(frozen=True)
@@ -425,7 +460,8 @@ def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
     people = []
     for i, item in enumerate(read.items(data, "people")):
         where = f"people[{i}]"
-        item = read.mapping(item, where, ("id", "position", "yaw", "height", "shirt_colour"))
+        item = read.mapping(item, where, ("id", "position", "yaw", "height", "shirt_colour", "path", "speed",
+                                          "start_time"))
         height = read.number(item.get("height", 1.75), f"{where}.height", positive=True)
         if not PERSON_HEIGHTS[0] <= height <= PERSON_HEIGHTS[1]:
             raise read.fail(f"{where}.height", f"must be in [{PERSON_HEIGHTS[0]}, {PERSON_HEIGHTS[1]}] m, got {height}")
@@ -435,6 +471,7 @@ def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
             yaw=read.number(item.get("yaw", 0.0), f"{where}.yaw"),
             height=height,
             shirt_colour=read.colour(item.get("shirt_colour", "steel"), f"{where}.shirt_colour"),
+            **_person_path(read, item, where),
         ))
 
     seen: dict[str, str] = {}
@@ -454,6 +491,30 @@ def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
     return Scene(name=name, source=Path(source), robot_start=robot_start, floor=floor, tables=tuple(tables),
                  bins=tuple(bins), parts=tuple(parts), obstacles=tuple(obstacles), people=tuple(people),
                  sensors=sensors)
+
+
+def _person_path(read: _Reader, item: dict, where: str) -> dict:
+    """A person's optional `path` (waypoints [x, y] or [x, y, pause]), `speed` and `start_time`."""
+    if "path" not in item:
+        for key in ("speed", "start_time"):
+            if key in item:
+                raise read.fail(f"{where}.{key}", "needs a path")
+        return {}
+    raw = item["path"]
+    if not isinstance(raw, list) or not raw:
+        raise read.fail(f"{where}.path", "must be a non-empty list of waypoints [x, y] or [x, y, pause]")
+    path = []
+    for k, point in enumerate(raw):
+        values = read.vector(point, f"{where}.path[{k}]", (2, 3))
+        pause = values[2] if len(values) == 3 else 0.0
+        if pause < 0.0:
+            raise read.fail(f"{where}.path[{k}]", f"pause must be >= 0 s, got {pause}")
+        path.append((values[0], values[1], pause))
+    speed = read.number(read.require(item, "speed", f"{where}."), f"{where}.speed", positive=True)
+    if speed > PERSON_MAX_SPEED:
+        raise read.fail(f"{where}.speed", f"must be at most {PERSON_MAX_SPEED} m/s, got {speed}")
+    start_time = read.number(item.get("start_time", 0.0), f"{where}.start_time", non_negative=True)
+    return {"path": tuple(path), "speed": speed, "start_time": start_time}
 
 
 def _in_footprint(x: float, y: float, centre: tuple[float, float], yaw: float, lx: float, ly: float) -> bool:

@@ -3,7 +3,8 @@
 Publishes: `joint_states`, `imu/data`, `l_foot/wrench` and `r_foot/wrench` (per side of the robot config) at the
 control rate; `head_camera/color/image_raw`, `head_camera/color/camera_info`, `head_camera/depth/image_raw`,
 `head_camera/depth/camera_info` at the camera rate; `clock` at `clock_rate` (docs/realtime.md); `ground_truth/odom`,
-`ground_truth/objects` (tests and benchmarks only); `robot_description` (transient-local); `hardware/status`
+`ground_truth/objects`, `ground_truth/people` (PoseArray of the scene's people, in scene order; tests and benchmarks
+only); `robot_description` (transient-local); `hardware/status`
 (DiagnosticArray).
 Subscribes: `joint_commands` (legion_interfaces/JointCommand), `emergency_stop` (std_msgs/Bool, transient-local).
 Services: `emergency_stop/reset`, `sim/reset` (std_srvs/Trigger), `sim/apply_wrench` (legion_interfaces/ApplyWrench).
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from geometry_msgs.msg import WrenchStamped
+from geometry_msgs.msg import PoseArray, WrenchStamped
 from nav_msgs.msg import Odometry
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.node import Node
@@ -166,6 +167,7 @@ class SimBridge(Node):
         self.pub_depth_info = self._publisher(CameraInfo, "head_camera/depth/camera_info", SENSOR_QOS)
         self.pub_odom = self._publisher(Odometry, "ground_truth/odom", SENSOR_QOS)
         self.pub_objects = self._publisher(DetectedObjectArray, "ground_truth/objects", SENSOR_QOS)
+        self.pub_people = self._publisher(PoseArray, "ground_truth/people", SENSOR_QOS)
         self.pub_status = self._publisher(DiagnosticArray, "hardware/status", STATE_QOS)
         self.pub_description = self._publisher(String, "robot_description", LATCHED_QOS)
         self.pub_description.publish(String(data=self.urdf_xml))
@@ -335,6 +337,8 @@ class SimBridge(Node):
                                                     base.orientation, base.linear_velocity, base.angular_velocity))
             objects = [(o.id, o.label, o.position, o.orientation, o.size) for o in self.sim.ground_truth_objects()]
             self.pub_objects.publish(conv.objects_msg(stamp, self.frames["odom"], objects))
+            if self.sim.scene.people:
+                self.pub_people.publish(conv.people_msg(stamp, self.frames["odom"], self.sim.ground_truth_people()))
         if self.params.camera_rate > 0 and now + 1e-9 >= self._next_camera:
             self._next_camera = now + 1.0 / self.params.camera_rate
             self._camera_frames.push(now, self.sim.render_camera())

@@ -253,6 +253,11 @@ class Simulation:
         self._gravity = np.array(model.opt.gravity)
         self._intrinsics = self._camera_intrinsics()
         self._renderer: mujoco.Renderer | None = None
+        self._moving_people = [(person, int(model.body(person.id).mocapid[0])) for person in scene.people
+                               if person.path]
+        """(person, mocap index) of the people who walk a path."""
+        self._people_bodies = {person.id: model.body(person.id).id for person in scene.people if person.path}
+        """Person id -> body of the people who walk (the compiler fuses a still person's body into the world)."""
         self.reset()
 
     # ------------------------------------------------------------------------------------------------ construction
@@ -312,6 +317,7 @@ class Simulation:
         mujoco.mj_kinematics(model, data)
         lowest_sole = min(data.site_xpos[site][2] for site in self._sole_sites.values())
         data.qpos[root + 2] = -lowest_sole
+        self._move_people()
 
         mujoco.mj_forward(model, data)
         self._rules.hold(self._standing, self._static_standing_torques())
@@ -347,11 +353,21 @@ class Simulation:
             raise SimError(f"step count must be a non-negative integer, got {n!r}")
         model, data, rules = self.model, self.data, self._rules
         for _ in range(n):
+            if self._moving_people:
+                self._move_people()
             if self._wrenches:
                 self._apply_wrenches()
             self._servo()
             mujoco.mj_step(model, data)
             rules.check_watchdog(float(data.time), self._q, self._tau)
+
+    def _move_people(self) -> None:
+        """Place each walking person where its path has it at the current time (mocap pose, before the step)."""
+        time = float(self.data.time)
+        for person, mocap in self._moving_people:
+            x, y, yaw = person.pose_at(time)
+            self.data.mocap_pos[mocap] = (x, y, 0.0)
+            self.data.mocap_quat[mocap] = (math.cos(yaw / 2.0), 0.0, 0.0, math.sin(yaw / 2.0))
 
     def _servo(self) -> None:
         """tau = effort + kp (position - q) + kd (velocity - qdot), clamped to +-limit, into data.ctrl."""
@@ -549,6 +565,20 @@ class Simulation:
             states.append(ObjectState(id=part.id, label=part.label, position=data.xpos[body].copy(),
                                       orientation=_xyzw(data.xquat[body]), size=part.bounding_size))
         return states
+
+    def ground_truth_people(self) -> list[tuple[str, np.ndarray, float]]:
+        """(id, position (x, y, 0) [m] of the footprint centre, yaw [rad]) of each person, in scene order. For tests
+        and benchmarks only."""
+        out = []
+        for person in self.scene.people:
+            body = self._people_bodies.get(person.id)
+            if body is None:
+                out.append((person.id, np.array([*person.position, 0.0]), person.yaw))
+                continue
+            position = self.data.xpos[body]
+            w, _, _, z = self.data.xquat[body]
+            out.append((person.id, np.array([position[0], position[1], 0.0]), 2.0 * math.atan2(z, w)))
+        return out
 
     # ------------------------------------------------------------------------------------------------ disturbances
     def apply_wrench(self, body_name: str, force_world: Sequence[float], torque_world: Sequence[float],

@@ -940,7 +940,19 @@ def humanoid_files(spec: HumanoidSpec) -> tuple[str, dict]:
         config["walking"] = {key: walking[key] for key in spec.walking}
     if spec.sensors:
         config["sensors"] = _centurion_sensors()
+    config["safety"] = _scaled_safety(spec.scale)
     return urdf, config
+
+
+def _scaled_safety(scale: float) -> dict:
+    """Centurion's `safety:` block (stopping figures for speed and separation monitoring) with its lengths scaled."""
+    from legion_description.robot_files import robot_config_path
+
+    safety = dict(yaml.safe_load(robot_config_path("centurion").read_text()).get("safety") or {})
+    for key in ("stopping_distance", "body_radius"):
+        if key in safety:
+            safety[key] = round(float(safety[key]) * scale, 4)
+    return safety
 
 
 def _walking(spec: HumanoidSpec, urdf: str, config: dict) -> dict:

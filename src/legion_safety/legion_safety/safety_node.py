@@ -1,0 +1,213 @@
+"""`safety`: the ROS 2 adapter of `legion_safety.zones` (speed and separation monitoring, the e-stop latch).
+
+A thin node: callbacks convert and store; one timer (`rate`, node clock: simulated time in simulation) asks the
+monitor for the zone and publishes it. Errors are caught at the callback boundary: the published state becomes a
+protective stop with the error as its reason, never nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from diagnostic_msgs.msg import DiagnosticArray
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Bool, Float64
+from std_srvs.srv import Trigger
+
+from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
+from legion_common.node_main import run_node
+from legion_common.parameters import ParameterError, declare_parameters, param, require
+from legion_description import load_robot_config
+from legion_interfaces.msg import SafetyState, TrackedPersonArray
+from legion_interfaces.srv import SafetyReset
+from legion_safety import conversions as conv
+from legion_safety.errors import SafetyError
+from legion_safety.separation import RobotSafety, SeparationParameters
+from legion_safety.zones import Assessment, EmergencyStopLatch, SeparationMonitor, Zone, ZoneParameters
+
+INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""safety/state, safety/speed_scale, and the hardware's emergency_stop."""
+
+
+@dataclass(frozen=True)
+class SafetyParameters:
+    """The node's parameters (`/**/safety` in config/stack.yaml)."""
+
+    robot: str = param("centurion", "Robot name or robot file: its `safety:` block (stopping time and distance, "
+                                    "body radius).")
+    rate: float = param(20.0, "Zone evaluation and publication of safety/state and safety/speed_scale.", unit="Hz",
+                        low=1.0, high=1000.0)
+    diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
+    separation: SeparationParameters = field(default_factory=SeparationParameters)
+    zones: ZoneParameters = field(default_factory=ZoneParameters)
+
+    def validated(self) -> SafetyParameters:
+        require(bool(self.robot), "robot must not be empty")
+        self.zones.validated()
+        return self
+
+
+class SafetyNode(Node):
+    """Speed and separation monitoring of the people perception tracks, and the emergency-stop latch.
+
+    Subscribes:
+        `perception/people/tracked` (legion_interfaces/TrackedPersonArray, frame odom, reliable depth 10).
+        `odom` (nav_msgs/Odometry; remapped to `odom/decimated` by the launch): base position and speed.
+        `emergency_stop` (std_msgs/Bool, reliable, transient-local): true from any source latches the stop.
+        `hardware/status` (diagnostic_msgs/DiagnosticArray): the hardware's `emergency_stop` key latches it too.
+    Publishes (reliable, transient-local, depth 1, at `rate`):
+        `safety/state` (legion_interfaces/SafetyState): zone, reason, nearest person, S_p, warning distance, scale.
+        `safety/speed_scale` (std_msgs/Float64, 0..1): the factor on walking and arm speeds (0: stop).
+        `diagnostics` (diagnostic_msgs/DiagnosticArray) at `diagnostics_rate`.
+    Service:
+        `safety/reset` (legion_interfaces/SafetyReset): clears the latched e-stop, given `requested_by` and `reason`
+            (both logged); refused while `emergency_stop` is still true. Then calls the hardware's
+            `emergency_stop/reset` (std_srvs/Trigger).
+    Parameters:
+        `robot`, `rate` [Hz], `diagnostics_rate` [Hz], `separation.*` (T_r, C, Z_d, Z_r), `zones.*` (warning and
+        release margins, resume time, input timeout); docs/safety.md.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("safety", **kwargs)
+        self.params = declare_parameters(self, SafetyParameters)
+        config = load_robot_config(self.params.robot)
+        self.robot_name = config.name
+        self.odom_frame = config.frames["odom"]
+        self.robot_safety = RobotSafety.from_mapping(config.safety, f"robot '{config.name}' safety")
+        self.monitor = SeparationMonitor(self.params.zones, self.params.separation, self.robot_safety)
+        self.latch = EmergencyStopLatch()
+        self._people: tuple[float, list] = (-math.inf, [])
+        self._odometry: tuple[float, object, float] | None = None
+        self._errors: list[str] = []
+        self._counts = {"protective_stops": 0, "warnings": 0, "emergency_stops": 0, "resets": 0,
+                        "resets_refused": 0}
+        self._zone = Zone.PROTECTIVE_STOP
+        self._next_diagnostics = -math.inf
+        self.last: Assessment | None = None
+
+        self.pub_state = self.create_publisher(SafetyState, "safety/state", LATCHED_QOS)
+        self.pub_scale = self.create_publisher(Float64, "safety/speed_scale", LATCHED_QOS)
+        self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
+        self.create_subscription(TrackedPersonArray, "perception/people/tracked", self.on_people, INPUT_QOS)
+        self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
+        self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
+        self.create_subscription(DiagnosticArray, "hardware/status", self.on_hardware_status, INPUT_QOS)
+        self.create_service(SafetyReset, "safety/reset", self.on_reset)
+        self.hardware_reset = self.create_client(Trigger, "emergency_stop/reset")
+        self.create_timer(1.0 / self.params.rate, self.on_timer)
+        self.get_logger().info(
+            f"safety for '{config.name}': T_r {self.params.separation.reaction_time:.2f} s, T_s "
+            f"{self.robot_safety.stopping_time:.2f} s, body radius {self.robot_safety.body_radius:.2f} m")
+
+    # ------------------------------------------------------------------------------------------------ inputs
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def on_people(self, msg: TrackedPersonArray) -> None:
+        self._people = conv.people_from_msg(msg)
+
+    def on_odometry(self, msg: Odometry) -> None:
+        self._odometry = conv.odometry_from_msg(msg)
+
+    def on_emergency_stop(self, msg: Bool) -> None:
+        self.latch.asserted = bool(msg.data)
+        if msg.data:
+            self._latch("emergency_stop topic")
+
+    def on_hardware_status(self, msg: DiagnosticArray) -> None:
+        if conv.hardware_emergency_stop(msg):
+            self._latch("hardware (hardware/status)")
+
+    def _latch(self, source: str) -> None:
+        if self.latch.trigger(self._now(), source):
+            self._counts["emergency_stops"] += 1
+            self.get_logger().error(self.latch.log[-1])
+            self.on_timer()  # publish the stop now, not at the next tick
+
+    def on_reset(self, request: SafetyReset.Request, response: SafetyReset.Response) -> SafetyReset.Response:
+        success, message = self.latch.reset(self._now(), request.requested_by, request.reason)
+        response.success, response.message = success, message
+        if not success:
+            self._counts["resets_refused"] += 1
+            self.get_logger().warning(f"safety/reset from '{request.requested_by}': {message}")
+            return response
+        self._counts["resets"] += 1
+        self.get_logger().warning(message)
+        if self.hardware_reset.service_is_ready():
+            self.hardware_reset.call_async(Trigger.Request()).add_done_callback(self._hardware_reset_done)
+            response.message += "; hardware emergency_stop/reset requested"
+        else:
+            response.message += "; hardware emergency_stop/reset not available"
+        return response
+
+    def _hardware_reset_done(self, future) -> None:
+        result = future.result()
+        if result is None or not result.success:
+            self.get_logger().error(f"hardware emergency_stop/reset failed: {getattr(result, 'message', 'no answer')}")
+        else:
+            self.get_logger().info(f"hardware emergency_stop/reset: {result.message}")
+
+    # ------------------------------------------------------------------------------------------------ the cycle
+    def on_timer(self) -> None:
+        now = self._now()
+        try:
+            assessment = self._assess(now)
+        except Exception as error:  # the callback boundary: a stop with the error as its reason
+            self._errors.append(f"{type(error).__name__}: {error}")
+            self.monitor.stopped, self.monitor.clear_since = True, None
+            assessment = Assessment(Zone.PROTECTIVE_STOP, f"internal error: {error}", 0.0)
+        if assessment.zone != self._zone:
+            if assessment.zone == Zone.PROTECTIVE_STOP:
+                self._counts["protective_stops"] += 1
+            elif assessment.zone == Zone.WARNING:
+                self._counts["warnings"] += 1
+            log = self.get_logger().warning if assessment.zone >= Zone.PROTECTIVE_STOP else self.get_logger().info
+            log(f"zone {self._zone.name} -> {assessment.zone.name}: {assessment.reason}")
+            self._zone = assessment.zone
+        self.last = assessment
+        self.pub_state.publish(conv.state_msg(assessment, now, self.odom_frame, self.latch.latched))
+        self.pub_scale.publish(Float64(data=float(assessment.speed_scale)))
+        if now >= self._next_diagnostics:
+            self._next_diagnostics = now + 1.0 / self.params.diagnostics_rate
+            self._publish_diagnostics(now, assessment)
+
+    def _assess(self, now: float) -> Assessment:
+        if self._odometry is None:
+            base, speed, odom_stamp = None, 0.0, -math.inf
+        else:
+            odom_stamp, base, speed = self._odometry
+        people_stamp, people = self._people
+        assessment = self.monitor.update(now, base, speed, people, people_stamp, odom_stamp)
+        if self.latch.latched:
+            return Assessment(Zone.EMERGENCY_STOP, f"emergency stop latched by {self.latch.source} at "
+                              f"{self.latch.since:.3f} s; safety/reset to clear", 0.0, assessment.nearest_distance,
+                              assessment.protective_distance, assessment.warning_distance, assessment.person_id)
+        return assessment
+
+    def _publish_diagnostics(self, now: float, assessment: Assessment) -> None:
+        level = {Zone.CLEAR: OK, Zone.WARNING: OK, Zone.PROTECTIVE_STOP: WARN, Zone.EMERGENCY_STOP: ERROR}[
+            assessment.zone]
+        values = {"zone": assessment.zone.name, "speed_scale": assessment.speed_scale,
+                  "nearest_person_distance": assessment.nearest_distance,
+                  "protective_distance": assessment.protective_distance, "person": assessment.person_id,
+                  "emergency_stop_latched": self.latch.latched, "emergency_stop_source": self.latch.source,
+                  "last_error": self._errors[-1] if self._errors else "", **self._counts}
+        self.pub_diagnostics.publish(diagnostics_msg(now, "safety", level, assessment.reason, values,
+                                                     hardware_id=self.robot_name))
+        self._errors.clear()
+
+
+def main(args: list[str] | None = None) -> int:
+    from legion_description import DescriptionError
+
+    return run_node("safety", SafetyNode, args, fatal=(ParameterError, DescriptionError, SafetyError))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

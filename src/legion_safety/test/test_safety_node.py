@@ -1,0 +1,116 @@
+"""The `safety` node in-process over DDS (wall clock): zones from published odometry and tracked people, the e-stop
+latch from `emergency_stop`, and `safety/reset` refusing a reset without a name and a reason. An in-process node test
+(seconds), not a whole-stack one."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import rclpy
+from nav_msgs.msg import Odometry
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Bool, Float64
+
+from legion_interfaces.msg import SafetyState, TrackedPerson, TrackedPersonArray
+from legion_interfaces.srv import SafetyReset
+from legion_safety.safety_node import SafetyNode
+from legion_safety.separation import protective_separation
+
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+TIMEOUT = 15.0  # [s] wall
+
+
+class World:
+    """Publishes odometry (robot still at the origin) and one tracked person at `distance` (None: nobody)."""
+
+    def __init__(self) -> None:
+        self.node = Node("safety_test_world")
+        self.distance: float | None = None
+        self.states: list[SafetyState] = []
+        self.scales: list[float] = []
+        self.pub_odom = self.node.create_publisher(Odometry, "odom", 10)
+        self.pub_people = self.node.create_publisher(TrackedPersonArray, "perception/people/tracked", 10)
+        self.pub_estop = self.node.create_publisher(Bool, "emergency_stop", LATCHED)
+        self.node.create_subscription(SafetyState, "safety/state", self.states.append, LATCHED)
+        self.node.create_subscription(Float64, "safety/speed_scale", lambda m: self.scales.append(m.data), LATCHED)
+        self.reset = self.node.create_client(SafetyReset, "safety/reset")
+        self.node.create_timer(0.05, self.publish)
+
+    def publish(self) -> None:
+        stamp = self.node.get_clock().now().to_msg()
+        odom = Odometry()
+        odom.header.stamp, odom.header.frame_id = stamp, "odom"
+        odom.pose.pose.orientation.w = 1.0
+        people = TrackedPersonArray()
+        people.header.stamp, people.header.frame_id = stamp, "odom"
+        if self.distance is not None:
+            person = TrackedPerson(id="person_1")
+            person.position.x, person.position.z = self.distance, 1.6
+            people.people = [person]
+        self.pub_odom.publish(odom)
+        self.pub_people.publish(people)
+
+
+@pytest.fixture
+def system():
+    if not rclpy.ok():
+        rclpy.init()
+    node = SafetyNode(cli_args=["--ros-args", "-p", "zones.resume_time:=0.5"])
+    world = World()
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    executor.add_node(world.node)
+    try:
+        yield node, world, executor
+    finally:
+        for each in (node, world.node):
+            executor.remove_node(each)
+            each.destroy_node()
+        executor.shutdown()
+
+
+def spin_until(executor, condition, timeout: float = TIMEOUT) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not met in time"
+        executor.spin_once(timeout_sec=0.02)
+
+
+def newest_zone(world: World) -> int | None:
+    return world.states[-1].zone if world.states else None
+
+
+def test_zones_follow_the_person_and_the_estop_latches_until_a_reasoned_reset(system):
+    node, world, executor = system
+    s_p = protective_separation(node.params.separation, node.robot_safety, 0.0).protective_distance \
+        + node.robot_safety.body_radius  # from the base, for the still robot
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)  # inputs fresh for resume_time
+    assert world.scales[-1] == 1.0
+    world.distance = s_p + 0.5 * node.params.zones.warning_margin  # half-way to the warning distance: half speed
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.WARNING)
+    assert world.states[-1].speed_scale == pytest.approx(0.5, abs=0.01)
+    assert world.states[-1].protective_distance == pytest.approx(s_p)
+    world.distance = 0.3  # inside S_p
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.PROTECTIVE_STOP)
+    state = world.states[-1]
+    assert state.speed_scale == 0.0 and state.nearest_person_distance == pytest.approx(0.3, abs=1e-6)
+    assert "person_1" in state.reason
+    world.distance = None
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+
+    world.pub_estop.publish(Bool(data=True))
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
+    assert world.states[-1].emergency_stop and world.scales[-1] == 0.0
+    world.pub_estop.publish(Bool(data=False))  # the source releases it: still latched
+    spin_until(executor, lambda: not node.latch.asserted)
+    assert newest_zone(world) == SafetyState.EMERGENCY_STOP
+    assert world.reset.wait_for_service(timeout_sec=TIMEOUT)
+    for who, why, accepted in (("", "checked", False), ("operator", "", False), ("operator", "area checked", True)):
+        future = world.reset.call_async(SafetyReset.Request(requested_by=who, reason=why))
+        spin_until(executor, future.done)
+        assert future.result().success is accepted, future.result().message
+    assert "operator" in future.result().message and "area checked" in future.result().message
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
