@@ -122,6 +122,7 @@ def test_the_control_path_is_composed_by_default_and_slow_nodes_take_the_decimat
     for slow in ("gait_planner", "perception", "manipulation"):
         assert dict(nodes[slow].remappings) == {"joint_states": "joint_states/decimated", "odom": "odom/decimated"}
     assert dict(nodes["executive"].remappings) == {"odom": "odom/decimated"}  # it needs the base pose only
+    assert dict(nodes["safety"].remappings) == {"odom": "odom/decimated"}  # base pose and speed
     separate = {n.name for n in plan("stack", resolve_arguments("stack", {"composed": "false"}), SHARE)}
     assert {"state_estimator", "whole_body_controller"} <= separate and "whole_body_control" not in separate
 
