@@ -16,8 +16,9 @@ is first computed with 2.0 m/s; if that gives more than 0.5 m it is recomputed w
 The robot's speed v_r is its measured horizontal base speed; its stopping distance S_s is the one measured from
 `reference_speed` (the robot file's `safety:` block, docs/safety.md), scaled linearly with v_r / reference_speed
 (conservative below the reference: a constant-deceleration stop would scale with the square). Its stopping time T_s
-is the measured one whenever it moves (a walking robot must finish its step and close its feet whatever its speed),
-and 0 below `still_speed`: a robot standing in double support has nothing to stop.
+is the measured one at every speed, standing included: a walking robot must finish its step and close its feet
+whatever its speed, and a standing robot may start walking at any moment the zone allows (taking T_s as 0 for a
+still robot lets it start, which raises S_p by v_h T_s at once and stops it again: a stop-and-go cycle).
 Distances are horizontal [m] between the person's sensed position and the robot's base, less the robot's
 `body_radius` (the distance from the base to the farthest point of its body and arms in a standing posture).
 """
@@ -51,8 +52,6 @@ class SeparationParameters:
                                            "centre vs body).", unit="m", low=0.0, high=5.0)
     robot_uncertainty: float = param(0.05, "Z_r: error of the robot's own position relative to the camera's view "
                                            "(leg odometry drift between frames).", unit="m", low=0.0, high=5.0)
-    still_speed: float = param(0.1, "Below this measured base speed the robot stands: T_s and S_s are 0.",
-                               unit="m/s", low=0.0, high=1.0)
     use_standard_speed: bool = param(True, "Take the person at least at ISO 13855's approach speed (2.0 / 1.6 m/s); "
                                            "false: the tracked speed only (not conformant; for tests of the filter).")
 
@@ -124,7 +123,7 @@ def protective_separation(params: SeparationParameters, robot: RobotSafety, robo
     if not (math.isfinite(robot_speed) and math.isfinite(person_approach_speed)):
         raise SafetyError(f"non-finite speed (robot {robot_speed}, person {person_approach_speed})")
     robot_speed = abs(robot_speed)
-    t = params.reaction_time + (robot.stopping_time if robot_speed >= params.still_speed else 0.0)
+    t = params.reaction_time + robot.stopping_time
     s_r = robot_speed * params.reaction_time
     s_s = robot_stopping_distance(robot, robot_speed)
     rest = s_r + s_s + params.intrusion_distance + params.person_uncertainty + params.robot_uncertainty

@@ -46,18 +46,11 @@ def test_protective_distance_is_the_sum_of_its_terms_by_hand():
     assert terms.protective_distance == pytest.approx(expected)
 
 
-def test_a_standing_robot_has_no_stopping_time():
-    still = protective_separation(SEPARATION, ROBOT, 0.5 * SEPARATION.still_speed)
-    walking = protective_separation(SEPARATION, ROBOT, SEPARATION.still_speed)
-    assert still.s_h == pytest.approx(ISO13855_SLOW_SPEED * SEPARATION.reaction_time)
-    assert walking.s_h == pytest.approx(ISO13855_SLOW_SPEED * (SEPARATION.reaction_time + ROBOT.stopping_time))
-
-
 def test_iso13855_fast_speed_below_half_a_metre():
     quick = RobotSafety(stopping_time=0.05, stopping_distance=0.0, reference_speed=0.5, body_radius=0.3)
     params = SeparationParameters(reaction_time=0.05, intrusion_distance=0.0, person_uncertainty=0.0,
                                   robot_uncertainty=0.0)
-    terms = protective_separation(params, quick, 0.2)  # walking: T_r + T_s = 0.1 s
+    terms = protective_separation(params, quick, 0.2)  # T_r + T_s = 0.1 s
     assert terms.person_speed == ISO13855_FAST_SPEED  # 2.0 m/s x 0.1 s + 0.2 m/s x 0.05 s = 0.21 m <= 0.5 m
     assert terms.protective_distance == pytest.approx(0.21)
 
