@@ -12,9 +12,11 @@ speed for 6 s; then the safety speed scale goes to 0 (what a protective stop doe
 time from that stop command to the last moment the ground-truth base speed is above 0.05 m/s; S_s the ground-truth
 base travel over that time. These are the robot file's `safety:` stopping_time / stopping_distance (rounded up).
 
-estop: the same loop, standing and walking at 0.5 m/s; the hardware's emergency stop latched at a control tick; the
-ticks (2 ms) until the hardware holds (its status says protective_stop) and until every joint is slower than
-0.1 rad/s, and whether the robot is still up 3 s later.
+estop: the same loop, standing and walking at 0.5 m/s; category 0: the hardware's emergency stop latched at a
+control tick; category 1 (the safety node's `safety/emergency_stop`): the speed scale set to 0, the hardware's stop
+latched once the base has been still for 0.3 s (ground-truth speed here) or after 3 s. Counted in control ticks
+(2 ms) from the request: until the hardware holds (its status says protective_stop) and until every joint is slower
+than 0.1 rad/s; and whether the robot is still up 3 s later.
 
 approach: the stack over DDS in lockstep on scene `safety_approach` (a person walks at 1.6 m/s towards the robot,
 which walks towards them at 0.25 m/s by cmd_vel; the person stops, turns and walks away). From safety/state and
@@ -67,8 +69,11 @@ def stopping(speed: float, walk: float = 6.0, after: float = 4.0) -> dict:
             "stopping_distance": float(np.hypot(*(p1 - p0))), "standing": loop.last_output.phase.value}
 
 
-def estop(speed: float) -> dict:
-    """Control ticks from the hardware e-stop to the hold (see the module docstring)."""
+def estop(speed: float, category: int = 0) -> dict:
+    """Control ticks from the e-stop request to the hardware's hold (see the module docstring). Category 0: the
+    hardware's emergency_stop at once; category 1: the safety node's way (`safety/emergency_stop`): speed scale 0 to
+    the gait planner, `legion_safety.zones.ControlledStop` on the base speed (ground truth here), then the hold."""
+    from legion_safety.zones import ControlledStop, ControlledStopParameters
     from legion_testing.walking_loop import WalkingLoop
 
     loop = WalkingLoop(odometry="leg")
@@ -77,10 +82,19 @@ def estop(speed: float) -> dict:
         loop.command(speed, 0.0, 0.0)
         loop.run(5.0)
     sim = loop.loop.sim
-    sim.set_emergency_stop(True)
-    ticks, held_at, still_at = 0, None, None
-    while ticks < 1500:
-        loop.run(loop.loop.period)
+    requested = 0
+    if category == 1:
+        controlled = ControlledStop(ControlledStopParameters())
+        controlled.start(loop.time)
+        loop.planner.set_speed_scale(0.0)
+        while not controlled.update(loop.time, float(np.hypot(*sim.ground_truth_base().linear_velocity_world[:2]))):
+            loop.run(loop.loop.period)
+            requested += 1
+    sim.set_emergency_stop(True)  # from here the hardware ignores every command: the simulator steps alone
+    steps, ticks, held_at, still_at = loop.loop.steps_per_cycle, 0, None, None
+    ticks = requested
+    while ticks < requested + 1500:
+        sim.step(steps)
         ticks += 1
         if held_at is None and sim.status()["protective_stop"]:
             held_at = ticks
@@ -88,9 +102,10 @@ def estop(speed: float) -> dict:
             still_at = ticks
         if held_at is not None and still_at is not None:
             break
-    loop.run(3.0, stop_on_fall=False)
+    sim.step(steps * round(3.0 / loop.loop.period))
+    height = float(sim.ground_truth_base().position[2])
     return {"speed": speed, "hold_ticks": held_at, "still_ticks": still_at, "period": loop.loop.period,
-            "up": loop.base_height() > 0.7 * loop.planner.params.com_height}
+            "up": height > 0.7 * loop.planner.params.com_height}
 
 
 def main() -> int:
@@ -111,10 +126,10 @@ def main() -> int:
                   f"{'yes' if row['fell'] else 'no ':4s}   {row['standing']}")
     elif args.part == "estop":
         print("Hardware e-stop to hold (in-process: MuJoCo hardware rules + WBC core + gait core; 2 ms control ticks)")
-        print("  walking [m/s]   ticks to hold   ticks to joints < 0.1 rad/s   up 3 s later")
-        for speed in (0.0, 0.5):
-            row = estop(speed)
-            print(f"  {speed:13.2f}   {row['hold_ticks']!s:>13}   {row['still_ticks']!s:>27}   "
+        print("  category   walking [m/s]   ticks to hold   ticks to joints < 0.1 rad/s   up 3 s later")
+        for category, speed in ((0, 0.0), (0, 0.5), (1, 0.5)):
+            row = estop(speed, category)
+            print(f"  {category:8d}   {speed:13.2f}   {row['hold_ticks']!s:>13}   {row['still_ticks']!s:>27}   "
                   f"{'yes' if row['up'] else 'NO (fell)'}")
     else:
         from legion_testing.safety_approach import run_approach

@@ -26,7 +26,15 @@ from legion_interfaces.srv import SafetyReset
 from legion_safety import conversions as conv
 from legion_safety.errors import SafetyError
 from legion_safety.separation import RobotSafety, SeparationParameters
-from legion_safety.zones import Assessment, EmergencyStopLatch, SeparationMonitor, Zone, ZoneParameters
+from legion_safety.zones import (
+    Assessment,
+    ControlledStop,
+    ControlledStopParameters,
+    EmergencyStopLatch,
+    SeparationMonitor,
+    Zone,
+    ZoneParameters,
+)
 
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -45,6 +53,7 @@ class SafetyParameters:
     diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
     separation: SeparationParameters = field(default_factory=SeparationParameters)
     zones: ZoneParameters = field(default_factory=ZoneParameters)
+    controlled_stop: ControlledStopParameters = field(default_factory=ControlledStopParameters)
 
     def validated(self) -> SafetyParameters:
         require(bool(self.robot), "robot must not be empty")
@@ -60,17 +69,23 @@ class SafetyNode(Node):
         `odom` (nav_msgs/Odometry; remapped to `odom/decimated` by the launch): base position and speed.
         `emergency_stop` (std_msgs/Bool, reliable, transient-local): true from any source latches the stop.
         `hardware/status` (diagnostic_msgs/DiagnosticArray): the hardware's `emergency_stop` key latches it too.
+        `safety/emergency_stop` (std_msgs/Bool, reliable, transient-local): true latches a category-1 stop: speed
+            scale 0 at once (a walking robot comes to double support and stands), then, once the base is still (or
+            after `controlled_stop.timeout`), `emergency_stop` true to the hardware (its hold).
     Publishes (reliable, transient-local, depth 1, at `rate`):
         `safety/state` (legion_interfaces/SafetyState): zone, reason, nearest person, S_p, warning distance, scale.
         `safety/speed_scale` (std_msgs/Float64, 0..1): the factor on walking and arm speeds (0: stop).
         `diagnostics` (diagnostic_msgs/DiagnosticArray) at `diagnostics_rate`.
+        `emergency_stop` (std_msgs/Bool, reliable, transient-local): true at the end of a category-1 stop; false
+            when such a stop is reset.
     Service:
         `safety/reset` (legion_interfaces/SafetyReset): clears the latched e-stop, given `requested_by` and `reason`
             (both logged); refused while `emergency_stop` is still true. Then calls the hardware's
             `emergency_stop/reset` (std_srvs/Trigger).
     Parameters:
         `robot`, `rate` [Hz], `diagnostics_rate` [Hz], `separation.*` (T_r, C, Z_d, Z_r), `zones.*` (warning and
-        release margins, resume time, input timeout); docs/safety.md.
+        release margins, resume time, input timeout), `controlled_stop.*` (still speed and time, timeout);
+        docs/safety.md.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -82,6 +97,9 @@ class SafetyNode(Node):
         self.robot_safety = RobotSafety.from_mapping(config.safety, f"robot '{config.name}' safety")
         self.monitor = SeparationMonitor(self.params.zones, self.params.separation, self.robot_safety)
         self.latch = EmergencyStopLatch()
+        self.controlled = ControlledStop(self.params.controlled_stop)
+        self._asserted_hardware = False
+        """This node has published `emergency_stop` true (the end of a category-1 stop)."""
         self._people: tuple[float, list] = (-math.inf, [])
         self._odometry: tuple[float, object, float] | None = None
         self._errors: list[str] = []
@@ -98,6 +116,8 @@ class SafetyNode(Node):
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "hardware/status", self.on_hardware_status, INPUT_QOS)
+        self.create_subscription(Bool, "safety/emergency_stop", self.on_controlled_stop, LATCHED_QOS)
+        self.pub_estop = self.create_publisher(Bool, "emergency_stop", LATCHED_QOS)
         self.create_service(SafetyReset, "safety/reset", self.on_reset)
         self.hardware_reset = self.create_client(Trigger, "emergency_stop/reset")
         self.create_timer(1.0 / self.params.rate, self.on_timer)
@@ -120,6 +140,11 @@ class SafetyNode(Node):
         if msg.data:
             self._latch("emergency_stop topic")
 
+    def on_controlled_stop(self, msg: Bool) -> None:
+        if msg.data:
+            self.controlled.start(self._now())
+            self._latch("safety/emergency_stop (category 1: controlled stop, then hold)")
+
     def on_hardware_status(self, msg: DiagnosticArray) -> None:
         if conv.hardware_emergency_stop(msg):
             self._latch("hardware (hardware/status)")
@@ -131,6 +156,8 @@ class SafetyNode(Node):
             self.on_timer()  # publish the stop now, not at the next tick
 
     def on_reset(self, request: SafetyReset.Request, response: SafetyReset.Response) -> SafetyReset.Response:
+        if self._asserted_hardware:  # the assertion on emergency_stop is this node's own (a category-1 stop)
+            self.latch.asserted = False
         success, message = self.latch.reset(self._now(), request.requested_by, request.reason)
         response.success, response.message = success, message
         if not success:
@@ -139,6 +166,10 @@ class SafetyNode(Node):
             return response
         self._counts["resets"] += 1
         self.get_logger().warning(message)
+        self.controlled.started = None
+        if self._asserted_hardware:
+            self.pub_estop.publish(Bool(data=False))  # late joiners must not latch on this node's old true
+            self._asserted_hardware = False
         if self.hardware_reset.service_is_ready():
             self.hardware_reset.call_async(Trigger.Request()).add_done_callback(self._hardware_reset_done)
             response.message += "; hardware emergency_stop/reset requested"
@@ -156,6 +187,13 @@ class SafetyNode(Node):
     # ------------------------------------------------------------------------------------------------ the cycle
     def on_timer(self) -> None:
         now = self._now()
+        speed = self._odometry[2] if self._odometry is not None else math.nan
+        due = self.controlled.update(now, speed)
+        if due and self.latch.latched:
+            self.pub_estop.publish(Bool(data=True))
+            self._asserted_hardware = True
+            self.get_logger().error(f"category-1 stop: base {due} after the controlled stop; emergency_stop asserted "
+                                    "to the hardware (hold)")
         try:
             assessment = self._assess(now)
         except Exception as error:  # the callback boundary: a stop with the error as its reason

@@ -163,6 +163,48 @@ class SeparationMonitor:
         return self.last
 
 
+@dataclass(frozen=True)
+class ControlledStopParameters:
+    """Stop category 1 (block `controlled_stop` of the safety node): a controlled stop, then the hardware's hold."""
+
+    still_speed: float = param(0.05, "The base counts as stopped below this speed.", unit="m/s", low=0.0, high=1.0)
+    still_time: float = param(0.3, "... for this long; then the hardware e-stop is asserted.", unit="s", low=0.0,
+                              high=10.0)
+    timeout: float = param(3.0, "Longest wait for the controlled stop before the hardware e-stop is asserted "
+                                "anyway.", unit="s", low=0.0, high=30.0)
+
+
+@dataclass
+class ControlledStop:
+    """Stop category 1: when started, the speed scale is 0 (the gait planner brings a walking robot to double support
+    and stands); once the base has been slower than `still_speed` for `still_time`, or after `timeout`, `update`
+    says to assert the hardware's e-stop (the hold)."""
+
+    params: ControlledStopParameters
+    started: float | None = None
+    """[s] when the stop began (None: none running)."""
+    still_since: float | None = None
+
+    def start(self, now: float) -> None:
+        if self.started is None:
+            self.started, self.still_since = now, None
+
+    def update(self, now: float, robot_speed: float) -> str:
+        """"" while nothing is due; else why the hold is due now ("stopped" or "timeout"); the stop then ends."""
+        if self.started is None:
+            return ""
+        p = self.params
+        if math.isfinite(robot_speed) and robot_speed < p.still_speed:
+            self.still_since = now if self.still_since is None else self.still_since
+        else:
+            self.still_since = None
+        why = ("stopped" if self.still_since is not None and now - self.still_since >= p.still_time
+               else "timeout" if now - self.started >= p.timeout else "")
+        if why:
+            self.started = self.still_since = None
+        return why
+
+
 @dataclass
 class EmergencyStopLatch:
     """Latches every emergency stop until a reset that names who asks and why.

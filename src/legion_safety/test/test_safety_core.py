@@ -198,3 +198,20 @@ def test_latch_needs_name_and_reason_and_a_released_source():
     assert ok and not latch.latched
     assert "alice" in message and "area checked" in message and "emergency_stop topic" in message
     assert "alice" in latch.log[-1]
+
+
+def test_controlled_stop_holds_once_still_or_after_its_timeout():
+    from legion_safety.zones import ControlledStop, ControlledStopParameters
+
+    params = ControlledStopParameters(still_speed=0.05, still_time=0.3, timeout=3.0)
+    stop = ControlledStop(params)
+    assert stop.update(0.0, 0.0) == ""  # nothing started
+    stop.start(1.0)
+    speeds = [0.5, 0.4, 0.2, 0.04, 0.1, 0.03, 0.02, 0.01, 0.0]  # a dip below, then still from t = 1.5
+    due = [stop.update(1.0 + 0.1 * k, v) for k, v in enumerate(speeds)]
+    assert due[:8] == [""] * 8 and due[8] == "stopped"  # still from 1.5 s, due at 1.8 s
+    assert stop.started is None
+    stop.start(10.0)
+    assert stop.update(12.9, 0.3) == "" and stop.update(13.0, 0.3) == "timeout"
+    stop.start(20.0)
+    assert stop.update(20.5, math.nan) == "" and stop.update(23.0, math.nan) == "timeout"  # no odometry: timeout

@@ -34,6 +34,9 @@ class World:
         self.pub_odom = self.node.create_publisher(Odometry, "odom", 10)
         self.pub_people = self.node.create_publisher(TrackedPersonArray, "perception/people/tracked", 10)
         self.pub_estop = self.node.create_publisher(Bool, "emergency_stop", LATCHED)
+        self.pub_controlled = self.node.create_publisher(Bool, "safety/emergency_stop", LATCHED)
+        self.estops: list[bool] = []
+        self.node.create_subscription(Bool, "emergency_stop", lambda m: self.estops.append(m.data), LATCHED)
         self.node.create_subscription(SafetyState, "safety/state", self.states.append, LATCHED)
         self.node.create_subscription(Float64, "safety/speed_scale", lambda m: self.scales.append(m.data), LATCHED)
         self.reset = self.node.create_client(SafetyReset, "safety/reset")
@@ -113,4 +116,20 @@ def test_zones_follow_the_person_and_the_estop_latches_until_a_reasoned_reset(sy
         spin_until(executor, future.done)
         assert future.result().success is accepted, future.result().message
     assert "operator" in future.result().message and "area checked" in future.result().message
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+
+
+def test_a_category_1_stop_asserts_the_hardware_estop_once_still_and_a_reset_releases_it(system):
+    _, world, executor = system
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+    world.pub_controlled.publish(Bool(data=True))
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
+    assert world.scales[-1] == 0.0
+    spin_until(executor, lambda: world.estops and world.estops[-1] is True)  # the odometry says still
+    assert world.reset.wait_for_service(timeout_sec=TIMEOUT)
+    future = world.reset.call_async(SafetyReset.Request(requested_by="operator", reason="checked"))
+    spin_until(executor, future.done)
+    assert future.result().success, future.result().message
+    spin_until(executor, lambda: world.estops[-1] is False)
+    world.pub_controlled.publish(Bool(data=False))
     spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
