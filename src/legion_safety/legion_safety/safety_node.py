@@ -107,6 +107,7 @@ class SafetyNode(Node):
                         "resets_refused": 0}
         self._zone = Zone.PROTECTIVE_STOP
         self._next_diagnostics = -math.inf
+        self._last_now = -math.inf
         self.last: Assessment | None = None
 
         self.pub_state = self.create_publisher(SafetyState, "safety/state", LATCHED_QOS)
@@ -187,6 +188,12 @@ class SafetyNode(Node):
     # ------------------------------------------------------------------------------------------------ the cycle
     def on_timer(self) -> None:
         now = self._now()
+        if now < self._last_now - 0.5:  # time jumped back (a simulation reset): start over, stopped
+            self.get_logger().warning(f"time jumped back from {self._last_now:.2f} s to {now:.2f} s: inputs forgotten")
+            self.monitor.stopped, self.monitor.clear_since = True, None
+            self._people, self._odometry = (-math.inf, []), None
+            self._next_diagnostics = -math.inf
+        self._last_now = now
         speed = self._odometry[2] if self._odometry is not None else math.nan
         due = self.controlled.update(now, speed)
         if due and self.latch.latched:

@@ -4,7 +4,9 @@ tests/test_safety_stack.py and `bench/bench_safety.py approach`.
 Scene `safety_approach`: the person starts 7.5 m in front of the robot's start at `PERSON_START` s of simulated
 time, walks at 1.6 m/s to 3.2 m in front of it, stands there 4 s facing it, then turns and walks out of the way. The
 robot stands until `ROBOT_START`, then is driven forward at `ROBOT_SPEED` by cmd_vel (sent at every
-ground_truth/odom message, 50 Hz of simulated time) until `END`. Ground truth (`ground_truth/odom`,
+ground_truth/odom message, 50 Hz of simulated time) until `END`. Simulated time runs from the launch on (free until
+the controller publishes), so once the stack balances the run resets the simulation (`sim/reset`: time 0, the robot
+at its start) and the scenario's times count from there. Ground truth (`ground_truth/odom`,
 `ground_truth/people`) only judges; the stack sees the person through the head camera alone.
 """
 
@@ -114,8 +116,10 @@ class ApproachResult:
 
 def run_approach(echo: bool = False) -> ApproachResult:
     """Launch the stack on `safety_approach`, drive the robot, record; see the module docstring."""
+    from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseArray, Twist
     from nav_msgs.msg import Odometry
+    from std_srvs.srv import Trigger
 
     from legion_bringup.launcher import LaunchedNodes
     from legion_common.stamps import header_seconds
@@ -135,7 +139,11 @@ def run_approach(echo: bool = False) -> ApproachResult:
                 with lock:
                     people[:] = [np.array([msg.poses[0].position.x, msg.poses[0].position.y])]
 
+        recording = threading.Event()
+
         def on_odom(msg: Odometry) -> None:
+            if not recording.is_set():
+                return
             now = header_seconds(msg)
             pose, twist = msg.pose.pose, msg.twist.twist.linear
             with lock:
@@ -151,14 +159,26 @@ def run_approach(echo: bool = False) -> ApproachResult:
                 cmd.publish(forward)
 
         def on_state(msg: SafetyState) -> None:
-            result.states.append((header_seconds(msg), int(msg.zone), float(msg.speed_scale),
+            if recording.is_set():
+                result.states.append((header_seconds(msg), int(msg.zone), float(msg.speed_scale),
                                   float(msg.protective_distance), float(msg.nearest_person_distance), msg.reason))
 
         probe.record("ground_truth/people", PoseArray, callback=on_people)
         probe.record("ground_truth/odom", Odometry, callback=on_odom)
         probe.record("safety/state", SafetyState, LATCHED, callback=on_state)
-        probe.wait_until(lambda: probe.latest_time("ground_truth/odom") >= 0 and result.states, STARTUP,
-                         "the stack (ground_truth/odom and safety/state)")
+        probe.record("diagnostics", DiagnosticArray)
+
+        def balancing() -> bool:
+            return (probe.diagnostic("whole_body_controller").get("state") == "balancing"
+                    and probe.diagnostic("gait_planner").get("phase") == "standing")
+
+        probe.wait_until(balancing, STARTUP, "the stack to balance")
+        assert probe.call(Trigger, "sim/reset", Trigger.Request(), timeout=60.0).success
+        probe.clear("diagnostics")
+        probe.wait_until(lambda: 0.0 <= probe.latest_time("ground_truth/odom") < 5.0, STARTUP, "the reset")
+        recording.set()
+        probe.wait_until(lambda: bool(result.states) and result.states[-1][0] < 5.0, STARTUP,
+                         "safety/state after the reset")
         result.ready_time = probe.latest_time("ground_truth/odom")
         if result.ready_time > ROBOT_START - 2.0:
             raise AssertionError(f"the stack came up at {result.ready_time:.1f} s of simulated time, too late for "
