@@ -212,8 +212,11 @@ class SafetyNode(Node):
                 self._counts["protective_stops"] += 1
             elif assessment.zone == Zone.WARNING:
                 self._counts["warnings"] += 1
-            log = self.get_logger().warning if assessment.zone >= Zone.PROTECTIVE_STOP else self.get_logger().info
-            log(f"zone {self._zone.name} -> {assessment.zone.name}: {assessment.reason}")
+            line = f"zone {self._zone.name} -> {assessment.zone.name}: {assessment.reason}"
+            if assessment.zone >= Zone.PROTECTIVE_STOP:
+                self.get_logger().warning(line)
+            else:
+                self.get_logger().info(line)
             self._zone = assessment.zone
         self.last = assessment
         self.pub_state.publish(conv.state_msg(assessment, now, self.odom_frame, self.latch.latched))

@@ -91,7 +91,8 @@ def test_zones_follow_the_person_and_the_estop_latches_until_a_reasoned_reset(sy
     s_p = protective_separation(node.params.separation, node.robot_safety, 0.0).protective_distance \
         + node.robot_safety.body_radius  # from the base, for the still robot
     spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)  # inputs fresh for resume_time
-    assert world.scales[-1] == 1.0
+    assert world.states[-1].speed_scale == 1.0
+    spin_until(executor, lambda: world.scales and world.scales[-1] == 1.0)  # safety/speed_scale says the same
     world.distance = s_p + 0.5 * node.params.zones.warning_margin  # half-way to the warning distance: half speed
     spin_until(executor, lambda: newest_zone(world) == SafetyState.WARNING)
     assert world.states[-1].speed_scale == pytest.approx(0.5, abs=0.01)
@@ -106,7 +107,8 @@ def test_zones_follow_the_person_and_the_estop_latches_until_a_reasoned_reset(sy
 
     world.pub_estop.publish(Bool(data=True))
     spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
-    assert world.states[-1].emergency_stop and world.scales[-1] == 0.0
+    assert world.states[-1].emergency_stop and world.states[-1].speed_scale == 0.0
+    spin_until(executor, lambda: world.scales[-1] == 0.0)
     world.pub_estop.publish(Bool(data=False))  # the source releases it: still latched
     spin_until(executor, lambda: not node.latch.asserted)
     assert newest_zone(world) == SafetyState.EMERGENCY_STOP
@@ -124,7 +126,7 @@ def test_a_category_1_stop_asserts_the_hardware_estop_once_still_and_a_reset_rel
     spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
     world.pub_controlled.publish(Bool(data=True))
     spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
-    assert world.scales[-1] == 0.0
+    assert world.states[-1].speed_scale == 0.0
     spin_until(executor, lambda: world.estops and world.estops[-1] is True)  # the odometry says still
     assert world.reset.wait_for_service(timeout_sec=TIMEOUT)
     future = world.reset.call_async(SafetyReset.Request(requested_by="operator", reason="checked"))
