@@ -7,6 +7,7 @@
     legion play BAG [--rate R] [--topics T ...]   publish a recording back, with its clock
     legion data list | prune [--dry-run]   the recordings kept and the retention period (config/data.yaml)
     legion view [--port P] [--namespace NS]      serve a browser view of an already running stack (docs/viewer.md)
+    legion teleop [--config F] [--robot R] [--namespace N]   drive the robot from this terminal (keys, gamepad)
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     recording_commands.add_record_arguments(commands.add_parser("record", help="record topics to a ROS 2 MCAP bag"))
     recording_commands.add_play_arguments(commands.add_parser("play", help="publish a recording back"))
     recording_commands.add_data_arguments(commands.add_parser("data", help="list or prune the recordings kept"))
+    teleop = commands.add_parser("teleop", help="drive the robot from this terminal (and a gamepad on joy)")
+    from legion_teleop import terminal as teleop_terminal
+
+    teleop_terminal.add_arguments(teleop)
     options = parser.parse_args(argv)
     if options.command in ("record", "play", "data"):
         try:
@@ -46,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         except RecordingError as error:
             print(f"legion {options.command}: {error}", file=sys.stderr)
             return 2
+    if options.command == "teleop":
+        return teleop_terminal.run(options)
 
     try:
         if options.command == "launch":
