@@ -117,6 +117,8 @@ class Teleop:
         self._head: dict[str, float] = dict(self.head_joints.home)
         self._arm: dict[str, np.ndarray] = {}
         self._arm_started: set[str] = set()
+        self._arm_blocked: set[str] = set()
+        """Sides released while their jog was demanded: no new jog until the demand returns to zero."""
         self._reason = "no input yet"
 
     # Inputs
@@ -219,6 +221,7 @@ class Teleop:
         if demand is None:
             self._reason = source
             out["twist"] = self._stop()
+            self._arm_blocked.clear()
         else:
             self._reason = source
             out["twist"] = self._drive(demand, dt)
@@ -271,6 +274,7 @@ class Teleop:
             out["head"] = dict(self._head)
         elif event == "arm_release" and self.side in self._arm:
             del self._arm[self.side]
+            self._arm_blocked.add(self.side)
             out["arm_release"] = self.side
 
     def _move_head(self, demand: Mapping[str, float], dt: float) -> dict[str, float] | None:
@@ -290,7 +294,9 @@ class Teleop:
 
     def _jog_arm(self, demand: Mapping[str, float], dt: float) -> None:
         velocity = np.array([float(np.clip(demand.get(c, 0.0), -1.0, 1.0)) for c in ARM_CHANNELS])
-        if not self.side or not velocity.any():
+        if self.side in self._arm_blocked and not velocity.any():
+            self._arm_blocked.discard(self.side)
+        if not self.side or not velocity.any() or self.side in self._arm_blocked:
             return
         if self.side not in self._arm:
             self._arm[self.side] = np.zeros(3)

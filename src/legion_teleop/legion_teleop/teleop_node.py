@@ -73,7 +73,7 @@ class TeleopNode(Node):
         self.params = declare_parameters(self, TeleopNodeParameters)
         self.config = load_config(self.params.config)
         self._now = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.model = None
         head = HeadJoints()
         from legion_description import load_robot_config
@@ -147,13 +147,13 @@ class TeleopNode(Node):
 
     # Output
     def tick(self) -> None:
-        with self._lock:
+        with self._lock:  # one step and its messages at a time: the front end's thread calls this too
             command = self.core.step(self._now())
-        try:
-            self.send(command)
-        except (TeleopError, DescriptionError, ValueError) as error:  # never crash on a bad state: report it
-            self._warning = str(error)
-            self.get_logger().warning(f"teleop: {error}", throttle_duration_sec=2.0)
+            try:
+                self.send(command)
+            except (TeleopError, DescriptionError, ValueError) as error:  # never crash on a bad state: report it
+                self._warning = str(error)
+                self.get_logger().warning(f"teleop: {error}", throttle_duration_sec=2.0)
 
     def send(self, command: Command) -> None:
         stamp = self.get_clock().now().to_msg()

@@ -246,7 +246,11 @@ def test_the_arm_jogs_in_the_gripper_frame_within_its_reach_and_is_held_until_re
     assert all(c.arm is not None and c.arm.offset == tuple(offset) for c in held)
     commands = run(teleop, 3.0, 30.0, feed=lambda t: teleop.key(t, "9"))
     assert np.linalg.norm(commands[-1].arm.offset) == pytest.approx(LIMITS.arm_reach)
-    teleop.key(40.0, "0")
-    command = teleop.step(40.0)
+    teleop.key(32.9, "9")
+    teleop.key(33.0, "0")  # released while the jog key still repeats: no new jog until the key is let go
+    command = teleop.step(33.0)
     assert command.arm_release == "right" and command.arm is None
-    assert teleop.step(40.1).arm is None
+    assert teleop.step(33.05).arm is None
+    assert all(c.arm is None for c in run(teleop, 33.1, 1.0, feed=lambda t: teleop.key(t, "9")))
+    assert all(c.arm is None for c in run(teleop, 34.1, 1.0))
+    assert run(teleop, 35.1, 0.1, feed=lambda t: teleop.key(t, "9"))[0].arm.started
