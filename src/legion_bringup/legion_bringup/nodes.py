@@ -235,9 +235,13 @@ MIDDLEWARE_PROFILE = "FASTRTPS_DEFAULT_PROFILES_FILE"
 def middleware_environment(share: Path, environment: dict[str, str]) -> dict[str, str]:
     """The variables a launch adds to `environment` for its nodes: Fast DDS's profile `config/fastdds.xml` (the
     shared-memory segment that carries camera frames, docs/realtime.md), unless the user has chosen a profile or
-    another middleware."""
+    another middleware; and discovery on this machine only (`ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`) unless the
+    user has chosen a range (docs/security.md)."""
+    from legion_common.discovery import discovery_environment
+
+    variables = discovery_environment(environment)
     profile = share / "config" / "fastdds.xml"
     rmw = environment.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
     if MIDDLEWARE_PROFILE in environment or not rmw.startswith("rmw_fastrtps") or not profile.is_file():
-        return {}
-    return {MIDDLEWARE_PROFILE: str(profile)}
+        return variables
+    return variables | {MIDDLEWARE_PROFILE: str(profile)}

@@ -131,12 +131,13 @@ def test_launches_point_fast_dds_at_the_shipped_profile_unless_the_user_chose():
     from legion_bringup.nodes import MIDDLEWARE_PROFILE, middleware_environment
 
     source = Path(__file__).resolve().parents[3]  # the workspace: config/ as installed into the share
+    chosen = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}  # discovery is tested in tests/test_discovery_range.py
     expected = {MIDDLEWARE_PROFILE: str(source / "config" / "fastdds.xml")}
-    assert middleware_environment(source, {}) == expected
-    assert middleware_environment(source, {"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}) == expected
-    assert middleware_environment(source, {MIDDLEWARE_PROFILE: "/etc/mine.xml"}) == {}
-    assert middleware_environment(source, {"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp"}) == {}
-    assert middleware_environment(SHARE, {}) == {}  # no profile installed: Fast DDS's defaults
+    assert middleware_environment(source, chosen) == expected
+    assert middleware_environment(source, chosen | {"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}) == expected
+    assert middleware_environment(source, chosen | {MIDDLEWARE_PROFILE: "/etc/mine.xml"}) == {}
+    assert middleware_environment(source, chosen | {"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp"}) == {}
+    assert middleware_environment(SHARE, chosen) == {}  # no profile installed: Fast DDS's defaults
 
 
 def test_a_robot_file_is_checked_against_its_urdf_before_any_node_starts(tmp_path):

@@ -72,6 +72,7 @@ def _spin(executor) -> None:
 def run(options: argparse.Namespace) -> int:
     import rclpy
 
+    from legion_common.discovery import discovery_environment
     from legion_common.node_main import make_executor
     from legion_common.parameters import ParameterError
     from legion_description import DescriptionError
@@ -79,6 +80,7 @@ def run(options: argparse.Namespace) -> int:
     from legion_teleop.errors import TeleopError
     from legion_teleop.teleop_node import TeleopNode
 
+    os.environ.update(discovery_environment(os.environ))  # discovery on this machine, as the launches (security.md)
     rclpy.init(args=["legion_teleop", *ros_arguments(options)])
     node = None
     try:
