@@ -96,9 +96,19 @@ def main() -> None:
         probe.wait_until(lambda: any(info.node_name == "teleop"
                                      for info in probe.node.get_publishers_info_by_topic("cmd_vel"))
                          and joy.get_subscription_count() > 0, 60.0, "teleop's cmd_vel and joy to match")
+        # Warm-up: press until teleop's cmd_vel arrives (its side of the match may complete after this side's).
+        deadline = time.monotonic() + 60.0
+        while True:
+            since = receiver.count()
+            os.write(master, b"w")
+            time.sleep(0.5)
+            if any(x > 0.0 for _, x in receiver.messages[since:]):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("teleop's cmd_vel never arrived")
+        time.sleep(options.key_timeout + 0.5)
         keys = []
-        # 3 warm-up presses, not counted (teleop's side of the match may complete after this side's)
-        for press in range(options.presses + 3):
+        for press in range(options.presses + 3):  # 3 more warm-up presses, not counted
             since = receiver.count()
             t0 = time.monotonic()
             os.write(master, b"w")

@@ -1,0 +1,154 @@
+"""Teleoperation of the whole stack over DDS, in lockstep simulation: the `teleop` node, driven by a gamepad's Joy
+messages (dead-man held, stick forward), walks the robot forward about 0.5 m; releasing the dead-man sends one zero
+cmd_vel at once and nothing after, and the robot stops and stands. Ground truth (ground_truth/odom, which no node of
+the stack reads) judges: it walked forward, stayed upright, and stopped within a short distance of the release.
+
+Teleop runs on wall time (it serves a person) while the stack runs in lockstep on simulated time (0.1-0.3x real time
+here), so its 20 Hz of cmd_vel are denser in simulated time; the gait planner's own limits and timeouts act in
+simulated time. The launch keeps DDS discovery on this machine (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST); this test
+process uses the default range, which discovers localhost-only participants on the same machine."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Twist
+from nav_msgs.msg import Odometry
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import Joy
+
+from legion_bringup.launcher import LaunchedNodes
+from legion_common.messages import xyzw
+from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
+from legion_teleop.config import load_config
+from legion_teleop.teleop_node import TeleopNode
+from legion_testing.probe import Probe
+
+pytestmark = pytest.mark.stack
+
+STARTUP = 120.0  # [s] wall: model builds, DDS discovery, first balanced cycles
+WALK = 0.5  # [m] how far to drive before releasing the dead-man
+CONFIG = load_config("teleop")
+
+
+def ground_truth(probe: Probe) -> tuple[np.ndarray, float, float]:
+    """(x, y, yaw; height [m]; tilt [rad]) of the newest ground_truth/odom."""
+    pose = probe.received("ground_truth/odom")[-1].pose.pose
+    q = xyzw(pose.orientation)
+    return (np.array([pose.position.x, pose.position.y, yaw_from_quaternion(q)]), pose.position.z,
+            tilt_from_quaternion(q))
+
+
+def upright(probe: Probe) -> bool:
+    _, height, tilt = ground_truth(probe)
+    return height > 0.8 and tilt < 0.3
+
+
+class Gamepad:
+    """Publishes Joy at 20 Hz of wall time from a thread: the dead-man held or not, the left stick forward."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.publisher = probe.publisher(Joy, "joy")
+        self.deadman = False
+        self.forward = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            axes = [0.0] * 8
+            axes[CONFIG.joy.axes["forward"].axis] = self.forward
+            buttons = [0] * 11
+            buttons[CONFIG.joy.deadman_buttons[0]] = int(self.deadman)
+            self.publisher.publish(Joy(axes=axes, buttons=buttons))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+
+
+@pytest.fixture(scope="module")
+def teleop_stack():
+    launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true", "sensor_noise": "false"}, echo=False,
+                             extra_parameters={"sim_bridge": {"camera_rate": 0.0}})
+    probe = Probe("teleop_stack_test_probe")
+    probe.record("ground_truth/odom", Odometry)
+    probe.record("diagnostics", DiagnosticArray)
+    probe.record("cmd_vel", Twist)
+    teleop = TeleopNode(cli_args=["--ros-args", "-p", "arm_jog:=false"])
+    executor = SingleThreadedExecutor()
+    executor.add_node(teleop)
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05) for _ in iter(stop.is_set, True)],
+                              daemon=True)
+    thread.start()
+    pad = Gamepad(probe)
+    try:
+        probe.wait_until(lambda: probe.diagnostic("whole_body_controller").get("state") == "balancing", STARTUP,
+                         "the whole-body controller to balance")
+        probe.wait_until(lambda: probe.diagnostic("gait_planner").get("phase") == "standing", STARTUP,
+                         "the gait planner")
+        probe.wait_until(lambda: teleop.pub_cmd_vel.get_subscription_count() >= 2 and
+                         pad.publisher.get_subscription_count() >= 1, STARTUP, "teleop's topics to match")
+        yield probe, pad, launched
+    finally:
+        pad.close()
+        stop.set()
+        thread.join(timeout=5.0)
+        executor.remove_node(teleop)
+        teleop.destroy_node()
+        executor.shutdown()
+        probe.close()
+        launched.shutdown()
+
+
+def test_a_gamepad_walks_the_robot_and_the_deadman_release_stops_it(teleop_stack) -> None:
+    probe, pad, _ = teleop_stack
+    start, _, _ = ground_truth(probe)
+    heading = np.array([np.cos(start[2]), np.sin(start[2])])
+
+    def travelled() -> float:
+        return float(np.dot(ground_truth(probe)[0][:2] - start[:2], heading))
+
+    # The stick alone (no dead-man) moves nothing.
+    probe.clear("cmd_vel")
+    pad.forward = 1.0
+    sim_start = probe.latest_time("ground_truth/odom")
+    probe.wait_sim_time(1.0, 60.0, topic="ground_truth/odom")
+    assert probe.received("cmd_vel") == []
+    assert abs(travelled()) < 0.02
+    # Dead-man held: walks.
+    pad.deadman = True
+    probe.wait_until(lambda: not upright(probe) or travelled() >= WALK, 600.0, f"{WALK} m of walking")
+    assert upright(probe), "fell while walking"
+    walk_time = probe.latest_time("ground_truth/odom") - sim_start - 1.0
+    assert max(m.linear.x for m in probe.received("cmd_vel")) == pytest.approx(CONFIG.limits.max_forward_speed)
+    # Released (the stick still forward): one zero cmd_vel at once, then none.
+    pad.deadman = False
+    released_at, released_wall = travelled(), time.monotonic()
+    probe.wait_until(lambda: probe.received("cmd_vel")[-1].linear.x == 0.0, 5.0, "the zero cmd_vel")
+    assert time.monotonic() - released_wall < 1.0
+    count = len(probe.received("cmd_vel"))
+
+    def standing() -> bool:
+        assert upright(probe), "fell while stopping"
+        return probe.diagnostic("gait_planner").get("phase") == "standing"
+
+    release_sim = probe.latest_time("ground_truth/odom")
+    probe.wait_until(standing, 600.0, "the robot to stand after the release")
+    stop_time = probe.latest_time("ground_truth/odom") - release_sim
+    assert len(probe.received("cmd_vel")) == count, "teleop sent cmd_vel after the dead-man release"
+    probe.wait_sim_time(1.0, 120.0, topic="ground_truth/odom")
+    final, _, _ = ground_truth(probe)
+    overshoot = travelled() - released_at
+    lateral = abs(float(np.cross(heading, final[:2] - start[:2])))
+    print(f"teleop stack: walked {released_at:.3f} m in {walk_time:.2f} s of simulated time, then "
+          f"{overshoot:.3f} m after the release; standing {stop_time:.2f} s after it; lateral {lateral:.3f} m")
+    assert overshoot < 0.3, f"kept going {overshoot:.2f} m after the dead-man release"
+    assert lateral < 0.1
+    assert stop_time < 3.0
