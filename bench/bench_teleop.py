@@ -15,11 +15,13 @@ Run: `. scripts/env.sh && python bench/bench_teleop.py [--presses 200]`
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import pty
 import random
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 from pathlib import Path
@@ -33,6 +35,12 @@ from legion_teleop.config import default_path, load_config
 from legion_testing.probe import Probe
 
 TIMEOUT = 10.0  # [s] wall, per press
+
+
+def controlling_terminal() -> None:
+    """In the child: the pty as its controlling terminal, as a shell gives it (Ctrl-C quits it)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 class Receiver:
@@ -90,7 +98,8 @@ def main() -> None:
     joy = probe.publisher(Joy, "joy")
     master, slave = pty.openpty()
     teleop = subprocess.Popen(["legion", "teleop", "--quiet", "--no-arm", "--config", str(config_file)],
-                              stdin=slave, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+                              stdin=slave, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                              preexec_fn=controlling_terminal)
     os.close(slave)
     try:
         probe.wait_until(lambda: any(info.node_name == "teleop"
