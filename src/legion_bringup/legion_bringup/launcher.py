@@ -114,7 +114,10 @@ class LaunchedNodes:
         self.processes: dict[str, subprocess.Popen] = {}
         self.skipped: list[str] = []
         self.required: set[str] = set()
+        self.respawn: set[str] = set()
+        self.commands: dict[str, list[str]] = {}
         environment = os.environ | middleware_environment(share, dict(os.environ))
+        self._environment = environment
         for node in plan(name, self.arguments, share):
             executable = find_executable(node)
             if executable is None:
@@ -129,12 +132,41 @@ class LaunchedNodes:
                 parameters |= (extra_parameters or {}).get(target, {})
             node = dataclasses.replace(node, parameters=parameters)
             command = command_line(node, executable, params_file, self.arguments.get("namespace", ""))
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                       bufsize=1, env=environment)
-            self.processes[node.name] = process
-            if node.required:
+            self.commands[node.name] = command
+            self._start(node.name)
+            if node.required and not node.respawn:
                 self.required.add(node.name)
-            threading.Thread(target=self._pump, args=(node.name, process), daemon=True).start()
+            if node.respawn:
+                self.respawn.add(node.name)
+
+    def _start(self, name: str) -> None:
+        process = subprocess.Popen(self.commands[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   bufsize=1, env=self._environment)
+        self.processes[name] = process
+        threading.Thread(target=self._pump, args=(name, process), daemon=True).start()
+
+    def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> int | None:
+        """Send `sig` to the process of node `name` (SIGKILL: a crash) and wait up to `timeout` [s] for it to
+        exit; its exit code (None if it is still running)."""
+        process = self.processes[name]
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def restart(self, name: str) -> None:
+        """Start the process of node `name` again with the same command (it must have exited)."""
+        if self.processes[name].poll() is None:
+            raise LaunchError(f"node '{name}' is still running")
+        self._start(name)
+
+    def respawn_exited(self) -> list[str]:
+        """Restart every exited node of the launch marked `respawn`; their names."""
+        exited = [name for name in self.respawn if self.processes[name].poll() is not None]
+        for name in exited:
+            self._start(name)
+        return exited
 
     def _pump(self, name: str, process: subprocess.Popen) -> None:
         assert process.stdout is not None
@@ -183,6 +215,8 @@ def run(name: str, arguments: dict[str, str]) -> int:
     code = 0
     try:
         while not stop.wait(0.2):
+            for name in launched.respawn_exited():
+                print(f"[legion] node '{name}' exited; respawned", flush=True)
             exited = launched.exited_required()
             if exited is not None:
                 print(f"[legion] required node '{exited[0]}' exited with code {exited[1]}; shutting down", flush=True)

@@ -44,6 +44,8 @@ class NodeSpec:
     """Needs a full ROS 2 install (e.g. robot_state_publisher, rviz2); skipped by `legion launch` without one."""
     required: bool = True
     """When it exits, the whole launch shuts down."""
+    respawn: bool = False
+    """When it exits, `legion launch` starts it again (as ROS launch's `respawn=True`); it is then not required."""
 
 
 _BOOL = ("true", "false")
@@ -145,6 +147,12 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         # The task executive: run_job (a sorting shift in a cell file) as a behaviour tree over walk_to, pick, place.
         nodes.append(NodeSpec("legion_executive", "executive", "executive", parameters=common,
                               remappings=(("odom", "odom/decimated"),)))
+        # Liveness of every node above (graph presence, diagnostics freshness) on supervisor/status; while a node
+        # work depends on (perception) is gone, supervisor/pause holds walking and manipulation. Not required: the
+        # stack runs on without it.
+        watched = [name for spec in nodes for name in (spec.composed or (spec.name,))]
+        nodes.append(NodeSpec("legion_supervisor", "supervisor", "supervisor",
+                              parameters={"use_sim_time": True, "watched": watched}, required=False))
     if name == "gazebo":
         nodes.append(NodeSpec("legion_sim", "gazebo_joint_command_adapter", "gazebo_joint_command_adapter",
                               parameters=common, ros_only=True))

@@ -39,7 +39,8 @@ def node_actions(name: str, context) -> list[Node]:
             remappings=list(node.remappings),
             arguments=list(node.arguments),
             output="screen",
-            on_exit=Shutdown() if node.required else None,
+            on_exit=Shutdown() if node.required and not node.respawn else None,
+            respawn=node.respawn,
         ))
     return actions
 

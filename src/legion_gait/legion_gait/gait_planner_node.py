@@ -22,6 +22,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool
 from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import diagnostics_msg
@@ -94,6 +95,8 @@ class GaitPlannerNode(Node):
             (`state_estimator`) in the stack.
         `joint_states` (sensor_msgs/JointState): with odom, through the robot's kinematics, the measured soles, CoM
             and DCM (capture-point feedback, landings).
+        `supervisor/pause` (std_msgs/Bool, reliable, transient-local): while true the robot finishes its step and
+            stands; cmd_vel and a walk_to goal wait (the goal's time limit is extended by the pause).
         `map` (nav_msgs/OccupancyGrid, frame odom, reliable, transient-local): the cell's static map (tables, bins,
             keep-out areas; 100 occupied, 0 free, -1 unknown), from the executive.
         `safety/state` (legion_interfaces/SafetyState, reliable, transient-local): the step velocity is scaled by
@@ -143,6 +146,7 @@ class GaitPlannerNode(Node):
         self.pub_markers = self.create_publisher(MarkerArray, "~/markers", LATCHED_QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.create_subscription(Twist, "cmd_vel", self.on_cmd_vel, INPUT_QOS)
+        self.create_subscription(Bool, "supervisor/pause", self.on_pause, MAP_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
         self.create_subscription(JointState, "joint_states", self.on_joint_states, INPUT_QOS)
         self.create_subscription(SafetyState, "safety/state", self.on_safety_state, LATCHED_QOS)
@@ -221,6 +225,12 @@ class GaitPlannerNode(Node):
             self._warn("safety", f"safety/state is stale ({now - received:.2f} s old): stopping")
             return 0.0
         return scale
+
+    def on_pause(self, msg: Bool) -> None:
+        """supervisor/pause: true stands the robot (cmd_vel and walk_to wait), false resumes."""
+        if bool(msg.data) != self.planner.paused:
+            self._warn("pause", "walking paused by the supervisor" if msg.data else "walking resumed")
+        self.planner.set_paused(bool(msg.data), self._now())
 
     def on_odometry(self, msg: Odometry) -> None:
         self._odometry_msg = msg  # converted when the planner ticks: state may come far faster than it plans
@@ -449,6 +459,7 @@ class GaitPlannerNode(Node):
             message = (self._errors or self._warnings)[-1]
         values = {
             "phase": output.phase.value,
+            "paused": self.planner.paused,
             "command_age": float(now - command.time) if command is not None else -1.0,
             "command": " ".join(f"{v:.3f}" for v in command.velocity) if command is not None else "none",
             "dcm_error": float(output.dcm_error),

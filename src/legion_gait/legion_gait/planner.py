@@ -222,6 +222,9 @@ class GaitPlanner:
                                    Speeds(params.goal_speed, params.max_backward_speed, params.max_lateral_speed,
                                           params.goal_yaw_rate), params.navigation,
                                    final_stretch=params.goal_approach_distance)
+        self.paused = False
+        """Walking is paused (supervisor/pause): the robot finishes its step and stands; a walk_to goal waits."""
+        self._paused_since = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -471,7 +474,19 @@ class GaitPlanner:
         change[2] = wrap_angle(change[2])
         self._base_in_feet = self._base_in_feet + BASE_OFFSET_FILTER * change
 
+    def set_paused(self, paused: bool, time: float) -> None:
+        """Pause walking at `time` [s] (finish the step and stand; cmd_vel and a walk_to goal wait) or resume it (a
+        goal's time limit is extended by the time paused)."""
+        if paused and not self.paused:
+            self._paused_since = time
+        elif not paused and self.paused and self.progress is not None and not self.progress.done:
+            goal = self.progress.goal
+            self.progress.goal = replace(goal, time=goal.time + max(time - self._paused_since, 0.0))
+        self.paused = bool(paused)
+
     def _mode(self, now: float, warnings: list[str]) -> str:
+        if self.paused:
+            return "stop"
         if self.progress is not None and self.progress.status == GoalStatus.ACTIVE:
             return "stop" if self.safety_hold else "goal"
         if self.safety_hold:
@@ -959,6 +974,8 @@ class GaitPlanner:
             rel = relative(progress.goal.pose, measured.base_pose)
             progress.distance_remaining = math.hypot(rel[0], rel[1])
             progress.angle_remaining = -rel[2]
+        if self.paused and progress.status == GoalStatus.ACTIVE:
+            return  # waits, standing, until resumed
         if progress.status == GoalStatus.CANCELING:
             if self.phase == GaitPhase.STANDING:
                 self._finish_goal(GoalStatus.CANCELED, "canceled: standing with the feet together", measured)

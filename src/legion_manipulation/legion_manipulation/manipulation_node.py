@@ -11,7 +11,8 @@ Action servers (one goal at a time; a second is rejected with BUSY in its result
 Action client: `walk_to` (legion_interfaces/WalkTo) when a part or a target is out of reach.
 
 Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `perception/obstacles`
-(standing poses keep clear of its occupied cells), `emergency_stop`
+(standing poses keep clear of its occupied cells), `supervisor/pause` (Bool, transient-local: while true a running
+task is held where it is and resumes from there), `emergency_stop`
 (std_msgs/Bool, latched), `diagnostics` (the whole-body controller's `fallen` state stops a task), `safety/state`
 (legion_interfaces/SafetyState, transient-local: gripper paths run at its `speed_scale`; a protective or emergency
 stop, or a state older than `safety_timeout` by the joint states' stamps, holds them where they are, the hands keep
@@ -131,6 +132,7 @@ class ManipulationNode(Node):
         self.create_subscription(DetectedObjectArray, "perception/objects", self.on_objects, INPUT_QOS)
         self.create_subscription(OccupancyGrid, "perception/obstacles", self.on_obstacles, INPUT_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
+        self.create_subscription(Bool, "supervisor/pause", self.on_pause, LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "diagnostics", self.on_diagnostics, INPUT_QOS)
         self.create_subscription(SafetyState, "safety/state", self.on_safety_state, LATCHED_QOS)
         self._safety: tuple[float, float] | None = None
@@ -149,6 +151,12 @@ class ManipulationNode(Node):
         self._objects_time = -math.inf
         self._estop = False
         self._fallen = False
+        self._paused = False
+        self._pause_start: float | None = None
+        """[s] state stamp at which the running task was held (supervisor/pause), None while not held."""
+        self._time_offset = 0.0
+        """[s] total time the tasks were held: subtracted from the state's stamp, so a held task resumes where it
+        stopped instead of jumping along its path."""
         self._hand_index: dict[str, np.ndarray] | None = None
         self._goal = None
         self._goal_kind = ""
@@ -200,6 +208,10 @@ class ManipulationNode(Node):
     def on_emergency_stop(self, msg: Bool) -> None:
         self._estop = bool(msg.data)
 
+    def on_pause(self, msg: Bool) -> None:
+        """supervisor/pause: true holds the running task (no new hand targets: the controller holds the last)."""
+        self._paused = bool(msg.data)
+
     def on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
             if status.name.startswith("whole_body_controller"):
@@ -223,6 +235,7 @@ class ManipulationNode(Node):
         odom_time, base = self._odometry
         if abs(time - odom_time) > self.node_params.state_timeout:
             return None
+        time -= self._time_offset
         positions = dict(zip(msg.name, msg.position, strict=False))
         velocities = dict(zip(msg.name, msg.velocity, strict=False)) if len(msg.velocity) == len(msg.name) else {}
         q = self.robot.q_from_joint_positions(base, {n: v for n, v in positions.items() if n in self.robot.q_index},
@@ -254,6 +267,18 @@ class ManipulationNode(Node):
                     self._next_diagnostics = time + self.node_params.diagnostics_period
                     self._diagnostics(inputs, Outputs())
             return
+        if self._paused:  # held: the task resumes from here when the pause ends
+            if self._pause_start is None:
+                self._pause_start = time
+                self.get_logger().warning("manipulation paused by the supervisor")
+            if time >= self._next_diagnostics and (inputs := self._inputs(msg)) is not None:
+                self._next_diagnostics = time + self.node_params.diagnostics_period
+                self._diagnostics(inputs, Outputs(phase="paused"))
+            return
+        if self._pause_start is not None:
+            self._time_offset += max(time - self._pause_start, 0.0)
+            self._pause_start = None
+            self.get_logger().info("manipulation resumed")
         inputs = self._inputs(msg)
         if inputs is None:
             return
@@ -275,8 +300,8 @@ class ManipulationNode(Node):
             self._stop_walking()
             if self._future is not None and not self._future.done():
                 self._future.set_result(out.result)
-        if inputs.time >= self._next_diagnostics:
-            self._next_diagnostics = inputs.time + self.node_params.diagnostics_period
+        if time >= self._next_diagnostics:
+            self._next_diagnostics = time + self.node_params.diagnostics_period
             self._diagnostics(inputs, out)
 
     def _send(self, inputs: Inputs, out: Outputs) -> None:
