@@ -120,6 +120,8 @@ def test_the_stack_survives_500_malformed_messages_on_every_topic_and_service() 
         report = run_campaign(stack, 500, seed=1)
     finally:
         stack.close()
+    print(f"\nfuzzed {len(report.targets)} targets, {sum(t.outcome.sent for t in report.targets)} messages and calls; "
+          f"rejections reported {report.rejections} {report.counters}; crashes {report.crashes}; falls {report.falls}")
     fuzzed = {t.outcome.target.name for t in report.targets}
     for expected in ("/joint_commands", "/emergency_stop", "/cmd_vel", "/walk_to/_action/send_goal",
                      "/pick/_action/send_goal", "/run_job/_action/send_goal", "/gait/reference",

@@ -20,7 +20,8 @@ Publishes:
     `joint_commands` (legion_interfaces/JointCommand): feed-forward torque plus integrated position and velocity
         targets with moderate gains (hands: grasp targets with the robot's hand gains).
     `diagnostics` (diagnostic_msgs/DiagnosticArray): state, timing (median, p99, max of the cycle, model update, QP
-        build, QP solve), task errors, planned contact forces and centres of pressure, rejected references.
+        build, QP solve), task errors, planned contact forces and centres of pressure, rejected references (and
+        `inputs_rejected_total`, `inputs_rejected.<topic>`: messages rejected since the start).
 Services:
     `~/reset` (std_srvs/Trigger): forget references and the fall state; balance in place again.
 Parameters:
@@ -37,7 +38,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections import deque
+from collections import Counter, deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -119,6 +120,8 @@ class WholeBodyControllerNode(Node):
         self._qp_failures = 0
         self._qp_relaxed = 0
         self._errors: deque[str] = deque(maxlen=5)
+        self._rejected: Counter[str] = Counter()
+        """Input (topic) -> messages rejected since the start (diagnostics `inputs_rejected.<topic>`)."""
         self._last_report: CycleReport | None = None
         self.get_logger().info(configure_realtime_from(node_params.realtime).summary())
         self.get_logger().info(f"whole-body control of '{self.robot_name}' with solver {node_params.solver}, "
@@ -130,6 +133,7 @@ class WholeBodyControllerNode(Node):
             with self.lock:
                 action()
         except (ControlError, ValueError, IndexError) as error:
+            self._rejected[what] += 1
             self._errors.append(f"{what}: {error}")
             self.get_logger().warning(f"{what} rejected: {error}", throttle_duration_sec=1.0)
 
@@ -170,6 +174,7 @@ class WholeBodyControllerNode(Node):
                 command, report = self.controller.update(now, msg.name, msg.position, msg.velocity)
         except ControlError as error:
             # No command can be computed from this state: the hardware keeps the last valid one. Say so.
+            self._rejected["joint_states"] += 1
             self._errors.append(f"joint_states: {error}")
             self.get_logger().error(f"cannot control from this joint state: {error}", throttle_duration_sec=1.0)
             return
@@ -192,7 +197,9 @@ class WholeBodyControllerNode(Node):
             return
         values: dict[str, object] = {"state": report.state.value, "base_source": report.base_source,
                                      "cycles": self._cycles, "qp_status": report.qp_status,
-                                     "qp_failures": self._qp_failures, "qp_relaxed": self._qp_relaxed}
+                                     "qp_failures": self._qp_failures, "qp_relaxed": self._qp_relaxed,
+                                     "inputs_rejected_total": sum(self._rejected.values())}
+        values |= {f"inputs_rejected.{what}": count for what, count in sorted(self._rejected.items())}
         if self._window:
             for key, attribute in (("cycle", "total_time"), ("cycle_cpu", "cpu_time"),
                                    ("model_update", "model_update_time"), ("qp_build", "qp_build_time"),
