@@ -82,7 +82,7 @@ def test_supervisor_node_reports_a_node_that_dies_pauses_and_takes_it_back() -> 
 @pytest.mark.timeout(1500)
 def test_perception_killed_while_walking_pauses_the_robot_standing_and_work_resumes_after_restart() -> None:
     from legion_testing.fuzz_stack import StackUnderTest
-    from legion_testing.node_kill import KillBench
+    from legion_testing.node_kill import KillBench, format_matrix
 
     stack = StackUnderTest(extra_parameters={"sim_bridge": {"camera_rate": 0.0, "lockstep_timeout": 0.1}})
     try:
@@ -91,6 +91,7 @@ def test_perception_killed_while_walking_pauses_the_robot_standing_and_work_resu
         row = bench.kill("perception", walking=True)
     finally:
         stack.close()
+    print("\n" + format_matrix([row]))
     assert row.reported_dead and row.paused, row
     assert row.stayed_up, row
     assert row.restarted and row.resumed, row

@@ -125,9 +125,9 @@ def expected_rates(parameters: dict[str, object] | None = None) -> dict[str, flo
 
 
 def run_campaign(stack: StackUnderTest, count: int, seed: int = 0, settle: float = 1.0,
-                 log=print) -> CampaignReport:
+                 log=print, only: tuple[str, ...] = ()) -> CampaignReport:
     """Fuzz every target of the stack's nodes with `count` messages or calls each; `settle` [s] of simulated time
-    after each target before it is judged."""
+    after each target before it is judged. `only`: fuzz just the targets whose name contains one of these."""
     from legion_description import load_robot
 
     config, _ = load_robot(stack.launched.arguments["robot"])
@@ -135,7 +135,8 @@ def run_campaign(stack: StackUnderTest, count: int, seed: int = 0, settle: float
     report = CampaignReport(node_names=stack.node_names())
     stack.wait_standing()
     fuzzer = Fuzzer(stack.probe.node, seed, names, expected_rates())
-    targets = discover(stack.probe.node, report.node_names)
+    targets = [t for t in discover(stack.probe.node, report.node_names)
+               if not only or any(word in t.name for word in only)]
     before_all = rejection_counts(list(stack.statuses), report.node_names)
     for target in targets:
         before = rejection_counts(list(stack.statuses), report.node_names)

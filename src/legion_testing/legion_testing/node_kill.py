@@ -30,6 +30,9 @@ class KillRow:
     nodes: tuple[str, ...]
     walking: bool
     stayed_up: bool = True
+    """Up through the kill, the dead time, the restart and the time after it."""
+    fell_when: str = ""
+    """`before the kill`, `while dead` or `after the restart` (empty: did not fall)."""
     reported_dead: bool = False
     """The supervisor reported each of the process's nodes dead on supervisor/status."""
     paused: bool = False
@@ -103,8 +106,8 @@ class KillBench:
         nodes = self._nodes_of(process)
         row = KillRow(process, nodes, walking)
         self.forward = 0.2 if walking else 0.0
-        if walking:
-            row.stayed_up = self.run_sim(2.0)  # under way
+        if walking and not self.run_sim(2.0):  # under way
+            row.stayed_up, row.fell_when = False, "before the kill"
         stack.statuses.clear()
         start = self.position()
         launched.kill(process)
@@ -121,8 +124,8 @@ class KillBench:
         while not row.reported_dead and time.monotonic() < wall_deadline:
             watch_dead()
             time.sleep(0.1)
-        if process != "sim_bridge":  # with the simulator gone, simulated time stands still
-            row.stayed_up = self.run_sim(dead_for, watch_dead) and row.stayed_up
+        if process != "sim_bridge" and not self.run_sim(dead_for, watch_dead):  # (no simulator: no time)
+            row.stayed_up, row.fell_when = False, row.fell_when or "while dead"
         watch_dead()
         moved = self.position()
         row.walked_while_dead = ((moved[0] - start[0]) ** 2 + (moved[1] - start[1]) ** 2) ** 0.5
@@ -140,7 +143,8 @@ class KillBench:
                 row.notes.append(str(error))
         before = self.position()
         up = self.run_sim(after)
-        row.stayed_up = row.stayed_up and up
+        if not up:
+            row.stayed_up, row.fell_when = False, row.fell_when or "after the restart"
         travelled = self.position()[0] - before[0]
         if walking:
             row.resumed = up and travelled > 0.1
@@ -167,5 +171,5 @@ def format_matrix(rows: list[KillRow]) -> str:
     for r in rows:
         lines.append(f"{r.process:20s} {'walking' if r.walking else 'standing':8s} {r.stayed_up!s:9s} "
                      f"{r.reported_dead!s:8s} {r.paused!s:6s} {r.hardware_stop or '-':9s} {r.restarted!s:9s} "
-                     f"{r.resumed!s:7s} {'; '.join(r.notes)}")
+                     f"{r.resumed!s:7s} {'; '.join(([f'fell {r.fell_when}'] if r.fell_when else []) + r.notes)}")
     return "\n".join(lines)
