@@ -391,6 +391,7 @@ class GaitPlannerNode(Node):
             self.get_logger().warning(f"time jumped back from {self._last_now:.3f} s to {now:.3f} s: planner reset")
             self.planner.reset()
             self._last_output = None
+            self._next_diagnostics = self._next_markers = -math.inf  # due again now, not when time catches up
         else:
             now = max(now, self._last_now)  # never plan backwards by the few ms the clock may lag the state
         self._last_now = now

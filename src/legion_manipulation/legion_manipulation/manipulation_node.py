@@ -259,6 +259,8 @@ class ManipulationNode(Node):
     def _tick(self, msg: JointState) -> None:
         self._latest_joints = msg
         time = header_seconds(msg)
+        if time < self._next_diagnostics - 2 * self.node_params.diagnostics_period:  # time went back (a restart)
+            self._next_diagnostics = -math.inf
         if not self._active:  # idle: the state is converted when a goal comes (`_current_inputs`)
             self.manipulator.path_clock.advance(time, self._safety_scale(time))  # no backlog for the next task
             if time >= self._next_diagnostics:

@@ -110,6 +110,9 @@ class StackUnderTest:
         if not self.upright():
             self.probe.call(Trigger, "sim/reset", Trigger.Request(), timeout=60.0)
             self.probe.wait_until(self.upright, STARTUP, "the robot upright after sim/reset")
+            # The controller balances again by itself once upright on both soles; a controller process started again
+            # after the fall did not (node-kill matrix), so it is reset as an operator would.
+            self.probe.call(Trigger, "whole_body_controller/reset", Trigger.Request(), timeout=60.0)
         self.wait_standing()
 
     def close(self) -> None:
