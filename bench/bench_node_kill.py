@@ -37,10 +37,17 @@ def main() -> int:
         for process in options.process or PROCESSES:
             for condition in options.conditions or ("standing", "walking"):
                 if not stack.upright():
-                    stack.recover()
+                    try:
+                        stack.recover()
+                    except AssertionError as error:  # report what was measured so far
+                        print(f"could not recover the robot after the last kill: {error}", flush=True)
+                        break
                 row = bench.kill(process, condition == "walking")
                 rows.append(row)
                 print(format_matrix([row]).splitlines()[-1], flush=True)
+            else:
+                continue
+            break
     finally:
         stack.close()
     print("\n" + format_matrix(rows))
