@@ -44,13 +44,14 @@ def test_generated_type_description_has_jazzys_hash() -> None:
 
 
 def test_a_tf_publisher_announces_jazzys_hash() -> None:
-    rclpy.init()
+    context = rclpy.Context()  # its own: another test of this worker may hold the default context
+    rclpy.init(context=context)
     try:
-        node = rclpy.create_node("tf2_msgs_hash_probe")
+        node = rclpy.create_node("tf2_msgs_hash_probe", context=context)
         node.create_publisher(TFMessage, "tf", 10)
         endpoints = node.get_publishers_info_by_topic("tf")
         assert [info.topic_type for info in endpoints] == ["tf2_msgs/msg/TFMessage"]
         assert str(endpoints[0].topic_type_hash) == JAZZY_TF_MESSAGE_HASH
         node.destroy_node()
     finally:
-        rclpy.shutdown()
+        rclpy.shutdown(context=context)

@@ -791,7 +791,7 @@ def test_gazebo_launch_actions_wire_world_robot_bridge_and_controllers(monkeypat
     finally:
         sys.modules.pop("legion_bringup.ros_launch", None)
     entities = description.args[0]
-    declared = {e.args[0]: e.kwargs for e in entities if e.args and isinstance(e.args[0], str)}
+    declared = {e.args[0]: e.kwargs for e in entities if e.args and "default_value" in e.kwargs}  # the arguments
     assert {"robot", "scene", "headless", "rviz", "namespace", "gz_verbosity"} <= set(declared)
     assert all(kwargs["description"] for kwargs in declared.values())
     (gazebo_function,) = [e.kwargs["function"] for e in entities
