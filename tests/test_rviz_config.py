@@ -125,7 +125,8 @@ def test_every_topic_rviz_shows_is_published_with_its_type() -> None:
     published = published_topics()
     topics = rviz_topics()
     assert {"robot_description", "tf", "map", "perception/obstacles", "perception/debug_image",
-            "perception/markers", "gait_planner/markers", "manipulation/markers"} <= {t for _, t, _ in topics}
+            "perception/markers", "gait_planner/markers", "manipulation/markers",
+            "safety/markers"} <= {t for _, t, _ in topics}
     for display, topic, kind in topics:
         assert not topic.startswith("/"), f"{display}: '{topic}' is absolute; namespace:= would not apply"
         assert not topic.startswith(RAW_CAMERA), f"{display}: '{topic}' is a raw colour stream (faces)"

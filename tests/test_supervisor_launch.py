@@ -1,5 +1,6 @@
 """The supervisor in the launch plan: it watches every node of the stack's work (composed nodes by their own names;
-not the optional tools, such as the link transforms or the browser view), is not required, and its `watched` list reaches the node as a string array."""
+not the optional tools, such as the link transforms or the browser view), is not required, and its `watched` list
+reaches the node as a string array."""
 
 from __future__ import annotations
 

@@ -16,10 +16,12 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
+from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
+from legion_common.stamps import to_stamp
 from legion_description import load_robot_config
 from legion_interfaces.msg import SafetyState, TrackedPersonArray
 from legion_interfaces.srv import SafetyReset
@@ -51,6 +53,8 @@ class SafetyParameters:
     rate: float = param(20.0, "Zone evaluation and publication of safety/state and safety/speed_scale.", unit="Hz",
                         low=1.0, high=1000.0)
     diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
+    marker_rate: float = param(5.0, "Rate of `safety/markers` (distance rings, people, their velocity, the zone), "
+                               "published only while subscribed; 0 disables them.", unit="Hz", low=0.0, high=50.0)
     separation: SeparationParameters = field(default_factory=SeparationParameters)
     zones: ZoneParameters = field(default_factory=ZoneParameters)
     controlled_stop: ControlledStopParameters = field(default_factory=ControlledStopParameters)
@@ -78,14 +82,17 @@ class SafetyNode(Node):
         `diagnostics` (diagnostic_msgs/DiagnosticArray) at `diagnostics_rate`.
         `emergency_stop` (std_msgs/Bool, reliable, transient-local): true at the end of a category-1 stop; false
             when such a stop is reset.
+        `safety/markers` (`~/markers`, visualization_msgs/MarkerArray, frame odom, transient-local): the protective
+            and warning distances as rings around the base, the tracked people and their velocity, the zone (at
+            `marker_rate`, only while subscribed).
     Service:
         `safety/reset` (legion_interfaces/SafetyReset): clears the latched e-stop, given `requested_by` and `reason`
             (both logged); refused while `emergency_stop` is still true. Then calls the hardware's
             `emergency_stop/reset` (std_srvs/Trigger).
     Parameters:
-        `robot`, `rate` [Hz], `diagnostics_rate` [Hz], `separation.*` (T_r, C, Z_d, Z_r), `zones.*` (warning and
-        release margins, resume time, input timeout), `controlled_stop.*` (still speed and time, timeout);
-        docs/safety.md.
+        `robot`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `separation.*` (T_r, C, Z_d, Z_r),
+        `zones.*` (warning and release margins, resume time, input timeout), `controlled_stop.*` (still speed and
+        time, timeout); docs/safety.md.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -107,6 +114,7 @@ class SafetyNode(Node):
                         "resets_refused": 0}
         self._zone = Zone.PROTECTIVE_STOP
         self._next_diagnostics = -math.inf
+        self._next_markers = -math.inf
         self._last_now = -math.inf
         self.last: Assessment | None = None
 
@@ -119,6 +127,7 @@ class SafetyNode(Node):
         self.create_subscription(DiagnosticArray, "hardware/status", self.on_hardware_status, INPUT_QOS)
         self.create_subscription(Bool, "safety/emergency_stop", self.on_controlled_stop, LATCHED_QOS)
         self.pub_estop = self.create_publisher(Bool, "emergency_stop", LATCHED_QOS)
+        self.pub_markers = self.create_publisher(MarkerArray, "~/markers", LATCHED_QOS)
         self.create_service(SafetyReset, "safety/reset", self.on_reset)
         self.hardware_reset = self.create_client(Trigger, "emergency_stop/reset")
         self.create_timer(1.0 / self.params.rate, self.on_timer)
@@ -192,7 +201,7 @@ class SafetyNode(Node):
             self.get_logger().warning(f"time jumped back from {self._last_now:.2f} s to {now:.2f} s: inputs forgotten")
             self.monitor.stopped, self.monitor.clear_since = True, None
             self._people, self._odometry = (-math.inf, []), None
-            self._next_diagnostics = -math.inf
+            self._next_diagnostics = self._next_markers = -math.inf
         self._last_now = now
         speed = self._odometry[2] if self._odometry is not None else math.nan
         due = self.controlled.update(now, speed)
@@ -224,6 +233,12 @@ class SafetyNode(Node):
         if now >= self._next_diagnostics:
             self._next_diagnostics = now + 1.0 / self.params.diagnostics_rate
             self._publish_diagnostics(now, assessment)
+        if (self.params.marker_rate > 0.0 and now >= self._next_markers
+                and self.pub_markers.get_subscription_count() > 0):
+            self._next_markers = now + 1.0 / self.params.marker_rate
+            base = self._odometry[1] if self._odometry is not None else None
+            self.pub_markers.publish(conv.markers_msg(assessment, base, self._people[1], to_stamp(now),
+                                                      self.odom_frame))
 
     def _assess(self, now: float) -> Assessment:
         if self._odometry is None:

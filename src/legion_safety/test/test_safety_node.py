@@ -13,6 +13,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Float64
+from visualization_msgs.msg import Marker, MarkerArray
 
 from legion_interfaces.msg import SafetyState, TrackedPerson, TrackedPersonArray
 from legion_interfaces.srv import SafetyReset
@@ -39,6 +40,7 @@ class World:
         self.node.create_subscription(Bool, "emergency_stop", lambda m: self.estops.append(m.data), LATCHED)
         self.node.create_subscription(SafetyState, "safety/state", self.states.append, LATCHED)
         self.node.create_subscription(Float64, "safety/speed_scale", lambda m: self.scales.append(m.data), LATCHED)
+        self.markers: list[MarkerArray] = []
         self.reset = self.node.create_client(SafetyReset, "safety/reset")
         self.node.create_timer(0.05, self.publish)
 
@@ -102,6 +104,16 @@ def test_zones_follow_the_person_and_the_estop_latches_until_a_reasoned_reset(sy
     state = world.states[-1]
     assert state.speed_scale == 0.0 and state.nearest_person_distance == pytest.approx(0.3, abs=1e-6)
     assert "person_1" in state.reason
+    # safety/markers, once someone subscribes: the rings at the distances of safety/state, the person where it is
+    world.node.create_subscription(MarkerArray, "safety/markers", world.markers.append, LATCHED)
+    spin_until(executor, lambda: any(m.ns == "people" for a in world.markers for m in a.markers))
+    shown = {(m.ns, m.id): m for m in world.markers[-1].markers if m.action == Marker.ADD}
+    assert world.markers[-1].markers[0].action == Marker.DELETEALL
+    assert shown[("people", 0)].pose.position.x == pytest.approx(0.3)
+    ring = shown[("zones", 0)]
+    assert ring.header.frame_id == "odom" and ring.type == Marker.LINE_STRIP
+    assert max(p.x for p in ring.points) == pytest.approx(state.protective_distance, rel=1e-6)
+    assert "PROTECTIVE_STOP" in shown[("labels", 0)].text
     world.distance = None
     spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
 
