@@ -82,6 +82,6 @@ def test_each_enclave_may_send_only_its_own_motion_commands() -> None:
                                           "right_hand/target", "left_hand/command", "right_hand/command"}
     assert executive["publish"] & MOTION == {"posture/reference"}
     assert "joint_commands" not in teleop["publish"] | executive["publish"]
-    assert teleop["request"] == {"emergency_stop/reset"}
-    assert "emergency_stop/reset" not in executive.get("request", set())
+    assert teleop["request"] == {"emergency_stop/reset", "safety/reset"}
+    assert not {"emergency_stop/reset", "safety/reset"} & executive.get("request", set())
     assert executive["call"] == {"walk_to", "pick", "place"} and "call" not in teleop

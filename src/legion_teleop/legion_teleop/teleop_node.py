@@ -13,15 +13,20 @@ Publishes: `cmd_vel` (Twist, reliable, depth 10: while the dead-man is held at `
 motion stops; nothing otherwise), `posture/reference` (JointState: the neck's pan and tilt joints),
 `<side>_hand/command` (HandCommand: OPEN, or POWER closure 1),
 `<side>_hand/target` (PoseStamped in base_footprint at `timing.rate` while
-an arm jog is held; empty frame_id releases it), `emergency_stop` (Bool true, reliable, transient-local; false after
-a confirmed reset), `diagnostics` (1 Hz: `teleop` with state, reason, command, side).
-Client: `emergency_stop/reset` (std_srvs/Trigger), called by `request_reset()` (the terminal asks to confirm first).
+an arm jog is held; empty frame_id releases it), the e-stop: `safety/emergency_stop` (Bool true, reliable,
+transient-local: the safety node's category-1 stop, where the safety node subscribes) or else `emergency_stop` (the
+hardware's immediate hold), false after a confirmed reset; `diagnostics` (1 Hz: `teleop` with state, reason, command,
+side).
+Clients: `safety/reset` (legion_interfaces/SafetyReset, with who and why) where the safety node runs, else
+`emergency_stop/reset` (std_srvs/Trigger); called by `request_reset()` (the terminal asks to confirm first).
 Parameters: `robot` (neck joints, hands, kinematics of the arm jog), `config` (the teleop file: name in config/ or a
 path), `arm_jog` (bool: load the robot's kinematics for the arm jog).
 """
 
 from __future__ import annotations
 
+import getpass
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +46,7 @@ from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_description import DescriptionError
 from legion_interfaces.msg import HandCommand
+from legion_interfaces.srv import SafetyReset
 from legion_model import ModelError
 from legion_teleop import conversions as conv
 from legion_teleop.config import load_config
@@ -99,8 +105,12 @@ class TeleopNode(Node):
         self.pub_hand = {s: self.create_publisher(HandCommand, f"{s}_hand/command", COMMAND_QOS) for s in hands}
         self.pub_target = {s: self.create_publisher(PoseStamped, f"{s}_hand/target", COMMAND_QOS) for s in sides}
         self.pub_estop = self.create_publisher(Bool, "emergency_stop", LATCHED_QOS)
+        self.pub_controlled_stop = self.create_publisher(Bool, "safety/emergency_stop", LATCHED_QOS)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", COMMAND_QOS)
         self.reset_client = self.create_client(Trigger, "emergency_stop/reset")
+        self.safety_reset_client = self.create_client(SafetyReset, "safety/reset")
+        self._asserted: str = ""
+        """The topic on which this node's e-stop is asserted ("" : none)."""
         self.create_subscription(Joy, "joy", self.on_joy, JOY_QOS)
         self.create_subscription(DiagnosticArray, "hardware/status", self.on_hardware_status, COMMAND_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
@@ -158,8 +168,15 @@ class TeleopNode(Node):
     def send(self, command: Command) -> None:
         stamp = self.get_clock().now().to_msg()
         if command.emergency_stop:
-            self.pub_estop.publish(Bool(data=True))
-            self.get_logger().warning("EMERGENCY STOP sent")
+            # With the safety node running, a category-1 stop (a walking robot comes to double support, then the
+            # hardware holds); without it, the hardware's immediate hold (docs/safety.md, stop categories).
+            if self.pub_controlled_stop.get_subscription_count() > 0:
+                self.pub_controlled_stop.publish(Bool(data=True))
+                self._asserted = "safety/emergency_stop"
+            else:
+                self.pub_estop.publish(Bool(data=True))
+                self._asserted = "emergency_stop"
+            self.get_logger().warning(f"EMERGENCY STOP sent on {self._asserted}")
         if command.twist is not None:
             self.pub_cmd_vel.publish(conv.twist_msg(command.twist))
         if command.head:
@@ -182,21 +199,31 @@ class TeleopNode(Node):
             self.pub_target[side].publish(conv.target_msg(jogged(self._arm_origin[side], command.arm.offset), stamp))
 
     def request_reset(self, done: Callable[[bool, str], None]) -> None:
-        """Call `emergency_stop/reset`; on success clear the latch and publish `emergency_stop` false (so that a late
-        joiner does not read the old true); `done(success, message)` either way."""
-        if not self.reset_client.service_is_ready():
-            done(False, "emergency_stop/reset is not available")
-            return
+        """Reset the e-stop: through the safety node's `safety/reset` (with who and why, which it logs; it then resets
+        the hardware) where it runs, else the hardware's `emergency_stop/reset`. On success clear the latch and
+        withdraw this node's own assertion (`false`, so that a late joiner does not read the old true);
+        `done(success, message)` either way."""
+        if self._asserted == "emergency_stop":
+            self.pub_estop.publish(Bool(data=False))  # the safety node refuses a reset while a source asserts it
 
         def finished(future) -> None:
             response = future.result()
             if response is not None and response.success:
                 with self._lock:
                     self.core.estop_reset()
-                self.pub_estop.publish(Bool(data=False))
+                publisher = self.pub_controlled_stop if self._asserted == "safety/emergency_stop" else self.pub_estop
+                publisher.publish(Bool(data=False))
+                self._asserted = ""
             done(bool(response and response.success), response.message if response else "no response")
 
-        self.reset_client.call_async(Trigger.Request()).add_done_callback(finished)
+        if self.safety_reset_client.service_is_ready():
+            request = SafetyReset.Request(requested_by=f"legion teleop ({getpass.getuser()}@{socket.gethostname()})",
+                                          reason="reset confirmed by the operator at the teleop terminal")
+            self.safety_reset_client.call_async(request).add_done_callback(finished)
+        elif self.reset_client.service_is_ready():
+            self.reset_client.call_async(Trigger.Request()).add_done_callback(finished)
+        else:
+            done(False, "neither safety/reset nor emergency_stop/reset is available")
 
     def emergency_stop(self) -> None:
         with self._lock:

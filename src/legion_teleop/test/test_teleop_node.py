@@ -180,3 +180,46 @@ def test_an_arm_jog_moves_the_gripper_target_along_its_own_x(system) -> None:
     assert np.dot(moved / np.linalg.norm(moved), direction) > 0.99
     node.on_key("0")
     probe.wait_until(lambda: probe.received("right_hand/target")[-1].header.frame_id == "", 5.0, "the release")
+
+
+def test_with_the_safety_node_the_estop_is_a_category_1_stop_and_the_reset_goes_through_safety_reset(system) -> None:
+    """Where the safety node runs (here a stand-in: a `safety/emergency_stop` subscriber and the `safety/reset`
+    service), the e-stop goes to it (a walking robot comes to double support before the hardware holds), not to the
+    hardware's immediate hold, and the reset asks it, saying who and why."""
+    node, probe, joy, resets = system
+    from legion_interfaces.srv import SafetyReset
+
+    controlled: list[bool] = []
+    asked: list[tuple[str, str]] = []
+    probe.node.create_subscription(Bool, "safety/emergency_stop", lambda m: controlled.append(m.data), LATCHED)
+
+    def safety_reset(request, response):
+        asked.append((request.requested_by, request.reason))
+        response.success, response.message = True, "latch cleared"
+        return response
+
+    service = probe.node.create_service(SafetyReset, "safety/reset", safety_reset)
+    try:
+        probe.wait_until(lambda: node.pub_controlled_stop.get_subscription_count() > 0
+                         and node.safety_reset_client.service_is_ready(), TIMEOUT, "the stand-in safety node")
+        probe.clear()
+        hardware_before = len(probe.received("emergency_stop"))
+        button = CONFIG.joy.buttons["emergency_stop"]
+        joy.publish(joy_msg(deadman=False))
+        time.sleep(0.05)
+        joy.publish(joy_msg(deadman=False, pressed=(button,)))
+        probe.wait_until(lambda: controlled == [True], 2.0, "safety/emergency_stop true")
+        assert node.core.status().state == "estop"
+        assert not any(m.data for m in probe.received("emergency_stop")[hardware_before:])  # no immediate hold
+        outcome = []
+        count = len(resets)
+        node.request_reset(lambda success, message: outcome.append((success, message)))
+        probe.wait_until(lambda: bool(outcome), 5.0, "the reset")
+        assert outcome == [(True, "latch cleared")] and len(resets) == count  # not the hardware's own reset
+        (who, why), = asked
+        assert who.startswith("legion teleop") and why
+        probe.wait_until(lambda: controlled[-1] is False, 2.0, "safety/emergency_stop withdrawn")
+        assert node.core.status().state != "estop"
+        joy.publish(joy_msg(deadman=False))
+    finally:
+        probe.node.destroy_service(service)
