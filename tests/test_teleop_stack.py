@@ -75,7 +75,8 @@ class Gamepad:
 @pytest.fixture(scope="module")
 def teleop_stack():
     launched = LaunchedNodes("stack", {"scene": "empty", "lockstep": "true", "sensor_noise": "false"}, echo=False,
-                             extra_parameters={"sim_bridge": {"camera_rate": 0.0}})
+                             extra_parameters={"sim_bridge": {"camera_rate": 0.0},
+                                               "safety": {"zones.people_required": False}})  # no camera: no people
     probe = Probe("teleop_stack_test_probe")
     probe.record("ground_truth/odom", Odometry)
     probe.record("diagnostics", DiagnosticArray)
