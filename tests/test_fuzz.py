@@ -1,7 +1,8 @@
 """The fuzzing harness: the message generator and graph discovery (fast), and the campaign against the whole stack
-over DDS in lockstep (marker `stack`): 500 malformed messages or calls on every topic and service of every node,
-with the robot standing; afterwards every node is alive (process list and graph), the robot is up (ground truth,
-judge only) and the nodes have reported rejections on `diagnostics` / `hardware/status`."""
+over DDS in lockstep (markers `stack` and `slow`: `./test.sh --slow`): 500 malformed messages or calls on every
+topic and service of every node, with the robot standing; afterwards every node is alive (process list and graph),
+the robot is up (ground truth, judge only) and the nodes have reported rejections on `diagnostics` /
+`hardware/status`."""
 
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ def test_discover_finds_a_nodes_subscriptions_and_services_from_the_graph() -> N
 
 
 @pytest.mark.stack
+@pytest.mark.slow  # 8 minutes of wall time: with the acceptance runs (./test.sh --slow), not in every CI run
 @pytest.mark.timeout(2400)
 def test_the_stack_survives_500_malformed_messages_on_every_topic_and_service() -> None:
     from legion_testing.fuzz_stack import StackUnderTest, run_campaign
