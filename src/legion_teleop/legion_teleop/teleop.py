@@ -9,9 +9,10 @@ Rules (each tested in test/test_teleop_core.py):
 - Limits. Demands are clipped to [-1, 1] and scaled by `limits` (forward and backward speeds differ); while the
   dead-man is held the commanded velocity follows the demand within `limits.linear_acceleration` and
   `limits.yaw_acceleration`.
-- E-stop. The e-stop event (space bar, a gamepad button) asks the node to publish `emergency_stop` true and latches
-  here at once; while latched (here, or reported by the hardware) teleop sends only the zero `cmd_vel` of the moment
-  it latched and no other command. `estop_reset()` (after the hardware confirmed its reset) clears the latch.
+- E-stop. The e-stop event (space bar, a gamepad button) asks the node for an e-stop (the safety node's category-1
+  stop, or the hardware's hold where no safety node runs) and latches here at once; while latched (here, or reported
+  by the hardware) teleop sends only the zero `cmd_vel` of the moment it latched and no other command.
+  `estop_reset()` (after the reset was confirmed) clears the latch.
 - Head: the neck's pan and tilt joints move at `limits.head_speed` x demand within their joint limits, from the
   standing posture (`head_home` returns there). Arm: the selected side's gripper jogs along its own axes at
   `limits.arm_speed` x demand, at most `limits.arm_reach` from where it was when the jog began; the target is held

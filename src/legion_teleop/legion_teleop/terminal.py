@@ -117,7 +117,7 @@ def run(options: argparse.Namespace) -> int:
                         if confirming:
                             confirming = False
                             if key in ("y", "Y"):
-                                note = "e-stop reset: calling emergency_stop/reset ..."
+                                note = "e-stop reset: calling safety/reset (or emergency_stop/reset) ..."
                                 node.request_reset(reset_done)
                             else:
                                 note = "e-stop reset: cancelled"
