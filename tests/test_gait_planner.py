@@ -292,6 +292,30 @@ def test_a_push_towards_the_stance_foot_makes_the_robot_step_sooner() -> None:
     assert landed.touch_down < step.touch_down and landed.hurried
 
 
+def test_a_push_late_in_a_swing_lands_it_no_sooner_than_the_freeze_time() -> None:
+    """Hurried late in its swing, the foot still gets swing_freeze_time to come down: a landing sooner than that asks
+    the leg for accelerations the stance foot cannot react (on Centurion in MuJoCo it tipped the robot over)."""
+    walker = IdealWalker()
+    walker.run(3.0, command=(0.5, 0.0, 0.0))
+    freeze = walker.planner.params.swing_freeze_time
+    for _ in range(20):
+        plan = walker.planner.plan
+        flight = plan.in_flight(walker.time)
+        if flight is not None and freeze < plan.footsteps[flight].touch_down - walker.time < 2.0 * freeze - 1e-9:
+            break
+        walker.step((0.5, 0.0, 0.0))
+    else:
+        raise AssertionError("no late swing found")
+    step = plan.footsteps[flight]
+    assert walker.time - step.lift_off >= walker.planner.min_swing_time  # only the freeze time bounds the landing
+    walker.disturb(np.array([0.0, -0.5 * walker.geometry.side_sign[step.side], 0.0]))  # more than the landing absorbs
+    now = walker.time
+    output = walker.step((0.5, 0.0, 0.0))
+    assert any("stepping sooner" in event for event in output.events), output.events
+    landed = next(s for s in output.footsteps if s.side == step.side)
+    assert landed.hurried and now + freeze - 1e-9 <= landed.touch_down < step.touch_down
+
+
 def test_a_fall_stops_planning_and_aborts_the_goal() -> None:
     walker = IdealWalker()
     walker.step()

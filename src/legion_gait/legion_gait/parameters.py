@@ -129,7 +129,8 @@ class GaitParameters:
     step_height: float = param(0.0, "Swing-foot clearance above the higher of its lift-off and touch-down heights. "
                                     f"{_FROM_ROBOT}", unit="m", low=0.0, high=0.3)
     swing_freeze_time: float = param(0.08, "The landing point of a swing foot is not moved any more this close to "
-                                           "touch-down.", unit="s", low=0.0, high=0.5)
+                                           "touch-down, and a swing landing early after a push still gets this long "
+                                           "to come down.", unit="s", low=0.0, high=0.5)
     # Footstep limits (step of the swing sole relative to the stance sole, in the stance sole's frame).
     step_width: float = param(0.0, f"Nominal lateral distance between the sole centres. {_FROM_ROBOT}", unit="m",
                               low=0.0, high=1.0)
@@ -182,8 +183,8 @@ class GaitParameters:
                                                low=0.002, high=1.0)
     hurry_threshold: float = param(
         0.02, "When moving the next landing point within the step limits leaves a DCM error larger than this, the "
-              "swing foot lands early (down to min_swing_duration) and the next step starts sooner.", unit="m",
-        low=0.0, high=1.0)
+              "swing foot lands early (down to min_swing_duration, and not sooner than swing_freeze_time from now) "
+              "and the next step starts sooner.", unit="m", low=0.0, high=1.0)
     dcm_error_threshold: float = param(
         0.03, "A measured DCM farther than this from the reference re-anchors the plan on the measured state, with "
               "the next landing point moved to capture it (capture-point feedback).", unit="m", low=0.005, high=0.5)

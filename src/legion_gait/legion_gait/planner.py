@@ -19,8 +19,9 @@ Every `update(now, measured)` replans from `now`:
    from it, the measured one less that threshold (the plan re-anchors on the measured state, CoM included). What the
    polygons cannot absorb moves the next landing point (the swing foot in flight, unless it is about to land, else
    the next footstep) by what the DCM's sensitivity to it says, within the step limits (capture-point step
-   adjustment). If more than `hurry_threshold` still remains, the swing foot lands early and the next step follows
-   after the shortest double support (step timing adaptation). A push is thus absorbed by stepping.
+   adjustment). If more than `hurry_threshold` still remains, the swing foot lands early (but not sooner than
+   `swing_freeze_time` from now) and the next step follows after the shortest double support (step timing
+   adaptation). A push is thus absorbed by stepping.
 6. Safety: `set_speed_scale` (the safety node's speed scale, 0..1) multiplies the step velocity a command or a goal
    asks for, within the same acceleration limits. At 0 (a protective or emergency stop) the mode is `stop`: the robot
    finishes the step in flight, closes its feet and stands (stop category 2); a walk_to goal stays active, its
@@ -664,7 +665,10 @@ class GaitPlanner:
                 if adjustment is not None:
                     landing, _ = clamp_step(soles[stance_side], geometry.side_sign[step.side],
                                             step.pose + np.array([adjustment[0], adjustment[1], 0.0]), self.limits)
-                early = _grid_up(max(now + 2 * dt, step.lift_off + self.min_swing_time), dt)
+                # A hurried swing still gets swing_freeze_time to come down: landing sooner than that from mid-swing
+                # asks the leg for accelerations the stance foot's contact cannot react (the robot then tips over).
+                early = _grid_up(max(now + max(params.swing_freeze_time, 2 * dt), step.lift_off + self.min_swing_time),
+                                 dt)
                 if hurry and early < step.touch_down - 0.5 * dt:
                     swing = swing.retime(now, early, landing)
                     step = replace(step, pose=np.asarray(landing, dtype=float), touch_down=early, hurried=True)
