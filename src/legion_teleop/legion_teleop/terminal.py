@@ -71,6 +71,7 @@ def _spin(executor) -> None:
 
 def run(options: argparse.Namespace) -> int:
     import rclpy
+    from rclpy.signals import SignalHandlerOptions
 
     from legion_common.discovery import discovery_environment
     from legion_common.node_main import make_executor
@@ -81,7 +82,9 @@ def run(options: argparse.Namespace) -> int:
     from legion_teleop.teleop_node import TeleopNode
 
     os.environ.update(discovery_environment(os.environ))  # discovery on this machine, as the launches (security.md)
-    rclpy.init(args=["legion_teleop", *ros_arguments(options)])
+    # Ctrl-C must reach the loop below as KeyboardInterrupt, with the context still valid for the last zero cmd_vel
+    # and the arm release: rclpy's own SIGINT handler would shut the context down first.
+    rclpy.init(args=["legion_teleop", *ros_arguments(options)], signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
         node = TeleopNode()
