@@ -1,7 +1,7 @@
 """Legion robot descriptions: where the URDF and robot configuration files are, and typed loaders for them."""
 
 from legion_description.robot_check import check_against_urdf, load_robot
-from legion_description.robot_config import HandConfig, RobotConfig, SideFrames, load_robot_config
+from legion_description.robot_config import FallPosture, HandConfig, RobotConfig, SideFrames, load_robot_config
 from legion_description.robot_files import (
     DescriptionError,
     RobotFiles,
@@ -15,6 +15,7 @@ from legion_description.sensor_config import SensorConfig
 
 __all__ = [
     "DescriptionError",
+    "FallPosture",
     "HandConfig",
     "RobotConfig",
     "RobotFiles",

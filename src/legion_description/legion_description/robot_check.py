@@ -144,6 +144,9 @@ def check_against_urdf(config: RobotConfig, urdf_xml: str, *, urdf_name: str = "
     for posture, values in config.postures.items():
         for name, value in values.items():
             within(name, value, f"postures.{posture}.{name}")
+    if config.fall_posture is not None:
+        for name, value in config.fall_posture.joint_positions.items():
+            within(name, value, f"fall.joint_positions.{name}")
     for side, hand in config.hands.items():
         for synergy, values in hand.synergies.items():
             for name, value in zip(hand.joints, values, strict=True):

@@ -64,6 +64,19 @@ class JointGains:
 
 
 @dataclass(frozen=True)
+class FallPosture:
+    """The protective fall posture (`fall:` block): where the body joints go, how compliantly and how fast, once the
+    whole-body controller has declared a fall."""
+
+    joint_positions: dict[str, float]
+    """Body joint -> target [rad]: the file's values, the standing posture's for the joints it does not name."""
+    gains: dict[str, JointGains]
+    """Body joint -> its group's compliant gains."""
+    time: float
+    """[s] the targets move from the posture at the fall to this one over this time."""
+
+
+@dataclass(frozen=True)
 class HandConfig:
     """One hand (or gripper): its fingers and its synergies."""
 
@@ -128,6 +141,8 @@ class RobotConfig:
     safety: dict[str, float] = field(default_factory=dict)
     """The robot's stopping figures for speed and separation monitoring (`safety:`; keys of
     `legion_safety.separation.RobotSafety`, checked there)."""
+    fall_posture: FallPosture | None = None
+    """The protective fall posture (`fall:`); None: the file gives none (the controller damps the joints only)."""
 
     def has_group(self, group: str) -> bool:
         """Whether the robot has joints in `group` (on either side)."""
@@ -325,6 +340,41 @@ def _numbers(block: object, source: Path, where: str) -> dict[str, float]:
     return {str(key): _finite(value, source, f"{where}.{key}") for key, value in block.items()}
 
 
+def _fall_posture(block: object, source: Path, group_of: dict[str, str], standing: dict[str, float]
+                  ) -> FallPosture | None:
+    """The `fall:` block (`time`, `joint_positions` of body joints, `gains` for every body group the robot has),
+    or None when the file gives none."""
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise DescriptionError(f"{source}: 'fall' must map 'time', 'joint_positions' and 'gains'")
+    unknown = [key for key in block if key not in ("time", "joint_positions", "gains")]
+    if unknown:
+        raise DescriptionError(f"{source}: 'fall' has unknown key(s) {unknown}; expected time, joint_positions, gains")
+    body = {name: group for name, group in group_of.items() if group != "hands"}
+    positions_in = _require(block, "joint_positions", source, "fall.")
+    if not isinstance(positions_in, dict) or not positions_in:
+        raise DescriptionError(f"{source}: 'fall.joint_positions' must map body joints to positions [rad]")
+    positions = {name: standing[name] for name in body}
+    for name, value in positions_in.items():
+        if name not in body:
+            raise DescriptionError(f"{source}: 'fall.joint_positions' names '{name}', which is not a body joint of "
+                                   "the robot (legs, waist, arms, neck)")
+        positions[name] = _finite(value, source, f"fall.joint_positions.{name}")
+    gains_in = _require(block, "gains", source, "fall.")
+    groups = [group for group in GROUPS if group != "hands" and group in body.values()]
+    if not isinstance(gains_in, dict) or sorted(gains_in) != sorted(groups):
+        given = sorted(gains_in) if isinstance(gains_in, dict) else gains_in
+        raise DescriptionError(f"{source}: 'fall.gains' must give stiffness and damping for each of the robot's "
+                               f"body groups {groups}, got {given}")
+    group_gains = {group: JointGains(**{key: _positive(_require(gains_in[group], key, source, f"fall.gains.{group}."),
+                                                       source, f"fall.gains.{group}.{key}")
+                                        for key in ("stiffness", "damping")})
+                   for group in groups}
+    return FallPosture(joint_positions=positions, gains={name: group_gains[group] for name, group in body.items()},
+                       time=_positive(_require(block, "time", source, "fall."), source, "fall.time"))
+
+
 def load_robot_config(robot: str = "centurion", *, path: Path | str | None = None) -> RobotConfig:
     """Read and validate a robot file (`robot`: a robot name or a robot file's path; `path`: a file).
 
@@ -444,4 +494,5 @@ def load_robot_config(robot: str = "centurion", *, path: Path | str | None = Non
         group_gains=group_gains,
         grasping=_numbers(data.get("grasping"), source, "grasping"),
         safety=_numbers(data.get("safety"), source, "safety"),
+        fall_posture=_fall_posture(data.get("fall"), source, group_of, standing),
     )

@@ -63,6 +63,13 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda d: d["sensors"]["imu"].update(attitude_time_constant=-1.0), "sensors.imu.attitude_time_constant"),
     (lambda d: d["sensors"]["encoders"].update(counts=4096), "sensors.encoders.counts"),
     (lambda d: d["sensors"]["depth_camera"].update(min_range=20.0), "sensors.depth_camera"),
+    (lambda d: d["fall"]["joint_positions"].update(l_thumb_ip=0.5), r"'fall\.joint_positions' names 'l_thumb_ip', "
+                                                                     "which is not a body joint"),
+    (lambda d: d["fall"]["gains"].pop("neck"), r"'fall\.gains' must give stiffness and damping for each"),
+    (lambda d: d["fall"]["gains"]["arms"].update(damping=0.0), r"fall\.gains\.arms\.damping"),
+    (lambda d: d["fall"].update(time=-0.3), r"fall\.time"),
+    (lambda d: d["fall"].pop("joint_positions"), r"missing key 'fall\.joint_positions'"),
+    (lambda d: d["fall"].update(speed=1.0), r"'fall' has unknown key"),
 ])
 def test_broken_config_is_named(tmp_path, mutate, message):
     path = _write(tmp_path, mutate)
@@ -103,10 +110,25 @@ def test_optional_groups_may_be_left_out(tmp_path):
         data["gains"].pop("hands")
         data["postures"].pop("inspect_table")
         data["postures"].pop("inspect_bin")
+        for name in ("neck_pitch", "waist_pitch"):
+            data["fall"]["joint_positions"].pop(name)
+        for group in ("neck", "waist"):
+            data["fall"]["gains"].pop(group)
     config = load_robot_config(path=_write(tmp_path, no_neck_waist_hands))
     assert config.joints("neck") == config.joints("waist") == config.joints("hands", "left") == ()
     assert not config.has_group("neck") and config.has_group("legs")
     assert len(config.all_joints) == 26 and config.hands == {}
+    assert set(config.fall_posture.joint_positions) == set(config.body_joints)
+
+
+def test_the_fall_posture_is_optional_and_fills_in_the_standing_posture(tmp_path):
+    config = load_robot_config("centurion")
+    fall = config.fall_posture
+    assert set(fall.joint_positions) == set(fall.gains) == set(config.body_joints)
+    assert fall.joint_positions["l_knee"] > config.standing["l_knee"] + 0.5  # knees bent
+    assert fall.joint_positions["l_hip_yaw"] == config.standing["l_hip_yaw"]  # not named: standing
+    assert all(fall.gains[n].stiffness < config.gains[n].stiffness for n in config.body_joints)  # compliant
+    assert load_robot_config(path=_write(tmp_path, lambda d: d.pop("fall"))).fall_posture is None
 
 
 def test_synergies_mirror_with_a_sign_per_joint(tmp_path):
@@ -176,8 +198,10 @@ def test_centurion_fits_its_urdf():
     (lambda d: d["hands"]["right"]["mirror"].update(sign=-1),
      r"'hands\.right synergy '(open|power|pinch)'' puts joint"),
     (lambda d: (d["joint_groups"].update(neck=["neck_yaw"]), d["gains"].update(neck={"stiffness": 1, "damping": 1}),
-                d["postures"].update(inspect_table={"neck_yaw": 0.3}, inspect_bin={"neck_yaw": 0.3})),
+                d["postures"].update(inspect_table={"neck_yaw": 0.3}, inspect_bin={"neck_yaw": 0.3}),
+                d["fall"]["joint_positions"].pop("neck_pitch")),
      r"'joint_groups\.neck' must be the joints"),
+    (lambda d: d["fall"]["joint_positions"].update(l_knee=-0.5), r"'fall\.joint_positions\.l_knee' puts joint"),
 ])
 def test_robot_file_that_does_not_fit_its_urdf_is_named(tmp_path, mutate, message):
     with pytest.raises(DescriptionError, match=message) as error:
