@@ -122,7 +122,8 @@ class CommandParameters:
 
 @dataclass(frozen=True)
 class FallParameters:
-    """Fall detection and the safe damping behaviour."""
+    """Fall detection (`fall_monitor`) and the response: the robot file's protective fall posture (`fall:` block),
+    else joint damping only."""
 
     max_tilt: float = param(0.6, "Base tilt from upright beyond which the robot has fallen.", unit="rad", low=0.05,
                             high=1.5)
@@ -131,8 +132,16 @@ class FallParameters:
                                     high=1.0)
     min_com_height_ratio: float = param(0.55, "CoM height below this fraction of the standing one means fallen.",
                                         low=0.05, high=1.0)
-    damping_scale: float = param(1.0, "Joint damping while fallen, as a fraction of the position-hold damping.",
-                                 low=0.0, high=10.0)
+    capture_point: bool = param(True, "Declare a fall as soon as it is unavoidable: the capture point beyond a "
+                                      "step's reach outside the support polygon (see capture_reach_scale).")
+    capture_reach_scale: float = param(1.0, "The capture point may be this many times the robot's longest step in "
+                                            "its direction (walking dimensions) outside the support polygon before "
+                                            "a fall is unavoidable.", low=0.1, high=10.0)
+    capture_time: float = param(0.05, "The capture point must stay beyond the reach this long (a short push the "
+                                      "gait planner steps out of, or noise in the velocity, does not).", unit="s",
+                                low=0.0, high=1.0)
+    damping_scale: float = param(1.0, "Joint damping while fallen, as a fraction of the position-hold damping, for a "
+                                      "robot whose file gives no fall posture.", low=0.0, high=10.0)
     recovery_time: float = param(0.05, "Standing upright on both soles for this long ends the fall state.", unit="s",
                                  low=0.0, high=60.0)
 
