@@ -18,6 +18,7 @@ from legion_control.references import BalanceOffset, BaseState, GaitSample, Hand
 from legion_control.whole_body_controller import (
     ControllerState,
     CycleReport,
+    FallResponse,
     JointCommandArrays,
     WholeBodyController,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ControllerState",
     "CycleReport",
     "DynamicsTerms",
+    "FallResponse",
     "GaitSample",
     "GraspController",
     "GraspMode",

@@ -12,7 +12,9 @@ Per control cycle (`update`), from the joint state and the base state (`set_base
 4. turn its joint accelerations and torques into a joint command: feed-forward torque plus position and velocity
    targets integrated from the accelerations, with moderate gains, so that the joint servos absorb latency;
 5. drive the hands with the grasp controller (joint space, not in the QP);
-6. watch for a fall (base tilt, CoM outside the support polygon, CoM too low) and then command joint damping only.
+6. watch for a fall (base tilt, CoM outside the support polygon, CoM too low, or unavoidable: the capture point
+   beyond a step's reach outside the support polygon; `fall_monitor`) and then command the robot file's protective
+   fall posture with its compliant gains (`fall:`), or joint damping only for a robot whose file gives none.
 
 A bad reference (non-finite, unreachable) is rejected by its setter with a ControlError: the last good one stays in
 force and the rejection is reported in the following cycles' reports. An infeasible QP is solved again without the
@@ -38,11 +40,14 @@ from legion_common.transforms import mean_yaw, quaternion_to_matrix, rotation_z,
 from legion_control.base_estimator import OdomAnchoredEstimator
 from legion_control.contact import centre_of_pressure, wrench_cone_matrix
 from legion_control.errors import ControlError
-from legion_control.fall_monitor import FallMonitor
+from legion_control.fall_monitor import FallMonitor, StepReach
 from legion_control.grasp import GraspController, HandCommand
 from legion_control.inverse_dynamics import AccelerationTask, Contact, DynamicsTerms, InverseDynamicsQP, Solution
 from legion_control.parameters import WbcParameters
 from legion_control.references import BalanceOffset, BaseState, GaitSample, HandTarget, ReferenceBook
+from legion_gait.dimensions import resolve
+from legion_gait.parameters import GaitParameters
+from legion_gait.robot_geometry import RobotGeometry
 from legion_model import BASE_NV, RobotModel
 
 GRAVITY = 9.81
@@ -61,7 +66,17 @@ class ControllerState(enum.Enum):
     """No base state yet: the joints hold the standing posture."""
     BALANCING = "balancing"
     FALLEN = "fallen"
-    """A fall was detected: joint damping only, until the robot stands upright on both soles again."""
+    """A fall was detected (or is unavoidable): the protective fall posture (or joint damping only), until the robot
+    stands upright on both soles again."""
+
+
+class FallResponse(enum.Enum):
+    """What the controller commands while fallen."""
+
+    POSTURE = "protective fall posture"
+    """The robot file's protective fall posture, with its compliant gains."""
+    DAMPING = "joint damping only"
+    """Joint damping only (a robot file without a `fall:` block)."""
 
 
 @dataclass
@@ -113,12 +128,26 @@ class CycleReport:
     """side -> CoP (x, y) in the sole frame [m]."""
     warnings: list[str] = field(default_factory=list)
     fall_reason: str = ""
+    fall_response: FallResponse | None = None
+    """While fallen: what the command does."""
+    capture_point_outside: float = 0.0
+    """[m] the capture point's distance outside the support polygon (negative: inside) at the last fall check."""
+    capture_point_reach: float = 0.0
+    """[m] a step's reach in that direction (0: no capture-point check)."""
 
 
 def _norm(vector: np.ndarray) -> float:
     """Euclidean norm of a small vector: what `np.linalg.norm` computes (the square root of the dot product), without
     its overhead."""
     return math.sqrt(vector @ vector)
+
+
+def _step_reach(robot: RobotModel) -> StepReach:
+    """The robot's longest steps from its walking dimensions as the gait planner resolves them with its default
+    ratios: the robot file's `walking:` block, the rest derived from the model's size (`legion_gait.dimensions`)."""
+    dimensions = resolve(GaitParameters(), RobotGeometry.from_model(robot))
+    return StepReach.from_walking({key: getattr(dimensions, key) for key in
+                                   ("max_step_forward", "max_step_backward", "max_step_outward", "step_width")})
 
 
 def _heading_of(rotations: Sequence[np.ndarray]) -> float:
@@ -192,8 +221,17 @@ class WholeBodyController:
         self._reach_origin_id = {side: robot.model.getJointId(self._reach_chain(side)[0]) for side in self.sides}
         self.half_length = 0.5 * config.sole_length
         self.half_width = 0.5 * config.sole_width
+        self.step_reach = _step_reach(robot)
+        """The robot's longest steps (its walking dimensions, as the gait planner resolves them)."""
         self.fall_monitor = FallMonitor(self.params.fall, self.standing_com_height, config.sole_length,
-                                        config.sole_width)
+                                        config.sole_width, self.step_reach)
+        posture = config.fall_posture
+        self.fall_response = FallResponse.DAMPING if posture is None else FallResponse.POSTURE
+        if posture is not None:
+            self._fall_posture = np.array([posture.joint_positions[n] for n in self.body_joints])
+            self._fall_stiffness = np.array([posture.gains[n].stiffness for n in self.body_joints])
+            self._fall_damping = np.array([posture.gains[n].damping for n in self.body_joints])
+            self._fall_time = posture.time
 
         full = robot.full_model  # the hand joints' limits are in the model with every joint
         hand_q = {name: full.joints[full.getJointId(name)].idx_q for name in self._hand_names}
@@ -257,6 +295,8 @@ class WholeBodyController:
         self._contact_poses: dict[str, pin.SE3] = {}
         self._stance: tuple[str, ...] = self.sides
         self._fall_reason = ""
+        self._fall_start: tuple[float, np.ndarray] | None = None
+        """(time [s], measured joint positions [rad]) when the fall was declared: where the fall posture starts."""
         self.fall_monitor.reset()
         self._joint_index_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -429,19 +469,24 @@ class WholeBodyController:
             else:
                 report.state = self.state
                 report.fall_reason = self._fall_reason
-                return self._finish(self._damping_command(q_joints, hand_targets), report, start)
+                report.fall_response = self.fall_response
+                return self._finish(self._fallen_command(time, q_joints, hand_targets), report, start)
 
         fall = self.fall_monitor.fall_reason(time, self.data.oMf[self._base_id].rotation, self.data.com[0],
                                              self._soles_in_odom(), self._stance,
-                                             self.references.landing_poses(self._stance, time))
+                                             self.references.landing_poses(self._stance, time), self.data.vcom[0])
+        report.capture_point_outside = self.fall_monitor.capture_outside
+        report.capture_point_reach = self.fall_monitor.capture_reach
         if fall:
             self.state = ControllerState.FALLEN
             self._fall_reason = fall
+            self._fall_start = (time, q_joints.copy())
             self.fall_monitor.fell()
             report.state = self.state
             report.fall_reason = fall
-            report.warnings.append(f"fall detected ({fall}): joint damping only")
-            return self._finish(self._damping_command(q_joints, hand_targets), report, start)
+            report.fall_response = self.fall_response
+            report.warnings.append(f"fall detected ({fall}): {self.fall_response.value}")
+            return self._finish(self._fallen_command(time, q_joints, hand_targets), report, start)
 
         build_start = timing.perf_counter()
         contacts, tasks, terms = self._build(time, q, v, dt, report)
@@ -707,8 +752,27 @@ class WholeBodyController:
         zeros = np.zeros(self.na)
         return self._assemble(posture, zeros, zeros, self._hold_stiffness, self._hold_damping, hand_targets)
 
+    def _fallen_command(self, time: float, q_joints: np.ndarray, hand_targets: Mapping[str, np.ndarray]
+                        ) -> JointCommandArrays:
+        """The behaviour after a fall: the protective fall posture, else joint damping only."""
+        if self.fall_response == FallResponse.POSTURE and self._fall_start is not None:
+            return self._fall_posture_command(time, hand_targets)
+        return self._damping_command(q_joints, hand_targets)
+
+    def _fall_posture_command(self, time: float, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
+        """Targets from the posture at the fall to the robot file's fall posture over its time (a smooth step:
+        zero velocity at both ends), with its compliant gains and no feed-forward torque."""
+        since, start = self._fall_start
+        s = min(max((time - since) / self._fall_time, 0.0), 1.0) if self._fall_time > 0.0 else 1.0
+        blend = s * s * (3.0 - 2.0 * s)
+        rate = (6.0 * s * (1.0 - s) / self._fall_time) if 0.0 < s < 1.0 else 0.0
+        change = self._fall_posture - start
+        zeros = np.zeros(self.na)
+        return self._assemble(start + blend * change, rate * change, zeros, self._fall_stiffness,
+                              self._fall_damping, hand_targets)
+
     def _damping_command(self, q_joints: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
-        """The safe behaviour after a fall: joint damping only (no stiffness, no feed-forward)."""
+        """After a fall, for a robot without a fall posture: joint damping only (no stiffness, no feed-forward)."""
         zeros = np.zeros(self.na)
         return self._assemble(q_joints, zeros, zeros, zeros, self.params.fall.damping_scale * self._hold_damping,
                               hand_targets)

@@ -20,8 +20,10 @@ Publishes:
     `joint_commands` (legion_interfaces/JointCommand): feed-forward torque plus integrated position and velocity
         targets with moderate gains (hands: grasp targets with the robot's hand gains).
     `diagnostics` (diagnostic_msgs/DiagnosticArray): state, timing (median, p99, max of the cycle, model update, QP
-        build, QP solve), task errors, planned contact forces and centres of pressure, rejected references (and
-        `inputs_rejected_total`, `inputs_rejected.<topic>`: messages rejected since the start).
+        build, QP solve), task errors, planned contact forces and centres of pressure, the capture point's distance
+        outside the support polygon and a step's reach there, rejected references (and `inputs_rejected_total`,
+        `inputs_rejected.<topic>`: messages rejected since the start); once fallen (ERROR, state `fallen`): the
+        reason and the response (`fall_response`: the protective fall posture, or damping only).
 Services:
     `~/reset` (std_srvs/Trigger): forget references and the fall state; balance in place again.
 Parameters:
@@ -58,7 +60,7 @@ from legion_common.stamps import to_seconds
 from legion_control import conversions as conv
 from legion_control.errors import ControlError
 from legion_control.parameters import WbcNodeParameters, WbcParameters
-from legion_control.whole_body_controller import ControllerState, CycleReport, WholeBodyController
+from legion_control.whole_body_controller import ControllerState, CycleReport, FallResponse, WholeBodyController
 from legion_interfaces.msg import BalanceOffset, GaitReference, HandCommand, JointCommand
 
 STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
@@ -126,6 +128,9 @@ class WholeBodyControllerNode(Node):
         self.get_logger().info(configure_realtime_from(node_params.realtime).summary())
         self.get_logger().info(f"whole-body control of '{self.robot_name}' with solver {node_params.solver}, "
                                f"{params.control_rate:.0f} Hz nominal, answering every joint_states message")
+        if self.controller.fall_response == FallResponse.DAMPING:
+            self.get_logger().warning(f"the robot file of '{self.robot_name}' gives no protective fall posture "
+                                      "('fall:' block): after a fall the joints are damped only")
 
     # --- references: convert, check, store --------------------------------------------------------------------
     def _store(self, what: str, action) -> None:
@@ -185,7 +190,7 @@ class WholeBodyControllerNode(Node):
         self._window.append(report)
         if report.state == ControllerState.FALLEN and (self._last_report is None
                                                         or self._last_report.state != ControllerState.FALLEN):
-            self.get_logger().error(f"fall detected ({report.fall_reason}): joint damping only")
+            self.get_logger().error(f"fall detected ({report.fall_reason}): {report.fall_response.value}")
         self._last_report = report
         if now + 1e-9 >= self._next_diagnostics or now < self._next_diagnostics - 2 * self.diagnostics_period:
             self._next_diagnostics = now + self.diagnostics_period
@@ -216,13 +221,18 @@ class WholeBodyControllerNode(Node):
             if cop is not None:
                 values[f"contact.{side}.cop_x"] = float(cop[0])
                 values[f"contact.{side}.cop_y"] = float(cop[1])
+        if report.capture_point_reach > 0.0:
+            values["capture_point_outside"] = float(report.capture_point_outside)
+            values["capture_point_reach"] = float(report.capture_point_reach)
         if report.fall_reason:
             values["fall_reason"] = report.fall_reason
+        if report.fall_response is not None:
+            values["fall_response"] = report.fall_response.value
         warnings = list(report.warnings) + list(self._errors)
         if warnings:
             values["warnings"] = " | ".join(warnings)
         if report.state == ControllerState.FALLEN:
-            level, message = DiagnosticStatus.ERROR, f"fallen: {report.fall_reason}"
+            level, message = DiagnosticStatus.ERROR, f"fallen: {report.fall_reason}; {report.fall_response.value}"
         elif report.state == ControllerState.WAITING:
             level, message = DiagnosticStatus.WARN, "waiting for odom"
         elif warnings:

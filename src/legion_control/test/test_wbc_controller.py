@@ -5,6 +5,7 @@ Every command it returns must be finite and name every body and hand joint.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -16,6 +17,7 @@ from legion_control import (
     BaseState,
     ControlError,
     ControllerState,
+    FallResponse,
     GaitSample,
     HandTarget,
     SoleReference,
@@ -203,19 +205,70 @@ def test_a_non_finite_solution_never_reaches_the_command(controller, standing, m
     assert any("not finite" in w for w in report.warnings)
 
 
-def test_a_tilted_base_is_a_fall_with_damping_only_then_recovery(controller, standing):
-    base, *_ = standing
+def test_a_tilted_base_is_a_fall_with_the_fall_posture_then_recovery(controller, standing):
+    base, names, positions, _ = standing
     run(controller, standing, cycles=2)
     tilt = pin.Quaternion(pin.rpy.rpyToMatrix(0.9, 0.0, 0.0))
     fallen = dataclasses.replace(base, orientation=np.array([tilt.x, tilt.y, tilt.z, tilt.w]))
     command, report = run(controller, standing, cycles=1, start=2 * DT, base=fallen)
     assert report.state == ControllerState.FALLEN and "tilt" in report.fall_reason
+    assert report.fall_response == FallResponse.POSTURE
+    na = controller.na
+    posture = controller.config.fall_posture
+    measured = np.array([positions[names.index(n)] for n in controller.body_joints])
+    target = np.array([posture.joint_positions[n] for n in controller.body_joints])
+    # compliant: the fall posture's gains, below the balancing command's; no feed-forward; from where it stands
+    stiffness = np.array([posture.gains[n].stiffness for n in controller.body_joints])
+    assert np.array_equal(command.stiffness[:na], stiffness) and np.all(stiffness > 0.0)
+    assert np.all(stiffness < controller._hold_stiffness)
+    assert np.all(command.damping[:na] > 0.0) and np.all(command.effort[:na] == 0.0)
+    assert np.allclose(command.position[:na], measured)
+    # the targets reach the fall posture within its time (the tilted base keeps the robot fallen)
+    steps = int(posture.time / DT) + 2
+    command, report = run(controller, standing, cycles=steps, start=3 * DT, base=fallen)
+    assert report.state == ControllerState.FALLEN
+    assert np.allclose(command.position[:na], target) and np.all(command.velocity[:na] == 0.0)
+    knees = [controller.body_joints.index(n) for n in controller.config.joints("legs")
+             if posture.joint_positions[n] > controller.config.standing[n] + 0.5]
+    assert knees, "the fall posture bends some leg joint by more than 0.5 rad"
+    recovery = controller.params.fall.recovery_time
+    _, report = run(controller, standing, cycles=int(recovery / DT) + 5, start=(3 + steps) * DT)
+    assert report.state == ControllerState.BALANCING and report.fall_response is None
+
+
+def test_a_robot_without_a_fall_posture_damps_its_joints_only(robot, standing):
+    bare = copy.copy(robot)
+    bare.config = dataclasses.replace(robot.config, fall_posture=None)
+    controller = WholeBodyController(bare, WbcParameters())
+    assert controller.fall_response == FallResponse.DAMPING
+    base, *_ = standing
+    run(controller, standing, cycles=2)
+    tilt = pin.Quaternion(pin.rpy.rpyToMatrix(0.9, 0.0, 0.0))
+    fallen = dataclasses.replace(base, orientation=np.array([tilt.x, tilt.y, tilt.z, tilt.w]))
+    command, report = run(controller, standing, cycles=1, start=2 * DT, base=fallen)
+    assert report.state == ControllerState.FALLEN and report.fall_response == FallResponse.DAMPING
     na = controller.na
     assert np.all(command.stiffness[:na] == 0.0) and np.all(command.effort[:na] == 0.0)
     assert np.all(command.damping[:na] > 0.0)
-    recovery = controller.params.fall.recovery_time
-    _, report = run(controller, standing, cycles=int(recovery / DT) + 5, start=3 * DT)
-    assert report.state == ControllerState.BALANCING
+
+
+@pytest.mark.parametrize("speed, falls", [(0.3, False), (1.5, True)])
+def test_a_base_moving_sideways_fast_is_an_unavoidable_fall(controller, standing, speed, falls):
+    """Upright, over both soles: only the capture point tells a fall that cannot be stepped out of (Centurion: 0.25 m
+    lateral reach beyond the soles' outer edge; 1.5 m/s puts the capture point about 0.4 m beyond it)."""
+    base, *_ = standing
+    run(controller, standing, cycles=2)
+    moving = dataclasses.replace(base, linear_velocity=np.array([0.0, speed, 0.0]))
+    capture_time = controller.params.fall.capture_time
+    _, report = run(controller, standing, cycles=int(capture_time / DT) - 2, start=2 * DT, base=moving)
+    assert report.state == ControllerState.BALANCING  # not yet sustained (or not beyond)
+    assert (report.capture_point_outside > report.capture_point_reach) == falls
+    assert report.capture_point_reach == pytest.approx(controller.step_reach.lateral, rel=0.05)
+    _, report = run(controller, standing, cycles=10, start=capture_time, base=moving)
+    assert (report.state == ControllerState.FALLEN) == falls
+    if falls:
+        assert "capture point" in report.fall_reason and "reach" in report.fall_reason
+        assert report.fall_response == FallResponse.POSTURE
 
 
 def test_reset_forgets_references(controller, standing):
