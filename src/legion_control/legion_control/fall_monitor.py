@@ -179,14 +179,19 @@ class FallMonitor:
         heading = heading / norm if norm > 1e-6 else np.array([1.0, 0.0])
         return self._beyond_reach(now, com, com_velocity, ground, heading, support, landings)
 
-    def recovered(self, now: float, base_rotation: np.ndarray, com: np.ndarray, soles: Mapping[str, pin.SE3]) -> bool:
-        """Whether the robot has stood upright on all its flat, level soles, CoM over them and near its standing
-        height, for the recovery time (call once per cycle while fallen)."""
+    def recovered(self, now: float, base_rotation: np.ndarray, com: np.ndarray, soles: Mapping[str, pin.SE3],
+                  com_velocity: np.ndarray | None = None) -> bool:
+        """Whether the robot has stood upright on all its flat, level soles, CoM (and, given the CoM velocity, the
+        capture point) over them and near its standing height, for the recovery time (call once per cycle while
+        fallen)."""
         tilt = math.acos(float(np.clip(base_rotation[2, 2], -1.0, 1.0)))
         poses = list(soles.values())
         flat = all(sole.rotation[2, 2] > math.cos(0.05) for sole in poses)
         level = max(s.translation[2] for s in poses) - min(s.translation[2] for s in poses) < 0.02
         inside = self.distance_outside(now, com[:2], soles, {}) < -0.02
+        if inside and com_velocity is not None:
+            ground = min(s.translation[2] for s in poses)
+            inside = self.distance_outside(now, self.capture_point(com, com_velocity, ground), soles, {}) < 0.0
         height = com[2] - min(s.translation[2] for s in poses)
         tall = height > 0.9 * self.standing_com_height
         if tilt < 0.25 * self.params.max_tilt and flat and level and inside and tall:

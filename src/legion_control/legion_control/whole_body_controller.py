@@ -461,7 +461,7 @@ class WholeBodyController:
             self._start_balancing(q_joints, v_joints)
         elif self.state == ControllerState.FALLEN:
             if self.fall_monitor.recovered(time, self.data.oMf[self._base_id].rotation, self.data.com[0],
-                                           self._soles_in_odom()):
+                                           self._soles_in_odom(), self.data.vcom[0]):
                 # A reference from before the fall is stale: balance in place until a new one.
                 self.references.gait = None
                 self._start_balancing(q_joints, v_joints)

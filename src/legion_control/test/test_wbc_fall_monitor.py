@@ -59,6 +59,9 @@ def test_recovery_needs_the_recovery_time_upright(monitor):
     assert monitor.recovered(0.1, UPRIGHT, COM, soles())
     monitor.fell()
     assert not monitor.recovered(0.2, UPRIGHT, COM, soles())
+    moving = np.array([0.0, (0.15 + 0.05) * OMEGA, 0.0])  # capture point 0.05 m outside the soles: not yet
+    assert not monitor.recovered(0.3, UPRIGHT, COM, soles(), moving)
+    assert not monitor.recovered(0.45, UPRIGHT, COM, soles(), moving)
     crouched = COM * np.array([1.0, 1.0, 0.8])  # below 0.9 of the standing height: not yet
     assert not monitor.recovered(0.5, UPRIGHT, crouched, soles())
     assert not monitor.recovered(0.55, UPRIGHT, COM, soles())  # the count started again
