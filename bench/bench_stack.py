@@ -29,7 +29,7 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import JointState
 
-from legion_bringup.job import FALL_TILT_DEG, parts_found, perception_errors
+from legion_bringup.job import FALL_TILT_DEG
 from legion_bringup.launcher import LaunchedNodes
 from legion_common.diagnostics import diagnostic_values
 from legion_common.messages import xyzw
@@ -49,6 +49,37 @@ FALL_HEIGHT = 0.6
 """[m] a base lower than this has fallen (as bench_walk_stack.py)."""
 MAX_ACCELERATION = 0.5
 """[m/s^2] the gait planner's max_acceleration (config/stack.yaml): the walk lasts distance / speed plus the ramp."""
+
+
+PERCEPTION_TOLERANCE = 0.02
+"""Largest position error of a perceived part that counts as found [m] (ground truth judges)."""
+
+
+def perception_errors(perceived, truth) -> list[dict]:
+    """Each perceived part with the distance to the nearest true part of the same label [m] (None: no such part)."""
+    if perceived is None:
+        return []
+    rows = []
+    for seen in perceived.objects:
+        p = seen.pose.position
+        distances = [math.dist((p.x, p.y, p.z), (t.pose.position.x, t.pose.position.y, t.pose.position.z))
+                     for t in (truth.objects if truth else []) if t.label == seen.label]
+        rows.append({"id": seen.id, "label": seen.label, "error": round(min(distances), 4) if distances else None})
+    return rows
+
+
+def parts_found(perceived, truth) -> int:
+    """True parts with a perceived part of their label within PERCEPTION_TOLERANCE."""
+    if perceived is None or truth is None:
+        return 0
+    found = 0
+    for part in truth.objects:
+        t = part.pose.position
+        if any(seen.label == part.label and math.dist((t.x, t.y, t.z), (seen.pose.position.x, seen.pose.position.y,
+                                                                          seen.pose.position.z)) < PERCEPTION_TOLERANCE
+               for seen in perceived.objects):
+            found += 1
+    return found
 
 
 def cpu_seconds(pid: int) -> float:
