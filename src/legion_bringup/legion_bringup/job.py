@@ -121,7 +121,10 @@ class Shift:
         self.rclpy = rclpy
         self.report, self.launched, self.options = report, launched, options
         self.deadline = time.monotonic() + options.timeout
-        rclpy.init()
+        from rclpy.signals import SignalHandlerOptions
+
+        # Ctrl-C comes as KeyboardInterrupt with the context still valid (the report is written after it)
+        rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node("legion_job", parameter_overrides=[Parameter("use_sim_time", value=True)])
         self.time = -1.0
         self.start_time = -1.0
@@ -308,7 +311,17 @@ class Shift:
 
     # --- the shift -------------------------------------------------------------------------------------------------
     def run(self, scene) -> bool:
-        """Stand, then ask the executive for the shift and follow it to its end."""
+        """Stand, then ask the executive for the shift and follow it to its end. Ctrl-C (which stops the stack's
+        nodes too: they share the terminal) ends it early: the report then covers the shift up to that moment."""
+        try:
+            return self._run(scene)
+        except KeyboardInterrupt:
+            self.report.errors.append("interrupted (Ctrl-C): the stack was stopped; this report covers the shift up "
+                                      "to that moment")
+            print("\n[legion job] interrupted: writing the report of the shift so far", flush=True)
+            return False
+
+    def _run(self, scene) -> bool:
         self.scene_parts = {part.id for part in scene.parts}
         print("[shift] waiting for the robot to stand", flush=True)
         if not self.wait_sim(1.0, "stand"):

@@ -52,8 +52,9 @@ class SeparationParameters:
                                            "centre vs body).", unit="m", low=0.0, high=5.0)
     robot_uncertainty: float = param(0.05, "Z_r: error of the robot's own position relative to the camera's view "
                                            "(leg odometry drift between frames).", unit="m", low=0.0, high=5.0)
-    use_standard_speed: bool = param(True, "Take the person at least at ISO 13855's approach speed (2.0 / 1.6 m/s); "
-                                           "false: the tracked speed only (not conformant; for tests of the filter).")
+    use_standard_speed: bool = param(True, "Take the person at least at ISO 13855's approach speed (2.0 / 1.6 m/s), "
+                                           "the rule where the approach speed is not monitored; false: the tracked "
+                                           "approach speed (config/stack.yaml, docs/safety.md).")
 
 
 @dataclass(frozen=True)
