@@ -83,6 +83,11 @@ def test_picks_a_cube_and_places_it_in_its_bin() -> None:
         rest = truth_of(probe, "red_cube_1")
         result, phases = run_goal(probe, pick, Pick.Goal(label="red_cube"), WALL_PER_SIM_SECOND * 30)
         print(f"pick: {result.message}; phases {phases}")
+        if result.code == Pick.Result.GRASP_MISSED:  # perception is not waited for in lockstep: on a loaded machine
+            # its estimate may lag; the executive then looks again and retries, and so does this test, once
+            probe.wait_sim_time(2.0, WALL_PER_SIM_SECOND * 3, topic="ground_truth/odom")
+            result, phases = run_goal(probe, pick, Pick.Goal(label="red_cube"), WALL_PER_SIM_SECOND * 30)
+            print(f"pick, second attempt: {result.message}; phases {phases}")
         assert result.success, result.message
         assert phases[:2] == ["approach", "pre-shape"] and "close" in phases and "lift" in phases
         held = result.side
