@@ -88,6 +88,7 @@ def test_a_70_n_s_side_push_is_an_unavoidable_fall_declared_early_with_the_fall_
         assert joints[name] > start[name] + 0.3, f"{name} from {start[name]:.2f} to {joints[name]:.2f} rad"
 
 
+@pytest.mark.slow  # 11 s; the gait tests' pushes, walks and turns check the same (no fall declared)
 def test_a_30_n_s_push_and_walking_and_turning_stay_within_a_step_of_the_support() -> None:
     """The capture point of a stand-still push the robot recovers from, and of walking at 0.5 m/s and turning,
     stays well inside a step's reach: no unavoidable fall is declared, and not narrowly."""

@@ -37,6 +37,7 @@ def steady_speed(loop: WalkingLoop, since: float) -> np.ndarray:
     return np.array([np.polyfit(t[keep], base[:, axis], 1)[0] for axis in range(2)])
 
 
+@pytest.mark.slow  # 18 s: the stack's walking tests cover walking in the default run
 def test_walks_10_m_forward_at_half_a_metre_per_second() -> None:
     loop = new_loop()
     loop.command(0.5, 0.0, 0.0)

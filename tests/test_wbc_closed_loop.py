@@ -38,6 +38,7 @@ def sole_displacement(loop: ClosedLoop, start: dict[str, np.ndarray]) -> float:
     return max(float(np.linalg.norm(now[side] - start[side])) for side in start)
 
 
+@pytest.mark.slow  # 17 s: the stack's standing tests cover standing in the default run
 def test_stands_still_for_30_s_with_the_base_drifting_less_than_1_cm():
     loop = make_loop()
     start = loop.base_position()
