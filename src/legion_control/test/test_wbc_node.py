@@ -39,49 +39,70 @@ def spin_until(executor, predicate, timeout=20.0):
     return predicate()
 
 
-def test_every_joint_state_gets_a_command_with_its_stamp(ros, robot):
-    node = WholeBodyControllerNode(parameter_overrides=[Parameter("diagnostics_rate", value=50.0)])
-    peer = rclpy.create_node("wbc_node_test_peer")
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    executor.add_node(peer)
-    commands: list[JointCommand] = []
-    diagnostics: list[DiagnosticArray] = []
-    peer.create_subscription(JointCommand, "joint_commands", commands.append, STATE_QOS)
-    peer.create_subscription(DiagnosticArray, "diagnostics", diagnostics.append, 10)
-    states = peer.create_publisher(JointState, "joint_states", STATE_QOS)
-    odom = peer.create_publisher(Odometry, "odom", 10)
-    try:
-        assert spin_until(executor, lambda: states.get_subscription_count() > 0 and odom.get_subscription_count() > 0)
-        q = robot.standing_configuration()
-        names = list(robot.config.all_joints)
-        positions = [robot.config.standing.get(n, 0.0) for n in names]
-        stamps = [to_stamp(0.002 * i) for i in range(20)]
-        for stamp in stamps:
-            msg = Odometry()
-            msg.header.stamp = stamp
-            msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = q[:3]
-            (msg.pose.pose.orientation.x, msg.pose.pose.orientation.y, msg.pose.pose.orientation.z,
-             msg.pose.pose.orientation.w) = q[3:7]
-            odom.publish(msg)
-            state = JointState(name=names, position=positions, velocity=[0.0] * len(names),
-                               effort=[0.0] * len(names))
-            state.header.stamp = stamp
-            states.publish(state)
-            before = len(commands)
-            assert spin_until(executor, lambda before=before: len(commands) > before)
-        assert [c.header.stamp for c in commands] == stamps
-        last = commands[-1]
-        assert set(last.name) == set(names)
-        assert np.all(np.isfinite(last.effort)) and max(abs(e) for e in last.effort) > 1.0
-        assert spin_until(executor, lambda: any(s.name.startswith("whole_body_controller")
-                                                for d in diagnostics for s in d.status))
-        values = {kv.key: kv.value for d in diagnostics for s in d.status for kv in s.values}
-        assert values["state"] == "balancing" and "qp_solve_time_median_ms" in values
-    finally:
-        executor.shutdown()
-        peer.destroy_node()
-        node.destroy_node()
+class Wired:
+    """The node under test and a peer that publishes joint_states and odom and records joint_commands and
+    diagnostics, on one executor."""
+
+    def __init__(self, node: WholeBodyControllerNode) -> None:
+        self.node = node
+        self.peer = rclpy.create_node("wbc_node_test_peer")
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(node)
+        self.executor.add_node(self.peer)
+        self.commands: list[JointCommand] = []
+        self.diagnostics: list[DiagnosticArray] = []
+        self.peer.create_subscription(JointCommand, "joint_commands", self.commands.append, STATE_QOS)
+        self.peer.create_subscription(DiagnosticArray, "diagnostics", self.diagnostics.append, 10)
+        self.states = self.peer.create_publisher(JointState, "joint_states", STATE_QOS)
+        self.odom = self.peer.create_publisher(Odometry, "odom", 10)
+        assert spin_until(self.executor, lambda: self.states.get_subscription_count() > 0
+                          and self.odom.get_subscription_count() > 0)
+
+    def send(self, stamp, q: np.ndarray, names: list[str], positions: list[float], lateral_speed: float = 0.0) -> None:
+        """One odom (base pose `q[:7]`, sideways speed) and one joint state, both at `stamp`; waits for the command."""
+        msg = Odometry()
+        msg.header.stamp = stamp
+        msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = q[:3]
+        (msg.pose.pose.orientation.x, msg.pose.pose.orientation.y, msg.pose.pose.orientation.z,
+         msg.pose.pose.orientation.w) = q[3:7]
+        msg.twist.twist.linear.y = lateral_speed
+        self.odom.publish(msg)
+        state = JointState(name=names, position=positions, velocity=[0.0] * len(names), effort=[0.0] * len(names))
+        state.header.stamp = stamp
+        self.states.publish(state)
+        before = len(self.commands)
+        assert spin_until(self.executor, lambda: len(self.commands) > before)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.peer.destroy_node()
+        self.node.destroy_node()
+
+
+@pytest.fixture
+def wired(ros):
+    made: list[Wired] = []
+    yield lambda node: made.append(Wired(node)) or made[-1]
+    for each in made:
+        each.close()
+
+
+def test_every_joint_state_gets_a_command_with_its_stamp(wired, robot):
+    w = wired(WholeBodyControllerNode(parameter_overrides=[Parameter("diagnostics_rate", value=50.0)]))
+    q = robot.standing_configuration()
+    names = list(robot.config.all_joints)
+    positions = [robot.config.standing.get(n, 0.0) for n in names]
+    stamps = [to_stamp(0.002 * i) for i in range(20)]
+    for stamp in stamps:
+        w.send(stamp, q, names, positions)
+    assert [c.header.stamp for c in w.commands] == stamps
+    last = w.commands[-1]
+    assert set(last.name) == set(names)
+    assert np.all(np.isfinite(last.effort)) and max(abs(e) for e in last.effort) > 1.0
+    assert spin_until(w.executor, lambda: any(s.name.startswith("whole_body_controller")
+                                              for d in w.diagnostics for s in d.status))
+    values = {kv.key: kv.value for d in w.diagnostics for s in d.status for kv in s.values}
+    assert values["state"] == "balancing" and "qp_solve_time_median_ms" in values
 
 
 def test_out_of_range_parameters_stop_the_node(ros):
@@ -89,58 +110,29 @@ def test_out_of_range_parameters_stop_the_node(ros):
         WholeBodyControllerNode(parameter_overrides=[Parameter("contact.friction", value=9.0)])
 
 
-def test_an_unavoidable_fall_is_reported_with_its_reason_and_the_fall_posture(ros, robot):
+def test_an_unavoidable_fall_is_reported_with_its_reason_and_the_fall_posture(wired, robot):
     """The base moves sideways at 1.5 m/s over still joints: the capture point is beyond a step's reach."""
     from diagnostic_msgs.msg import DiagnosticStatus
 
-    node = WholeBodyControllerNode(parameter_overrides=[Parameter("diagnostics_rate", value=50.0)])
-    peer = rclpy.create_node("wbc_node_fall_test_peer")
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    executor.add_node(peer)
-    commands: list[JointCommand] = []
-    diagnostics: list[DiagnosticArray] = []
-    peer.create_subscription(JointCommand, "joint_commands", commands.append, STATE_QOS)
-    peer.create_subscription(DiagnosticArray, "diagnostics", diagnostics.append, 10)
-    states = peer.create_publisher(JointState, "joint_states", STATE_QOS)
-    odom = peer.create_publisher(Odometry, "odom", 10)
-    try:
-        assert spin_until(executor, lambda: states.get_subscription_count() > 0 and odom.get_subscription_count() > 0)
-        q = robot.standing_configuration()
-        names = list(robot.config.all_joints)
-        positions = [robot.config.standing.get(n, 0.0) for n in names]
-        for i in range(60):  # 0.12 s: more than fall.capture_time
-            stamp = to_stamp(0.002 * i)
-            msg = Odometry()
-            msg.header.stamp = stamp
-            msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = q[:3]
-            (msg.pose.pose.orientation.x, msg.pose.pose.orientation.y, msg.pose.pose.orientation.z,
-             msg.pose.pose.orientation.w) = q[3:7]
-            msg.twist.twist.linear.y = 1.5
-            odom.publish(msg)
-            state = JointState(name=names, position=positions, velocity=[0.0] * len(names),
-                               effort=[0.0] * len(names))
-            state.header.stamp = stamp
-            states.publish(state)
-            before = len(commands)
-            assert spin_until(executor, lambda before=before: len(commands) > before)
+    w = wired(WholeBodyControllerNode(parameter_overrides=[Parameter("diagnostics_rate", value=50.0)]))
+    q = robot.standing_configuration()
+    names = list(robot.config.all_joints)
+    positions = [robot.config.standing.get(n, 0.0) for n in names]
+    for i in range(60):  # 0.12 s: more than fall.capture_time
+        w.send(to_stamp(0.002 * i), q, names, positions, lateral_speed=1.5)
 
-        def fallen() -> list:
-            return [s for d in diagnostics for s in d.status
-                    if s.name.startswith("whole_body_controller") and s.level == DiagnosticStatus.ERROR]
+    def fallen() -> list:
+        return [s for d in w.diagnostics for s in d.status
+                if s.name.startswith("whole_body_controller") and s.level == DiagnosticStatus.ERROR]
 
-        assert spin_until(executor, lambda: bool(fallen()))
-        status = fallen()[-1]
-        values = {kv.key: kv.value for kv in status.values}
-        assert values["state"] == "fallen"
-        assert values["fall_reason"].startswith("capture point") and "reach" in values["fall_reason"]
-        assert values["fall_response"] == "protective fall posture"
-        assert status.message.startswith("fallen: capture point") and status.message.endswith("protective fall posture")
-        # upright over the soles, but moving: not standing again (the capture point is not over the soles)
-        command = dict(zip(commands[-1].name, commands[-1].stiffness, strict=True))
-        posture = robot.config.fall_posture
-        assert all(command[n] == posture.gains[n].stiffness for n in robot.config.body_joints)
-    finally:
-        executor.shutdown()
-        peer.destroy_node()
-        node.destroy_node()
+    assert spin_until(w.executor, lambda: bool(fallen()))
+    status = fallen()[-1]
+    values = {kv.key: kv.value for kv in status.values}
+    assert values["state"] == "fallen"
+    assert values["fall_reason"].startswith("capture point") and "reach" in values["fall_reason"]
+    assert values["fall_response"] == "protective fall posture"
+    assert status.message.startswith("fallen: capture point") and status.message.endswith("protective fall posture")
+    # upright over the soles, but moving: not standing again (the capture point is not over the soles)
+    command = dict(zip(w.commands[-1].name, w.commands[-1].stiffness, strict=True))
+    posture = robot.config.fall_posture
+    assert all(command[n] == posture.gains[n].stiffness for n in robot.config.body_joints)
