@@ -45,6 +45,12 @@ SAME_PART_DISTANCE = 0.06
 track ids may change between looks)."""
 
 
+SEEN_MATCH_DISTANCE = 0.15
+"""[m] the farthest a part may have moved between two looks and still be counted as the part seen before (a failed
+grasp nudges a part a few centimetres). Parts of one class closer together than this are still counted apart: the
+matching is one to one."""
+
+
 def _nearest(parts, label: str, position) -> PerceivedObject | None:
     near = [p for p in parts if p.label == label and math.dist(p.position[:2], position[:2]) <= SAME_PART_DISTANCE]
     return min(near, key=lambda p: math.dist(p.position[:2], position[:2]), default=None)
@@ -113,8 +119,8 @@ class ShiftState:
     view_station: str = ""
     view_valid: bool = False
     seen: list[tuple[str, tuple[float, float, float]]] = field(default_factory=list)
-    """Each distinct part seen on a table: class and where it was first seen (a part perception re-tracks under a
-    new id, where it was, is not counted twice)."""
+    """Each distinct part seen on a table: class and where it was last seen (see `note_seen`: a part perception
+    re-tracks under a new id, or that a failed grasp nudged, is not counted twice)."""
     bins_checked: set[str] = field(default_factory=set)
     """Stations whose bins have been checked."""
     bin_ids: dict[str, str] = field(default_factory=dict)
@@ -171,11 +177,24 @@ class ShiftState:
         return min(near, key=lambda r: math.dist(r.position[:2], part.position[:2]), default=None)
 
     def note_seen(self, parts) -> None:
-        """Count the parts of a look that were not seen before (by class and place; see `seen`)."""
-        for part in parts:
-            if not any(label == part.label and math.dist(position[:2], part.position[:2]) <= SAME_PART_DISTANCE
-                       for label, position in self.seen):
-                self.seen.append((part.label, part.position))
+        """Count the parts of a look that were not seen before. The look's parts are matched one to one with the
+        parts seen so far, by class, nearest pairs first, within SEEN_MATCH_DISTANCE (a part nudged by a failed
+        grasp moves a few centimetres; two parts of one class are each matched to their own); a matched part's
+        place is updated, an unmatched one is new."""
+        pairs = sorted((math.dist(position[:2], part.position[:2]), index, number)
+                       for index, (label, position) in enumerate(self.seen)
+                       for number, part in enumerate(parts) if label == part.label)
+        matched_seen, matched_parts = set(), set()
+        for distance, index, number in pairs:
+            if distance > SEEN_MATCH_DISTANCE:
+                break
+            if index in matched_seen or number in matched_parts:
+                continue
+            matched_seen.add(index)
+            matched_parts.add(number)
+            self.seen[index] = (self.seen[index][0], parts[number].position)
+        self.seen.extend((part.label, part.position) for number, part in enumerate(parts)
+                         if number not in matched_parts)
 
     def counts(self) -> dict[str, int]:
         counts = {"seen": len(self.seen)} | {outcome: 0 for outcome in OUTCOMES}

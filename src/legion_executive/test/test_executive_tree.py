@@ -417,3 +417,28 @@ def test_a_part_that_vanishes_costs_its_attempts_with_fresh_looks_and_is_skipped
     assert [p[0] for p in world.picks].count("red_cube_1") == 1
     failed = [i for i, line in enumerate(run.lines) if line.startswith("pick attempt") and "no longer seen" in line]
     assert len(failed) == 2 and any("looked from 'table'" in line for line in run.lines[failed[0]:failed[1]])
+
+
+def test_parts_seen_are_counted_once_when_nudged_or_retracked_and_apart_when_two_of_a_class_are_close() -> None:
+    from legion_executive.clients import PerceivedObject
+    from legion_executive.shift import ShiftState
+
+    shift = ShiftState(cell=None, log=print)  # note_seen needs neither the cell nor the log
+    look = [PerceivedObject("red_cube_1", "red_cube", (0.43, 0.15, 0.78)),
+            PerceivedObject("red_cube_2", "red_cube", (0.53, 0.05, 0.78)),
+            PerceivedObject("blue_cylinder_1", "blue_cylinder", (0.43, 0.0, 0.78))]
+    shift.note_seen(look)
+    assert len(shift.seen) == 3
+    # a failed grasp nudged the first cube 8 cm (past the 6 cm of a re-tracked part) and perception re-tracked it;
+    # the cylinder has been sorted: still three parts seen
+    shift.note_seen([PerceivedObject("red_cube_9", "red_cube", (0.45, 0.23, 0.78)),
+                     PerceivedObject("red_cube_2", "red_cube", (0.53, 0.05, 0.78))])
+    assert len(shift.seen) == 3
+    # and it is matched from where it is now: another 8 cm is still the same part
+    shift.note_seen([PerceivedObject("red_cube_9", "red_cube", (0.45, 0.31, 0.78))])
+    assert len(shift.seen) == 3
+    # a third red cube next to the others is a new part (one to one)
+    shift.note_seen([PerceivedObject("red_cube_9", "red_cube", (0.45, 0.31, 0.78)),
+                     PerceivedObject("red_cube_2", "red_cube", (0.53, 0.05, 0.78)),
+                     PerceivedObject("red_cube_4", "red_cube", (0.50, 0.10, 0.78))])
+    assert len(shift.seen) == 4
