@@ -177,7 +177,10 @@ class FallMonitor:
         heading = base_rotation[:2, 0]
         norm = math.hypot(heading[0], heading[1])
         heading = heading / norm if norm > 1e-6 else np.array([1.0, 0.0])
-        return self._beyond_reach(now, com, com_velocity, ground, heading, support, landings)
+        reason = self._beyond_reach(now, com, com_velocity, ground, heading, support, landings)
+        if reason and upright > math.cos(fall.capture_min_tilt):
+            return ""  # not tipping (yet): the CoM velocity alone, from the joint encoders, does not fold the robot
+        return reason
 
     def recovered(self, now: float, base_rotation: np.ndarray, com: np.ndarray, soles: Mapping[str, pin.SE3],
                   com_velocity: np.ndarray | None = None) -> bool:

@@ -140,6 +140,10 @@ class FallParameters:
     capture_time: float = param(0.05, "The capture point must stay beyond the reach this long (a short push the "
                                       "gait planner steps out of, or noise in the velocity, does not).", unit="s",
                                 low=0.0, high=1.0)
+    capture_min_tilt: float = param(0.03, "The capture-point criterion also needs the base tilted this much (the IMU's "
+                                           "attitude, not the joint encoders): a robot that truly falls is already "
+                                           "tipping, while wrong joint states alone give a wrong CoM velocity and "
+                                           "must not fold a standing robot.", unit="rad", low=0.0, high=1.0)
     damping_scale: float = param(1.0, "Joint damping while fallen, as a fraction of the position-hold damping, for a "
                                       "robot whose file gives no fall posture.", low=0.0, high=10.0)
     recovery_time: float = param(0.05, "Standing upright on both soles for this long ends the fall state.", unit="s",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 
 import numpy as np
 import pinocchio as pin
@@ -254,11 +255,14 @@ def test_a_robot_without_a_fall_posture_damps_its_joints_only(robot, standing):
 
 @pytest.mark.parametrize("speed, falls", [(0.3, False), (1.5, True)])
 def test_a_base_moving_sideways_fast_is_an_unavoidable_fall(controller, standing, speed, falls):
-    """Upright, over both soles: only the capture point tells a fall that cannot be stepped out of (Centurion: 0.25 m
-    lateral reach beyond the soles' outer edge; 1.5 m/s puts the capture point about 0.4 m beyond it)."""
+    """Over both soles, just starting to tip (0.1 rad of roll, far below the tilt criterion): only the capture point
+    tells a fall that cannot be stepped out of (Centurion: 0.25 m lateral reach beyond the soles' outer edge; 1.5 m/s
+    puts the capture point about 0.4 m beyond it)."""
     base, *_ = standing
     run(controller, standing, cycles=2)
-    moving = dataclasses.replace(base, linear_velocity=np.array([0.0, speed, 0.0]))
+    assert np.allclose(base.orientation, (0.0, 0.0, 0.0, 1.0))
+    moving = dataclasses.replace(base, linear_velocity=np.array([0.0, speed, 0.0]),
+                                 orientation=np.array([-math.sin(0.05), 0.0, 0.0, math.cos(0.05)]))  # towards +y
     capture_time = controller.params.fall.capture_time
     _, report = run(controller, standing, cycles=int(capture_time / DT) - 2, start=2 * DT, base=moving)
     assert report.state == ControllerState.BALANCING  # not yet sustained (or not beyond)

@@ -28,6 +28,7 @@ def soles(y: float = 0.1) -> dict[str, pin.SE3]:
 
 
 UPRIGHT = np.eye(3)
+TIPPING = pin.exp3(np.array([0.05, 0.0, 0.0]))  # 0.05 rad of roll: beyond fall.capture_min_tilt (0.03 rad)
 COM = np.array([0.0, 0.0, HEIGHT])
 
 
@@ -92,12 +93,16 @@ def test_a_capture_point_beyond_a_step_for_the_capture_time_is_an_unavoidable_fa
     edge = 0.15 if direction[1] else 0.1
     velocity = np.array([*direction, 0.0]) * (edge + reach + 0.05) * OMEGA
     stance = ("left", "right")
-    assert monitor.fall_reason(0.0, UPRIGHT, COM, soles(), stance, {}, velocity) == ""
+    assert monitor.fall_reason(0.0, TIPPING, COM, soles(), stance, {}, velocity) == ""
     assert monitor.capture_outside == pytest.approx(reach + 0.05)
     assert monitor.capture_reach == pytest.approx(reach)
-    assert monitor.fall_reason(0.04, UPRIGHT, COM, soles(), stance, {}, velocity) == ""
-    reason = monitor.fall_reason(0.05, UPRIGHT, COM, soles(), stance, {}, velocity)
+    assert monitor.fall_reason(0.04, TIPPING, COM, soles(), stance, {}, velocity) == ""
+    reason = monitor.fall_reason(0.05, TIPPING, COM, soles(), stance, {}, velocity)
     assert reason == f"capture point {reach + 0.05:.2f} m outside the support, beyond the {reach:.2f} m reach"
+    # the same capture point under an upright base (wrong joint velocities, say): no fall, however long
+    upright = capture_monitor(capture_time=0.05)
+    for now in (0.0, 0.05, 0.5):
+        assert upright.fall_reason(now, UPRIGHT, COM, soles(), stance, {}, velocity) == ""
     # turned by 90 degrees, a sideways capture point is one ahead or behind: another reach
     turned = pin.exp3(np.array([0.0, 0.0, math.pi / 2]))
     monitor = capture_monitor(capture_time=0.0)
@@ -111,16 +116,16 @@ def test_a_capture_point_within_a_step_or_not_for_long_is_not_a_fall():
     within = np.array([0.0, (0.15 + 0.2 - 0.02) * OMEGA, 0.0])  # 0.02 m short of the lateral reach
     beyond = np.array([0.0, (0.15 + 0.2 + 0.1) * OMEGA, 0.0])
     for t in np.arange(0.0, 0.5, 0.002):
-        assert monitor.fall_reason(t, UPRIGHT, COM, soles(), stance, {}, within) == ""
+        assert monitor.fall_reason(t, TIPPING, COM, soles(), stance, {}, within) == ""
     # beyond the reach for less than the capture time, twice: no fall (the count starts again)
     for start in (1.0, 2.0):
-        assert monitor.fall_reason(start, UPRIGHT, COM, soles(), stance, {}, beyond) == ""
-        assert monitor.fall_reason(start + 0.04, UPRIGHT, COM, soles(), stance, {}, beyond) == ""
-        assert monitor.fall_reason(start + 0.045, UPRIGHT, COM, soles(), stance, {}, within) == ""
+        assert monitor.fall_reason(start, TIPPING, COM, soles(), stance, {}, beyond) == ""
+        assert monitor.fall_reason(start + 0.04, TIPPING, COM, soles(), stance, {}, beyond) == ""
+        assert monitor.fall_reason(start + 0.045, TIPPING, COM, soles(), stance, {}, within) == ""
     # a planned landing under the capture point extends the support: no fall
     landing = {"left": pin.SE3(np.eye(3), np.array([0.0, 0.5, 0.0]))}
     for t in (3.0, 3.1):
-        assert monitor.fall_reason(t, UPRIGHT, COM, soles(), ("right",), landing, beyond) == ""
+        assert monitor.fall_reason(t, TIPPING, COM, soles(), ("right",), landing, beyond) == ""
     # without a CoM velocity, without a step reach, or switched off: no capture-point criterion
     assert monitor.fall_reason(4.0, UPRIGHT, COM, soles(), stance, {}) == ""
     off = capture_monitor(capture_time=0.0, capture_point=False)

@@ -111,13 +111,16 @@ def test_out_of_range_parameters_stop_the_node(ros):
 
 
 def test_an_unavoidable_fall_is_reported_with_its_reason_and_the_fall_posture(wired, robot):
-    """The base moves sideways at 1.5 m/s over still joints: the capture point is beyond a step's reach."""
+    """The base, rolled 0.1 rad, moves sideways at 1.5 m/s over still joints: the capture point is beyond a step's
+    reach and the base is tipping."""
     from diagnostic_msgs.msg import DiagnosticStatus
 
     w = wired(WholeBodyControllerNode(parameter_overrides=[Parameter("diagnostics_rate", value=50.0)]))
     q = robot.standing_configuration()
     names = list(robot.config.all_joints)
     positions = [robot.config.standing.get(n, 0.0) for n in names]
+    q = q.copy()
+    q[3:7] = (-np.sin(0.05), 0.0, 0.0, np.cos(0.05))  # x, y, z, w: tipping 0.1 rad towards +y (standing: identity)
     for i in range(60):  # 0.12 s: more than fall.capture_time
         w.send(to_stamp(0.002 * i), q, names, positions, lateral_speed=1.5)
 
