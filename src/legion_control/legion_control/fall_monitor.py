@@ -7,9 +7,10 @@ polygon (the stance soles' rectangles plus, while a gait reference swings a sole
 a fall that has happened. A fall is also declared when it can no longer be prevented: the capture point (divergent
 component of motion, CoM + CoM velocity / omega with omega = sqrt(g / CoM height above the lowest sole)) has been
 outside that support polygon for `fall.capture_time`, farther than the longest step the robot can take in that
-direction (`StepReach`, from its walking dimensions) times `fall.capture_reach_scale`. A push the robot can still
-step out of leaves the capture point within a step of the support; a push it cannot puts it beyond, where it keeps
-diverging, well before the base has tilted far.
+direction (`StepReach`, from its walking dimensions) times `fall.capture_reach_scale`, with the base (the IMU's
+attitude) tilted at least `fall.capture_min_tilt`. A push the robot can still step out of leaves the capture point
+within a step of the support; a push it cannot puts it beyond, where it keeps diverging, well before the base has
+tilted far. The tilt condition keeps wrong joint states (a wrong CoM velocity) from folding a standing robot.
 The robot has recovered when it has stood upright on both flat, level soles, CoM over them and near its standing
 height, for `fall.recovery_time`.
 
