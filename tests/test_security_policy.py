@@ -57,15 +57,20 @@ def used(node) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def nodes():
-    if not rclpy.ok():
-        rclpy.init()
+    # A context of their own: pytest-xdist may run other modules' tests between these two, and one that shuts down
+    # rclpy's default context would leave these nodes out of the graph
+    context = rclpy.Context()
+    rclpy.init(context=context)
     from legion_executive.executive_node import ExecutiveNode
     from legion_teleop.teleop_node import TeleopNode
 
-    teleop, executive = TeleopNode(), ExecutiveNode()
-    yield {"teleop": teleop, "executive": executive}
-    teleop.destroy_node()
-    executive.destroy_node()
+    teleop, executive = TeleopNode(context=context), ExecutiveNode(context=context)
+    try:
+        yield {"teleop": teleop, "executive": executive}
+    finally:
+        teleop.destroy_node()
+        executive.destroy_node()
+        context.try_shutdown()
 
 
 @pytest.mark.parametrize("name", ["teleop", "executive"])
