@@ -64,7 +64,11 @@ def nodes():
     from legion_executive.executive_node import ExecutiveNode
     from legion_teleop.teleop_node import TeleopNode
 
-    teleop, executive = TeleopNode(context=context), ExecutiveNode(context=context)
+    # ... and names of their own: the graph's by-node queries take the first node of a name, and a node called
+    # `executive` left by another test of this worker (its context gone, its endpoints with it) would answer
+    rename = ("--ros-args", "-r")
+    teleop = TeleopNode(context=context, cli_args=[*rename, "__node:=teleop_policy_check"])
+    executive = ExecutiveNode(context=context, cli_args=[*rename, "__node:=executive_policy_check"])
     try:
         yield {"teleop": teleop, "executive": executive}
     finally:
