@@ -24,8 +24,9 @@ from legion_recording.recording import Recording, RecordingSettings
 from legion_recording.retention import list_recordings, prune
 from legion_recording.selection import Request, refusals
 
-SCENE_QUERY_TIMEOUT = 3.0
-"""[s] how long `legion record` asks the simulator for its robot and scene."""
+SCENE_QUERY_TIMEOUT = 8.0
+"""[s] how long `legion record` asks the simulator for its robot and scene (a simulator stepping the whole stack in
+lockstep on a loaded machine took more than 3 s to answer; a real robot has none: give them on the command line)."""
 CLOCK_DISCOVERY_TIMEOUT = 5.0
 """[s] how long `legion record --clock auto` looks for a `clock` topic (DDS discovery of a late joiner: 2.5-3 s)."""
 
