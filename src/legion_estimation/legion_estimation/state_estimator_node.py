@@ -18,8 +18,9 @@ the estimate (joint_states) and right after publishing (odom): the controller's 
 through the middleware.
 
 The estimate is computed when the joint_states, IMU and both foot wrenches of one stamp have all arrived (the hardware
-publishes them together), so it never mixes measurements more than `sync_tolerance` apart. Bad measurements
-(non-finite values, unknown joints) are dropped with a throttled warning; the last estimate stays in force.
+publishes them together), so it never mixes measurements more than `sync_tolerance` apart. A whole set stamped more
+than 1 s before the last (sim/reset) starts the estimate again; a lone message stamped in the past does not. Bad
+measurements (non-finite values, unknown joints) are dropped with a throttled warning; the last estimate stays.
 """
 
 from __future__ import annotations
@@ -151,12 +152,14 @@ class StateEstimator(Node):
         if joints is None or len(self.latest) < 2 + len(self.config.sides):
             return
         stamp = header_seconds(joints)
+        # One stamp for the whole set first: a lone message stamped elsewhere (a late one, a malformed or spoofed one)
+        # waits for its peers and never resets the estimate by itself.
+        if any(abs(header_seconds(m) - stamp) > self.params.sync_tolerance for m in self.latest.values()):
+            return
         if stamp <= self.last_stamp:
-            if stamp < self.last_stamp - 1.0:  # simulated time went back (sim/reset): start again
+            if stamp < self.last_stamp - 1.0:  # every measurement went back in time (sim/reset): start again
                 self.estimator.reset()
                 self.last_stamp = -1.0
-            return
-        if any(abs(header_seconds(m) - stamp) > self.params.sync_tolerance for m in self.latest.values()):
             return
         self.last_stamp = stamp
         self.estimate(joints)

@@ -1,0 +1,70 @@
+"""The state estimator node in-process: it estimates only from a full set of measurements of one stamp, and a lone
+message stamped in the past (malformed or spoofed: the fuzz campaign sends them) does not restart the estimate,
+while a whole set that went back in time (sim/reset) does."""
+
+from __future__ import annotations
+
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+
+from geometry_msgs.msg import WrenchStamped  # noqa: E402
+from sensor_msgs.msg import Imu, JointState  # noqa: E402
+
+from legion_common.stamps import to_stamp  # noqa: E402
+from legion_estimation.state_estimator_node import StateEstimator  # noqa: E402
+
+
+@pytest.fixture
+def estimator():
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = StateEstimator(context=context)
+    try:
+        yield node
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
+
+
+def _joints(node: StateEstimator, t: float, names=None) -> JointState:
+    msg = JointState()
+    msg.header.stamp = to_stamp(t)
+    msg.name = list(names if names is not None else node.config.standing)
+    msg.position = [node.config.standing.get(n, 0.0) for n in msg.name]
+    msg.velocity = [0.0] * len(msg.name)
+    return msg
+
+
+def _feed_set(node: StateEstimator, t: float) -> None:
+    """One set as the hardware publishes it: joint states, IMU, both foot wrenches, one stamp."""
+    node.on_joint_states(_joints(node, t))
+    imu = Imu()
+    imu.header.stamp = to_stamp(t)
+    imu.orientation.w = 1.0
+    node.on_measurement("imu", imu)
+    for side in node.config.sides:
+        wrench = WrenchStamped()
+        wrench.header.stamp = to_stamp(t)
+        wrench.wrench.force.z = 300.0
+        node.on_measurement(side, wrench)
+
+
+def test_a_lone_message_stamped_in_the_past_does_not_restart_the_estimate(estimator, monkeypatch) -> None:
+    resets, estimates = [], []
+    monkeypatch.setattr(estimator.estimator, "reset", lambda: resets.append(True))
+    monkeypatch.setattr(estimator, "estimate", lambda joints: estimates.append(joints.header.stamp.sec))
+    for k in range(5):
+        _feed_set(estimator, 20.0 + 0.002 * k)
+    assert len(estimates) == 5 and estimator.last_stamp == pytest.approx(20.008)
+    # Stamped 0, 5 s back, and partial: each waits for peers of its stamp that never come.
+    for t, names in ((0.0, None), (15.0, None), (0.0, list(estimator.config.standing)[:3])):
+        estimator.on_joint_states(_joints(estimator, t, names))
+        assert resets == [] and estimator.last_stamp == pytest.approx(20.008)
+    _feed_set(estimator, 20.010)  # the hardware's next set is estimated as usual
+    assert len(estimates) == 6 and resets == []
+    # The whole set went back (the simulation was reset): the estimate starts again, then goes on from the new time.
+    _feed_set(estimator, 0.002)
+    assert resets == [True] and estimator.last_stamp == -1.0
+    _feed_set(estimator, 0.004)
+    assert len(estimates) == 7 and estimator.last_stamp == pytest.approx(0.004)
