@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from legion_perception.config import ObstacleConfig
-from legion_perception.obstacles import FREE, OCCUPIED, UNKNOWN, ObstacleMapper, _shifted
+from legion_perception.obstacles import FREE, OCCUPIED, UNKNOWN, ObstacleMapper, _shifted, near_polyline
 from legion_testing.rendered_scene import Viewpoint, capture, look, make_sim, reset_scene
 
 
@@ -114,3 +114,56 @@ def test_what_is_near_the_robots_hands_is_not_an_obstacle(cell):
                                                    hands=top[None, :])
     assert plain.value_at(*top[:2]) == OCCUPIED and held.value_at(*top[:2]) != OCCUPIED
     assert held.value_at(top[0], top[1] + 0.35) == plain.value_at(top[0], top[1] + 0.35) == OCCUPIED
+
+
+def test_what_is_near_the_robots_arms_is_not_an_obstacle(cell):
+    """Points within arm_radius of an arm's polyline (shoulder to gripper) are the robot's arm: an 'arm' laid along
+    the table's near edge clears the cells under it and nothing farther than arm_radius away."""
+    look(cell, Viewpoint(neck_pitch=0.8))
+    cap = capture(cell)
+    (table,) = cell.scene.tables
+    edge_x, height = table.position[0] - table.size[0] / 2, table.size[2]
+    arm = np.array([[edge_x + 0.05, -0.3, height], [edge_x + 0.05, 0.0, height], [edge_x + 0.05, 0.2, height]])
+    plain = ObstacleMapper(ObstacleConfig()).update(cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2))
+    filtered = ObstacleMapper(ObstacleConfig()).update(cap.depth, cap.camera, cap.camera_to_odom, np.zeros(2),
+                                                       arms=(arm,))
+    for y in (-0.25, 0.0, 0.15):
+        assert plain.value_at(edge_x + 0.05, y) == OCCUPIED and filtered.value_at(edge_x + 0.05, y) != OCCUPIED
+    far = ObstacleConfig().arm_radius + 0.1
+    assert filtered.value_at(edge_x + 0.05 + far, 0.0) == plain.value_at(edge_x + 0.05 + far, 0.0) == OCCUPIED
+
+
+def test_near_polyline_measures_the_distance_to_each_segment() -> None:
+    line = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    points = np.array([[0.5, 0.09, 0.0], [0.5, 0.11, 0.0], [1.09, 0.5, 0.0], [-0.09, 0.0, 0.0], [-0.11, 0.0, 0.0],
+                       [1.0, 1.0, 0.099], [0.5, 0.5, 0.0], [5.0, 5.0, 5.0]])
+    np.testing.assert_array_equal(near_polyline(points, line, 0.1),
+                                  [True, False, True, True, False, True, False, False])
+    assert near_polyline(points, line[:1], 0.1).sum() == 1  # one point: a sphere
+    assert not near_polyline(points, line[:0], 0.1).any() and not near_polyline(points, line, 0.0).any()
+
+
+def test_the_arm_chains_run_from_the_shoulders_to_the_grippers() -> None:
+    """The node's self filter: each arm's joints (a frame per joint in the model) and its gripper frame, placed by
+    forward kinematics; a reaching elbow moves the chain with it."""
+    from legion_description import load_robot_config
+    from legion_model import RobotModel
+    from legion_perception.camera_pose import CameraPoseSource
+
+    config = load_robot_config("centurion")
+    chains = tuple((*config.joints("arms", name), side.gripper) for name, side in config.sides.items())
+    source = CameraPoseSource(RobotModel.load("centurion", lock_hands=True), config.frames["camera_color_optical"],
+                              tuple(side.gripper for side in config.sides.values()), chains)
+    base = np.eye(4)
+    base[:3, 3] = [1.0, 2.0, 0.9]
+    source.camera_to_odom(base, dict(config.standing))
+    standing = source.arms_in_odom()
+    assert len(standing) == 2
+    for arm, hand in zip(standing, source.hands_in_odom(), strict=True):
+        assert arm.shape == (len(config.joints("arms", "left")) + 1, 3)
+        np.testing.assert_allclose(arm[-1], hand)
+        assert 0.3 < np.sum(np.linalg.norm(np.diff(arm, axis=0), axis=1)) < 1.2  # shoulder to gripper
+        assert np.linalg.norm(arm[0, :2] - base[:2, 3]) < 0.4 and arm[0, 2] > arm[-1, 2]  # shoulder above the hand
+    elbow = config.joints("arms", "right")[3]
+    source.camera_to_odom(base, dict(config.standing) | {elbow: 1.5})
+    assert np.linalg.norm(source.arms_in_odom()[1][-1] - standing[1][-1]) > 0.1

@@ -18,17 +18,22 @@ class CameraPoseSource:
         camera_frame: the camera optical frame's name (the robot config's `frames.camera_color_optical`).
     """
 
-    def __init__(self, model, camera_frame: str, hand_frames: tuple[str, ...] = ()):
+    def __init__(self, model, camera_frame: str, hand_frames: tuple[str, ...] = (),
+                 arm_chains: tuple[tuple[str, ...], ...] = ()):
         self.model = model
         self.camera_frame = camera_frame
         model.frame_id(camera_frame)  # raises ModelError if the model has no such frame
-        for frame in hand_frames:
+        for frame in (*hand_frames, *(f for chain in arm_chains for f in chain)):
             model.frame_id(frame)
         self.hand_frames = tuple(hand_frames)
         """The robot's gripper frames: `hands_in_odom` places them (the obstacle grid leaves out what is near
         them: the robot's own hands and what they hold)."""
+        self.arm_chains = tuple(tuple(chain) for chain in arm_chains)
+        """Per arm, its joints (the model names a frame after each joint) and its gripper frame, shoulder to
+        gripper: `arms_in_odom` places them (the obstacle grid leaves out what is near the arm)."""
         self._reference = model.standing_configuration()
         self._hands = np.zeros((0, 3))
+        self._arms: tuple[np.ndarray, ...] = ()
 
     def camera_to_odom(self, base_to_odom: np.ndarray, joint_positions: Mapping[str, float]) -> np.ndarray:
         """Pose of the camera optical frame in `odom`.  # (4, 4)
@@ -50,8 +55,15 @@ class CameraPoseSource:
         self.model.update(q)
         self._hands = np.array([self.model.transform_frame_to_world_matrix(f)[:3, 3] for f in self.hand_frames]
                                ).reshape(-1, 3)
+        self._arms = tuple(np.array([self.model.transform_frame_to_world_matrix(f)[:3, 3] for f in chain])
+                           for chain in self.arm_chains)
         return np.array(self.model.transform_frame_to_world_matrix(self.camera_frame))
 
     def hands_in_odom(self) -> np.ndarray:
         """Positions of the gripper frames in `odom` at the state of the last `camera_to_odom` call [m].  # (k, 3)"""
         return self._hands.copy()
+
+    def arms_in_odom(self) -> tuple[np.ndarray, ...]:
+        """Per arm, the positions of its chain's frames in `odom` at the state of the last `camera_to_odom` call,
+        shoulder to gripper [m].  # each (m, 3)"""
+        return tuple(arm.copy() for arm in self._arms)

@@ -110,6 +110,8 @@ class ObstacleConfig:
                               high=10.0)
     self_radius: float = param(0.3, "Points this close to the robot base (horizontally) are the robot itself.",
                                unit="m", low=0.0, high=2.0)
+    arm_radius: float = param(0.12, "Points this close to an arm (the segments between its joints, shoulder to "
+                              "gripper) are the robot's own arm.", unit="m", low=0.0, high=1.0)
     hand_radius: float = param(0.2, "Points this close to a gripper frame are the robot's hand or what it holds.",
                                unit="m", low=0.0, high=1.0)
     min_points: int = param(2, "Obstacle points a cell needs in one frame to count as hit.", low=1, high=1000)

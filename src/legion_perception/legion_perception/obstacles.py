@@ -2,8 +2,10 @@
 
 Every `pixel_step`-th pixel of a depth image is deprojected and put into `odom`. Points lower than `floor_height`
 are floor: they make their cell observed and, if no obstacle point falls there, lower its evidence. Points between
-`floor_height` and `max_height` (the robot's height) are obstacles and raise it. Points within `self_radius` of the
-robot's base (its own arms and hands) are ignored. Evidence saturates at +-`max_evidence`, so a cell changes state
+`floor_height` and `max_height` (the robot's height) are obstacles and raise it. The robot itself is ignored: points
+within `self_radius` of its base (horizontally), within `arm_radius` of its arms (the segments between the arm's
+joints, shoulder to gripper: an arm reaching out over the floor) and within `hand_radius` of its gripper frames (its
+hands and what they hold). Evidence saturates at +-`max_evidence`, so a cell changes state
 within a few frames when the world changes. The grid is a square of side `size` centred on the robot; it moves with
 the robot in whole cells, keeping what it knew of the overlap.
 
@@ -14,6 +16,7 @@ odom x; `origin` is the odom position of the corner of cell (0, 0).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +67,8 @@ class ObstacleMapper:
         self.origin_index = None
 
     def update(self, depth: np.ndarray, camera: CameraIntrinsics, camera_to_odom: np.ndarray,
-               robot_xy: np.ndarray, hands: np.ndarray | None = None) -> OccupancyGrid:
+               robot_xy: np.ndarray, hands: np.ndarray | None = None,
+               arms: Sequence[np.ndarray] = ()) -> OccupancyGrid:
         """Fold one depth frame in and return the grid.
 
         Args:
@@ -74,6 +78,8 @@ class ObstacleMapper:
             robot_xy: the robot base's odom (x, y) [m]: the grid's centre and the self filter's centre.  # (2,)
             hands: the robot's gripper frames in odom [m]: points within `hand_radius` of one are the robot's hand
                 or what it holds, not an obstacle (None: none).  # (k, 3)
+            arms: per arm, its joints' and gripper frame's positions in odom, shoulder to gripper [m]: points within
+                `arm_radius` of the polyline are the robot's arm.  # each (m, 3)
         """
         cfg = self.config
         self._recentre(robot_xy)
@@ -88,6 +94,8 @@ class ObstacleMapper:
         if hands is not None and len(hands):
             for hand in np.asarray(hands, dtype=float).reshape(-1, 3):
                 keep &= np.sum((points - hand) ** 2, axis=1) >= cfg.hand_radius ** 2
+        for arm in arms:
+            keep &= ~near_polyline(points, np.asarray(arm, dtype=float).reshape(-1, 3), cfg.arm_radius)
         points = points[keep]
 
         ox, oy = self.origin_index
@@ -134,6 +142,31 @@ class ObstacleMapper:
             v, u = np.mgrid[0:shape[0], 0:shape[1]]
             self._pixel_cache = ((*shape, step), (u * step).astype(np.float64), (v * step).astype(np.float64))
         return self._pixel_cache[1], self._pixel_cache[2]
+
+
+def near_polyline(points: np.ndarray, line: np.ndarray, radius: float) -> np.ndarray:
+    """Which of `points` lie within `radius` of the polyline through `line`'s points.  # (n,) bool
+
+    Only the points inside the polyline's bounding box grown by `radius` are measured (a depth frame's points are
+    mostly far from the robot's arms)."""
+    near = np.zeros(len(points), bool)
+    if len(line) == 0 or radius <= 0.0 or len(points) == 0:
+        return near
+    low, high = line.min(axis=0) - radius, line.max(axis=0) + radius
+    candidates = np.flatnonzero(np.all((points >= low) & (points <= high), axis=1))
+    if len(candidates) == 0:
+        return near
+    p = points[candidates]
+    if len(line) == 1:
+        near[candidates] = np.sum((p - line[0]) ** 2, axis=1) < radius ** 2
+        return near
+    start, segment = line[:-1], np.diff(line, axis=0)  # (m, 3)
+    length2 = np.maximum(np.sum(segment ** 2, axis=1), 1e-12)
+    offset = p[:, None, :] - start[None, :, :]  # (n, m, 3)
+    t = np.clip(np.einsum("nmk,mk->nm", offset, segment) / length2, 0.0, 1.0)
+    distance2 = np.sum((offset - t[..., None] * segment[None, :, :]) ** 2, axis=2)
+    near[candidates] = distance2.min(axis=1) < radius ** 2
+    return near
 
 
 def _shifted(array: np.ndarray, rows: int, columns: int, fill: object) -> np.ndarray:

@@ -156,8 +156,9 @@ class Perception(Node):
             self.camera_frame = robot_config.frames["camera_color_optical"]
             if model is None:
                 model = RobotModel.load(self.params.robot, lock_hands=True)
-            self.camera_pose = CameraPoseSource(model, self.camera_frame,
-                                                tuple(side.gripper for side in robot_config.sides.values()))
+            self.camera_pose = CameraPoseSource(
+                model, self.camera_frame, tuple(side.gripper for side in robot_config.sides.values()),
+                tuple((*robot_config.joints("arms", name), side.gripper) for name, side in robot_config.sides.items()))
         except (DescriptionError, ModelError) as error:
             raise ConfigError(f"robot '{self.params.robot}': {error}") from error
         self.core = PerceptionCore(self.config)
@@ -305,7 +306,7 @@ class Perception(Node):
                 camera_to_odom = self.camera_pose.camera_to_odom(base_to_odom, state.joint_positions)
                 return Frame(rgb=colour.value, depth=depth.value, camera=self.camera, camera_to_odom=camera_to_odom,
                              robot_xy=base_to_odom[:2, 3].copy(), stamp=stamp,
-                             hands=self.camera_pose.hands_in_odom())
+                             hands=self.camera_pose.hands_in_odom(), arms=self.camera_pose.arms_in_odom())
             miss = self.state.last_miss
             newest = self.state.newest
             if miss in (Miss.NOT_YET, Miss.NO_STATE):

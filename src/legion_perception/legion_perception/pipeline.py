@@ -43,6 +43,9 @@ class Frame:
     """Time the images were taken [s]."""
     hands: np.ndarray | None = None
     """The robot's gripper frames in `odom` at that time [m] (self filter of the obstacle grid).  # (k, 3)"""
+    arms: tuple[np.ndarray, ...] = ()
+    """Per arm, its joints' and gripper's positions in `odom` at that time, shoulder to gripper [m] (self filter of
+    the obstacle grid).  # each (m, 3)"""
 
 
 @dataclass
@@ -100,7 +103,7 @@ class PerceptionCore:
         result = PerceptionResult(stamp=frame.stamp, detections=detections, objects=objects)
         if obstacles:
             result.grid = self.mapper.update(frame.depth, frame.camera, frame.camera_to_odom, frame.robot_xy,
-                                             frame.hands)
+                                             frame.hands, frame.arms)
         if people:
             result.faces = self.faces.detect(frame.rgb, frame.depth, frame.camera, frame.camera_to_odom)
             result.people = self.people.update(result.faces, frame.stamp)
