@@ -19,6 +19,7 @@ from nav_msgs.msg import OccupancyGrid, Odometry  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
+from std_srvs.srv import Trigger  # noqa: E402
 
 from legion_common.messages import depth_image_msg, pose_msg, rgb_image_msg  # noqa: E402
 from legion_common.stamps import header_seconds, to_stamp  # noqa: E402
@@ -168,6 +169,18 @@ def test_objects_obstacles_and_debug_image_from_published_frames(rig, cell):
     assert (debug.encoding, debug.width, debug.height) == ("rgb8", 320, 240)
     rig.probe.wait_until(lambda: rig.probe.received("perception/people"), 10.0, "a people message")
     assert rig.probe.received("perception/people")[-1].poses == []
+
+
+def test_clear_obstacles_forgets_the_grid_and_the_next_frames_map_again(rig, cell):
+    """The recovery the executive uses before it retries a walk that found no way (as Nav2's costmap clearing)."""
+    rig.feed(cell, [2.0 + 0.1 * k for k in range(4)])
+    assert np.count_nonzero(rig.node.core.mapper.grid().data == 100) > 50
+    answer = rig.probe.call(Trigger, "perception/clear_obstacles", Trigger.Request())
+    assert answer.success and "occupied cells forgotten" in answer.message
+    assert not np.any(rig.node.core.mapper.grid().data == 100)
+    assert len(rig.node.core.tracker.tracks) > 0  # the parts are kept
+    rig.feed(cell, [2.5 + 0.1 * k for k in range(3)])
+    assert np.count_nonzero(rig.node.core.mapper.grid().data == 100) > 50
 
 
 def test_malformed_input_is_reported_and_survived(rig, cell):

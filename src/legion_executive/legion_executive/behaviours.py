@@ -144,6 +144,8 @@ class WalkToStation(ShiftBehaviour):
         self.carrying = carrying
         self.needed = needed
         self.station: Station | None = None
+        self.send_at = -math.inf
+        """[s] when the goal is sent: after a clearing of the obstacle grid, once perception has looked again."""
 
     def at(self, station: Station) -> bool:
         base = self.clients.robot.base_pose()
@@ -168,9 +170,14 @@ class WalkToStation(ShiftBehaviour):
         self.station = self.target(self.shift)
         if self.station is None or self.dropped() or self.at(self.station):
             return
-        x, y, yaw = self.station.pose
         self.clients.posture.neutral()  # walk upright: a look posture may lean the torso or turn the head
         self.shift.phase = f"walking to {self.station.name}"
+        self.send_at = self.shift.obstacles_cleared + self.shift.cell.policy.look_time
+        if self.now() >= self.send_at:
+            self._send()
+
+    def _send(self) -> None:
+        x, y, yaw = self.station.pose
         self.shift.decide(f"walk to station '{self.station.name}' ({x:.2f}, {y:.2f}, {math.degrees(yaw):.0f} deg)"
                           + (" carrying " + self.shift.current.record.id if self.carrying and self.shift.current
                              else ""))
@@ -190,7 +197,12 @@ class WalkToStation(ShiftBehaviour):
                 self.handle = None
             return Status.FAILURE
         if self.handle is None:
-            return Status.SUCCESS
+            if self.at(self.station):
+                return Status.SUCCESS
+            if self.now() < self.send_at:
+                return Status.RUNNING  # perception builds its obstacle grid again before the retry
+            self._send()
+            return Status.RUNNING
         progress = self.handle.progress
         if progress == Progress.RUNNING:
             return Status.RUNNING
@@ -200,6 +212,11 @@ class WalkToStation(ShiftBehaviour):
             return Status.FAILURE if self.dropped() else Status.SUCCESS
         self.shift.last_failure = f"walk_to station '{self.station.name}' failed: {message}"
         self.shift.decide(self.shift.last_failure)
+        # A recovery, as Nav2's: perception forgets its obstacle grid (a stale cell, something that has gone) and
+        # maps again from what it sees before the walk is retried.
+        self.clients.perception.clear_obstacles()
+        self.shift.obstacles_cleared = self.now()
+        self.shift.decide("perception's obstacle grid cleared before the walk is tried again")
         return Status.FAILURE
 
 

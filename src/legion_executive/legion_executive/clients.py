@@ -83,6 +83,11 @@ class Perception(Protocol):
         """(x, y) [m] in odom of the people seen recently."""
         ...
 
+    def clear_obstacles(self) -> None:
+        """Ask perception to forget its obstacle grid and build it again from what the camera sees next (a recovery
+        before a walk that found no way is tried again)."""
+        ...
+
 
 class Motion(Protocol):
     def walk_to(self, x: float, y: float, yaw: float) -> Handle:

@@ -7,7 +7,8 @@ the tree; this module only converts and forwards.
 Action server: `run_job` (legion_interfaces/RunJob): a shift in a cell (name or path), optionally at most
 `max_parts`; one job at a time (another ends BUSY); cancellable; feedback: the status at `status_rate`. A cell file
 that is missing or invalid, or whose look postures the robot file lacks, ends INVALID with the file and key.
-Action clients: `walk_to` (WalkTo), `pick` (Pick), `place` (Place).
+Action clients: `walk_to` (WalkTo), `pick` (Pick), `place` (Place). Service client: `perception/clear_obstacles`
+(std_srvs/Trigger; before a failed walk is retried).
 
 Subscribes: `perception/objects` (DetectedObjectArray: parts and `<colour>_bin` containers in odom),
 `perception/people` (PoseArray in odom; forgotten after `people_timeout`), `safety/state` (SafetyState,
@@ -35,6 +36,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
+from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.messages import xyzw
@@ -153,6 +155,12 @@ class _Adapter:
         stamp, people = self.node.people
         return people if self.now() - stamp <= self.node.params.people_timeout else []
 
+    def clear_obstacles(self) -> None:
+        if not self.node.clear_obstacles_client.service_is_ready():
+            self.node.get_logger().warning("perception/clear_obstacles is not offered: the obstacle grid stays")
+            return
+        self.node.clear_obstacles_client.call_async(Trigger.Request())
+
     # Motion
     def walk_to(self, x: float, y: float, yaw: float) -> ActionHandle:
         return ActionHandle(self.node.walk_client, conv.walk_goal(WalkTo.Goal, x, y, yaw), "walk_to",
@@ -217,6 +225,7 @@ class ExecutiveNode(Node):
         self.walk_client = ActionClient(self, WalkTo, "walk_to", callback_group=group)
         self.pick_client = ActionClient(self, Pick, "pick", callback_group=group)
         self.place_client = ActionClient(self, Place, "place", callback_group=group)
+        self.clear_obstacles_client = self.create_client(Trigger, "perception/clear_obstacles", callback_group=group)
         self.pub_status = self.create_publisher(ExecutiveStatus, "executive/status", INPUT_QOS)
         self.pub_posture = self.create_publisher(JointState, "posture/reference", INPUT_QOS)
         self.pub_map = self.create_publisher(OccupancyGrid, "map", LATCHED_QOS)

@@ -4,8 +4,9 @@
 the robot's base pose and its e-stop and fall flags. Requests take a fixed time of the mock clock and then succeed,
 unless a failure was scripted: `pick_failures[part_id]`, `place_failures[part_id]` and `put_down_failures[part_id]`
 (result codes, consumed in order), `unreachable` (station poses walk_to always fails at), `walk_failures` (walks
-to a station that fail before one succeeds), `drop_on_walk` (parts that fall from the hand during the next
-walk). `step(dt)` advances the clock; a handle's outcome is decided when it is polled after its end time.
+to a station that fail before one succeeds), `blocked_until_cleared` (station poses walk_to fails at until
+perception's obstacle grid is cleared), `drop_on_walk` (parts that fall from the hand during the next walk).
+`step(dt)` advances the clock; a handle's outcome is decided when it is polled after its end time.
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ class MockWorld:
     put_down_failures: dict[str, list[str]] = field(default_factory=dict)
     unreachable: set[tuple[float, float]] = field(default_factory=set)
     walk_failures: dict[tuple[float, float], int] = field(default_factory=dict)
+    blocked_until_cleared: set[tuple[float, float]] = field(default_factory=set)
+    """Station positions walk_to fails at until perception's obstacle grid is cleared (a stale obstacle)."""
+    obstacles_cleared: int = 0
+    """How often the executive had perception clear its obstacle grid."""
+    cleared_times: list[float] = field(default_factory=list)
+    walk_times: list[float] = field(default_factory=list)
+    """When each of `walks` was asked for [s]."""
     """Station (x, y) -> walks to it that fail before one succeeds."""
     drop_on_walk: set[str] = field(default_factory=set)
     postures: list[str] = field(default_factory=list)
@@ -160,6 +168,11 @@ class _Perception:
     def people(self) -> list[tuple[float, float]]:
         return list(self.world.people_at)
 
+    def clear_obstacles(self) -> None:
+        self.world.obstacles_cleared += 1
+        self.world.cleared_times.append(self.world.time)
+        self.world.blocked_until_cleared.clear()
+
 
 class _Motion:
     def __init__(self, world: MockWorld) -> None:
@@ -168,10 +181,11 @@ class _Motion:
     def walk_to(self, x: float, y: float, yaw: float) -> MockHandle:
         w = self.world
         w.walks.append((x, y, yaw))
+        w.walk_times.append(w.time)
         distance = math.hypot(x - w.base[0], y - w.base[1])
 
         def finish():
-            if any(math.hypot(x - ux, y - uy) < 1e-6 for ux, uy in w.unreachable):
+            if any(math.hypot(x - ux, y - uy) < 1e-6 for ux, uy in w.unreachable | w.blocked_until_cleared):
                 return False, Outcome(message="no path to the goal")
             if w.walk_failures.get((x, y), 0) > 0:
                 w.walk_failures[(x, y)] -= 1

@@ -131,6 +131,8 @@ class ShiftState:
     """What the robot is doing (free text for the status)."""
     last_decision: str = ""
     last_failure: str = ""
+    obstacles_cleared: float = -math.inf
+    """[s] when perception's obstacle grid was last cleared (a walk's recovery)."""
     done: bool = False
     """No sortable part is left (or max_parts reached): the shift succeeds."""
     done_reason: str = ""

@@ -176,6 +176,22 @@ def test_a_walk_that_fails_once_is_retried() -> None:
     assert run.executive.status().counts["sorted"] == 2
 
 
+def test_a_walk_blocked_by_a_stale_obstacle_clears_perceptions_grid_and_the_retry_gets_there() -> None:
+    """The first walk to the table finds no way (a cell perception mapped stays occupied); the executive has
+    perception clear its obstacle grid, waits a look time for the grid to be built again, and retries."""
+    world = make_world()
+    table = sorting_cell().station("table").pose
+    world.blocked_until_cleared.add((table[0], table[1]))
+    run = Run(world)
+    assert run.run() == State.SUCCEEDED
+    assert world.obstacles_cleared == 1 and run.executive.status().counts["sorted"] == 2
+    failed = next(i for i, line in enumerate(run.lines) if "walk_to station 'table' failed" in line)
+    assert "obstacle grid cleared" in run.lines[failed + 1]
+    retries = [t for w, t in zip(world.walks, world.walk_times, strict=True)
+               if w[:2] == (table[0], table[1]) and t > world.cleared_times[0]]
+    assert retries and retries[0] >= world.cleared_times[0] + sorting_cell().policy.look_time - 1e-9
+
+
 def test_an_unreachable_bin_station_leaves_its_bins_unused() -> None:
     world = make_world([("blue_cylinder_1", "blue_cylinder", 0.6, -0.2), ("red_cube_1", "red_cube", 0.6, 0.2)])
     right = sorting_cell().station("blue_drop").pose

@@ -19,6 +19,7 @@ from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, JointState
+from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
@@ -33,6 +34,7 @@ from legion_perception import conversions as conv
 from legion_perception.camera_pose import CameraPoseSource
 from legion_perception.config import NodeParameters, PerceptionConfig
 from legion_perception.errors import ConfigError, InputError, PerceptionError
+from legion_perception.obstacles import OCCUPIED
 from legion_perception.pipeline import Frame, PerceptionCore
 from legion_perception.state_buffer import Miss, StateBuffer
 
@@ -203,12 +205,24 @@ class Perception(Node):
         self.create_subscription(CameraInfo, "head_camera/color/camera_info", self.on_camera_info, INPUT_QOS)
         self.create_subscription(JointState, "joint_states", self.on_joint_states, STATE_QOS)
         self.create_subscription(Odometry, "odom", self.on_odom, STATE_QOS)
+        self.create_service(Trigger, "perception/clear_obstacles", self.on_clear_obstacles)
         self.create_timer(1.0 / self.params.process_rate, self.on_timer)
         self.create_timer(1.0 / self.params.diagnostics_rate, self.publish_diagnostics)
         self.get_logger().info(f"perception for robot '{self.params.robot}': camera frame '{self.camera_frame}', "
                                f"output frame '{self.odom_frame}'")
 
     # ------------------------------------------------------------------------------------------------ callbacks
+
+    def on_clear_obstacles(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Forget the obstacle grid (a recovery, as Nav2's costmap clearing): the next depth frames build it again
+        from what the camera sees then. Parts and people are kept."""
+        grid = self.core.mapper.grid()
+        occupied = int(np.count_nonzero(grid.data == OCCUPIED))
+        self.core.mapper.reset()
+        response.success = True
+        response.message = f"obstacle grid cleared ({occupied} occupied cells forgotten)"
+        self.get_logger().info(response.message)
+        return response
 
     def on_colour(self, msg: Image) -> None:
         try:
