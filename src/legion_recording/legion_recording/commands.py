@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +31,19 @@ lockstep on a loaded machine took more than 3 s to answer; a real robot has none
 CLOCK_DISCOVERY_TIMEOUT = 5.0
 """[s] how long `legion record --clock auto` looks for a `clock` topic (DDS discovery of a late joiner: 2.5-3 s)."""
 
+
+
+class StopOnSignals(threading.Event):
+    """Set by SIGINT or SIGTERM instead of interrupting (a recording or playback ends cleanly and is kept); `restore`
+    puts the previous handlers back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._previous = {sig: signal.signal(sig, lambda *_: self.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topics", nargs="+", default=[], metavar="TOPIC",
@@ -95,11 +109,7 @@ def record(options: argparse.Namespace) -> int:
     from legion_recording.recorder_node import RecorderNode
 
     rclpy.init()
-    stop = {"now": False}
-
-    def on_signal(*_):
-        stop["now"] = True
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = StopOnSignals()
     node = None
     try:
         probe = rclpy.create_node("recorder_probe")
@@ -126,7 +136,7 @@ def record(options: argparse.Namespace) -> int:
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         start_ns = None
-        while not stop["now"] and rclpy.ok():
+        while not stop.is_set() and rclpy.ok():
             with contextlib.suppress(ExternalShutdownException):
                 executor.spin_once(timeout_sec=0.1)
             now = node.now_ns()
@@ -148,8 +158,7 @@ def record(options: argparse.Namespace) -> int:
     finally:
         if node is not None:
             node.destroy_node()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        stop.restore()
         with contextlib.suppress(Exception):
             rclpy.shutdown()
 
@@ -169,25 +178,21 @@ def play(options: argparse.Namespace) -> int:
     from legion_recording.player_node import PlayerNode
 
     rclpy.init()
-    stop = {"now": False}
-
-    def on_signal(*_):
-        stop["now"] = True
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = StopOnSignals()
     node = None
     try:
         node = PlayerNode(topics, read_offered_qos(options.bag))
         for topic, why in node.skipped.items():
             print(f"  not played: {topic}: {why}", file=sys.stderr)
         deadline = time.monotonic() + options.wait
-        while not stop["now"] and any(node.subscribers(t) == 0 for t in options.wait_for):
+        while not stop.is_set() and any(node.subscribers(t) == 0 for t in options.wait_for):
             if time.monotonic() > deadline:
                 raise RecordingError(f"no subscriber on {', '.join(options.wait_for)} within {options.wait} s")
             rclpy.spin_once(node, timeout_sec=0.05)
         events = with_clock(read_messages(options.bag, sorted(topics)), round(1e9 / options.clock_rate))
         first_ns, wall_start = None, time.monotonic()
         for event in events:
-            if stop["now"]:
+            if stop.is_set():
                 break
             if first_ns is None:
                 first_ns, wall_start = event.time_ns, time.monotonic()
@@ -200,8 +205,7 @@ def play(options: argparse.Namespace) -> int:
     finally:
         if node is not None:
             node.destroy_node()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        stop.restore()
         with contextlib.suppress(Exception):
             rclpy.shutdown()
 
