@@ -69,6 +69,10 @@ AREA_STYLES = {"table": ("saddlebrown", "-"), "bin": ("darkgreen", "-"), "keep_o
 
 
 # --------------------------------------------------------------------------------------------------------- plots
+FAR_END = 1.0
+"""[m] a part's end farther than this outside what the shift covered (cell, paths, footsteps, starts) is named at
+the map's edge instead of widening the view."""
+
 def _figure(size: tuple[float, float]):
     """A matplotlib Figure with an Agg canvas, outside pyplot (no global state, no display)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -111,10 +115,7 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
                           extent=(0.0, grid.width * grid.resolution, 0.0, grid.height * grid.resolution), zorder=0)
         ox, oy, oyaw = grid.origin
         image.set_transform(Affine2D().rotate(oyaw).translate(ox, oy) + ax.transData)
-        c, s = math.cos(oyaw), math.sin(oyaw)
-        for u, v in ((0, 0), (grid.width, 0), (0, grid.height), (grid.width, grid.height)):
-            xs.append(ox + grid.resolution * (c * u - s * v))
-            ys.append(oy + grid.resolution * (s * u + c * v))
+        # (the grid's extent does not set the view: it spans metres of floor the robot never went near)
 
     if record.cell is not None:
         for area in record.cell.areas:
@@ -165,6 +166,7 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
         ax.plot(*true_poses[0][:2], marker="^", color="black", ms=8, ls="", label="base at start")
 
     ends_drawn: set[bool] = set()
+    far_ends = []
     for k, part in enumerate(record.parts):
         good = part.outcome in GOOD_OUTCOMES
         ax.plot(*part.start_position, "o", color="tab:orange", ms=5, label="part at start" if k == 0 else None)
@@ -177,8 +179,7 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
             ax.plot(*part.end_position, "x", color=colour, ms=7, mew=2)
             ax.plot([part.start_position[0], part.end_position[0]], [part.start_position[1], part.end_position[1]],
                     ":", color=colour, lw=0.8)
-            xs.append(part.end_position[0])
-            ys.append(part.end_position[1])
+            far_ends.append((part, colour))
     if True in ends_drawn:
         ax.plot([], [], "x", color="tab:green", mew=2, label="part at end (placed)")
     if False in ends_drawn:
@@ -187,10 +188,23 @@ def plot_cell_map(record: ShiftRecord, path: str | Path, sole_size: tuple[float,
         if any(step.side == side for step in record.footsteps):
             ax.add_patch(Rectangle((0, 0), 0, 0, facecolor=colour, alpha=0.35, label=f"{side} footstep"))
 
+    margin = 0.3
+    for part, _ in far_ends:  # a part that ended near the work widens the view; one flung far is named
+        near = xs and (min(xs) - FAR_END <= part.end_position[0] <= max(xs) + FAR_END
+                       and min(ys) - FAR_END <= part.end_position[1] <= max(ys) + FAR_END)
+        if near or not xs:
+            xs.append(part.end_position[0])
+            ys.append(part.end_position[1])
     if xs:
-        margin = 0.3
-        ax.set_xlim(min(xs) - margin, max(xs) + margin)
-        ax.set_ylim(min(ys) - margin, max(ys) + margin)
+        low_x, high_x, low_y, high_y = min(xs) - margin, max(xs) + margin, min(ys) - margin, max(ys) + margin
+        ax.set_xlim(low_x, high_x)
+        ax.set_ylim(low_y, high_y)
+        for part, colour in far_ends:
+            x, y = part.end_position
+            if not (low_x <= x <= high_x and low_y <= y <= high_y):
+                edge = (min(max(x, low_x), high_x), min(max(y, low_y), high_y))
+                ax.annotate(f"{part.id} ended at ({x:.1f}, {y:.1f}) m", edge, fontsize=6, color=colour,
+                            ha="right" if x > high_x else "left", va="top" if y > high_y else "bottom")
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("x in odom [m]")
     ax.set_ylabel("y in odom [m]")

@@ -152,6 +152,18 @@ def test_plots_are_written_and_show_the_shift(tmp_path):
     assert sparse.shape != cell_map.shape or np.abs(sparse.astype(int) - cell_map).mean() > 5.0
 
 
+def test_a_part_flung_far_is_named_at_the_edge_and_does_not_shrink_the_cell(tmp_path):
+    """A part the simulation threw 16 m away would make the cell a speck: the view stays on the work."""
+    import dataclasses
+
+    record = make_record()
+    near = _not_blank(plot_cell_map(record, tmp_path / "near.png"), (600, 700))
+    record.parts[1] = dataclasses.replace(record.parts[1], end_position=(-12.0, 11.3))
+    far = _not_blank(plot_cell_map(record, tmp_path / "far.png"), (600, 700))
+    assert far.shape == near.shape
+    assert np.abs(far.astype(int) - near).mean() < 3.0  # the same view; only the part's line and its note differ
+
+
 def test_plots_without_data_say_so_and_a_missing_folder_is_an_error(tmp_path):
     empty = ShiftRecord(scene="s", robot="r")
     _not_blank(plot_com_zmp(empty, tmp_path / "c.png"), (300, 300))
