@@ -24,9 +24,10 @@ from sensor_msgs.msg import Joy
 from legion_bringup.launcher import LaunchedNodes
 from legion_common.messages import xyzw
 from legion_common.transforms import tilt_from_quaternion, yaw_from_quaternion
+from legion_interfaces.msg import SafetyState
 from legion_teleop.config import load_config
 from legion_teleop.teleop_node import TeleopNode
-from legion_testing.probe import Probe
+from legion_testing.probe import LATCHED, Probe
 
 pytestmark = pytest.mark.stack
 
@@ -55,6 +56,7 @@ class Gamepad:
         self.publisher = probe.publisher(Joy, "joy")
         self.deadman = False
         self.forward = 0.0
+        self.pressed: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -65,6 +67,8 @@ class Gamepad:
             axes[CONFIG.joy.axes["forward"].axis] = self.forward
             buttons = [0] * 11
             buttons[CONFIG.joy.deadman_buttons[0]] = int(self.deadman)
+            for button in self.pressed:
+                buttons[button] = 1
             self.publisher.publish(Joy(axes=axes, buttons=buttons))
 
     def close(self) -> None:
@@ -81,6 +85,8 @@ def teleop_stack():
     probe.record("ground_truth/odom", Odometry)
     probe.record("diagnostics", DiagnosticArray)
     probe.record("cmd_vel", Twist)
+    probe.record("hardware/status", DiagnosticArray)
+    probe.record("safety/state", SafetyState, LATCHED)
     teleop = TeleopNode(cli_args=["--ros-args", "-p", "arm_jog:=false"])
     executor = SingleThreadedExecutor()
     executor.add_node(teleop)
@@ -96,7 +102,7 @@ def teleop_stack():
                          "the gait planner")
         probe.wait_until(lambda: teleop.pub_cmd_vel.get_subscription_count() >= 2 and
                          pad.publisher.get_subscription_count() >= 1, STARTUP, "teleop's topics to match")
-        yield probe, pad, launched
+        yield probe, pad, teleop
     finally:
         pad.close()
         stop.set()
@@ -155,3 +161,65 @@ def test_a_gamepad_walks_the_robot_and_the_deadman_release_stops_it(teleop_stack
     assert overshoot < 0.35, f"kept going {overshoot:.2f} m after the dead-man release"
     assert lateral < 0.1
     assert stop_time < 4.0
+
+
+def hardware_estop(probe: Probe) -> bool | None:
+    """The hardware's latch as its newest hardware/status says (None: not said yet)."""
+    for msg in reversed(probe.received("hardware/status")):
+        for status in msg.status:
+            values = {kv.key: kv.value for kv in status.values}
+            if "emergency_stop" in values:
+                return values["emergency_stop"].strip().lower() == "true"
+    return None
+
+
+def test_the_teleop_estop_on_a_walking_robot_is_a_controlled_stop_through_the_safety_node(teleop_stack) -> None:
+    """The gamepad's e-stop while the robot walks: teleop asserts `safety/emergency_stop`, the real safety node
+    latches an emergency stop, the robot comes to a stand and the hardware then holds it (category 1; upright all the
+    way); the dead-man moves nothing while latched; teleop's reset goes through `safety/reset`, the hardware lets go
+    and the robot walks again."""
+    probe, pad, teleop = teleop_stack
+    start, _, _ = ground_truth(probe)
+    heading = np.array([np.cos(start[2]), np.sin(start[2])])
+
+    def travelled() -> float:
+        assert upright(probe), "fell"
+        return float(np.dot(ground_truth(probe)[0][:2] - start[:2], heading))
+
+    pad.forward, pad.deadman = 1.0, True
+    probe.wait_until(lambda: travelled() >= 0.15, 600.0, "walking")
+    pad.pressed = {CONFIG.joy.buttons["emergency_stop"]}
+    pressed_at = travelled()
+    probe.wait_until(lambda: probe.received("safety/state")
+                     and probe.received("safety/state")[-1].zone == SafetyState.EMERGENCY_STOP, 30.0,
+                     "the safety node's emergency stop")
+    pad.pressed = set()
+    probe.wait_until(lambda: hardware_estop(probe) is True and travelled() is not None, 600.0,
+                     "the hardware's hold after the controlled stop")
+    phase = probe.diagnostic("gait_planner").get("phase")  # standing, or the CoM still settling over both feet
+    held_at = travelled()
+    probe.wait_sim_time(1.0, 120.0, topic="ground_truth/odom")  # the dead-man still held: nothing moves
+    assert abs(travelled() - held_at) < 0.02
+    print(f"teleop e-stop: pressed after {pressed_at:.3f} m, held {held_at - pressed_at:.3f} m further (gait "
+          f"planner {phase}), still 1 s later")
+    assert held_at - pressed_at < 0.5
+    pad.deadman = False
+    outcome: list[tuple[bool, str]] = []
+    teleop.request_reset(lambda success, message: outcome.append((success, message)))
+    probe.wait_until(lambda: bool(outcome), 30.0, "the reset's answer")
+    assert outcome[0][0], outcome
+    def cleared() -> bool:
+        return hardware_estop(probe) is False and probe.received("safety/state")[-1].zone != SafetyState.EMERGENCY_STOP
+
+    try:
+        probe.wait_until(cleared, 60.0, "the latches cleared")
+    except AssertionError as error:
+        state = probe.received("safety/state")[-1]
+        raise AssertionError(f"{error} (reset: {outcome[0][1]}; hardware latched {hardware_estop(probe)}; safety "
+                             f"zone {state.zone}: {state.reason})") from error
+    resumed_from = travelled()
+    pad.deadman = True
+    probe.wait_until(lambda: travelled() >= resumed_from + 0.1, 600.0, "walking again after the reset")
+    pad.deadman = False
+    probe.wait_until(lambda: probe.diagnostic("gait_planner").get("phase") == "standing" and upright(probe), 600.0,
+                     "standing at the end")

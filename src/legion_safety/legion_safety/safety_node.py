@@ -72,7 +72,8 @@ class SafetyNode(Node):
         `perception/people/tracked` (legion_interfaces/TrackedPersonArray, frame odom, reliable depth 10).
         `odom` (nav_msgs/Odometry; remapped to `odom/decimated` by the launch): base position and speed.
         `emergency_stop` (std_msgs/Bool, reliable, transient-local): true from any source latches the stop.
-        `hardware/status` (diagnostic_msgs/DiagnosticArray): the hardware's `emergency_stop` key latches it too.
+        `hardware/status` (diagnostic_msgs/DiagnosticArray): the hardware's `emergency_stop` key turning true latches
+            it too.
         `safety/emergency_stop` (std_msgs/Bool, reliable, transient-local): true latches a category-1 stop: speed
             scale 0 at once (a walking robot comes to double support and stands), then, once the base is still (or
             after `controlled_stop.timeout`), `emergency_stop` true to the hardware (its hold).
@@ -107,6 +108,8 @@ class SafetyNode(Node):
         self.controlled = ControlledStop(self.params.controlled_stop)
         self._asserted_hardware = False
         """This node has published `emergency_stop` true (the end of a category-1 stop)."""
+        self._hardware_latched = False
+        """The hardware's e-stop as its newest hardware/status said."""
         self._people: tuple[float, list] = (-math.inf, [])
         self._odometry: tuple[float, object, float] | None = None
         self._errors: list[str] = []
@@ -156,7 +159,14 @@ class SafetyNode(Node):
             self._latch("safety/emergency_stop (category 1: controlled stop, then hold)")
 
     def on_hardware_status(self, msg: DiagnosticArray) -> None:
-        if conv.hardware_emergency_stop(msg):
+        """The hardware latching its e-stop latches this node too: on the report's change to true, so that a status
+        sent before a reset reached the hardware (still true) does not latch again what the reset just cleared."""
+        latched = conv.hardware_emergency_stop(msg)
+        if latched is None:
+            return
+        rising = latched and not self._hardware_latched
+        self._hardware_latched = latched
+        if rising:
             self._latch("hardware (hardware/status)")
 
     def _latch(self, source: str) -> None:
@@ -191,6 +201,7 @@ class SafetyNode(Node):
         result = future.result()
         if result is None or not result.success:
             self.get_logger().error(f"hardware emergency_stop/reset failed: {getattr(result, 'message', 'no answer')}")
+            self._latch("hardware (its emergency_stop/reset failed)")  # it still holds: so does this node
         else:
             self.get_logger().info(f"hardware emergency_stop/reset: {result.message}")
 

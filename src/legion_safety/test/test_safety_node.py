@@ -8,6 +8,7 @@ import time
 
 import pytest
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -147,3 +148,35 @@ def test_a_category_1_stop_asserts_the_hardware_estop_once_still_and_a_reset_rel
     spin_until(executor, lambda: world.estops[-1] is False)
     world.pub_controlled.publish(Bool(data=False))
     spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+
+
+def test_a_hardware_status_sent_before_the_reset_reached_the_hardware_does_not_latch_again(system):
+    """The hardware's hold latches the node; after a reset the hardware's next report may still say latched (sent
+    before the reset reached it): only a change to latched, not a stale report of it, latches again."""
+    _, world, executor = system
+    status = world.node.create_publisher(DiagnosticArray, "hardware/status", 10)
+
+    def report(latched: bool) -> None:
+        msg = DiagnosticArray()
+        msg.header.stamp = world.node.get_clock().now().to_msg()
+        msg.status = [DiagnosticStatus(name="sim_bridge: hardware", values=[
+            KeyValue(key="emergency_stop", value=str(latched).lower())])]
+        status.publish(msg)
+
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR and status.get_subscription_count() > 0)
+    report(True)
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
+    assert "hardware" in world.states[-1].reason
+    assert world.reset.wait_for_service(timeout_sec=TIMEOUT)
+    future = world.reset.call_async(SafetyReset.Request(requested_by="operator", reason="checked"))
+    spin_until(executor, future.done)
+    assert future.result().success, future.result().message
+    report(True)  # stale: still latched, sent before the hardware's own reset
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.02)
+    assert newest_zone(world) == SafetyState.CLEAR
+    report(False)
+    report(True)  # the hardware latched anew: so does the node
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
