@@ -44,5 +44,5 @@ if [ "$fast" = true ]; then
   exit "$status"
 fi
 echo "[test] pytest -m 'stack and not realtime and not slow'"
-python -m pytest -m "stack and not realtime and not slow" -p no:xdist "$@" || status=$?
+python -m pytest -m "stack and not realtime and not slow" -p no:xdist --durations=12 "$@" || status=$?
 exit "$status"
