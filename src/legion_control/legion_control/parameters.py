@@ -167,6 +167,11 @@ class ReferenceParameters:
                                                 "standing CoM height.", low=0.0, high=1.0)
     max_com_raising_ratio: float = param(0.03, "Largest upward balance offset of the CoM, as a fraction of the "
                                                "standing CoM height.", low=0.0, high=0.5)
+    max_com_offset_speed: float = param(0.3, "The applied balance offset moves to a new one at most this fast (a step, "
+                                             "or a stream of jumping offsets, cannot jolt the robot); a larger "
+                                             "feed-forward velocity is refused.", unit="m/s", low=0.001, high=10.0)
+    max_com_offset_acceleration: float = param(3.0, "A balance offset with a larger feed-forward acceleration is "
+                                                    "refused.", unit="m/s^2", low=0.0, high=100.0)
     offset_timeout: float = param(0.2, "A balance offset's velocity and acceleration feed-forward are dropped when "
                                        "it is older than this (the offset itself is held).", unit="s", low=0.0,
                                   high=1e6)

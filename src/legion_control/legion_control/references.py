@@ -21,6 +21,11 @@ from legion_control.parameters import HandTaskParameters, ReferenceParameters
 
 REJECTION_REPORT_TIME = 2.0
 """[s] a rejected reference is reported for this long after the rejection."""
+OFFSET_STAMP_LEAD = 0.05
+"""[s] a balance offset stamped up to this far ahead of the control time still counts as fresh (clocks of two
+processes); one stamped farther ahead is held without its feed-forward."""
+MAX_OFFSET_STEP_TIME = 0.1
+"""[s] the most control time one cycle lets the applied balance offset move for (after a pause it does not jump)."""
 
 
 @dataclass(frozen=True)
@@ -258,15 +263,22 @@ class BalanceOffset:
 
 
 def checked_balance_offset(offset: BalanceOffset, max_horizontal: float, max_lowering: float,
-                           max_raising: float) -> BalanceOffset:
+                           max_raising: float, max_speed: float = math.inf,
+                           max_acceleration: float = math.inf) -> BalanceOffset:
     """The offset, checked for finite values and range.
 
     Raises:
-        ControlError: non-finite values, or an offset beyond the given bounds [m].
+        ControlError: non-finite values, an offset beyond the given bounds [m], or a feed-forward velocity or
+            acceleration beyond `max_speed` [m/s] or `max_acceleration` [m/s^2].
     """
     position = _finite("CoM offset", offset.offset, 3)
     velocity = _finite("CoM offset velocity", offset.velocity, 3)
     acceleration = _finite("CoM offset acceleration", offset.acceleration, 3)
+    if float(np.linalg.norm(velocity)) > max_speed:
+        raise ControlError(f"CoM offset velocity of {np.linalg.norm(velocity):.3f} m/s exceeds {max_speed} m/s")
+    if float(np.linalg.norm(acceleration)) > max_acceleration:
+        raise ControlError(f"CoM offset acceleration of {np.linalg.norm(acceleration):.3f} m/s^2 exceeds "
+                           f"{max_acceleration} m/s^2")
     horizontal = float(np.hypot(position[0], position[1]))
     if horizontal > max_horizontal:
         raise ControlError(f"CoM offset of {horizontal:.3f} m sideways/forwards exceeds {max_horizontal} m")
@@ -352,6 +364,9 @@ class ReferenceBook:
         """No references: balance in place with the standing posture."""
         self.gait: GaitTrajectory | None = None
         self.offset: BalanceOffset | None = None
+        self.applied_offset: tuple[float, np.ndarray] | None = None
+        """(time [s], offset [m]) of the balance offset applied, which follows `offset` at most
+        `max_com_offset_speed` fast."""
         self.posture = self.standing_posture.copy()
         self.hand_tracks: dict[str, HandTrack | None] = {side: None for side in self.sides}
         self.rejections: dict[str, tuple[float, str]] = {}
@@ -443,8 +458,12 @@ class ReferenceBook:
                 com = blend_from + smooth * (com - blend_from)
         if self.offset is not None:
             heading_rotation = rotation_z(heading)
-            com = com + heading_rotation @ self.offset.offset
-            if time - self.offset.time <= self.params.offset_timeout:
+            applied, ramp = self._follow_offset(time)
+            com = com + heading_rotation @ applied
+            age = time - self.offset.time
+            if ramp is not None:  # on the way to a new offset: the ramp's own rate
+                com_velocity = com_velocity + heading_rotation @ ramp
+            elif -OFFSET_STAMP_LEAD <= age <= self.params.offset_timeout:  # fresh (a future stamp is not)
                 com_velocity = com_velocity + heading_rotation @ self.offset.velocity
                 com_acceleration = com_acceleration + heading_rotation @ self.offset.acceleration
         refs = self.params
@@ -452,6 +471,25 @@ class ReferenceBook:
                      ground + refs.max_com_height_ratio * self.standing_com_height)
         self.last_com_reference = com.copy()
         return com, com_velocity, com_acceleration
+
+    def _follow_offset(self, time: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """The balance offset applied at `time`: the last one moved towards `offset` by at most
+        `max_com_offset_speed` since; and the ramp's velocity while it is still on the way (None: arrived)."""
+        target = self.offset.offset
+        if self.applied_offset is None:
+            last_time, last = time, np.zeros(3)
+        else:
+            last_time, last = self.applied_offset
+        step = target - last
+        distance = float(np.linalg.norm(step))
+        reach = self.params.max_com_offset_speed * min(max(time - last_time, 0.0), MAX_OFFSET_STEP_TIME)
+        if distance <= reach:
+            self.applied_offset = (time, target.copy())
+            return target, None
+        direction = step / distance
+        applied = last + reach * direction
+        self.applied_offset = (time, applied)
+        return applied, self.params.max_com_offset_speed * direction
 
     def landing_poses(self, stance: Sequence[str], now: float) -> dict[str, pin.SE3]:
         """side -> where the gait reference lands each sole that is not in `stance` (its pose at the first later
@@ -467,7 +505,8 @@ class ReferenceBook:
         try:
             size = self.standing_com_height
             self.offset = checked_balance_offset(offset, refs.max_com_offset_ratio * size,
-                                                 refs.max_com_lowering_ratio * size, refs.max_com_raising_ratio * size)
+                                                 refs.max_com_lowering_ratio * size, refs.max_com_raising_ratio * size,
+                                                 refs.max_com_offset_speed, refs.max_com_offset_acceleration)
         except ControlError as error:
             self.reject("balance/offset", error, now)
             raise

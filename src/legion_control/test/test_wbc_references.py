@@ -107,3 +107,40 @@ def test_checking_a_gait_sample_at_once_gives_what_checking_each_vector_gives():
     no_contact = {side: dataclasses.replace(sole, in_contact=False) for side, sole in sample.soles.items()}
     with pytest.raises(ControlError, match="no sole in contact"):
         checked_gait_sample(dataclasses.replace(sample, soles=no_contact))
+
+
+def test_the_applied_offset_follows_a_new_one_at_most_its_speed_and_a_future_stamp_has_no_feed_forward(book):
+    """A stream of jumping offsets (the fuzz campaign's flood) moves the CoM reference no faster than
+    max_com_offset_speed; a future-stamped offset's feed-forward does not stay in force; large feed-forwards are
+    refused."""
+    speed = book.params.max_com_offset_speed
+    zero = np.zeros(3)
+    base = np.array([0.0, 0.0, 0.8])  # the CoM at the standing height: no height clamp
+    com, *_ = book.shaped_com(0.0, base.copy(), zero.copy(), zero.copy(), 0.0, 0.0)
+    rng = np.random.default_rng(0)
+    last, t = com.copy(), 0.0
+    for _ in range(200):
+        jump = rng.uniform(-1.0, 1.0, 3) * np.array([0.07, 0.07, 0.02])
+        book.set_balance_offset(BalanceOffset(t, jump, zero, zero), t)
+        t += 0.002
+        com, velocity, _ = book.shaped_com(t, base.copy(), zero.copy(), zero.copy(), 0.0, 0.0)
+        assert np.linalg.norm(com - last) <= speed * 0.002 + 1e-9
+        assert np.linalg.norm(velocity) <= speed + 1e-9
+        last = com.copy()
+    # Arrived at a held offset: its feed-forward counts while fresh, not when stamped 30 years ahead.
+    target = np.array([0.02, 0.0, 0.0])
+    book.set_balance_offset(BalanceOffset(t, target, np.array([0.1, 0.0, 0.0]), zero), t)
+    for _ in range(200):
+        t += 0.002
+        com, velocity, _ = book.shaped_com(t, base.copy(), zero.copy(), zero.copy(), 0.0, 0.0)
+    assert np.allclose(com, base + target) and np.allclose(velocity, zero)  # arrived, and no longer fresh
+    book.set_balance_offset(BalanceOffset(t, target, np.array([0.1, 0.0, 0.0]), zero), t)
+    _, velocity, _ = book.shaped_com(t + 0.002, base.copy(), zero.copy(), zero.copy(), 0.0, 0.0)
+    assert np.allclose(velocity, [0.1, 0.0, 0.0])  # fresh
+    book.set_balance_offset(BalanceOffset(t + 1e9, target, np.array([0.1, 0.0, 0.0]), zero), t)
+    _, velocity, _ = book.shaped_com(t + 0.004, base.copy(), zero.copy(), zero.copy(), 0.0, 0.0)
+    assert np.allclose(velocity, zero)  # from the future: held, without feed-forward
+    with pytest.raises(ControlError, match="velocity"):
+        book.set_balance_offset(BalanceOffset(t, target, np.array([speed + 0.1, 0.0, 0.0]), zero), t)
+    with pytest.raises(ControlError, match="acceleration"):
+        book.set_balance_offset(BalanceOffset(t, target, zero, np.array([0.0, 0.0, 50.0])), t)
