@@ -18,7 +18,8 @@ import sys
 from legion_testing.fuzz_stack import StackUnderTest
 from legion_testing.node_kill import KillBench, format_matrix
 
-PROCESSES = ("perception", "gait_planner", "manipulation", "executive", "whole_body_control", "supervisor",
+PROCESSES = ("perception", "gait_planner", "manipulation", "executive", "safety", "link_state_publisher",
+             "whole_body_control", "supervisor",
              "sim_bridge")
 
 
