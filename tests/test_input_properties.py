@@ -29,7 +29,7 @@ SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 JOINTS = ("hip", "knee", "ankle")
 REASONS = {"empty", "length_mismatch", "unknown_joint", "duplicate_joint", "not_a_number", "non_finite",
-           "negative_gain"}
+           "negative_gain", "out_of_range"}
 
 any_float = st.floats(allow_nan=True, allow_infinity=True)
 numbers = st.one_of(any_float, st.integers(min_value=-(10 ** 30), max_value=10 ** 30))

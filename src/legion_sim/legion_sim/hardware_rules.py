@@ -35,6 +35,10 @@ REJECT_DUPLICATE = "duplicate_joint"
 REJECT_NOT_NUMBER = "not_a_number"
 REJECT_NON_FINITE = "non_finite"
 REJECT_NEGATIVE_GAIN = "negative_gain"
+REJECT_OUT_OF_RANGE = "out_of_range"
+MAX_COMMAND_MAGNITUDE = 1e6
+"""Largest magnitude of any value of a joint command ([rad], [rad/s], [N m], [N m/rad], [N m s/rad]): far beyond any
+joint, and small enough that the servo law stays finite (1e308 targets times 1e308 gains give inf - inf = NaN)."""
 
 COMMAND_FIELDS = ("position", "velocity", "effort", "stiffness", "damping")
 """The per-joint value arrays of a joint command, in JointCommand's order."""
@@ -55,7 +59,7 @@ def validate_command(names: Sequence[str], position: Sequence[float], velocity: 
 
     Returns:
         None, or (key, detail) with key one of empty, length_mismatch, unknown_joint, duplicate_joint, not_a_number,
-        non_finite, negative_gain.
+        non_finite, negative_gain, out_of_range (a magnitude beyond MAX_COMMAND_MAGNITUDE).
     """
     arrays = (position, velocity, effort, stiffness, damping)
     try:
@@ -87,6 +91,9 @@ def validate_command(names: Sequence[str], position: Sequence[float], velocity: 
         if label in ("stiffness", "damping") and np.any(values < 0.0):
             bad = [names[i] for i in np.flatnonzero(values < 0.0)[:5]]
             return REJECT_NEGATIVE_GAIN, f"{label} is negative for {bad}"
+        if np.any(np.abs(values) > MAX_COMMAND_MAGNITUDE):
+            bad = [names[i] for i in np.flatnonzero(np.abs(values) > MAX_COMMAND_MAGNITUDE)[:5]]
+            return REJECT_OUT_OF_RANGE, f"{label} is beyond +-{MAX_COMMAND_MAGNITUDE:g} for {bad}"
     return None
 
 
@@ -187,7 +194,8 @@ class HardwareRules:
 
         Returns:
             (accepted, reason): reason is "" when accepted, else `<reason_key>: <detail>` with reason_key one of
-            empty, length_mismatch, unknown_joint, duplicate_joint, not_a_number, non_finite, negative_gain (each
+            empty, length_mismatch, unknown_joint, duplicate_joint, not_a_number, non_finite, negative_gain,
+            out_of_range (each
             counted in `status()["commands_rejected"]`) or emergency_stop (a valid command ignored during an e-stop,
             counted in `status()["commands_ignored"]`).
         """
@@ -201,7 +209,8 @@ class HardwareRules:
             except (TypeError, ValueError):
                 values = None
             else:
-                if not (values.shape == (5, len(names)) and np.isfinite(values).all() and values[3:].min() >= 0.0):
+                if not (values.shape == (5, len(names)) and np.isfinite(values).all() and values[3:].min() >= 0.0
+                        and np.abs(values).max() <= MAX_COMMAND_MAGNITUDE):
                     values = None
         if values is None:
             error = validate_command(names, position, velocity, effort, stiffness, damping, self.index)

@@ -382,7 +382,8 @@ class Simulation:
 
         Returns:
             (accepted, reason): reason is "" when accepted, else `<reason_key>: <detail>` with reason_key one of
-            empty, length_mismatch, unknown_joint, duplicate_joint, not_a_number, non_finite, negative_gain (each
+            empty, length_mismatch, unknown_joint, duplicate_joint, not_a_number, non_finite, negative_gain,
+            out_of_range (each
             counted in `status()["commands_rejected"]`) or emergency_stop (a valid command ignored during an e-stop,
             counted in `status()["commands_ignored"]`).
         """

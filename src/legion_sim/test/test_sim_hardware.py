@@ -100,6 +100,7 @@ BAD_COMMANDS = [
     ("non_finite", lambda c: (c[0], c[1], c[2], [-math.inf, *c[3][1:]], *c[4:])),
     ("negative_gain", lambda c: (*c[:4], [-1.0, *c[4][1:]], c[5])),
     ("negative_gain", lambda c: (*c[:5], [*c[5][:-1], -0.1])),
+    ("out_of_range", lambda c: (c[0], [1e308, *c[1][1:]], c[2], c[3], [1e308, *c[4][1:]], c[5])),
     ("not_a_number", lambda c: (c[0], ["x", *c[1][1:]], *c[2:])),
     ("empty", lambda c: ([], [], [], [], [], [])),
 ]
