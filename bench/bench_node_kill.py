@@ -28,6 +28,9 @@ def main() -> int:
     parser.add_argument("--process", action="append", choices=PROCESSES, help="processes to kill (default: all)")
     parser.add_argument("--while", dest="conditions", action="append", choices=("standing", "walking"),
                         help="conditions (default: both)")
+    parser.add_argument("--after", type=float, default=3.0,
+                        help="[s] of simulated time watched after the restart (a restarted safety node holds the "
+                             "robot for its zones.resume_time first)")
     options = parser.parse_args()
     os.environ.setdefault("MUJOCO_GL", "egl")
     stack = StackUnderTest(extra_parameters={"sim_bridge": {"camera_rate": 0.0, "lockstep_timeout": 0.1}})
@@ -43,7 +46,7 @@ def main() -> int:
                     except AssertionError as error:  # report what was measured so far
                         print(f"could not recover the robot after the last kill: {error}", flush=True)
                         break
-                row = bench.kill(process, condition == "walking")
+                row = bench.kill(process, condition == "walking", after=options.after)
                 rows.append(row)
                 print(format_matrix([row]).splitlines()[-1], flush=True)
             else:
