@@ -1,5 +1,8 @@
 """Build the MuJoCo model of a robot in a scene with `mujoco.MjSpec`: expanded URDF + RobotConfig + Scene -> MjModel.
 
+Several robots (a scene's `robots:` list, `build_world`) are each built as below and attached to one world spec with a
+name prefix per robot (`robot_1/`), so one model and one physics step simulate them all.
+
 What the builder adds to the URDF:
 - a site at every URDF link frame, named after the link (fixed-joint links are fused into their moving parent body
   by MuJoCo; their sites survive the fusing, so `l_sole`, `l_ankle`, `imu_link`, `head_camera_link`, `l_gripper` ...
@@ -145,7 +148,8 @@ class BuiltModel:
 
     model: mujoco.MjModel
     joint_names: tuple[str, ...]
-    """Actuated joints in actuator order (the model's tree order); actuator i drives joint_names[i]."""
+    """Actuated joints in actuator order (the model's tree order), without prefix; actuator actuator_ids[i] drives
+    joint_names[i]."""
     qpos_adr: np.ndarray
     """(n,) address of each actuated joint in qpos."""
     dof_adr: np.ndarray
@@ -165,6 +169,15 @@ class BuiltModel:
     part_qpos_adr: dict[str, int]
     """Part id -> qpos address of its free joint."""
     camera: str = CAMERA_NAME
+    """Name of the robot's head camera in the model."""
+    prefix: str = ""
+    """Put before the robot's element names in the model (`robot_1/`; empty for a single robot)."""
+    actuator_ids: np.ndarray | None = None
+    """(n,) the model's actuator index of each of `joint_names` (None: actuators 0..n-1)."""
+
+    def name(self, element: str) -> str:
+        """The model's name of one of the robot's elements (a site, sensor, body or joint)."""
+        return self.prefix + element
 
 
 def _compiler_settings(urdf: str) -> str:
@@ -530,19 +543,78 @@ def _add_people(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
                       pos=[0.103, 0.0, head_z], material="person_face", contype=0, conaffinity=0)
 
 
-def build_model(urdf: str, config: RobotConfig, scene: Scene, options: SimOptions | None = None) -> BuiltModel:
-    """Compile the robot (expanded URDF text, described by `config`) standing in `scene`.
+@dataclass(frozen=True)
+class RobotInWorld:
+    """One robot to build into a world: its description, configuration and the prefix of its element names."""
+
+    urdf: str
+    """Expanded URDF text."""
+    config: RobotConfig
+    prefix: str = ""
+    """Put before every name of the robot's bodies, joints, actuators, sites, sensors and camera (`robot_1/`); empty
+    for the one robot of a single-robot scene (names exactly as in the URDF)."""
+
+
+@dataclass(frozen=True)
+class BuiltWorld:
+    """A compiled model of one or more robots in a scene; `robots[k]` has robot k's indices (each a BuiltModel)."""
+
+    model: mujoco.MjModel
+    robots: tuple[BuiltModel, ...]
+
+
+def _robot_spec(robot: RobotInWorld, options: SimOptions) -> tuple[mujoco.MjSpec, dict[str, mujoco.MjsBody]]:
+    """The robot's URDF as an MjSpec with everything `_add_robot` adds (names not yet prefixed)."""
+    try:
+        spec = mujoco.MjSpec.from_string(_compiler_settings(robot.urdf))
+    except ValueError as error:
+        raise SimError(f"robot description of '{robot.config.name}' does not load into MuJoCo: {error}") from error
+    return spec, _add_robot(spec, robot.config, options)
+
+
+def build_world(robots: list[RobotInWorld] | tuple[RobotInWorld, ...], scene: Scene,
+                options: SimOptions | None = None) -> BuiltWorld:
+    """Compile `robots` (each with its own prefix) standing in `scene`, simulated together in one model.
+
+    A single robot without a prefix is the robot's own URDF spec with the scene added to it (element names exactly
+    as in the URDF). Several robots are each built as such a spec and attached to an empty world spec
+    (`MjSpec.attach` with the robot's prefix), so robot k's joint `l_knee` is `robot_k/l_knee` in the model. Robot
+    geoms never collide with robot geoms (contype/conaffinity bits), of the same robot or another.
 
     Raises:
-        SimError: the URDF does not parse or load, lacks a joint or frame that `config` names, has a joint without
-            an effort limit, or a scene name clashes with a robot link (the message says which).
+        SimError: no robot, duplicate prefixes, a URDF that does not parse or load, lacks a joint or frame that its
+            config names, has a joint without an effort limit, or a scene name clashes with a robot link.
     """
     options = options or SimOptions()
-    try:
-        spec = mujoco.MjSpec.from_string(_compiler_settings(urdf))
-    except ValueError as error:
-        raise SimError(f"robot description of '{config.name}' does not load into MuJoCo: {error}") from error
-    spec.modelname = f"{config.name}_{scene.name}"
+    if not robots:
+        raise SimError("build_world needs at least one robot")
+    prefixes = [robot.prefix for robot in robots]
+    if len(set(prefixes)) != len(prefixes) or (len(robots) > 1 and "" in prefixes):
+        raise SimError(f"robots in one world need distinct, non-empty name prefixes, got {prefixes}")
+    scene_names = [t.name for t in scene.tables] + [b.name for b in scene.bins] + [o.name for o in scene.obstacles]
+    scene_names += [p.id for p in scene.parts] + [p.id for p in scene.people]
+    feet: list[dict[str, str]] = []
+    """Per robot, side -> name (unprefixed) of the foot body."""
+    if len(robots) == 1 and not robots[0].prefix:
+        spec, robot_feet = _robot_spec(robots[0], options)
+        feet.append({side: body.name for side, body in robot_feet.items()})
+        robot_names = {b.name for b in spec.bodies}
+        spec.modelname = f"{robots[0].config.name}_{scene.name}"
+    else:
+        spec = mujoco.MjSpec()
+        spec.compiler.discardvisual = False
+        spec.compiler.fusestatic = True
+        spec.modelname = f"{len(robots)}_robots_{scene.name}"
+        robot_names = set()
+        for robot in robots:
+            child, robot_feet = _robot_spec(robot, options)
+            feet.append({side: body.name for side, body in robot_feet.items()})  # attach renames the child's bodies
+            robot_names |= {robot.prefix + b.name for b in child.bodies}
+            spec.attach(child, prefix=robot.prefix, frame=spec.worldbody.add_frame())
+    clashes = sorted(robot_names.intersection(scene_names))
+    if clashes:
+        raise SimError(f"scene {scene.source}: name(s) {clashes} clash with links of robot "
+                       f"'{robots[0].config.name}'")
     spec.compiler.inertiafromgeom = mujoco.mjtInertiaFromGeom.mjINERTIAFROMGEOM_FALSE  # URDF inertials only
     spec.option.timestep = options.timestep
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
@@ -555,39 +627,56 @@ def build_model(urdf: str, config: RobotConfig, scene: Scene, options: SimOption
     spec.visual.headlight.diffuse = [0.3, 0.3, 0.3]
     spec.visual.headlight.specular = [0.0, 0.0, 0.0]
 
-    robot_names = {b.name for b in spec.bodies}
-    scene_names = [t.name for t in scene.tables] + [b.name for b in scene.bins] + [o.name for o in scene.obstacles]
-    scene_names += [p.id for p in scene.parts] + [p.id for p in scene.people]
-    clashes = sorted(robot_names.intersection(scene_names))
-    if clashes:
-        raise SimError(f"scene {scene.source}: name(s) {clashes} clash with links of robot '{config.name}'")
-
-    feet = _add_robot(spec, config, options)
     _add_scene(spec, scene, options)
     _add_people(spec, scene, options)
+    names = " and ".join(sorted({f"'{robot.config.name}'" for robot in robots}))
     try:
         model = spec.compile()
     except ValueError as error:
-        raise SimError(f"model of robot '{config.name}' in scene '{scene.name}' does not compile: {error}") from error
+        raise SimError(f"model of robot {names} in scene '{scene.name}' does not compile: {error}") from error
 
     extent = model.stat.extent
     model.vis.map.znear = options.camera_near / extent
     model.vis.map.zfar = options.camera_far / extent
+    part_bodies = {p.id: model.body(p.id).id for p in scene.parts}
+    part_qpos_adr = {p.id: int(model.jnt_qposadr[model.joint(f"{p.id}/free").id]) for p in scene.parts}
+    return BuiltWorld(model=model, robots=tuple(
+        _built_robot(model, robot, robot_feet, part_bodies, part_qpos_adr)
+        for robot, robot_feet in zip(robots, feet, strict=True)))
 
-    joint_names = tuple(model.actuator(i).name for i in range(model.nu))
-    joint_ids = np.array([model.actuator_trnid[i, 0] for i in range(model.nu)])
-    root = model.body(config.frames["base"]).id
-    free_joint = model.joint(FREE_JOINT_NAME).id
+
+def _built_robot(model: mujoco.MjModel, robot: RobotInWorld, feet: dict[str, str],
+                 part_bodies: dict[str, int], part_qpos_adr: dict[str, int]) -> BuiltModel:
+    """Robot `robot`'s indices in the compiled `model`."""
+    prefix = robot.prefix
+    actuators = [i for i in range(model.nu) if model.actuator(i).name.startswith(prefix)
+                 and model.actuator(i).name[len(prefix):] in robot.config.group_of]
+    joint_ids = np.array([model.actuator_trnid[i, 0] for i in actuators])
+    free_joint = model.joint(prefix + FREE_JOINT_NAME).id
     return BuiltModel(
         model=model,
-        joint_names=joint_names,
+        joint_names=tuple(model.actuator(i).name[len(prefix):] for i in actuators),
         qpos_adr=model.jnt_qposadr[joint_ids].copy(),
         dof_adr=model.jnt_dofadr[joint_ids].copy(),
-        effort_limit=model.actuator_ctrlrange[:, 1].copy(),
-        root_body=root,
+        effort_limit=model.actuator_ctrlrange[actuators, 1].copy(),
+        root_body=model.body(prefix + robot.config.frames["base"]).id,
         root_qpos_adr=int(model.jnt_qposadr[free_joint]),
         root_dof_adr=int(model.jnt_dofadr[free_joint]),
-        foot_bodies={side: model.body(feet[side].name).id for side in SIDES},
-        part_bodies={p.id: model.body(p.id).id for p in scene.parts},
-        part_qpos_adr={p.id: int(model.jnt_qposadr[model.joint(f"{p.id}/free").id]) for p in scene.parts},
+        foot_bodies={side: model.body(prefix + feet[side]).id for side in SIDES},
+        part_bodies=part_bodies,
+        part_qpos_adr=part_qpos_adr,
+        camera=prefix + CAMERA_NAME,
+        prefix=prefix,
+        actuator_ids=np.array(actuators, dtype=int),
     )
+
+
+def build_model(urdf: str, config: RobotConfig, scene: Scene, options: SimOptions | None = None) -> BuiltModel:
+    """Compile the robot (expanded URDF text, described by `config`) standing in `scene` (`build_world` with one
+    robot and no name prefix).
+
+    Raises:
+        SimError: the URDF does not parse or load, lacks a joint or frame that `config` names, has a joint without
+            an effort limit, or a scene name clashes with a robot link (the message says which).
+    """
+    return build_world([RobotInWorld(urdf, config)], scene, options).robots[0]

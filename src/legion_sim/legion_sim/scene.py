@@ -28,6 +28,8 @@ SHAPES = ("box", "cylinder", "sphere")
 OBSTACLE_SHAPES = ("box", "cylinder")
 _SIZE_LENGTH = {"box": 3, "cylinder": 2, "sphere": 1}
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_ROBOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""A robot's name in a scene: a ROS namespace token (it becomes `<name>/joint_states`, frame `<name>/base_link`)."""
 
 COLOURS: dict[str, tuple[float, float, float, float]] = {
     "red": (0.85, 0.1, 0.1, 1.0),
@@ -64,6 +66,18 @@ class RobotStart:
     """[m]"""
     yaw: float
     """Heading about z [rad]; 0 faces +x."""
+
+
+@dataclass(frozen=True)
+class SceneRobot:
+    """One robot of a multi-robot scene (`robots:`): its name (its ROS namespace and the prefix of its frames and
+    simulator elements), its robot file and its start pose."""
+
+    name: str
+    """e.g. `robot_1`: letters, digits and `_`, not starting with a digit (a ROS namespace token)."""
+    robot: str | None
+    """Robot name or robot file path; None: the launch's `robot`."""
+    start: RobotStart
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,9 @@ class Scene:
     parts: tuple[Part, ...]
     obstacles: tuple[Obstacle, ...]
     people: tuple[Person, ...] = ()
+    robots: tuple[SceneRobot, ...] = ()
+    """The robots of a multi-robot scene (`robots:`), in file order; empty: one robot, unprefixed, at
+    `robot_start`. `legion_sim.scene_robots.scene_robots` resolves and checks them (robot files, footprints)."""
     sensors: Mapping[str, Any] = field(default_factory=dict)
     """Overrides of the robot's sensor figures for this scene (the nested `sensors:` block, same keys as the robot
     file's; docs/sensors.md). Empty: the robot's own figures."""
@@ -379,12 +396,13 @@ def load_scene(scene: str | Path = "empty") -> Scene:
 def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
     """Validate an already-parsed scene mapping; `source` is only used in messages."""
     read = _Reader(Path(source))
-    data = read.mapping(data, "", ("name", "robot_start", "floor", "tables", "bins", "parts", "obstacles",
+    data = read.mapping(data, "", ("name", "robot_start", "robots", "floor", "tables", "bins", "parts", "obstacles",
                                           "people", "sensors"))
     name = read.name(read.require(data, "name", ""), "name")
 
     start_in = read.mapping(data.get("robot_start") or {}, "robot_start", ("x", "y", "yaw"))
     robot_start = RobotStart(*(read.number(start_in.get(k, 0.0), f"robot_start.{k}") for k in ("x", "y", "yaw")))
+    robots = _robots(read, data)
     floor_in = read.mapping(data.get("floor") or {}, "floor", ("friction",))
     floor = Floor(friction=read.number(floor_in.get("friction", 1.0), "floor.friction", positive=True))
 
@@ -490,7 +508,37 @@ def parse_scene(data: object, source: Path | str = "<memory>") -> Scene:
         raise SimError(str(error)) from error
     return Scene(name=name, source=Path(source), robot_start=robot_start, floor=floor, tables=tuple(tables),
                  bins=tuple(bins), parts=tuple(parts), obstacles=tuple(obstacles), people=tuple(people),
-                 sensors=sensors)
+                 robots=robots, sensors=sensors)
+
+
+def _robots(read: _Reader, data: dict) -> tuple[SceneRobot, ...]:
+    """The `robots:` list (names unique namespace tokens, starts given); it excludes `robot_start`."""
+    if "robots" not in data:
+        return ()
+    if "robot_start" in data:
+        raise read.fail("robots", "and 'robot_start' exclude each other: give each robot its 'start' in 'robots'")
+    items = data["robots"]
+    if not isinstance(items, list) or not items:
+        raise read.fail("robots", "must be a non-empty list of {name, robot, start: {x, y, yaw}}, got "
+                                  f"{items!r}")
+    robots: list[SceneRobot] = []
+    for i, item in enumerate(items):
+        where = f"robots[{i}]"
+        item = read.mapping(item, where, ("name", "robot", "start"))
+        name = read.require(item, "name", f"{where}.")
+        if not isinstance(name, str) or not _ROBOT_NAME.match(name):
+            raise read.fail(f"{where}.name", "must be letters, digits and '_', not starting with a digit (it "
+                                             f"becomes the robot's namespace), got {name!r}")
+        for k, other in enumerate(robots):
+            if other.name == name:
+                raise read.fail(f"{where}.name", f"duplicates the name '{name}' of robots[{k}]")
+        robot = item.get("robot")
+        if robot is not None and (not isinstance(robot, str) or not robot.strip()):
+            raise read.fail(f"{where}.robot", f"must be a robot name or robot file path, got {robot!r}")
+        start_in = read.mapping(read.require(item, "start", f"{where}."), f"{where}.start", ("x", "y", "yaw"))
+        start = RobotStart(*(read.number(start_in.get(k, 0.0), f"{where}.start.{k}") for k in ("x", "y", "yaw")))
+        robots.append(SceneRobot(name=name, robot=robot, start=start))
+    return tuple(robots)
 
 
 def _person_path(read: _Reader, item: dict, where: str) -> dict:

@@ -54,14 +54,14 @@ from legion_description.sensor_config import SensorConfig
 from legion_sim.errors import SimError
 from legion_sim.hardware_rules import HardwareRules
 from legion_sim.model_builder import (
-    CAMERA_NAME,
     HIDDEN_GROUP,
     BuiltModel,
+    RobotInWorld,
     SimOptions,
-    build_model,
+    build_world,
     ft_site_name,
 )
-from legion_sim.scene import Scene
+from legion_sim.scene import RobotStart, Scene
 from legion_sim.sensor_models import SensorModels
 
 
@@ -189,27 +189,31 @@ def _xyzw(wxyz: np.ndarray) -> np.ndarray:
     return np.array([wxyz[1], wxyz[2], wxyz[3], wxyz[0]])
 
 
-class Simulation:
-    """The simulated robot hardware (see the module docstring for the behaviour).
+@dataclass(frozen=True)
+class RobotSetup:
+    """One robot of a simulation: its scene name (namespace; empty for a single robot), config, URDF, start."""
 
-    Args:
-        config: the robot's configuration (joint groups, frames, standing posture, gains, watchdog timeout).
-        scene: the scene the robot stands in.
-        urdf: the robot's expanded URDF text (`legion_description.robot_files.expand_urdf`).
-        options: simulator tunables; defaults if None.
-        sensor_noise: apply the sensors' error figures (robot file's `sensors:`, then the scene's); False gives
-            exact readings.
-        seed: seed of the sensor errors' random generator (a run is repeatable; `reset` restarts the sequence).
+    name: str
+    config: RobotConfig
+    urdf: str
+    """Expanded URDF text."""
+    start: RobotStart
 
-    Raises:
-        SimError: the model cannot be built (see `build_model`), or the scene's sensor figures are invalid.
-    """
 
-    def __init__(self, config: RobotConfig, scene: Scene, urdf: str, options: SimOptions | None = None,
-                 sensor_noise: bool = True, seed: int = 0):
+class SimRobot:
+    """One simulated robot of a `Simulation`: its servos, sensors, stops and ground truth (the hardware interface
+    of one robot; see the module docstring). Made by `Simulation`, which owns the model and steps all robots."""
+
+    def __init__(self, world: Simulation, setup: RobotSetup, built: BuiltModel, sensor_noise: bool, seed: int):
+        config, scene = setup.config, world.scene
+        self.name: str = setup.name
+        """The robot's name in the scene (its namespace, `robot_1`); empty for the one robot of a single-robot
+        scene."""
         self.config = config
-        self.scene = scene
-        self.options = options or SimOptions()
+        self.start = setup.start
+        """Where the robot's base stands at start and after a reset (world frame)."""
+        self.options = world.options
+        self._world = world
         try:
             self.sensor_config: SensorConfig = (
                 config.sensors.with_overrides(scene.sensors, f"scene {scene.source}") if sensor_noise
@@ -218,98 +222,46 @@ class Simulation:
             raise SimError(str(error)) from error
         """The sensors' error figures in force (all zero with sensor_noise=False)."""
         self.sensors = SensorModels(self.sensor_config, seed, SIDES)
-        self._built: BuiltModel = build_model(urdf, config, scene, self.options)
-        self.model: mujoco.MjModel = self._built.model
-        self.data: mujoco.MjData = mujoco.MjData(self.model)
+        self._built: BuiltModel = built
+        self.model: mujoco.MjModel = world.model
+        self.data: mujoco.MjData = world.data
         model = self.model
 
         # Joint bookkeeping. Internal arrays are in actuator (model) order; the public order is config.all_joints.
         self.joint_names: tuple[str, ...] = tuple(config.all_joints)
-        self._index = {name: i for i, name in enumerate(self._built.joint_names)}
+        self._index = {name: i for i, name in enumerate(built.joint_names)}
         self._public_to_model = np.array([self._index[name] for name in self.joint_names])
-        n = len(self._built.joint_names)
-        qpos_adr, dof_adr = self._built.qpos_adr, self._built.dof_adr
-        self._q = self._view(self.data.qpos, qpos_adr)
-        self._qd = self._view(self.data.qvel, dof_adr)
-        self._limit = self._built.effort_limit.copy()
+        n = len(built.joint_names)
+        self._q = _view(self.data.qpos, built.qpos_adr)
+        self._qd = _view(self.data.qvel, built.dof_adr)
+        self._ctrl = _view(self.data.ctrl, built.actuator_ids)
+        self._limit = built.effort_limit.copy()
         # The command in force, validation, watchdog and e-stop, in model order.
         self._rules = HardwareRules(
-            self._built.joint_names,
-            hold_stiffness=np.array([config.gains[name].stiffness for name in self._built.joint_names]),
-            hold_damping=np.array([config.gains[name].damping for name in self._built.joint_names]),
+            built.joint_names,
+            hold_stiffness=np.array([config.gains[name].stiffness for name in built.joint_names]),
+            hold_damping=np.array([config.gains[name].damping for name in built.joint_names]),
             effort_limit=self._limit, watchdog_timeout=config.watchdog_timeout,
             stop_damping_scale=config.protective_stop_damping_scale)
-        self._standing = np.array([config.standing[name] for name in self._built.joint_names])
+        self._standing = np.array([config.standing[name] for name in built.joint_names])
         self._tau = np.zeros(n)
 
-        self.robot_mass: float = float(model.body_subtreemass[self._built.root_body])
+        self.robot_mass: float = float(model.body_subtreemass[built.root_body])
         """Total mass of the robot [kg]."""
-        self._sole_sites = {side: model.site(config.sides[side].sole).id for side in SIDES}
-        self._ft_sites = {side: model.site(ft_site_name(config.sides[side].ankle)).id for side in SIDES}
-        self._imu_adr = {name: int(model.sensor_adr[model.sensor(name).id])
+        self._sole_sites = {side: model.site(built.name(config.sides[side].sole)).id for side in SIDES}
+        self._ft_sites = {side: model.site(built.name(ft_site_name(config.sides[side].ankle))).id for side in SIDES}
+        self._imu_adr = {name: int(model.sensor_adr[model.sensor(built.name(name)).id])
                          for name in ("imu_orientation", "imu_angular_velocity", "imu_linear_acceleration")}
-        self._ft_adr = {side: (int(model.sensor_adr[model.sensor(f"{side}_ankle_force").id]),
-                               int(model.sensor_adr[model.sensor(f"{side}_ankle_torque").id])) for side in SIDES}
+        self._ft_adr = {side: (int(model.sensor_adr[model.sensor(built.name(f"{side}_ankle_force")).id]),
+                               int(model.sensor_adr[model.sensor(built.name(f"{side}_ankle_torque")).id]))
+                        for side in SIDES}
         self._gravity = np.array(model.opt.gravity)
         self._intrinsics = self._camera_intrinsics()
-        self._renderer: mujoco.Renderer | None = None
-        self._moving_people = [(person, int(model.body(person.id).mocapid[0])) for person in scene.people
-                               if person.path]
-        """(person, mocap index) of the people who walk a path."""
-        self._people_bodies = {person.id: model.body(person.id).id for person in scene.people if person.path}
-        """Person id -> body of the people who walk (the compiler fuses a still person's body into the world)."""
-        self.reset()
 
-    # ------------------------------------------------------------------------------------------------ construction
-    @classmethod
-    def from_names(cls, robot: str = "centurion", scene: str = "empty", options: SimOptions | None = None,
-                   sensor_noise: bool = True, seed: int = 0, **xacro_args: str | bool) -> Simulation:
-        """Build from a robot name (config/robots/<robot>.yaml + its URDF xacro) and a scene name or path.
-
-        Raises:
-            SimError: anything missing or invalid (description errors are re-raised as SimError).
-        """
-        from legion_description.robot_config import load_robot_config
-        from legion_description.robot_files import DescriptionError, expand_urdf
-        from legion_sim.scene import load_scene
-
-        try:
-            config = load_robot_config(robot)
-            urdf = expand_urdf(robot, **xacro_args)
-        except DescriptionError as error:
-            raise SimError(str(error)) from error
-        return cls(config, load_scene(scene), urdf, options, sensor_noise=sensor_noise, seed=seed)
-
-    @staticmethod
-    def _view(array: np.ndarray, addresses: np.ndarray) -> np.ndarray | _Gather:
-        """A numpy view of array[addresses] when the addresses are contiguous (they are for a URDF tree)."""
-        if len(addresses) and np.array_equal(addresses, np.arange(addresses[0], addresses[0] + len(addresses))):
-            return array[addresses[0]:addresses[0] + len(addresses)]
-        return _Gather(array, addresses)
-
-    def close(self) -> None:
-        """Free the renderer (the model and data go with the object)."""
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    # ------------------------------------------------------------------------------------------------ time, reset
-    @property
-    def time(self) -> float:
-        """Simulation time [s] since the last reset."""
-        return float(self.data.time)
-
-    @property
-    def timestep(self) -> float:
-        """Physics (and servo) period [s]."""
-        return float(self.model.opt.timestep)
-
-    def reset(self) -> None:
-        """Back to the start: robot standing at the scene's start pose under the initial hold, parts where the scene
-        puts them, time 0, no stop latched, the watchdog disarmed, all counters zeroed, no applied wrenches."""
+    def place(self) -> None:
+        """Put the robot at its start pose in the standing posture, soles on the floor (before `mj_forward`)."""
         model, data = self.model, self.data
-        mujoco.mj_resetData(model, data)
-        start = self.scene.robot_start
+        start = self.start
         root = self._built.root_qpos_adr
         data.qpos[root:root + 3] = (start.x, start.y, 0.0)
         data.qpos[root + 3:root + 7] = (math.cos(start.yaw / 2.0), 0.0, 0.0, math.sin(start.yaw / 2.0))
@@ -317,14 +269,18 @@ class Simulation:
         mujoco.mj_kinematics(model, data)
         lowest_sole = min(data.site_xpos[site][2] for site in self._sole_sites.values())
         data.qpos[root + 2] = -lowest_sole
-        self._move_people()
 
-        mujoco.mj_forward(model, data)
+    def hold_start(self) -> None:
+        """After `mj_forward` at the start pose: the initial hold, counters zeroed, sensors restarted."""
         self._rules.hold(self._standing, self._static_standing_torques())
         self._servo()  # the torques the hold applies from the first step on (what joint_state reports until then)
         self._rules.reset()
-        self._wrenches: list[_AppliedWrench] = []  # mj_resetData zeroed xfrc_applied
         self.sensors.reset()
+
+    @property
+    def time(self) -> float:
+        """Simulation time [s] since the last reset."""
+        return float(self.data.time)
 
     def _static_standing_torques(self) -> np.ndarray:
         """Joint torques [N m] (model order) that hold the current posture at rest on both soles.
@@ -347,32 +303,11 @@ class Simulation:
         return (bias - jacobian.T @ wrenches)[self._built.dof_adr]
 
     # ------------------------------------------------------------------------------------------------ stepping
-    def step(self, n: int = 1) -> None:
-        """Advance `n` physics steps, applying the servo law, the watchdog and applied wrenches at each."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise SimError(f"step count must be a non-negative integer, got {n!r}")
-        model, data, rules = self.model, self.data, self._rules
-        for _ in range(n):
-            if self._moving_people:
-                self._move_people()
-            if self._wrenches:
-                self._apply_wrenches()
-            self._servo()
-            mujoco.mj_step(model, data)
-            rules.check_watchdog(float(data.time), self._q, self._tau)
-
-    def _move_people(self) -> None:
-        """Place each walking person where its path has it at the current time (mocap pose, before the step)."""
-        time = float(self.data.time)
-        for person, mocap in self._moving_people:
-            x, y, yaw = person.pose_at(time)
-            self.data.mocap_pos[mocap] = (x, y, 0.0)
-            self.data.mocap_quat[mocap] = (math.cos(yaw / 2.0), 0.0, 0.0, math.sin(yaw / 2.0))
 
     def _servo(self) -> None:
         """tau = effort + kp (position - q) + kd (velocity - qdot), clamped to +-limit, into data.ctrl."""
         self._rules.torques(self._q, self._qd, out=self._tau)
-        self.data.ctrl[:] = self._tau
+        self._ctrl[:] = self._tau
 
     # ------------------------------------------------------------------------------------------------ commands
     def set_command(self, names: Sequence[str], position: Sequence[float], velocity: Sequence[float],
@@ -501,7 +436,7 @@ class Simulation:
     # ------------------------------------------------------------------------------------------------ camera
     def _camera_intrinsics(self) -> CameraIntrinsics:
         width, height = self.options.camera_width, self.options.camera_height
-        fovy = math.radians(float(self.model.cam_fovy[self.model.camera(CAMERA_NAME).id]))
+        fovy = math.radians(float(self.model.cam_fovy[self.model.camera(self._built.camera).id]))
         focal = 0.5 * height / math.tan(0.5 * fovy)  # square pixels: MuJoCo widens the view by the aspect ratio
         return CameraIntrinsics(width=width, height=height, fx=focal, fy=focal, cx=(width - 1) / 2.0,
                                 cy=(height - 1) / 2.0)
@@ -514,22 +449,8 @@ class Simulation:
     def render_camera(self) -> CameraFrame:
         """Render the head camera: colour and z-depth [m] (NaN = nothing within camera_far, or no stereo match: edges,
         out of range), depth with the camera's errors. Headless (EGL)."""
-        if self._renderer is None:
-            try:
-                self._renderer = mujoco.Renderer(self.model, self.options.camera_height, self.options.camera_width)
-            except Exception as error:  # the GL backends raise several types
-                raise SimError(f"cannot create the camera renderer (MUJOCO_GL={os.environ.get('MUJOCO_GL')!r}; "
-                               "MuJoCo reads it when first imported, so set it or import legion_sim before mujoco): "
-                               f"{error}") from error
-            flags = self._renderer.scene.flags
-            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
-                         mujoco.mjtRndFlag.mjRND_SKYBOX):
-                flags[flag] = False
-            self._scene_option = mujoco.MjvOption()
-            self._scene_option.geomgroup[HIDDEN_GROUP] = 0
-            self._scene_option.sitegroup[:] = 0
-        renderer = self._renderer
-        renderer.update_scene(self.data, camera=CAMERA_NAME, scene_option=self._scene_option)
+        renderer = self._world._renderer_for_cameras()
+        renderer.update_scene(self.data, camera=self._built.camera, scene_option=self._world._scene_option)
         rgb = renderer.render()
         renderer.enable_depth_rendering()
         try:
@@ -557,6 +478,247 @@ class Simulation:
                          linear_velocity=rotation.T @ velocity_world, angular_velocity=omega_local,
                          linear_velocity_world=velocity_world, angular_velocity_world=rotation @ omega_local)
 
+
+
+class Simulation:
+    """The simulated hardware of the robots of a scene, stepped together (see the module docstring).
+
+    A single-robot scene has one robot (`robots[0]`, unprefixed names); a scene with a `robots:` list has one per
+    entry (`robots[k].name` is its namespace, its model elements are prefixed `<name>/`). The hardware methods of the
+    Simulation itself (`joint_state`, `set_command`, `imu`, ...) are those of `robots[0]`, so single-robot code does
+    not change.
+
+    Args:
+        config: the robot's configuration (joint groups, frames, standing posture, gains, watchdog timeout).
+        scene: the scene the robot stands in.
+        urdf: the robot's expanded URDF text (`legion_description.robot_files.expand_urdf`).
+        options: simulator tunables; defaults if None.
+        sensor_noise: apply the sensors' error figures (robot file's `sensors:`, then the scene's); False gives
+            exact readings.
+        seed: seed of the sensor errors' random generator (a run is repeatable; `reset` restarts the sequence);
+            robot k's sensors use seed + k.
+        robots: the robots to simulate instead of `config`/`urdf` at the scene's `robot_start` (see `of_robots`).
+
+    Raises:
+        SimError: the model cannot be built (see `build_world`), or the scene's sensor figures are invalid.
+    """
+
+    def __init__(self, config: RobotConfig | None, scene: Scene, urdf: str | None,
+                 options: SimOptions | None = None, sensor_noise: bool = True, seed: int = 0,
+                 robots: Sequence[RobotSetup] | None = None):
+        if robots is None:
+            if config is None or urdf is None:
+                raise SimError("Simulation needs a robot config and URDF, or a list of robots")
+            robots = [RobotSetup("", config, urdf, scene.robot_start)]
+        self.scene = scene
+        self.options = options or SimOptions()
+        world = build_world([RobotInWorld(r.urdf, r.config, f"{r.name}/" if r.name else "") for r in robots], scene,
+                            self.options)
+        self.model: mujoco.MjModel = world.model
+        self.data: mujoco.MjData = mujoco.MjData(self.model)
+        model = self.model
+        self._renderer: mujoco.Renderer | None = None
+        self.robots: tuple[SimRobot, ...] = tuple(
+            SimRobot(self, setup, built, sensor_noise, seed + k)
+            for k, (setup, built) in enumerate(zip(robots, world.robots, strict=True)))
+        """The simulated robots, in the scene's order."""
+        first = self.robots[0]
+        self.config = first.config
+        """Robot 0's configuration."""
+        self._built = first._built
+        self.sensor_config = first.sensor_config
+        self.sensors = first.sensors
+        self.joint_names = first.joint_names
+        self.robot_mass = first.robot_mass
+        self._moving_people = [(person, int(model.body(person.id).mocapid[0])) for person in scene.people
+                               if person.path]
+        """(person, mocap index) of the people who walk a path."""
+        self._people_bodies = {person.id: model.body(person.id).id for person in scene.people if person.path}
+        """Person id -> body of the people who walk (the compiler fuses a still person's body into the world)."""
+        self.reset()
+
+    @classmethod
+    def of_robots(cls, robots: Sequence[RobotSetup], scene: Scene, options: SimOptions | None = None,
+                  sensor_noise: bool = True, seed: int = 0) -> Simulation:
+        """Several robots (each with its name, config, URDF and start) in one scene, one physics for all."""
+        return cls(None, scene, None, options, sensor_noise, seed, robots=robots)
+
+    @classmethod
+    def from_scene(cls, scene: Scene, robot: str = "centurion", options: SimOptions | None = None,
+                   sensor_noise: bool = True, seed: int = 0) -> Simulation:
+        """The robots of `scene` (its `robots:` list, each robot file defaulting to `robot`; else `robot` alone at
+        `robot_start`), validated by `legion_sim.scene_robots.scene_robots`."""
+        from legion_sim.scene_robots import scene_robots
+
+        return cls.of_robots([RobotSetup(r.name, r.config, r.urdf, r.start) for r in scene_robots(scene, robot)],
+                             scene, options, sensor_noise, seed)
+
+    def robot(self, name: str) -> SimRobot:
+        """The robot with this scene name; raises SimError if there is none."""
+        for robot in self.robots:
+            if robot.name == name:
+                return robot
+        raise SimError(f"no robot named '{name}' in the simulation; robots: {[r.name for r in self.robots]}")
+
+    @classmethod
+    def from_names(cls, robot: str = "centurion", scene: str = "empty", options: SimOptions | None = None,
+                   sensor_noise: bool = True, seed: int = 0, **xacro_args: str | bool) -> Simulation:
+        """Build from a robot name (config/robots/<robot>.yaml + its URDF xacro) and a scene name or path.
+
+        Raises:
+            SimError: anything missing or invalid (description errors are re-raised as SimError).
+        """
+        from legion_description.robot_config import load_robot_config
+        from legion_description.robot_files import DescriptionError, expand_urdf
+        from legion_sim.scene import load_scene
+
+        try:
+            config = load_robot_config(robot)
+            urdf = expand_urdf(robot, **xacro_args)
+        except DescriptionError as error:
+            raise SimError(str(error)) from error
+        return cls(config, load_scene(scene), urdf, options, sensor_noise=sensor_noise, seed=seed)
+
+
+    def close(self) -> None:
+        """Free the renderer (the model and data go with the object)."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def _renderer_for_cameras(self) -> mujoco.Renderer:
+        """The renderer every robot's head camera renders with (made on first use; headless EGL)."""
+        if self._renderer is None:
+            try:
+                self._renderer = mujoco.Renderer(self.model, self.options.camera_height, self.options.camera_width)
+            except Exception as error:  # the GL backends raise several types
+                raise SimError(f"cannot create the camera renderer (MUJOCO_GL={os.environ.get('MUJOCO_GL')!r}; "
+                               "MuJoCo reads it when first imported, so set it or import legion_sim before mujoco): "
+                               f"{error}") from error
+            flags = self._renderer.scene.flags
+            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
+                         mujoco.mjtRndFlag.mjRND_SKYBOX):
+                flags[flag] = False
+            self._scene_option = mujoco.MjvOption()
+            self._scene_option.geomgroup[HIDDEN_GROUP] = 0
+            self._scene_option.sitegroup[:] = 0
+        return self._renderer
+
+    # ------------------------------------------------------------------------------------------------ time, reset
+    @property
+    def time(self) -> float:
+        """Simulation time [s] since the last reset."""
+        return float(self.data.time)
+
+    @property
+    def timestep(self) -> float:
+        """Physics (and servo) period [s]."""
+        return float(self.model.opt.timestep)
+
+    def reset(self) -> None:
+        """Back to the start: every robot standing at its start pose under the initial hold, parts where the scene
+        puts them, time 0, no stop latched, the watchdogs disarmed, all counters zeroed, no applied wrenches."""
+        model, data = self.model, self.data
+        mujoco.mj_resetData(model, data)
+        for robot in self.robots:
+            robot.place()
+        self._move_people()
+        mujoco.mj_forward(model, data)
+        for robot in self.robots:
+            robot.hold_start()
+        self._wrenches: list[_AppliedWrench] = []  # mj_resetData zeroed xfrc_applied
+
+    # ------------------------------------------------------------------------------------------------ stepping
+    def step(self, n: int = 1) -> None:
+        """Advance `n` physics steps, applying every robot's servo law and watchdog and the applied wrenches at each."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise SimError(f"step count must be a non-negative integer, got {n!r}")
+        model, data, robots = self.model, self.data, self.robots
+        for _ in range(n):
+            if self._moving_people:
+                self._move_people()
+            if self._wrenches:
+                self._apply_wrenches()
+            for robot in robots:
+                robot._servo()
+            mujoco.mj_step(model, data)
+            time = float(data.time)
+            for robot in robots:
+                robot._rules.check_watchdog(time, robot._q, robot._tau)
+
+    def _move_people(self) -> None:
+        """Place each walking person where its path has it at the current time (mocap pose, before the step)."""
+        time = float(self.data.time)
+        for person, mocap in self._moving_people:
+            x, y, yaw = person.pose_at(time)
+            self.data.mocap_pos[mocap] = (x, y, 0.0)
+            self.data.mocap_quat[mocap] = (math.cos(yaw / 2.0), 0.0, 0.0, math.sin(yaw / 2.0))
+
+
+    # ------------------------------------------------------------------------------------------------ robot 0
+    def set_command(self, names: Sequence[str], position: Sequence[float], velocity: Sequence[float],
+                    effort: Sequence[float], stiffness: Sequence[float], damping: Sequence[float]
+                    ) -> tuple[bool, str]:
+        """Robot 0's `SimRobot.set_command`."""
+        return self.robots[0].set_command(names, position, velocity, effort, stiffness, damping)
+
+    def set_emergency_stop(self, active: bool) -> None:
+        """Robot 0's `SimRobot.set_emergency_stop`."""
+        self.robots[0].set_emergency_stop(active)
+
+    def reset_emergency_stop(self) -> bool:
+        """Robot 0's `SimRobot.reset_emergency_stop`."""
+        return self.robots[0].reset_emergency_stop()
+
+    @property
+    def stopped(self) -> str:
+        """Robot 0's `SimRobot.stopped`."""
+        return self.robots[0].stopped
+
+    def status(self) -> dict:
+        """Robot 0's `SimRobot.status`."""
+        return self.robots[0].status()
+
+    def joint_state(self) -> JointState:
+        """Robot 0's `SimRobot.joint_state`."""
+        return self.robots[0].joint_state()
+
+    @property
+    def effort_limits(self) -> dict[str, float]:
+        """Robot 0's `SimRobot.effort_limits`."""
+        return self.robots[0].effort_limits
+
+    def imu(self) -> ImuReading:
+        """Robot 0's `SimRobot.imu`."""
+        return self.robots[0].imu()
+
+    def foot_wrenches(self) -> dict[str, Wrench]:
+        """Robot 0's `SimRobot.foot_wrenches`."""
+        return self.robots[0].foot_wrenches()
+
+    def contact_wrenches(self) -> dict[str, Wrench]:
+        """Robot 0's `SimRobot.contact_wrenches`."""
+        return self.robots[0].contact_wrenches()
+
+    @property
+    def camera_intrinsics(self) -> CameraIntrinsics:
+        """Robot 0's `SimRobot.camera_intrinsics`."""
+        return self.robots[0].camera_intrinsics
+
+    def render_camera(self) -> CameraFrame:
+        """Robot 0's `SimRobot.render_camera`."""
+        return self.robots[0].render_camera()
+
+    @property
+    def camera_latency(self) -> float:
+        """Robot 0's `SimRobot.camera_latency`."""
+        return self.robots[0].camera_latency
+
+    def ground_truth_base(self) -> BaseState:
+        """Robot 0's `SimRobot.ground_truth_base`."""
+        return self.robots[0].ground_truth_base()
+
+    # ------------------------------------------------------------------------------------------------ ground truth
     def ground_truth_objects(self) -> list[ObjectState]:
         """True poses of the scene's parts, in scene order. For tests and benchmarks only."""
         data = self.data
@@ -629,6 +791,13 @@ class Simulation:
                                                                            wrench.force)
             still_active.append(wrench)
         self._wrenches = still_active
+
+
+def _view(array: np.ndarray, addresses: np.ndarray) -> np.ndarray | _Gather:
+    """A numpy view of array[addresses] when the addresses are contiguous (they are for a URDF tree)."""
+    if len(addresses) and np.array_equal(addresses, np.arange(addresses[0], addresses[0] + len(addresses))):
+        return array[addresses[0]:addresses[0] + len(addresses)]
+    return _Gather(array, addresses)
 
 
 class _Gather:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from legion_sim.errors import SimError
-from legion_sim.simulation import Simulation
+from legion_sim.simulation import Simulation, _view
 
 
 def _command(sim: Simulation, names=None, position=None, velocity=0.0, effort=0.0, stiffness=None, damping=None):
@@ -268,9 +268,9 @@ def test_imu_at_rest_measures_gravity_in_imu_link(tiny_sim):
 
 def test_joint_views_read_and_write_through():
     array = np.arange(10.0)
-    contiguous = Simulation._view(array, np.array([2, 3, 4]))
+    contiguous = _view(array, np.array([2, 3, 4]))
     assert contiguous.base is array  # a view: no copy per physics step
-    gathered = Simulation._view(array, np.array([1, 5, 3]))  # the fallback for a non-contiguous joint layout
+    gathered = _view(array, np.array([1, 5, 3]))  # the fallback for a non-contiguous joint layout
     np.testing.assert_array_equal(np.asarray(gathered), [1.0, 5.0, 3.0])
     gathered[:] = [10.0, 50.0, 30.0]
     np.testing.assert_array_equal(array[[1, 5, 3]], [10.0, 50.0, 30.0])
