@@ -1,5 +1,12 @@
 """`sim_bridge`: the simulated Centurion in MuJoCo behind the robot's hardware interface (docs/interfaces.md).
 
+One node simulates every robot of the scene. A single-robot scene's topics and frames are as below; in a scene with a
+`robots:` list (docs/scenes.md) each robot's hardware topics are under its name (`robot_1/joint_states`,
+`robot_1/joint_commands`, `robot_1/ground_truth/odom`, `robot_1/emergency_stop/reset`, ...) and its frame ids carry
+the prefix `robot_1/` (`robot_1/imu_link`, `robot_1/odom`), as robot_state_publisher's `frame_prefix` does; `clock`,
+`sim/reset` and `sim/apply_wrench` (bodies named `robot_1/torso`) are shared. Lockstep waits for the controllers of
+every robot that has one.
+
 Publishes: `joint_states`, `imu/data`, `l_foot/wrench` and `r_foot/wrench` (per side of the robot config) at the
 control rate; `head_camera/color/image_raw`, `head_camera/color/camera_info`, `head_camera/depth/image_raw`,
 `head_camera/depth/camera_info` at the camera rate; `clock` at `clock_rate` (docs/realtime.md); `ground_truth/odom`,
@@ -119,23 +126,75 @@ class SimBridgeParameters:
 
 
 def build_simulation(params: SimBridgeParameters):
-    """(Simulation, expanded URDF) for the node's parameters. Raises SimError naming the broken file."""
-    from legion_description.robot_config import load_robot_config
-    from legion_description.robot_files import DescriptionError, expand_urdf
-    from legion_sim.errors import SimError
+    """(Simulation, {robot name: expanded URDF}) for the node's parameters: the scene's robots (its `robots:` list,
+    robot files defaulting to `robot`), or `robot` alone. Raises SimError naming the broken file."""
     from legion_sim.model_builder import SimOptions
     from legion_sim.scene import load_scene
-    from legion_sim.simulation import Simulation
+    from legion_sim.scene_robots import scene_robots
+    from legion_sim.simulation import RobotSetup, Simulation
 
-    try:
-        config = load_robot_config(params.robot)
-        urdf = expand_urdf(params.robot)
-    except DescriptionError as error:
-        raise SimError(str(error)) from error
+    scene = load_scene(scene_path(params.scene))
+    robots = scene_robots(scene, params.robot)
     options = SimOptions(physics_rate=params.physics_rate, camera_width=params.camera_width,
                          camera_height=params.camera_height)
-    return Simulation(config, load_scene(scene_path(params.scene)), urdf, options, sensor_noise=params.sensor_noise,
-                      seed=params.seed), urdf
+    simulation = Simulation.of_robots([RobotSetup(r.name, r.config, r.urdf, r.start) for r in robots], scene, options,
+                                      sensor_noise=params.sensor_noise, seed=params.seed)
+    return simulation, {r.name: r.urdf for r in robots}
+
+
+class RobotPorts:
+    """The ROS side of one simulated robot: its hardware topics under its namespace (`robot_1/joint_states`; none for
+    a single robot), frame ids with its prefix (`robot_1/base_link`), its command subscription and lockstep state."""
+
+    def __init__(self, node: SimBridge, robot, urdf: str) -> None:
+        self.robot = robot
+        self.name: str = robot.name
+        ns = f"{robot.name}/" if robot.name else ""
+        self.topic = lambda topic: ns + topic
+        self.frame_prefix = ns
+        """Put before every frame id (robot_state_publisher's `frame_prefix`); empty for a single robot."""
+        config = robot.config
+        self.frames = {role: ns + frame for role, frame in config.frames.items()}
+        self.sole_frames = {side: ns + frames.sole for side, frames in config.sides.items()}
+        publisher, topic = node._publisher, self.topic
+        self.pub_joint_states = publisher(JointState, topic("joint_states"), STATE_QOS)
+        self.pub_imu = publisher(Imu, topic("imu/data"), SENSOR_QOS)
+        self.pub_wrench = {side: publisher(WrenchStamped, topic(f"{side[0]}_foot/wrench"), SENSOR_QOS)
+                           for side in self.sole_frames}
+        self.pub_color = publisher(Image, topic("head_camera/color/image_raw"), SENSOR_QOS)
+        self.pub_color_info = publisher(CameraInfo, topic("head_camera/color/camera_info"), SENSOR_QOS)
+        self.pub_depth = publisher(Image, topic("head_camera/depth/image_raw"), SENSOR_QOS)
+        self.pub_depth_info = publisher(CameraInfo, topic("head_camera/depth/camera_info"), SENSOR_QOS)
+        self.pub_odom = publisher(Odometry, topic("ground_truth/odom"), SENSOR_QOS)
+        self.pub_objects = publisher(DetectedObjectArray, topic("ground_truth/objects"), SENSOR_QOS)
+        self.pub_people = publisher(PoseArray, topic("ground_truth/people"), SENSOR_QOS)
+        self.pub_status = publisher(DiagnosticArray, topic("hardware/status"), STATE_QOS)
+        self.pub_description = publisher(String, topic("robot_description"), LATCHED_QOS)
+        self.pub_description.publish(String(data=urdf))
+        # The control-rate messages go out pre-serialized (conversions.SerializedState: the same bytes, built cheaper).
+        self.joint_state_bytes = conv.serialized_joint_state(robot.joint_names)
+        self.imu_bytes = conv.serialized_imu(self.frames["imu"])
+        self.wrench_bytes = {side: conv.serialized_wrench(frame) for side, frame in self.sole_frames.items()}
+        self.commands = node.inbox.subscribe(JointCommand, topic("joint_commands"), STATE_QOS)
+        node.create_subscription(Bool, topic("emergency_stop"), lambda msg: node.on_emergency_stop(self, msg),
+                                 LATCHED_QOS)
+        node.create_service(Trigger, topic("emergency_stop/reset"),
+                            lambda request, response: node.on_emergency_stop_reset(self, request, response))
+        self.command_publishers = 0
+        """`joint_commands` publishers when last counted (lockstep)."""
+        self.answered_stamp_ns = -1
+        self.camera_frames = DelayLine(robot.camera_latency)
+        """Rendered frames waiting out the camera's latency."""
+        params = node.params
+        # A tick unanswered for longer than the watchdog timeout is missed: by then the hardware has stopped.
+        self.latency = TickLatency(on_time_limit=node.control_period,
+                                   miss_after_ticks=max(1, round(config.watchdog_timeout * params.control_rate)),
+                                   window_ticks=max(1, round(params.latency_window * params.control_rate)))
+
+    def reset(self) -> None:
+        self.camera_frames.clear()
+        self.answered_stamp_ns = -1  # lockstep waits for answers to the new stamps
+        self.latency.reset()
 
 
 class SimBridge(Node):
@@ -149,68 +208,45 @@ class SimBridge(Node):
         if self.has_parameter("use_sim_time") and self.get_parameter("use_sim_time").value:
             # This node is the clock source; its own clock stays on wall time.
             self.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, False)])
-        self.sim, self.urdf_xml = (simulation_factory or build_simulation)(self.params)
-        config = self.sim.config
-        self.frames = config.frames
-        self.sole_frames = {side: frames.sole for side, frames in config.sides.items()}
+        self.sim, urdfs = (simulation_factory or build_simulation)(self.params)
+        if isinstance(urdfs, str):  # a factory of one robot gives its URDF text
+            urdfs = {self.sim.robots[0].name: urdfs}
         self.steps_per_control = round(self.params.physics_rate / self.params.control_rate)
         self.control_period = 1.0 / self.params.control_rate
-
-        self.pub_joint_states = self._publisher(JointState, "joint_states", STATE_QOS)
-        self.pub_imu = self._publisher(Imu, "imu/data", SENSOR_QOS)
-        self.pub_wrench = {side: self._publisher(WrenchStamped, f"{side[0]}_foot/wrench", SENSOR_QOS)
-                           for side in self.sole_frames}
         self.pub_clock = self._publisher(Clock, "/clock", QoSProfile(depth=1))
-        self.pub_color = self._publisher(Image, "head_camera/color/image_raw", SENSOR_QOS)
-        self.pub_color_info = self._publisher(CameraInfo, "head_camera/color/camera_info", SENSOR_QOS)
-        self.pub_depth = self._publisher(Image, "head_camera/depth/image_raw", SENSOR_QOS)
-        self.pub_depth_info = self._publisher(CameraInfo, "head_camera/depth/camera_info", SENSOR_QOS)
-        self.pub_odom = self._publisher(Odometry, "ground_truth/odom", SENSOR_QOS)
-        self.pub_objects = self._publisher(DetectedObjectArray, "ground_truth/objects", SENSOR_QOS)
-        self.pub_people = self._publisher(PoseArray, "ground_truth/people", SENSOR_QOS)
-        self.pub_status = self._publisher(DiagnosticArray, "hardware/status", STATE_QOS)
-        self.pub_description = self._publisher(String, "robot_description", LATCHED_QOS)
-        self.pub_description.publish(String(data=self.urdf_xml))
-        # The control-rate messages go out pre-serialized (conversions.SerializedState: the same bytes, built cheaper).
         self._clock_bytes = conv.serialized_clock()
-        self._joint_state_bytes = conv.serialized_joint_state(self.sim.joint_names)
-        self._imu_bytes = conv.serialized_imu(self.frames["imu"])
-        self._wrench_bytes = {side: conv.serialized_wrench(frame) for side, frame in self.sole_frames.items()}
 
         self.inbox = Inbox(self)
-        self.commands = self.inbox.subscribe(JointCommand, "joint_commands", STATE_QOS)
-        self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
-        self.create_service(Trigger, "emergency_stop/reset", self.on_emergency_stop_reset)
+        self.ports = [RobotPorts(self, robot, urdfs[robot.name]) for robot in self.sim.robots]
+        """One per simulated robot, in the scene's order."""
         self.create_service(Trigger, "sim/reset", self.on_sim_reset)
         self.create_service(ApplyWrench, "sim/apply_wrench", self.on_apply_wrench)
 
         self._inbox: list = []
         """Actions queued by the callbacks (executor thread) for the step loop."""
         self._wake = threading.Lock()
-        self._command_publishers = 0
-        """`joint_commands` publishers when last counted (lockstep), at wall time `_publishers_counted`."""
         self._publishers_counted = -1.0
-        self.answered_stamp_ns = -1
+        """Wall time the `joint_commands` publishers were last counted (lockstep)."""
         self.last_state_stamp_ns = -1
         self.lockstep_timeouts = 0
         self.control_steps = 0
         self._next_camera = 0.0
-        self._camera_frames = DelayLine(self.sim.camera_latency)
-        """Rendered frames waiting out the camera's latency."""
         self._next_ground_truth = 0.0
         self._next_status = 0.0
         self._clock_gate = RateGate(self.params.clock_rate)
-        # A tick unanswered for longer than the watchdog timeout is missed: by then the hardware has stopped.
-        self.latency = TickLatency(on_time_limit=self.control_period,
-                                   miss_after_ticks=max(1, round(config.watchdog_timeout * self.params.control_rate)),
-                                   window_ticks=max(1, round(self.params.latency_window * self.params.control_rate)))
         self.viewer = (open_viewer(self.sim.model, self.sim.data, self.get_logger().warning)
                        if self.params.viewer else None)
+        robots = ", ".join(f"'{p.name}' ({p.robot.config.name})" for p in self.ports if p.name)
         self.get_logger().info(
-            f"simulating robot '{self.params.robot}' in scene {scene_path(self.params.scene)} at "
-            f"{self.params.physics_rate:.0f} Hz physics, {self.params.control_rate:.0f} Hz control, "
-            f"{self.params.clock_rate:.0f} Hz clock, "
+            f"simulating {f'robots {robots}' if robots else f'robot {self.params.robot!r}'} in scene "
+            f"{scene_path(self.params.scene)} at {self.params.physics_rate:.0f} Hz physics, "
+            f"{self.params.control_rate:.0f} Hz control, {self.params.clock_rate:.0f} Hz clock, "
             f"{'lockstep' if self.params.lockstep else 'real-time'} mode")
+
+    @property
+    def answered_stamp_ns(self) -> int:
+        """The newest state stamp every robot has answered (the oldest of the robots' answers)."""
+        return min(port.answered_stamp_ns for port in self.ports)
 
     def _publisher(self, kind: type, topic: str, qos: QoSProfile):
         """A publisher without QoS event handlers: each one is a waitable the executor polls at every spin, and this
@@ -240,14 +276,14 @@ class SimBridge(Node):
                 raise RuntimeError("shutting down")
         return box[0]
 
-    def on_emergency_stop(self, msg: Bool) -> None:
+    def on_emergency_stop(self, port: RobotPorts, msg: Bool) -> None:
         if msg.data:
-            self._queue(self._latch_emergency_stop)
+            self._queue(lambda: self._latch_emergency_stop(port))
 
-    def on_emergency_stop_reset(self, _request, response):
-        response.success = self._run_in_loop(self.sim.reset_emergency_stop) or True
+    def on_emergency_stop_reset(self, port: RobotPorts, _request, response):
+        response.success = self._run_in_loop(port.robot.reset_emergency_stop) or True
         response.message = "emergency stop cleared"
-        self.get_logger().info(response.message)
+        self.get_logger().info(f"{port.topic('')}{response.message}" if port.name else response.message)
         return response
 
     def on_sim_reset(self, _request, response):
@@ -273,42 +309,41 @@ class SimBridge(Node):
         return response
 
     # --- the step loop (main thread) ----------------------------------------------------------------------------
-    def _latch_emergency_stop(self) -> None:
-        self.sim.set_emergency_stop(True)
-        self.get_logger().warning("emergency stop latched: holding joints until emergency_stop/reset")
+    def _latch_emergency_stop(self, port: RobotPorts) -> None:
+        port.robot.set_emergency_stop(True)
+        who = f"robot '{port.name}': " if port.name else ""
+        self.get_logger().warning(f"{who}emergency stop latched: holding joints until emergency_stop/reset")
 
     def _reset(self) -> None:
         self.sim.reset()
-        self._camera_frames.clear()
+        for port in self.ports:
+            port.reset()
         self._next_camera = self._next_ground_truth = self._next_status = 0.0
-        self.answered_stamp_ns = self.last_state_stamp_ns = -1  # lockstep waits for answers to the new stamps
+        self.last_state_stamp_ns = -1
         self._clock_gate.reset()  # simulated time restarts at 0: `clock` jumps back once, then advances again
-        self.latency.reset()
 
     def process_inbox(self) -> None:
-        """Apply the waiting commands (in arrival order), then what the callbacks queued (e-stops and service
-        requests, in arrival order)."""
-        commands = []
-        while (taken := self.inbox.take(self.commands)) is not None:
-            commands.append(taken)
+        """Apply the waiting commands (in arrival order per robot), then what the callbacks queued (e-stops and
+        service requests, in arrival order)."""
+        status_changed = False
+        for port in self.ports:
+            while (taken := self.inbox.take(port.commands)) is not None:
+                item, received = taken
+                # Any command answers the state it is stamped with, even one the hardware rejects or ignores.
+                stamp_ns = item.header.stamp.sec * 1_000_000_000 + item.header.stamp.nanosec
+                if stamp_ns <= self.last_state_stamp_ns:  # a stamp from the future (or before sim/reset): no answer
+                    port.answered_stamp_ns = max(port.answered_stamp_ns, stamp_ns)
+                port.latency.command_received(stamp_ns, received)
+                accepted, reason = port.robot.set_command(*conv.joint_command_arrays(item))
+                if not accepted:
+                    who = f"robot '{port.name}': " if port.name else ""
+                    self.get_logger().warning(f"{who}joint command rejected: {reason}", throttle_duration_sec=1.0)
+                    status_changed = True
         with self._wake:
             items, self._inbox = self._inbox, []
-        status_changed = False
-        for item in commands + items:
-            if not isinstance(item, tuple):
-                item()
-                status_changed = True
-                continue
-            item, received = item
-            # Any command answers the state it is stamped with, even one the hardware rejects or ignores.
-            stamp_ns = item.header.stamp.sec * 1_000_000_000 + item.header.stamp.nanosec
-            if stamp_ns <= self.last_state_stamp_ns:  # a stamp from the future (or before sim/reset) answers nothing
-                self.answered_stamp_ns = max(self.answered_stamp_ns, stamp_ns)
-            self.latency.command_received(stamp_ns, received)
-            accepted, reason = self.sim.set_command(*conv.joint_command_arrays(item))
-            if not accepted:
-                self.get_logger().warning(f"joint command rejected: {reason}", throttle_duration_sec=1.0)
-                status_changed = True
+        for item in items:
+            item()
+            status_changed = True
         if status_changed:
             self.publish_status(force=True)
 
@@ -319,34 +354,46 @@ class SimBridge(Node):
         self.last_state_stamp_ns = stamp_ns
         if self._clock_gate.due(now):
             self.pub_clock.publish(self._clock_bytes.serialize(sec, nanosec))
-        joints = self.sim.joint_state()
-        state = self._joint_state_bytes.serialize(sec, nanosec, joints.position, joints.velocity, joints.effort)
-        self.latency.state_published(self.last_state_stamp_ns, time.monotonic())
-        self.pub_joint_states.publish(state)
-        imu = self.sim.imu()
-        self.pub_imu.publish(self._imu_bytes.serialize(sec, nanosec, imu.orientation, imu.angular_velocity,
-                                                       imu.linear_acceleration))
-        for side, wrench in self.sim.foot_wrenches().items():
-            self.pub_wrench[side].publish(self._wrench_bytes[side].serialize(sec, nanosec, wrench.force,
-                                                                             wrench.torque))
+        for port in self.ports:
+            robot = port.robot
+            joints = robot.joint_state()
+            state = port.joint_state_bytes.serialize(sec, nanosec, joints.position, joints.velocity, joints.effort)
+            port.latency.state_published(stamp_ns, time.monotonic())
+            port.pub_joint_states.publish(state)
+            imu = robot.imu()
+            port.pub_imu.publish(port.imu_bytes.serialize(sec, nanosec, imu.orientation, imu.angular_velocity,
+                                                          imu.linear_acceleration))
+            for side, wrench in robot.foot_wrenches().items():
+                port.pub_wrench[side].publish(port.wrench_bytes[side].serialize(sec, nanosec, wrench.force,
+                                                                                wrench.torque))
         if now + 1e-9 >= self._next_ground_truth:
-            stamp = to_stamp(now)
             self._next_ground_truth = now + 1.0 / self.params.ground_truth_rate
-            base = self.sim.ground_truth_base()
-            self.pub_odom.publish(conv.odometry_msg(stamp, self.frames["odom"], self.frames["base"], base.position,
-                                                    base.orientation, base.linear_velocity, base.angular_velocity))
-            objects = [(o.id, o.label, o.position, o.orientation, o.size) for o in self.sim.ground_truth_objects()]
-            self.pub_objects.publish(conv.objects_msg(stamp, self.frames["odom"], objects))
-            if self.sim.scene.people:
-                self.pub_people.publish(conv.people_msg(stamp, self.frames["odom"], self.sim.ground_truth_people()))
+            self.publish_ground_truth(now)
         if self.params.camera_rate > 0 and now + 1e-9 >= self._next_camera:
             self._next_camera = now + 1.0 / self.params.camera_rate
-            self._camera_frames.push(now, self.sim.render_camera())
-        for _, frame in self._camera_frames.pop_due(now):
-            self.publish_camera(frame)
+            for port in self.ports:
+                port.camera_frames.push(now, port.robot.render_camera())
+        for port in self.ports:
+            for _, frame in port.camera_frames.pop_due(now):
+                self.publish_camera(port, frame)
         self.publish_status()
 
-    def publish_camera(self, frame) -> None:
+    def publish_ground_truth(self, now: float) -> None:
+        """Per robot: its base in its `odom` (the world frame, as its state estimator starts at its scene start), and
+        the scene's parts and people in the same frame."""
+        stamp = to_stamp(now)
+        objects = [(o.id, o.label, o.position, o.orientation, o.size) for o in self.sim.ground_truth_objects()]
+        people = self.sim.ground_truth_people() if self.sim.scene.people else None
+        for port in self.ports:
+            odom = port.frames["odom"]
+            base = port.robot.ground_truth_base()
+            port.pub_odom.publish(conv.odometry_msg(stamp, odom, port.frames["base"], base.position,
+                                                    base.orientation, base.linear_velocity, base.angular_velocity))
+            port.pub_objects.publish(conv.objects_msg(stamp, odom, objects))
+            if people is not None:
+                port.pub_people.publish(conv.people_msg(stamp, odom, people))
+
+    def publish_camera(self, port: RobotPorts, frame) -> None:
         """Publish a camera frame stamped with the instant it shows (its capture time), whenever it is delivered.
 
         Both images are rendered from the colour optical frame and the depth is registered to colour (same pixels,
@@ -355,49 +402,53 @@ class SimBridge(Node):
         rgb, depth, k = frame.rgb, frame.depth, frame.intrinsics
         height, width = depth.shape
         fx, fy, cx, cy = k.fx, k.fy, k.cx, k.cy
-        optical_frame = self.frames["camera_color_optical"]
-        self.pub_color.publish(rgb_image_msg(rgb, stamp, optical_frame))
-        self.pub_color_info.publish(conv.camera_info_msg(stamp, optical_frame, width, height, fx, fy, cx, cy))
-        self.pub_depth.publish(depth_image_msg(depth, stamp, optical_frame))
-        self.pub_depth_info.publish(conv.camera_info_msg(stamp, optical_frame, width, height, fx, fy, cx, cy))
+        optical_frame = port.frames["camera_color_optical"]
+        port.pub_color.publish(rgb_image_msg(rgb, stamp, optical_frame))
+        port.pub_color_info.publish(conv.camera_info_msg(stamp, optical_frame, width, height, fx, fy, cx, cy))
+        port.pub_depth.publish(depth_image_msg(depth, stamp, optical_frame))
+        port.pub_depth_info.publish(conv.camera_info_msg(stamp, optical_frame, width, height, fx, fy, cx, cy))
 
     def publish_status(self, force: bool = False) -> None:
         now = self.sim.time
         if not force and now + 1e-9 < self._next_status:
             return
         self._next_status = now + 1.0 / self.params.status_rate
-        status = dict(self.sim.status())
-        rejected = status.pop("commands_rejected", {})
-        status.update({f"commands_rejected.{reason}": count for reason, count in rejected.items()})
-        status["lockstep_timeouts"] = self.lockstep_timeouts
-        status.update(self.latency.status())
-        if status.get("emergency_stop"):
-            level, message = DiagnosticStatus.ERROR, "emergency stop latched"
-        elif status.get("protective_stop"):
-            level, message = DiagnosticStatus.WARN, "protective stop: command watchdog tripped"
-        else:
-            level, message = DiagnosticStatus.OK, "running"
-        self.pub_status.publish(diagnostics_msg(now, "sim_bridge: hardware", level, message, status,
-                                                hardware_id=self.params.robot))
+        for port in self.ports:
+            status = dict(port.robot.status())
+            rejected = status.pop("commands_rejected", {})
+            status.update({f"commands_rejected.{reason}": count for reason, count in rejected.items()})
+            status["lockstep_timeouts"] = self.lockstep_timeouts
+            status.update(port.latency.status())
+            if status.get("emergency_stop"):
+                level, message = DiagnosticStatus.ERROR, "emergency stop latched"
+            elif status.get("protective_stop"):
+                level, message = DiagnosticStatus.WARN, "protective stop: command watchdog tripped"
+            else:
+                level, message = DiagnosticStatus.OK, "running"
+            port.pub_status.publish(diagnostics_msg(now, "sim_bridge: hardware", level, message, status,
+                                                    hardware_id=port.name or self.params.robot))
 
     WAIT_SLICE = 0.05
     """[s] wall: lockstep waits in slices this long, and counts the command publishers again after each (a controller
-    that went away is noticed within one slice; with none, the bridge runs free)."""
+    that went away is noticed within one slice; a robot with none runs free)."""
 
     def wait_for_answer(self) -> None:
-        """Lockstep: wait until every command publisher has answered the latest state, or the timeout passes."""
+        """Lockstep: wait until every command publisher of every robot has answered the latest state, or the timeout
+        passes. A robot without a command publisher is not waited for."""
         start = time.monotonic()
         deadline = start + self.params.lockstep_timeout
         while rclpy.ok():
             self.process_inbox()
-            if self.answered_stamp_ns >= self.last_state_stamp_ns:
+            waiting = [p for p in self.ports if p.answered_stamp_ns < self.last_state_stamp_ns]
+            if not waiting:
                 return
             now = time.monotonic()
-            if self._command_publishers == 0 or now - self._publishers_counted >= self.WAIT_SLICE:
-                self._command_publishers = self.count_publishers("joint_commands")
+            if any(p.command_publishers == 0 for p in self.ports) or now - self._publishers_counted >= self.WAIT_SLICE:
+                for port in self.ports:
+                    port.command_publishers = self.count_publishers(port.commands.topic_name)
                 self._publishers_counted = now
-                if self._command_publishers == 0:
-                    return
+            if all(p.command_publishers == 0 for p in waiting):
+                return
             remaining = deadline - now
             if remaining <= 0:
                 self.lockstep_timeouts += 1
