@@ -102,7 +102,8 @@ class LaunchedNodes:
         """Start launch `name` with `arguments` (`{"scene": "empty", ...}`).
 
         Args:
-            extra_parameters: node name -> parameters added on top of the launch's (used by tests and the job).
+            extra_parameters: node name -> parameters added on top of the launch's (used by tests and the job);
+                in a multi-robot launch `gait_planner` applies to every robot's, `robot_1/gait_planner` to one.
             echo: print the nodes' output with a `[name]` prefix; otherwise it is kept in `output`.
         """
         self.arguments = resolve_arguments(name, arguments)
@@ -122,22 +123,26 @@ class LaunchedNodes:
             executable = find_executable(node)
             if executable is None:
                 if node.ros_only:
-                    self.skipped.append(node.name)
+                    self.skipped.append(node.key)
                     continue
                 self.shutdown()
                 raise LaunchError(f"node '{node.name}': executable '{node.executable}' of package "
                                   f"'{node.package}' is not installed (run scripts/setup.sh)")
             parameters = dict(node.parameters)
-            for target in (node.name, *node.composed):  # a composed process takes its nodes' extra parameters
+            # A composed process takes its nodes' extra parameters; a robot's node (robot_1/gait_planner) takes
+            # those given for every robot's (gait_planner), then its own.
+            targets = (node.name, *node.composed)
+            for target in (*targets, *(f"{node.namespace}/{t}" for t in targets if node.namespace)):
                 parameters |= (extra_parameters or {}).get(target, {})
             node = dataclasses.replace(node, parameters=parameters)
-            command = command_line(node, executable, params_file, self.arguments.get("namespace", ""))
-            self.commands[node.name] = command
-            self._start(node.name)
+            command = command_line(node, executable, params_file,
+                                   node.full_namespace(self.arguments.get("namespace", "")))
+            self.commands[node.key] = command
+            self._start(node.key)
             if node.required and not node.respawn:
-                self.required.add(node.name)
+                self.required.add(node.key)
             if node.respawn:
-                self.respawn.add(node.name)
+                self.respawn.add(node.key)
 
     def _start(self, name: str) -> None:
         process = subprocess.Popen(self.commands[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -7,7 +7,7 @@ Parameters come from `config/stack.yaml` (keyed by node name) with the launch ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -46,6 +46,21 @@ class NodeSpec:
     """When it exits, the whole launch shuts down."""
     respawn: bool = False
     """When it exits, `legion launch` starts it again (as ROS launch's `respawn=True`); it is then not required."""
+    namespace: str | None = None
+    """The robot's namespace in a multi-robot launch (`robot_1`, under the launch's `namespace` if one is given);
+    "" for the shared simulator; None: the launch's `namespace`."""
+
+    @property
+    def key(self) -> str:
+        """Unique name of the process in a launch: `robot_1/gait_planner` for a robot's node, else its name."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+    def full_namespace(self, launch_namespace: str) -> str:
+        """The namespace the process runs in, given the launch's `namespace` argument."""
+        launch_namespace = launch_namespace.strip("/")
+        if self.namespace is None:
+            return launch_namespace
+        return "/".join(part for part in (launch_namespace, self.namespace) if part)
 
 
 _BOOL = ("true", "false")
@@ -63,15 +78,19 @@ ARGUMENTS: dict[str, LaunchArgument] = {a.name: a for a in (
                                        "process (the 500 Hz control path); false: a process each.", _BOOL),
     LaunchArgument("rviz", "false", "Start RViz with config/legion.rviz (needs a ROS 2 install).", _BOOL),
     LaunchArgument("namespace", "", "Namespace for every node and topic (e.g. robot_1); empty for none."),
+    LaunchArgument("robots", "", "How many robots the scene must hold (its `robots:` list, docs/scenes.md; e.g. "
+                                 "robots:=2 with scene:=two_robot_cell); empty: as many as the scene has. One stack "
+                                 "per robot under its name (robot_1/...), one simulator for all."),
     LaunchArgument("viewer", "false", "Serve a live view of the robot and its cell to a browser (legion_viewer, "
                                       "docs/viewer.md).", _BOOL),
     LaunchArgument("viewer_port", "8080", "TCP port of the browser view, on 127.0.0.1."),
 )}
 
 LAUNCHES: dict[str, tuple[str, ...]] = {
-    "sim": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace", "viewer", "viewer_port"),
+    "sim": ("robot", "scene", "headless", "lockstep", "sensor_noise", "rviz", "namespace", "viewer", "viewer_port",
+            "robots"),
     "stack": ("robot", "scene", "headless", "lockstep", "sensor_noise", "composed", "rviz", "namespace", "viewer",
-              "viewer_port"),
+              "viewer_port", "robots"),
     "gazebo": ("robot", "scene", "headless", "rviz", "namespace"),
     "view": ("robot", "namespace", "viewer_port"),
 }
@@ -99,24 +118,52 @@ def _flag(value: str) -> bool:
 
 
 def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
-    """The nodes of launch `name`, given resolved arguments (see `resolve_arguments`) and the bringup share."""
+    """The nodes of launch `name`, given resolved arguments (see `resolve_arguments`) and the bringup share.
+
+    A scene with a `robots:` list (sim and stack) gives one simulator for all robots, then each robot's nodes in its
+    namespace (`robot_1`), with its robot file, its start pose and the frame prefix `robot_1/`."""
     robot, urdf = _checked_robot(arguments["robot"])
+    robots = _scene_robots(arguments, robot) if name in ("sim", "stack") else []
+    if not any(entry.name for entry in robots):
+        return _robot_plan(name, arguments, share, robot, urdf, simulator=True)
+    nodes = [_simulator({"robot": robot, "use_sim_time": True}, arguments, namespace="")]
+    checked: dict[str, tuple[str, str]] = {}
+    for entry in robots:
+        if entry.robot not in checked:
+            checked[entry.robot] = _checked_robot(entry.robot)
+        robot_file, robot_urdf = checked[entry.robot]
+        robot_nodes = _robot_plan(name, arguments, share, robot_file, robot_urdf, simulator=False,
+                                  start=(entry.start.x, entry.start.y, entry.start.yaw),
+                                  frame_prefix=f"{entry.name}/")
+        nodes += [replace(node, namespace=entry.name) for node in robot_nodes]
+    return nodes
+
+
+def _simulator(common: dict[str, object], arguments: dict[str, str], namespace: str | None = None) -> NodeSpec:
+    return NodeSpec(
+        "legion_sim", "sim_bridge", "sim_bridge",
+        parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"]),
+                             "viewer": not _flag(arguments.get("headless", "true")),
+                             "sensor_noise": _flag(arguments.get("sensor_noise", "true"))},
+        namespace=namespace)
+
+
+def _robot_plan(name: str, arguments: dict[str, str], share: Path, robot: str, urdf: str, *, simulator: bool,
+                start: tuple[float, float, float] | None = None, frame_prefix: str = "") -> list[NodeSpec]:
+    """The nodes of launch `name` for one robot (with the simulator if `simulator`); `frame_prefix` goes to the
+    nodes that publish frames."""
     common = {"robot": robot, "use_sim_time": True}
+    framed = {"frame_prefix": frame_prefix} if frame_prefix else {}
     nodes: list[NodeSpec] = []
     if name == "view":  # the browser view alone, attached to a running robot or stack (`legion view`)
         return [_viewer(common, arguments, ("joint_states", "odom"))]
-    if name in ("sim", "stack"):
-        nodes.append(NodeSpec(
-            "legion_sim", "sim_bridge", "sim_bridge",
-            parameters=common | {"scene": arguments["scene"], "lockstep": _flag(arguments["lockstep"]),
-                                 "viewer": not _flag(arguments.get("headless", "true")),
-                                 "sensor_noise": _flag(arguments.get("sensor_noise", "true"))},
-        ))
+    if name in ("sim", "stack") and simulator:
+        nodes.append(_simulator(common, arguments))
     if name == "stack":
         # `odom` for everyone: leg odometry from the IMU, encoders and foot force sensors, starting at the scene's
         # robot start pose (in simulation the scene's world frame is `odom`).
-        x, y, yaw = _scene_start(arguments["scene"])
-        estimator = {"initial_x": x, "initial_y": y, "initial_yaw": yaw}
+        x, y, yaw = start if start is not None else _scene_start(arguments["scene"])
+        estimator = {"initial_x": x, "initial_y": y, "initial_yaw": yaw} | framed
         # The control path: leg odometry from the IMU, encoders and foot force sensors (`odom`, starting at the
         # scene's robot start pose: in simulation the scene's world frame is `odom`), and the whole-body controller,
         # which answers every joint_states with a joint_commands (lockstep) from the estimator's `odom`, never ground
@@ -133,9 +180,9 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         # The nodes that work at 10-20 Hz take the estimator's decimated state instead of every control tick.
         decimated = (("joint_states", "joint_states/decimated"), ("odom", "odom/decimated"))
         # Footsteps and the CoM / swing-foot reference (gait/reference) from cmd_vel and walk_to.
-        nodes.append(NodeSpec("legion_gait", "gait_planner", "gait_planner", parameters=common,
+        nodes.append(NodeSpec("legion_gait", "gait_planner", "gait_planner", parameters=common | framed,
                               remappings=decimated))
-        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common,
+        nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common | framed,
                               remappings=decimated))
         # Pick and place: gripper paths and hand commands to the whole-body controller, walk_to when out of reach.
         nodes.append(NodeSpec("legion_manipulation", "manipulation", "manipulation", parameters=common,
@@ -164,11 +211,12 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
     if name == "gazebo" or robot_state_publisher_installed():
         description = {} if name == "gazebo" else {"robot_description": urdf}
         nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher", "robot_state_publisher",
-                              parameters={"use_sim_time": True} | description, ros_only=True, required=False))
+                              parameters={"use_sim_time": True} | description | framed, ros_only=True,
+                              required=False))
     else:
         # It runs on the joint states' stamps and never reads a clock: no `clock` subscription (500 Hz) to pay for.
         nodes.append(NodeSpec("legion_description", "link_state_publisher", "link_state_publisher",
-                              parameters={"use_sim_time": False}, required=False,
+                              parameters={"use_sim_time": False} | framed, required=False,
                               remappings=(("joint_states", "joint_states/decimated"),) if name == "stack" else ()))
     if _flag(arguments.get("rviz", "false")):
         nodes.append(NodeSpec("rviz2", "rviz2", "rviz2", parameters={"use_sim_time": True},
@@ -201,6 +249,28 @@ def _viewer(common: dict[str, object], arguments: dict[str, str], decimated: tup
         raise LaunchError(f"argument viewer_port:={arguments.get('viewer_port')} must be a TCP port (1..65535)")
     return NodeSpec("legion_viewer", "viewer", "viewer", parameters=common | {"port": port},
                     remappings=tuple((topic, f"{topic}/decimated") for topic in decimated), required=False)
+
+
+def _scene_robots(arguments: dict[str, str], robot: str) -> list:
+    """The scene's robots (`legion_sim.scene_robots.ResolvedRobot`, URDFs not expanded), checked against the
+    `robots` argument; the launch fails on a broken scene or a count that does not match."""
+    from legion_sim.errors import SimError
+    from legion_sim.scene import load_scene
+    from legion_sim.scene_robots import scene_robots
+
+    try:
+        robots = scene_robots(load_scene(arguments["scene"]), robot, expand=False)
+    except SimError as error:
+        raise LaunchError(str(error)) from error
+    wanted = arguments.get("robots", "")
+    if wanted:
+        if not wanted.isdigit() or int(wanted) < 1:
+            raise LaunchError(f"argument robots:={wanted} must be a positive number of robots")
+        if int(wanted) != len(robots):
+            hint = " (scene:=two_robot_cell holds two)" if len(robots) == 1 else ""
+            raise LaunchError(f"argument robots:={wanted}: scene '{arguments['scene']}' holds {len(robots)} "
+                              f"robot(s){hint}; a scene's `robots:` list decides (docs/scenes.md)")
+    return robots
 
 
 def _scene_start(scene: str) -> tuple[float, float, float]:

@@ -34,7 +34,7 @@ def node_actions(name: str, context) -> list[Node]:
             package=node.package,
             executable=node.executable,
             name=None if node.composed else node.name,  # a composed process's nodes keep their own names
-            namespace=arguments.get("namespace", ""),
+            namespace=node.full_namespace(arguments.get("namespace", "")),
             parameters=[str(stack_parameters_file(share)), dict(node.parameters)],
             remappings=list(node.remappings),
             arguments=list(node.arguments),

@@ -44,7 +44,7 @@ from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
 from legion_common.stamps import header_seconds
-from legion_estimation.conversions import odom_transforms_msg
+from legion_estimation.conversions import FOOTPRINT_FRAME, odom_transforms_msg
 from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -62,6 +62,8 @@ class EstimatorParameters(LegOdometryParameters):
     """The node's parameters: the leg odometry's (`LegOdometryParameters`) plus the robot and the synchronisation."""
 
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml).")
+    frame_prefix: str = param("", "Put before every frame id this node publishes or expects (e.g. `robot_1/` for "
+                              "robot_1 of a multi-robot scene), as robot_state_publisher's `frame_prefix`.")
     sync_tolerance: float = param(0.001, "Largest stamp difference between the measurements of one estimate.",
                                   unit="s", low=0.0, high=0.1)
     decimated_rate: float = param(50.0, "Rate of `odom/decimated` and `joint_states/decimated`, the state for the "
@@ -184,8 +186,8 @@ class StateEstimator(Node):
         self.contacts = estimate.contacts
         msg = Odometry()
         msg.header.stamp = joints.header.stamp
-        msg.header.frame_id = self.config.frames["odom"]
-        msg.child_frame_id = self.config.frames["base"]
+        msg.header.frame_id = self.params.frame_prefix + self.config.frames["odom"]
+        msg.child_frame_id = self.params.frame_prefix + self.config.frames["base"]
         msg.pose.pose = pose_msg(estimate.position, estimate.orientation)
         msg.twist.twist.linear = vector3_msg(estimate.linear_velocity)
         msg.twist.twist.angular = vector3_msg(estimate.angular_velocity)
@@ -197,7 +199,7 @@ class StateEstimator(Node):
             self.pub_odom_decimated.publish(msg)
             self.pub_joints_decimated.publish(joints)
         if self.tf_due.due(stamp):
-            self.pub_tf.publish(odom_transforms_msg(msg))
+            self.pub_tf.publish(odom_transforms_msg(msg, self.params.frame_prefix + FOOTPRINT_FRAME))
 
     def publish_diagnostics(self, stamp) -> None:
         self.pub_diagnostics.publish(diagnostics_msg(

@@ -65,6 +65,8 @@ class NodeParameters:
 
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): sole size, "
                                     "sides, kinematics.")
+    frame_prefix: str = param("", "Put before every frame id this node publishes or expects (e.g. `robot_1/` for "
+                              "robot_1 of a multi-robot scene), as robot_state_publisher's `frame_prefix`.")
     update_rate: float = param(20.0, "Replanning and publication of gait/reference and gait/footsteps.", unit="Hz",
                                low=1.0, high=200.0)
     marker_rate: float = param(5.0, "gait_planner/markers (~/markers) rate, only while subscribed; 0 disables them.",
@@ -138,7 +140,7 @@ class GaitPlannerNode(Node):
 
         self.model = RobotModel.load(self.node_params.robot, lock_hands=True)
         self.geometry = RobotGeometry.from_model(self.model)
-        self.odom_frame = self.model.config.frames["odom"]
+        self.odom_frame = self.node_params.frame_prefix + self.model.config.frames["odom"]
         self.planner = GaitPlanner(self.gait_params, self.geometry, self.odom_frame)
 
         self.pub_reference = self.create_publisher(GaitReference, "gait/reference", REFERENCE_QOS)

@@ -154,7 +154,7 @@ class Perception(Node):
         self.config: PerceptionConfig = declare_parameters(self, PerceptionConfig)
         try:
             robot_config = load_robot_config(self.params.robot)
-            self.odom_frame = robot_config.frames["odom"]
+            self.odom_frame = self.params.frame_prefix + robot_config.frames["odom"]
             self.camera_frame = robot_config.frames["camera_color_optical"]
             if model is None:
                 model = RobotModel.load(self.params.robot, lock_hands=True)
@@ -246,7 +246,7 @@ class Perception(Node):
         except InputError as error:
             self.problem("camera_info", f"camera_info ignored: {error}")
             return
-        if msg.header.frame_id and msg.header.frame_id != self.camera_frame:
+        if msg.header.frame_id and msg.header.frame_id != self.params.frame_prefix + self.camera_frame:
             self.problem("camera_frame", f"camera_info frame '{msg.header.frame_id}' is not the robot's camera "
                          f"frame '{self.camera_frame}'; using the kinematics of '{self.camera_frame}'")
 
