@@ -77,7 +77,11 @@ def _node_name(tree: ast.Module) -> str | None:
 
 
 def _pattern(argument: ast.expr, node_name: str | None) -> str | None:
-    """A regular expression for a topic argument: a string, or an f-string (its fields match one name part)."""
+    """A regular expression for a topic argument: a string, an f-string (its fields match one name part), or a
+    namespace plus a string (`ns + "joint_states"`: a robot's topic in a multi-robot simulation, or the plain one)."""
+    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Add):
+        right = _pattern(argument.right, node_name)
+        return None if right is None else "(?:.+/)?" + right
     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
         parts = [argument.value]
     elif isinstance(argument, ast.JoinedStr):

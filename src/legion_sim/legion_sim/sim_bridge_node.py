@@ -150,35 +150,33 @@ class RobotPorts:
         self.robot = robot
         self.name: str = robot.name
         ns = f"{robot.name}/" if robot.name else ""
-        self.topic = lambda topic: ns + topic
         self.frame_prefix = ns
         """Put before every frame id (robot_state_publisher's `frame_prefix`); empty for a single robot."""
         config = robot.config
         self.frames = {role: ns + frame for role, frame in config.frames.items()}
         self.sole_frames = {side: ns + frames.sole for side, frames in config.sides.items()}
-        publisher, topic = node._publisher, self.topic
-        self.pub_joint_states = publisher(JointState, topic("joint_states"), STATE_QOS)
-        self.pub_imu = publisher(Imu, topic("imu/data"), SENSOR_QOS)
-        self.pub_wrench = {side: publisher(WrenchStamped, topic(f"{side[0]}_foot/wrench"), SENSOR_QOS)
+        self.pub_joint_states = node._publisher(JointState, ns + "joint_states", STATE_QOS)
+        self.pub_imu = node._publisher(Imu, ns + "imu/data", SENSOR_QOS)
+        self.pub_wrench = {side: node._publisher(WrenchStamped, ns + f"{side[0]}_foot/wrench", SENSOR_QOS)
                            for side in self.sole_frames}
-        self.pub_color = publisher(Image, topic("head_camera/color/image_raw"), SENSOR_QOS)
-        self.pub_color_info = publisher(CameraInfo, topic("head_camera/color/camera_info"), SENSOR_QOS)
-        self.pub_depth = publisher(Image, topic("head_camera/depth/image_raw"), SENSOR_QOS)
-        self.pub_depth_info = publisher(CameraInfo, topic("head_camera/depth/camera_info"), SENSOR_QOS)
-        self.pub_odom = publisher(Odometry, topic("ground_truth/odom"), SENSOR_QOS)
-        self.pub_objects = publisher(DetectedObjectArray, topic("ground_truth/objects"), SENSOR_QOS)
-        self.pub_people = publisher(PoseArray, topic("ground_truth/people"), SENSOR_QOS)
-        self.pub_status = publisher(DiagnosticArray, topic("hardware/status"), STATE_QOS)
-        self.pub_description = publisher(String, topic("robot_description"), LATCHED_QOS)
+        self.pub_color = node._publisher(Image, ns + "head_camera/color/image_raw", SENSOR_QOS)
+        self.pub_color_info = node._publisher(CameraInfo, ns + "head_camera/color/camera_info", SENSOR_QOS)
+        self.pub_depth = node._publisher(Image, ns + "head_camera/depth/image_raw", SENSOR_QOS)
+        self.pub_depth_info = node._publisher(CameraInfo, ns + "head_camera/depth/camera_info", SENSOR_QOS)
+        self.pub_odom = node._publisher(Odometry, ns + "ground_truth/odom", SENSOR_QOS)
+        self.pub_objects = node._publisher(DetectedObjectArray, ns + "ground_truth/objects", SENSOR_QOS)
+        self.pub_people = node._publisher(PoseArray, ns + "ground_truth/people", SENSOR_QOS)
+        self.pub_status = node._publisher(DiagnosticArray, ns + "hardware/status", STATE_QOS)
+        self.pub_description = node._publisher(String, ns + "robot_description", LATCHED_QOS)
         self.pub_description.publish(String(data=urdf))
         # The control-rate messages go out pre-serialized (conversions.SerializedState: the same bytes, built cheaper).
         self.joint_state_bytes = conv.serialized_joint_state(robot.joint_names)
         self.imu_bytes = conv.serialized_imu(self.frames["imu"])
         self.wrench_bytes = {side: conv.serialized_wrench(frame) for side, frame in self.sole_frames.items()}
-        self.commands = node.inbox.subscribe(JointCommand, topic("joint_commands"), STATE_QOS)
-        node.create_subscription(Bool, topic("emergency_stop"), lambda msg: node.on_emergency_stop(self, msg),
+        self.commands = node.inbox.subscribe(JointCommand, ns + "joint_commands", STATE_QOS)
+        node.create_subscription(Bool, ns + "emergency_stop", lambda msg: node.on_emergency_stop(self, msg),
                                  LATCHED_QOS)
-        node.create_service(Trigger, topic("emergency_stop/reset"),
+        node.create_service(Trigger, ns + "emergency_stop/reset",
                             lambda request, response: node.on_emergency_stop_reset(self, request, response))
         self.command_publishers = 0
         """`joint_commands` publishers when last counted (lockstep)."""
@@ -283,7 +281,7 @@ class SimBridge(Node):
     def on_emergency_stop_reset(self, port: RobotPorts, _request, response):
         response.success = self._run_in_loop(port.robot.reset_emergency_stop) or True
         response.message = "emergency stop cleared"
-        self.get_logger().info(f"{port.topic('')}{response.message}" if port.name else response.message)
+        self.get_logger().info(f"robot '{port.name}': {response.message}" if port.name else response.message)
         return response
 
     def on_sim_reset(self, _request, response):
