@@ -28,6 +28,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import statistics
 import sys
 import time
@@ -48,6 +49,10 @@ FALL_TILT_DEG = 30.0
 VIDEO_FPS = 10.0
 """Video frames per simulated second."""
 FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "STOPPED")
+WALL_CLOCK_LIMIT = "wall-clock limit reached"
+"""How a report's error begins when the shift ran out of its `--timeout`."""
+DOMAIN_BUSY = "another stack is running on ROS domain"
+"""How a report's error begins when the job refused to start beside another stack on its ROS domain."""
 
 
 @dataclass
@@ -98,6 +103,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", default="reports", help="folder for the report files (default reports/)")
     parser.add_argument("--timeout", type=float, default=3600.0,
                         help="wall-clock limit of one shift [s] (default 3600)")
+    parser.add_argument("--stem", default="",
+                        help="name of the report files without extension (default shift-<time>; one shift only)")
 
 
 # -------------------------------------------------------------------------------------------------------------- ROS
@@ -298,7 +305,7 @@ class Shift:
                 self.report.errors.append(f"node '{exited[0]}' exited with code {exited[1]} during {what}")
                 return False
             if time.monotonic() > self.deadline:
-                self.report.errors.append(f"wall-clock limit reached during {what}")
+                self.report.errors.append(f"{WALL_CLOCK_LIMIT} during {what}")
                 return False
         return True
 
@@ -316,8 +323,8 @@ class Shift:
         try:
             return self._run(scene)
         except KeyboardInterrupt:
-            self.report.errors.append("interrupted (Ctrl-C): the stack was stopped; this report covers the shift up "
-                                      "to that moment")
+            self.report.errors.append("interrupted (Ctrl-C or SIGTERM): the stack was stopped; this report covers the "
+                                      "shift up to that moment")
             print("\n[legion job] interrupted: writing the report of the shift so far", flush=True)
             return False
 
@@ -525,7 +532,7 @@ def run_one(options: argparse.Namespace, scene: str, cell: str, stem: str) -> Sh
     others = stack_nodes_on_domain()
     if others:
         domain = os.environ.get("ROS_DOMAIN_ID", "0")
-        report.errors.append(f"another stack is running on ROS domain {domain} (nodes {', '.join(others)}): its "
+        report.errors.append(f"{DOMAIN_BUSY} {domain} (nodes {', '.join(others)}): its "
                              f"topics would mix with this shift's; stop it, or run with ROS_DOMAIN_ID set to a free "
                              f"domain")
         return report
@@ -580,12 +587,15 @@ def _write_media(report: ShiftReport, shift: Shift, folder: Path, stem: str) -> 
 def run(options: argparse.Namespace) -> int:
     if options.episodes > 0:
         return run_episodes(options)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    stem = options.stem or f"shift-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     scene = options.scene or Path(str(options.cell)).stem
-    report = run_one(options, scene, options.cell, f"shift-{stamp}")
+    # SIGTERM (a supervisor stopping the job, e.g. `legion evaluate` at its time limit) ends the shift as Ctrl-C does:
+    # the stack is stopped and the report of the shift so far written.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    report = run_one(options, scene, options.cell, stem)
     markdown = render_markdown(report)
     print(markdown, flush=True)
-    print(f"[legion job] report written to {Path(options.reports) / f'shift-{stamp}'}.md and .json", flush=True)
+    print(f"[legion job] report written to {Path(options.reports) / stem}.md and .json", flush=True)
     return 0 if report.success else 1
 
 
