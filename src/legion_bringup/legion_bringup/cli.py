@@ -8,6 +8,8 @@
     legion data list | prune [--dry-run]   the recordings kept and the retention period (config/data.yaml)
     legion view [--port P] [--namespace NS]      serve a browser view of an already running stack (docs/viewer.md)
     legion teleop [--config F] [--robot R] [--namespace N]   drive the robot from this terminal (keys, gamepad)
+    legion evaluate --episodes N [--workers W] [--address ray://HOST:PORT] [--seed S]   randomised sorting episodes
+        as Ray tasks, resumable, with a Parquet of the episodes and an aggregate report (docs/evaluation.md)
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     from legion_teleop import terminal as teleop_terminal
 
     teleop_terminal.add_arguments(teleop)
+    from legion_bringup import evaluate as evaluate_module
+
+    evaluate_module.add_arguments(commands.add_parser(
+        "evaluate", help="randomised sorting episodes as Ray tasks (local Ray or a cluster), with an aggregate report"))
     options = parser.parse_args(argv)
     if options.command in ("record", "play", "data"):
         try:
@@ -53,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if options.command == "teleop":
         return teleop_terminal.run(options)
+    if options.command == "evaluate":
+        return evaluate_module.run(options)
 
     try:
         if options.command == "launch":
