@@ -509,7 +509,15 @@ def check_options(options: argparse.Namespace) -> tuple[int, int]:
         raise EvaluationError(f"--timeout must be positive, got {options.timeout}")
     if not options.cpus_per_episode > 0:
         raise EvaluationError(f"--cpus-per-episode must be positive, got {options.cpus_per_episode}")
-    return parse_parts(options.parts)
+    parts = parse_parts(options.parts)
+    from legion_description import load_robot_config
+    from legion_description.robot_files import DescriptionError
+
+    try:
+        load_robot_config(options.robot)
+    except DescriptionError as error:
+        raise EvaluationError(f"--robot {options.robot}: {error}") from None
+    return parts
 
 
 def start_ray(address: str, cpus: float) -> None:

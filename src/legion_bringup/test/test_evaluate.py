@@ -190,6 +190,8 @@ def test_bad_input_is_a_plain_error(capsys):
     assert "--episodes must be at least 1" in capsys.readouterr().err
     assert main(["evaluate", "--episodes", "2", "--parts", "two"]) == 2
     assert "--parts must be LOW-HIGH" in capsys.readouterr().err
+    assert main(["evaluate", "--episodes", "2", "--robot", "no_such_robot"]) == 2
+    assert "--robot no_such_robot" in capsys.readouterr().err
     start = time.monotonic()
     assert main(["evaluate", "--episodes", "1", "--address", "ray://127.0.0.1:1"]) == 2
     error = capsys.readouterr().err
