@@ -142,7 +142,9 @@ def row_from_report(seed: int, report: dict, report_path: str) -> dict:
     else:
         status = "failed"
     if status in ("partial", "failed") and not categories:
-        categories.append("error" if errors else "unsorted")
+        # nothing_sortable: the cell's parts are all of classes no bin accepts (the generator's stray class, in a
+        # cell of few parts); a shift with nothing to sort is not a success, as `legion job` judges it
+        categories.append("error" if errors else "nothing_sortable" if sortable == 0 else "unsorted")
     part_times = [float(t) for t in report.get("part_times", [])]
     row = empty_row(seed, status, errors)
     row.update({"success": status == "success", "parts_total": int(report.get("parts_total", 0)),

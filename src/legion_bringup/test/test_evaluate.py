@@ -132,6 +132,8 @@ def test_report_statuses():
     assert ev.row_from_report(0, base | {"parts_sorted": 2, "success": True}, "")["status"] == "success"
     assert ev.row_from_report(0, base | {"parts_sorted": 2, "success": True, "fell": True}, "")["status"] == "partial"
     assert ev.row_from_report(0, base | {"parts_sorted": 0}, "")["status"] == "failed"
+    nothing = ev.row_from_report(0, base | {"parts_sorted": 0, "parts_sortable": 0, "success": False}, "")
+    assert nothing["status"] == "failed" and nothing["failure_categories"] == ["nothing_sortable"]
     timeout = ev.row_from_report(0, base | {"parts_sorted": 1, "errors": ["wall-clock limit reached during x"]}, "")
     assert timeout["status"] == "timeout" and "timeout" in timeout["failure_categories"]
 
