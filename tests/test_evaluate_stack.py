@@ -13,7 +13,9 @@ import pytest
 from legion_bringup.cli import main
 from legion_bringup.evaluate import STATUSES, read_rows
 
-pytestmark = pytest.mark.stack
+# A whole sorting episode (about 4 minutes of wall time here): with the acceptance runs (./test.sh --slow), not in
+# every CI run, whose whole suite must stay within 10 minutes.
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 
 def test_one_episode_gives_a_real_parquet_row(tmp_path: Path) -> None:
