@@ -11,7 +11,9 @@ the successes (legion_testing.grasp_study: stand 1 s, pre-grasp above the part, 
     python bench/bench_grasp.py --sim hand_friction=0.8 --grasp-stiffness 1.0    # sensitivity of the contact
 
 Each row: part, hand, success, lift [cm], slip of the part in the hand during the hold [cm], balance (lowest base
-height, largest CoM error, fall). Needs the colcon build (`. scripts/env.sh`).
+height, largest CoM error, fall), how far the gripper fell behind its path on the way down [mm] (the manipulation
+node stops a pick at `blocked_lag`), what the node's grasp monitor makes of the hand's joints (held, missed,
+slipped) and the smallest grip it saw while holding [N m]. Needs the colcon build (`. scripts/env.sh`).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def _row(name: str, result: TrialResult) -> str:
             f"{result.side:<5}  {'OK  ' if result.success else 'FAIL'}  lift {result.lifted * 100:5.1f} cm  "
             f"slip {result.slip * 100:4.1f} cm  base_z_min {result.min_base_height:.3f} m  "
             f"com_err_max {result.max_com_error * 1000:4.1f} mm  {'FALLEN' if result.fallen else 'upright'}  "
-            f"{result.note}")
+            f"descent lag {result.descent_lag * 1000:4.1f} mm  monitor {result.monitor} "
+            f"(grip >= {result.min_grip:.2f} N m)  {result.note}")
 
 
 def main() -> int:

@@ -29,6 +29,7 @@ from legion_control.parameters import WbcParameters
 from legion_manipulation.grasps import PartGeometry, PlanningParameters, choose_side, plan_grasp
 from legion_manipulation.paths import MinimumJerkPath, PathLimits
 from legion_manipulation.tasks import ManipulationParameters
+from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
 
 TABLE_HEIGHT = 0.75
 """The sorting cell's table top [m] (config/scenes/sorting_cell.yaml)."""
@@ -119,6 +120,16 @@ class TrialResult:
     """Largest CoM task error of the run [m]."""
     phases: dict[str, float] = field(default_factory=dict)
     """Phase -> hand position error at its end [m]."""
+    monitor: str = ""
+    """What the manipulation node's grasp monitor (`legion_manipulation.verify.GraspMonitor`, stack parameters) makes
+    of the hand's joints: `held`, `missed` (it judged the closed hand empty) or `slipped` (it judged the part gone
+    during the lift or the hold), with the phase and time it decided in."""
+    min_grip: float = math.inf
+    """Smallest grip (norm of the hand joints' efforts, the monitor's measure) from the end of the closing to the
+    end of the hold [N m]."""
+    descent_lag: float = 0.0
+    """Largest distance of the gripper behind its path on the way down to the grasp [m] (the manipulation node stops
+    a pick whose hand lags by more than `ManipulationParameters.blocked_lag`: held up by the part)."""
     note: str = ""
 
 
@@ -183,10 +194,11 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     from legion_common.parameters import from_flat, parameter_specs
     from legion_testing.walking_loop import stack_parameters
 
-    known = {spec.name for spec in parameter_specs(PathLimits, "paths.")}
     node = stack_parameters("manipulation")
     limits = from_flat(PathLimits, {k.removeprefix("paths."): v for k, v in node.items()
-                                    if k in known})  # the node's path limits (config/stack.yaml)
+                                    if k in {spec.name for spec in parameter_specs(PathLimits, "paths.")}})
+    verify = from_flat(VerifyParameters, {k.removeprefix("verify."): v for k, v in node.items()
+                                          if k in {spec.name for spec in parameter_specs(VerifyParameters, "verify.")}})
     descent_speed = float(node.get("descent_speed", ManipulationParameters().descent_speed))
 
     rng = np.random.default_rng(seed)
@@ -194,11 +206,21 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     body = sim.model.body("part").id
     rest = sim.data.xpos[body].copy()
     gripper = controller.robot.config.sides[side].gripper
+    hand_index = [sim.joint_names.index(name) for name in controller.hand_joints[side]]
+    monitor: list[GraspMonitor] = []
 
     phase = ["stand"]
 
     def step() -> None:
         report = cycle()
+        if monitor:
+            joints = sim.joint_state()
+            state = monitor[0].update(sim.time, joints.position[hand_index], joints.velocity[hand_index],
+                                      joints.effort[hand_index])
+            if state == HandState.HOLDING:
+                result.min_grip = min(result.min_grip, monitor[0].grip)
+            if not result.monitor and state == HandState.EMPTY:
+                result.monitor = f"{'missed' if phase[0] == 'close' else 'slipped'} ({phase[0]}, {sim.time:.2f} s)"
         if not result.note and np.linalg.norm(sim.data.xpos[body] - rest) > 0.005:
             result.note = f"part first moved in {phase[0]}"
         result.min_base_height = min(result.min_base_height, float(sim.data.qpos[2]))
@@ -222,7 +244,11 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
         path = MinimumJerkPath(controller.robot.transform_frame_to_world(gripper), pin.SE3(rotation, target),
                                sim.time, path_limits)
         while sim.time < deadline:
-            controller.set_hand_target(side, HandTarget(sim.time, path.sample(sim.time)[0].translation, orientation))
+            sample = path.sample(sim.time)[0].translation
+            if name == "grasp":  # the manipulation node's guard: the gripper held up behind its path (blocked_lag)
+                result.descent_lag = max(result.descent_lag,
+                                         float(np.linalg.norm(sample - controller.robot.frame_position(gripper))))
+            controller.set_hand_target(side, HandTarget(sim.time, sample, orientation))
             step()
             if np.linalg.norm(controller.robot.frame_position(gripper) - target) < tolerance:
                 break
@@ -248,6 +274,7 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     go_to("pre_grasp", plan.pre_grasp, 4.0)
     go_to("grasp", plan.grasp, 3.0, tolerance=0.005, max_speed=descent_speed)
     controller.set_hand_command(side, HandCommand(plan.mode, plan.closure))
+    monitor.append(GraspMonitor(controller.grasp.goal(side), verify))
     phase[0] = "close"
     hold_for(1.0, plan.grasp)
     closed = part_in_gripper()
@@ -258,6 +285,7 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     held = part_in_gripper()
     result.slip = float(np.linalg.norm(held - closed))
     result.fallen = result.fallen or result.min_base_height < 0.7
+    result.monitor = result.monitor or ("held" if monitor[0].state == HandState.HOLDING else "moving")
     result.success = result.lifted >= LIFT_SUCCESS and result.slip < HELD_TOLERANCE and not result.fallen
     return PickedPart(np.asarray(orientation, dtype=float), np.asarray(plan.lift, dtype=float), held)
 
