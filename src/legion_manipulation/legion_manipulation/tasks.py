@@ -11,8 +11,9 @@ Pick (`start_pick`): find the part (by id, or the nearest of a label); choose th
 reaches the pre-grasp and grasp poses, else ask to walk to a standing pose from which it does (once) or fail
 OUT_OF_REACH with that pose; then the phases
 
-    approach (minimum-jerk path to the pre-grasp pose, hand open) -> pre-shape (settle) -> approach (down to the grasp)
-    -> close (the grasp's synergy) -> verify (the hand's joints: blocked fingers hold, a closed hand missed)
+    approach (minimum-jerk path to the pre-grasp pose, hand open) -> pre-shape (settle) -> approach (down to the grasp;
+    a hand held up on the way, by the part or the table, stops the pick) -> close (the grasp's synergy)
+    -> verify (the hand's joints: blocked fingers hold, a closed hand missed)
     -> lift (payload set; perception: the part rose) -> retreat (the carry pose, held relative to the base)
 
 Place (`start_place`): the target is a part-centre pose in odom or a container that perception reports (the part is
@@ -199,6 +200,14 @@ class ManipulationParameters:
     descent_speed: float = param(
         0.12, "The open hand comes down from the pre-grasp pose around the part at most this fast.", unit="m/s",
         low=0.01, high=2.0
+    )
+    blocked_lag: float = param(
+        0.025,
+        "On the way down onto a part, a gripper (its estimated position) this far behind its path is held up by "
+        "something, the part or the table (the part is not where perception put it): the descent stops and the pick "
+        "ends NO_APPROACH, before the hand pushes the part over or its reaction pushes the robot back. At the grasp "
+        "the palm presses a few mm onto the part's top, so the path normally leads by under 1 cm.",
+        unit="m", low=0.005, high=1.0
     )
     footprint_radius: float = param(
         0.35, "A standing pose keeps obstacles of perception's grid this far from the base (the body and arms).",
@@ -730,7 +739,17 @@ class _PickTask(_Task):
                 self.move(inputs, pin.SE3(plan.rotation, plan.grasp), pin.SE3(plan.rotation, plan.pre_grasp),
                           p.descent_speed)
         elif self.phase == "approach":
-            if self.follow(inputs, out):
+            done = self.follow(inputs, out)
+            gripper = owner.gripper(side, inputs.q).translation
+            lag = float(np.linalg.norm(out.targets[side].translation - gripper))
+            if lag > p.blocked_lag:
+                above = gripper[2] - plan.grasp[2]
+                out.targets.pop(side)
+                out.result = self.abort(
+                    inputs, Code.NO_APPROACH, f"the {side} hand was held up {above:.3f} m above the grasp on its way "
+                    f"down to '{self.part.id}' ({lag:.3f} m behind its path): the part is not where it was seen")
+                return
+            if done:
                 self.enter("close", inputs)
                 commanded = owner.commanded_posture(side, plan.mode, plan.closure)
                 self.monitor = GraspMonitor(commanded, p.verify)

@@ -134,3 +134,32 @@ def test_the_carry_pose_is_in_front_of_the_shoulder_above_the_lift_and_turned_by
     assert pose.translation[2] == pytest.approx(0.85 + params.carry_up)
     assert np.allclose(pose.rotation, lift.rotation @ turn)
     assert np.allclose(carry_pose(reach, params, side, base, lift).rotation, lift.rotation)
+
+
+@pytest.mark.parametrize("held_up_at", [None, 0.04])
+def test_a_hand_held_up_on_its_way_down_stops_the_pick(manipulator, held_up_at):
+    """The arm follows the streamed gripper targets (inverse kinematics of each), except that with `held_up_at` the
+    gripper stops that far above the grasp on its way down, as on a part that is not where it was seen: the pick
+    ends NO_APPROACH there instead of closing (and pushing on); a free descent goes on to close."""
+    state = inputs(manipulator, [CUBE])
+    manipulator.start_pick(state, label="red_cube", side="left")
+    grasp_height = manipulator._task.plan.grasp[2]
+    q, time, phases = state.q, state.time, []
+    for _ in range(800):
+        time += 0.01
+        state = inputs(manipulator, [CUBE], time=time, objects_time=time - 0.05)
+        state.q = q
+        out = manipulator.step(state)
+        phases.append(out.phase)
+        if out.result is not None or out.phase == "close":
+            break
+        target = out.targets["left"]
+        if held_up_at is not None and target.translation[2] < grasp_height + held_up_at:
+            continue  # the hand rests on something: the arm no longer moves down
+        q = manipulator.reach.solve("left", q, target).q
+    if held_up_at is None:
+        assert out.phase == "close" and out.result is None
+    else:
+        assert out.result is not None and out.result.code == Code.NO_APPROACH, out.result
+        assert "held up" in out.result.message and "close" not in phases
+        assert manipulator.retreats["left"]  # the empty hand opens and comes away
