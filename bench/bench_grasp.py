@@ -9,6 +9,7 @@ the successes (legion_testing.grasp_study: stand 1 s, pre-grasp above the part, 
     python bench/bench_grasp.py --shape box --size 0.03 0.03 0.03 --mass 0.3 --x 0.5 --y -0.1 --yaw 0.4
     python bench/bench_grasp.py --seeds 30 --jobs 2      # trials in 2 processes
     python bench/bench_grasp.py --sim hand_friction=0.8 --grasp-stiffness 1.0    # sensitivity of the contact
+    python bench/bench_grasp.py --perception-offset 0.02 0 0   # every part seen 2 cm farther than it is
 
 Each row: part, hand, success, lift [cm], slip of the part in the hand during the hold [cm], balance (lowest base
 height, largest CoM error, fall), how far the gripper fell behind its path on the way down [mm] (the manipulation
@@ -38,13 +39,13 @@ from legion_testing.grasp_study import (
 )
 
 
-def _trial(job: tuple[PartSpec, str | None, int, dict, float | None, str]) -> TrialResult:
-    part, side, seed, sim_overrides, stiffness_scale, odometry = job
+def _trial(job: tuple[PartSpec, str | None, int, dict, float | None, str, tuple | None]) -> TrialResult:
+    part, side, seed, sim_overrides, stiffness_scale, odometry, offset = job
     params = None
     if stiffness_scale is not None:
         params = WbcParameters(grasp=replace(GraspParameters(), stiffness_scale=stiffness_scale))
     return run_trial(part, side, seed=seed, params=params, sim_options=grasp_sim_options(**sim_overrides),
-                     odometry=odometry)
+                     odometry=odometry, perception_offset=offset)
 
 
 def _sim_override(text: str) -> tuple[str, float]:
@@ -84,9 +85,13 @@ def main() -> int:
                         help="grasp.stiffness_scale (default: the controller's)")
     parser.add_argument("--odometry", choices=("truth", "leg"), default="truth",
                         help="the controller's base state: ground truth, or the stack's leg odometry")
+    parser.add_argument("--perception-offset", type=float, nargs=3, metavar=("DX", "DY", "DZ"),
+                        help="the planner sees the part this far from where it is, in odom [m] (instead of the "
+                             "random 3 mm error); x is along the fingers for round parts")
     parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it small)")
     args = parser.parse_args()
-    extra = (dict(args.sim), args.grasp_stiffness, args.odometry)
+    extra = (dict(args.sim), args.grasp_stiffness, args.odometry,
+             tuple(args.perception_offset) if args.perception_offset else None)
 
     jobs: list[tuple[str, tuple]] = []
     if args.shape:

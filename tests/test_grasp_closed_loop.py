@@ -16,3 +16,12 @@ def test_picks_and_holds_a_sorting_cell_part_by_contact(index, side):
     assert not result.fallen
     assert result.lifted >= LIFT_SUCCESS, result
     assert result.success, result
+
+
+def test_a_cylinder_seen_two_centimetres_too_far_is_still_picked():
+    """Perception (with the state estimator's drift) may put a part a couple of centimetres from where it is. Seen
+    farther along the fingers than it is, the part must still be clear of the thumb as the open hand comes down (with
+    the thumb 3 mm from the part's near side the thumb landed on its edge and tipped the cylinder over)."""
+    result = run_trial(SORTING_CELL_PARTS[1], "left", seed=1, hold_time=1.0, perception_offset=(0.02, 0.0, 0.0))
+    assert not result.fallen
+    assert result.success, result

@@ -78,9 +78,12 @@ class PlanningParameters:
     thumb_wall: float = -0.025
     """Gripper z of the inner surface of the opposed thumb [m] (the `open` synergy holds the thumb across the palm's
     wrist side; the fingers close towards it)."""
-    wall_gap: float = 0.003
+    wall_gap: float = 0.012
     """Gap left between the thumb and the part's near side at the grasp [m]: the hand comes down without touching
-    the part, then the fingers press it against the thumb without sliding it across the table."""
+    the part even when it is seen up to about this much (plus the thumb's rounded edge) farther along the fingers
+    than it is, then the fingers press it back against the thumb (a slide of the gap across the table; the palm on
+    the top keeps a tall part upright). 3 mm let the thumb land on the part's near edge for a part seen 2 cm too far
+    (a cylinder tipped over, a cube was missed; bench/bench_grasp.py --perception-offset)."""
     lateral: float = 0.0
     """Part centre on the gripper's y axis, towards the thumb (right hand; mirrored for the left) [m]."""
     top_clearance: float = -0.004

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from legion_control.grasp import GraspMode, HandCommand
 from legion_control.parameters import WbcParameters
 from legion_manipulation.grasps import PartGeometry, PlanningParameters, choose_side, plan_grasp
 from legion_manipulation.paths import MinimumJerkPath, PathLimits
-from legion_manipulation.tasks import ManipulationParameters
+from legion_manipulation.tasks import ManipulationParameters, planning_parameters
 from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
 
 TABLE_HEIGHT = 0.75
@@ -133,25 +133,30 @@ class TrialResult:
     note: str = ""
 
 
-def _perceived(position: np.ndarray, yaw: float, rng: np.random.Generator, error: float, yaw_error: float
-               ) -> tuple[np.ndarray, float]:
-    """The pose with a perception-like error: a random direction of length `error` [m], a yaw of +-`yaw_error`."""
+def _perceived(position: np.ndarray, yaw: float, rng: np.random.Generator, error: float, yaw_error: float,
+               offset: Sequence[float] | None = None) -> tuple[np.ndarray, float]:
+    """The pose with a perception-like error: a random direction of length `error` [m] (or the fixed `offset` in
+    odom [m]), a yaw of +-`yaw_error`."""
     direction = rng.normal(size=3)
     direction /= np.linalg.norm(direction)
-    return position + error * direction, yaw + yaw_error * rng.choice([-1.0, 1.0])
+    error_vector = error * direction if offset is None else np.asarray(offset, dtype=float)
+    return position + error_vector, yaw + yaw_error * rng.choice([-1.0, 1.0])
 
 
 def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: WbcParameters | None = None,
               planning: PlanningParameters | None = None, sim_options=None, position_error: float = 0.003,
-              yaw_error: float = math.radians(3.0), hold_time: float = 2.0, odometry: str = "truth") -> TrialResult:
+              yaw_error: float = math.radians(3.0), hold_time: float = 2.0, odometry: str = "truth",
+              perception_offset: Sequence[float] | None = None) -> TrialResult:
     """Pick `part` with the `side` hand (None: the hand on the part's side) and judge it (module docstring).
 
     Args:
         seed: seed of the perception error.
         params: controller parameters; defaults if None.
-        planning: grasp planning tunables; defaults if None.
+        planning: grasp planning tunables; the robot file's (`grasping:`) if None.
         sim_options: legion_sim.model_builder.SimOptions (contact parameters); `grasp_sim_options()` if None.
         position_error, yaw_error: perception error added to the true part pose [m, rad].
+        perception_offset: a fixed position error in odom [m] instead of the random one of `position_error` (the
+            part seen that far from where it is, e.g. along the fingers).
         hold_time: how long the lifted part is held before it is judged [s].
         odometry: the controller's base state, `truth` or `leg` (the stack's leg odometry, one cycle late), as
             `ClosedLoop` takes it. The part pose stays ground truth (plus the perception error) in odom either way.
@@ -165,7 +170,7 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
                           sim_options=sim_options if sim_options is not None else grasp_sim_options(),
                           odometry=odometry, odometry_delay=1 if odometry == "leg" else 0)
     pick(loop.cycle, loop.period, loop.sim, loop.controller, result, seed, planning, position_error, yaw_error,
-         hold_time)
+         hold_time, perception_offset)
     loop.controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))
     loop.sim.close()
     return result
@@ -185,7 +190,8 @@ class PickedPart:
 
 def pick(cycle: Callable[[], object], period: float, sim, controller, result: TrialResult, seed: int = 0,
          planning: PlanningParameters | None = None, position_error: float = 0.003,
-         yaw_error: float = math.radians(3.0), hold_time: float = 2.0) -> PickedPart:
+         yaw_error: float = math.radians(3.0), hold_time: float = 2.0,
+         perception_offset: Sequence[float] | None = None) -> PickedPart:
     """Pick `result.part` (the scene's body `part`) with the `result.side` hand on a running loop and fill `result`
     (lifted, slip, balance; `run_trial`'s judgement). `cycle()` runs one control period of `period` [s]
     (controller + physics, returns the controller's report);
@@ -264,9 +270,10 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     hold_for(1.0)  # stand
     w, x, y, z = sim.data.xquat[body]  # MuJoCo's (w, x, y, z)
     true_yaw = yaw_from_quaternion((x, y, z, w))
-    seen_position, seen_yaw = _perceived(rest, true_yaw, rng, position_error, yaw_error)
+    seen_position, seen_yaw = _perceived(rest, true_yaw, rng, position_error, yaw_error, perception_offset)
     geometry = PartGeometry(part.shape, tuple(part.size), seen_position, seen_yaw)
-    plan = plan_grasp(geometry, side, preferred_heading=0.0, params=planning)
+    plan = plan_grasp(geometry, side, preferred_heading=0.0,
+                      params=planning or planning_parameters(controller.robot.config))
     orientation = plan.orientation
     *via, _ = plan.transit(controller.robot.frame_position(gripper))
     for point in via:
