@@ -10,6 +10,7 @@ the successes (legion_testing.grasp_study: stand 1 s, pre-grasp above the part, 
     python bench/bench_grasp.py --seeds 30 --jobs 2      # trials in 2 processes
     python bench/bench_grasp.py --sim hand_friction=0.8 --grasp-stiffness 1.0    # sensitivity of the contact
     python bench/bench_grasp.py --perception-offset 0.02 0 0   # every part seen 2 cm farther than it is
+    python bench/bench_grasp.py --grasp wall_gap=0.003          # a grasp planning override (robot file's grasping:)
 
 Each row: part, hand, success, lift [cm], slip of the part in the hand during the hold [cm], balance (lowest base
 height, largest CoM error, fall), how far the gripper fell behind its path on the way down [mm] (the manipulation
@@ -29,6 +30,8 @@ from dataclasses import replace
 import numpy as np
 
 from legion_control.parameters import GraspParameters, WbcParameters
+from legion_description import load_robot_config
+from legion_manipulation.tasks import planning_parameters
 from legion_testing.grasp_study import (
     SORTING_CELL_PARTS,
     PartSpec,
@@ -39,13 +42,14 @@ from legion_testing.grasp_study import (
 )
 
 
-def _trial(job: tuple[PartSpec, str | None, int, dict, float | None, str, tuple | None]) -> TrialResult:
-    part, side, seed, sim_overrides, stiffness_scale, odometry, offset = job
+def _trial(job: tuple[PartSpec, str | None, int, dict, float | None, str, tuple | None, dict]) -> TrialResult:
+    part, side, seed, sim_overrides, stiffness_scale, odometry, offset, grasp_overrides = job
+    planning = replace(planning_parameters(load_robot_config("centurion")), **grasp_overrides)
     params = None
     if stiffness_scale is not None:
         params = WbcParameters(grasp=replace(GraspParameters(), stiffness_scale=stiffness_scale))
-    return run_trial(part, side, seed=seed, params=params, sim_options=grasp_sim_options(**sim_overrides),
-                     odometry=odometry, perception_offset=offset)
+    return run_trial(part, side, seed=seed, params=params, planning=planning,
+                     sim_options=grasp_sim_options(**sim_overrides), odometry=odometry, perception_offset=offset)
 
 
 def _sim_override(text: str) -> tuple[str, float]:
@@ -81,6 +85,8 @@ def main() -> int:
     parser.add_argument("--yaw", type=float, default=0.0)
     parser.add_argument("--sim", type=_sim_override, action="append", default=[], metavar="NAME=VALUE",
                         help="a SimOptions override, e.g. hand_friction=1.3 (repeatable)")
+    parser.add_argument("--grasp", type=_sim_override, action="append", default=[], metavar="NAME=VALUE",
+                        help="a grasp planning override of the robot file's `grasping:` block, e.g. wall_gap=0.003")
     parser.add_argument("--grasp-stiffness", type=float, default=None,
                         help="grasp.stiffness_scale (default: the controller's)")
     parser.add_argument("--odometry", choices=("truth", "leg"), default="truth",
@@ -91,7 +97,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="processes (the machine is shared: keep it small)")
     args = parser.parse_args()
     extra = (dict(args.sim), args.grasp_stiffness, args.odometry,
-             tuple(args.perception_offset) if args.perception_offset else None)
+             tuple(args.perception_offset) if args.perception_offset else None, dict(args.grasp))
 
     jobs: list[tuple[str, tuple]] = []
     if args.shape:
