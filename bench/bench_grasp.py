@@ -13,9 +13,10 @@ the successes (legion_testing.grasp_study: stand 1 s, pre-grasp above the part, 
     python bench/bench_grasp.py --grasp wall_gap=0.003          # a grasp planning override (robot file's grasping:)
 
 Each row: part, hand, success, lift [cm], slip of the part in the hand during the hold [cm], balance (lowest base
-height, largest CoM error, fall), how far the gripper fell behind its path on the way down [mm] (the manipulation
-node stops a pick at `blocked_lag`), what the node's grasp monitor makes of the hand's joints (held, missed,
-slipped) and the smallest grip it saw while holding [N m]. Needs the colcon build (`. scripts/env.sh`).
+height, largest CoM error, fall), how far the gripper fell behind its path on the way down [mm] and how often it
+came down again backed off (the manipulation node's guard, `blocked_lag`), what the node's grasp monitor makes of
+the hand's joints (held, missed, slipped, or no approach) and the smallest grip it saw while holding [N m]. Needs
+the colcon build (`. scripts/env.sh`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _row(name: str, result: TrialResult) -> str:
             f"{result.side:<5}  {'OK  ' if result.success else 'FAIL'}  lift {result.lifted * 100:5.1f} cm  "
             f"slip {result.slip * 100:4.1f} cm  base_z_min {result.min_base_height:.3f} m  "
             f"com_err_max {result.max_com_error * 1000:4.1f} mm  {'FALLEN' if result.fallen else 'upright'}  "
-            f"descent lag {result.descent_lag * 1000:4.1f} mm  monitor {result.monitor} "
+            f"descent lag {result.descent_lag * 1000:4.1f} mm  regrasps {result.regrasps}  monitor {result.monitor} "
             f"(grip >= {result.min_grip:.2f} N m)  {result.note}")
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pinocchio as pin
@@ -95,6 +95,11 @@ class PlanningParameters:
     reach about 3 cm below it."""
     palm_to_gripper: float = 0.030
     """Distance from the palm surface to the gripper origin along the gripper's x axis [m] (hand geometry)."""
+    regrasp_step: float = 0.02
+    """A hand held up on its way down onto the part is, below its palm, held up by the thumb (the open fingers lie in
+    the palm's plane): the thumb landed on the part's near edge, so the part is nearer the wrist than it was seen. The
+    hand rises and comes down again this much farther back along the fingers [m] (the thumb's thickness and a
+    margin)."""
     approach_height: float = 0.10
     """Pre-grasp: this far above the grasp [m]."""
     lift_height: float = 0.07
@@ -149,6 +154,13 @@ class GraspPlan:
     def waypoints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pre-grasp, grasp, lift) positions [m]."""
         return self.pre_grasp, self.grasp, self.lift
+
+    def backed_off(self, distance: float) -> GraspPlan:
+        """The same pick with every gripper position moved `distance` [m] back along the fingers (towards the wrist):
+        for a hand whose thumb landed on the part's near edge."""
+        shift = -distance * self.rotation[:, 2]
+        return replace(self, pre_grasp=self.pre_grasp + shift, grasp=self.grasp + shift,
+                                   lift=self.lift + shift)
 
     def transit(self, start: np.ndarray) -> list[np.ndarray]:
         """Gripper positions from `start` to the pre-grasp, the pre-grasp last [m]: a hand below the pre-grasp

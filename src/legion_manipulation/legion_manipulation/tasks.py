@@ -12,7 +12,7 @@ reaches the pre-grasp and grasp poses, else ask to walk to a standing pose from 
 OUT_OF_REACH with that pose; then the phases
 
     approach (minimum-jerk path to the pre-grasp pose, hand open) -> pre-shape (settle) -> approach (down to the grasp;
-    a hand held up on the way, by the part or the table, stops the pick) -> close (the grasp's synergy)
+    a hand held up on the way, its thumb on the part, comes down again backed off) -> close (the grasp's synergy)
     -> verify (the hand's joints: blocked fingers hold, a closed hand missed)
     -> lift (payload set; perception: the part rose) -> retreat (the carry pose, held relative to the base)
 
@@ -204,10 +204,15 @@ class ManipulationParameters:
     blocked_lag: float = param(
         0.025,
         "On the way down onto a part, a gripper (its estimated position) this far behind its path is held up by "
-        "something, the part or the table (the part is not where perception put it): the descent stops and the pick "
-        "ends NO_APPROACH, before the hand pushes the part over or its reaction pushes the robot back. At the grasp "
-        "the palm presses a few mm onto the part's top, so the path normally leads by under 1 cm.",
+        "something: the thumb on the part's near edge (the part is not where perception put it) or the table. The "
+        "descent stops before the hand levers the part over or its reaction pushes the robot back; the hand comes "
+        "down again backed off along the fingers (`max_regrasps` times), then the pick ends NO_APPROACH. The path "
+        "normally leads the gripper by under 1 cm (the palm presses a few mm onto the part's top).",
         unit="m", low=0.005, high=1.0
+    )
+    max_regrasps: int = param(
+        2, "A hand held up on its way down comes down again, backed off by the robot file's `regrasp_step` along the "
+        "fingers, at most this many times.", low=0, high=10
     )
     footprint_radius: float = param(
         0.35, "A standing pose keeps obstacles of perception's grid this far from the base (the body and arms).",
@@ -683,6 +688,7 @@ class _PickTask(_Task):
 
     def _begin(self, inputs: Inputs, plan: GraspPlan) -> None:
         self.plan = plan
+        self.regrasps = 0
         self.enter("approach", inputs)
         self.move(inputs, pin.SE3(plan.rotation, plan.pre_grasp))
         self.stage = "to_pre_grasp"
@@ -744,10 +750,19 @@ class _PickTask(_Task):
             lag = float(np.linalg.norm(out.targets[side].translation - gripper))
             if lag > p.blocked_lag:
                 above = gripper[2] - plan.grasp[2]
+                if self.regrasps < p.max_regrasps:  # the thumb on the part's near edge: back off, come down again
+                    self.regrasps += 1
+                    self.plan = plan.backed_off(owner.planning.regrasp_step)
+                    self.stage = "to_pre_grasp"
+                    self.move(inputs, pin.SE3(plan.rotation, self.plan.pre_grasp))
+                    out.targets[side] = self.path.sample(inputs.time)[0]
+                    out.phase, out.side = self.phase, side
+                    return
                 out.targets.pop(side)
                 out.result = self.abort(
                     inputs, Code.NO_APPROACH, f"the {side} hand was held up {above:.3f} m above the grasp on its way "
-                    f"down to '{self.part.id}' ({lag:.3f} m behind its path): the part is not where it was seen")
+                    f"down to '{self.part.id}' ({lag:.3f} m behind its path) {self.regrasps + 1} times: the part is "
+                    "not where it was seen")
                 return
             if done:
                 self.enter("close", inputs)

@@ -137,20 +137,24 @@ def test_the_carry_pose_is_in_front_of_the_shoulder_above_the_lift_and_turned_by
 
 
 @pytest.mark.parametrize("held_up_at", [None, 0.04])
-def test_a_hand_held_up_on_its_way_down_stops_the_pick(manipulator, held_up_at):
+def test_a_hand_held_up_on_its_way_down_backs_off_then_stops_the_pick(manipulator, held_up_at):
     """The arm follows the streamed gripper targets (inverse kinematics of each), except that with `held_up_at` the
-    gripper stops that far above the grasp on its way down, as on a part that is not where it was seen: the pick
-    ends NO_APPROACH there instead of closing (and pushing on); a free descent goes on to close."""
+    gripper stops that far above the grasp on its way down, as on a part that is not where it was seen: the hand
+    comes down again backed off along the fingers (`max_regrasps` times), then the pick ends NO_APPROACH instead of
+    closing (and pushing on); a free descent goes on to close."""
     state = inputs(manipulator, [CUBE])
     manipulator.start_pick(state, label="red_cube", side="left")
-    grasp_height = manipulator._task.plan.grasp[2]
-    q, time, phases = state.q, state.time, []
-    for _ in range(800):
+    first = manipulator._task.plan
+    grasp_height = first.grasp[2]
+    q, time, phases, grasps = state.q, state.time, [], []
+    for _ in range(2500):
         time += 0.01
         state = inputs(manipulator, [CUBE], time=time, objects_time=time - 0.05)
         state.q = q
         out = manipulator.step(state)
         phases.append(out.phase)
+        if manipulator.busy:
+            grasps.append(manipulator._task.plan.grasp)
         if out.result is not None or out.phase == "close":
             break
         target = out.targets["left"]
@@ -161,5 +165,10 @@ def test_a_hand_held_up_on_its_way_down_stops_the_pick(manipulator, held_up_at):
         assert out.phase == "close" and out.result is None
     else:
         assert out.result is not None and out.result.code == Code.NO_APPROACH, out.result
-        assert "held up" in out.result.message and "close" not in phases
+        tries = 1 + manipulator.params.max_regrasps
+        assert "held up" in out.result.message and f"{tries} times" in out.result.message and "close" not in phases
         assert manipulator.retreats["left"]  # the empty hand opens and comes away
+        # each new descent is backed off along the fingers (towards the wrist: -z of the gripper frame)
+        backed = first.rotation.T @ (grasps[-1] - first.grasp)
+        step = manipulator.planning.regrasp_step
+        assert backed == pytest.approx([0.0, 0.0, -(tries - 1) * step], abs=1e-9)

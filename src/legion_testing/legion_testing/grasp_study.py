@@ -127,6 +127,8 @@ class TrialResult:
     min_grip: float = math.inf
     """Smallest grip (norm of the hand joints' efforts, the monitor's measure) from the end of the closing to the
     end of the hold [N m]."""
+    regrasps: int = 0
+    """How often the hand was held up on its way down and came down again backed off along the fingers."""
     descent_lag: float = 0.0
     """Largest distance of the gripper behind its path on the way down to the grasp [m] (the manipulation node stops
     a pick whose hand lags by more than `ManipulationParameters.blocked_lag`: held up by the part)."""
@@ -205,7 +207,10 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
                                     if k in {spec.name for spec in parameter_specs(PathLimits, "paths.")}})
     verify = from_flat(VerifyParameters, {k.removeprefix("verify."): v for k, v in node.items()
                                           if k in {spec.name for spec in parameter_specs(VerifyParameters, "verify.")}})
-    descent_speed = float(node.get("descent_speed", ManipulationParameters().descent_speed))
+    defaults = ManipulationParameters()
+    descent_speed = float(node.get("descent_speed", defaults.descent_speed))
+    blocked_lag = float(node.get("blocked_lag", defaults.blocked_lag))
+    max_regrasps = int(node.get("max_regrasps", defaults.max_regrasps))
 
     rng = np.random.default_rng(seed)
     part, side = result.part, result.side
@@ -241,8 +246,10 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
             step()
 
     def go_to(name: str, target: np.ndarray, timeout: float, tolerance: float = 0.01, settle: float = 0.2,
-              max_speed: float | None = None) -> None:
-        """A minimum-jerk gripper path to `target`, within the manipulation node's limits (as the node streams it)."""
+              max_speed: float | None = None, stop_lag: float | None = None) -> bool:
+        """A minimum-jerk gripper path to `target`, within the manipulation node's limits (as the node streams it).
+        False (at once) if the gripper falls more than `stop_lag` behind the path (the node's guard on the way
+        down)."""
         phase[0] = name
         deadline = sim.time + timeout
         rotation = quaternion_to_matrix(orientation)
@@ -251,15 +258,18 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
                                sim.time, path_limits)
         while sim.time < deadline:
             sample = path.sample(sim.time)[0].translation
-            if name == "grasp":  # the manipulation node's guard: the gripper held up behind its path (blocked_lag)
-                result.descent_lag = max(result.descent_lag,
-                                         float(np.linalg.norm(sample - controller.robot.frame_position(gripper))))
+            if stop_lag is not None:
+                lag = float(np.linalg.norm(sample - controller.robot.frame_position(gripper)))
+                result.descent_lag = max(result.descent_lag, lag)
+                if lag > stop_lag:
+                    return False
             controller.set_hand_target(side, HandTarget(sim.time, sample, orientation))
             step()
             if np.linalg.norm(controller.robot.frame_position(gripper) - target) < tolerance:
                 break
         hold_for(settle, target)
         result.phases[name] = float(np.linalg.norm(controller.robot.frame_position(gripper) - target))
+        return True
 
     def part_in_gripper() -> np.ndarray:
         pose = controller.robot.transform_frame_to_world(gripper)
@@ -272,14 +282,25 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     true_yaw = yaw_from_quaternion((x, y, z, w))
     seen_position, seen_yaw = _perceived(rest, true_yaw, rng, position_error, yaw_error, perception_offset)
     geometry = PartGeometry(part.shape, tuple(part.size), seen_position, seen_yaw)
-    plan = plan_grasp(geometry, side, preferred_heading=0.0,
-                      params=planning or planning_parameters(controller.robot.config))
+    planning = planning or planning_parameters(controller.robot.config)
+    plan = plan_grasp(geometry, side, preferred_heading=0.0, params=planning)
     orientation = plan.orientation
     *via, _ = plan.transit(controller.robot.frame_position(gripper))
     for point in via:
         go_to("transit", point, 3.0, tolerance=0.03, settle=0.0)
     go_to("pre_grasp", plan.pre_grasp, 4.0)
-    go_to("grasp", plan.grasp, 3.0, tolerance=0.005, max_speed=descent_speed)
+    while not go_to("grasp", plan.grasp, 3.0, tolerance=0.005, max_speed=descent_speed, stop_lag=blocked_lag):
+        # held up on the way down (the thumb on the part): as the node, back off along the fingers and come down again
+        if result.regrasps == max_regrasps:  # the node ends the pick NO_APPROACH; the open hand comes away
+            result.monitor = "no approach"
+            go_to("retreat", plan.pre_grasp, 3.0)
+            result.lifted = float(sim.data.xpos[body][2] - rest[2])
+            result.fallen = result.fallen or result.min_base_height < 0.7
+            return PickedPart(np.asarray(orientation, dtype=float), np.asarray(plan.lift, dtype=float),
+                              part_in_gripper())
+        result.regrasps += 1
+        plan = plan.backed_off(planning.regrasp_step)
+        go_to("pre_grasp", plan.pre_grasp, 4.0)
     controller.set_hand_command(side, HandCommand(plan.mode, plan.closure))
     monitor.append(GraspMonitor(controller.grasp.goal(side), verify))
     phase[0] = "close"
