@@ -122,8 +122,9 @@ class TrialResult:
     """Phase -> hand position error at its end [m]."""
     monitor: str = ""
     """What the manipulation node's grasp monitor (`legion_manipulation.verify.GraspMonitor`, stack parameters) makes
-    of the hand's joints: `held`, `missed` (it judged the closed hand empty) or `slipped` (it judged the part gone
-    during the lift or the hold), with the phase and time it decided in."""
+    of the hand's joints: `held`, `missed` (it judged the closed hand empty without ever seeing a grip: the node's
+    GRASP_MISSED) or `slipped` (it saw a grip, then judged the part gone: SLIPPED), with the phase and time it
+    decided in; `no approach` if the hand was held up on every descent."""
     min_grip: float = math.inf
     """Smallest grip (norm of the hand joints' efforts, the monitor's measure) from the end of the closing to the
     end of the hold [N m]."""
@@ -230,8 +231,9 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
                                       joints.effort[hand_index])
             if state == HandState.HOLDING:
                 result.min_grip = min(result.min_grip, monitor[0].grip)
-            if not result.monitor and state == HandState.EMPTY:
-                result.monitor = f"{'missed' if phase[0] == 'close' else 'slipped'} ({phase[0]}, {sim.time:.2f} s)"
+            if not result.monitor and state == HandState.EMPTY:  # never holding: the node's "closed on nothing"
+                verdict = "missed" if math.isinf(result.min_grip) else "slipped"
+                result.monitor = f"{verdict} ({phase[0]}, {sim.time:.2f} s)"
         if not result.note and np.linalg.norm(sim.data.xpos[body] - rest) > 0.005:
             result.note = f"part first moved in {phase[0]}"
         result.min_base_height = min(result.min_base_height, float(sim.data.qpos[2]))
