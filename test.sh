@@ -39,7 +39,7 @@ if [ "$workers" != "0" ]; then
 fi
 echo "[test] pytest -m 'not stack and not slow' ${parallel[*]}"
 status=0
-python -m pytest -m "not stack and not slow" "${parallel[@]}" "$@" || status=$?
+python -m pytest -m "not stack and not slow" "${parallel[@]}" --durations=12 "$@" || status=$?
 if [ "$fast" = true ]; then
   exit "$status"
 fi
