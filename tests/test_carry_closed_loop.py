@@ -14,10 +14,11 @@ from legion_testing.grasp_study import SORTING_CELL_PARTS
 SIDESTEP_AND_TURN = tuple(m for m in CARRY_MOTIONS if m.name in ("turn_left", "side_left"))
 
 
-LONG = pytest.mark.slow  # each a minute or more of simulation: the fast subset keeps the hardest part, the sphere
+SLOW = pytest.mark.slow  # each a minute or more of simulation: the default run keeps the hardest part, the sphere
 
 
-@pytest.mark.parametrize("index", [3, pytest.param(0, marks=LONG), pytest.param(1, marks=LONG)],
+@pytest.mark.parametrize("index", [pytest.param(3, marks=pytest.mark.long), pytest.param(0, marks=SLOW),
+                                   pytest.param(1, marks=SLOW)],
                          ids=["yellow_sphere", "red_cube", "blue_cylinder"])
 def test_carries_a_sorting_cell_part_through_a_turn_and_a_sidestep(index):
     result = run_carry(SORTING_CELL_PARTS[index], "left", seed=0, motions=SIDESTEP_AND_TURN)

@@ -49,6 +49,7 @@ def push_while_standing(impulse: float, direction: tuple[float, float, float], c
     return loop, pushed, declared, after
 
 
+@pytest.mark.long
 def test_a_70_n_s_side_push_is_an_unavoidable_fall_declared_early_with_the_fall_posture() -> None:
     """Sideways, 70 N s: the capture point leaves the reach of any step. The controller declares the fall on it,
     well before the base tilt (or CoM) criterion would have (the same push with the capture-point check off), and

@@ -19,7 +19,7 @@ pytest.importorskip("legion_sim")
 
 from legion_testing.walking_loop import WalkingLoop, heading_error
 
-pytestmark = pytest.mark.stack  # slow (a minute or two each): left out of `./test.sh --fast`, run alone by ./test.sh
+pytestmark = pytest.mark.long  # in-process walks of 20 s or more each: left out of `./test.sh --fast`
 
 RESOLUTION = 0.05
 """[m] the map's cells."""

@@ -14,6 +14,8 @@ pytest.importorskip("legion_sim")
 
 from legion_testing.walking_loop import WalkingLoop, heading_error
 
+pytestmark = pytest.mark.long  # 7-12 s each
+
 
 def new_loop(wbc_overrides: dict[str, object] | None = None) -> WalkingLoop:
     loop = WalkingLoop(wbc_overrides=wbc_overrides)

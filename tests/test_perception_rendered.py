@@ -285,6 +285,7 @@ def test_bins_are_tracked_with_stable_ids(tmp_path):
         assert np.linalg.norm(track.position - centre) < 0.02 and np.abs(track.size - size).max() < 0.02
 
 
+@pytest.mark.long
 def test_no_phantom_objects_over_100_frames(cell):
     """The tracker's output over 100 frames of a moving head with the robot's depth camera: exactly the six parts,
     with the right labels and stable ids."""

@@ -51,6 +51,7 @@ def test_stands_still_for_30_s_with_the_base_drifting_less_than_1_cm():
     assert sole_displacement(loop, soles) < FEET_STILL
 
 
+@pytest.mark.long
 def test_sways_5_cm_sideways_at_half_a_hertz_then_squats_10_cm_without_moving_the_feet():
     loop = make_loop()
     loop.run(0.5)
@@ -94,6 +95,7 @@ def test_sways_5_cm_sideways_at_half_a_hertz_then_squats_10_cm_without_moving_th
     assert loop.last_report.state == ControllerState.BALANCING
 
 
+@pytest.mark.long
 def test_reaches_40_cm_in_front_of_the_chest_at_table_height_and_back_looking_down():
     loop = make_loop()
     loop.run(0.5)

@@ -6,6 +6,10 @@ line and exit non-zero, and always clean up.
 
 A node class may define `close()` (called before `destroy_node()`, e.g. to close a viewer window). `run(node)` replaces
 the default spin (a SingleThreadedExecutor) for nodes that drive their own loop.
+
+Profiling: with `LEGION_PROFILE=<folder>` in the environment, each process runs its main thread under cProfile and
+writes `<folder>/<name>-<pid>.prof` when it ends (read with `python -m pstats`; docs/realtime.md). The executor
+thread of a process that drives its own loop (`spin_in_background`) is not profiled.
 """
 
 from __future__ import annotations
@@ -53,6 +57,26 @@ def spin_in_background(*nodes: Any) -> Any:
     return executor
 
 
+def profiled(name: str, work: Callable[[], None]) -> None:
+    """Run `work()`; under cProfile when `LEGION_PROFILE` names a folder (the statistics are written however it
+    ends)."""
+    import os
+
+    folder = os.environ.get("LEGION_PROFILE", "")
+    if not folder:
+        work()
+        return
+    import cProfile
+    from pathlib import Path
+
+    profile = cProfile.Profile()
+    try:
+        profile.runcall(work)
+    finally:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(str(Path(folder) / f"{name}-{os.getpid()}.prof"))
+
+
 def run_node(name: str, make_node: Callable[[], Any], args: list[str] | None = None,
              fatal: tuple[type[BaseException], ...] = (Exception,), run: Callable[[Any], None] | None = None) -> int:
     """Run a node until shutdown; 0 on a normal end (Ctrl-C, shutdown), 1 on an error of a `fatal` type (a bad
@@ -65,7 +89,7 @@ def run_node(name: str, make_node: Callable[[], Any], args: list[str] | None = N
     node = None
     try:
         node = make_node()
-        (run or spin)(node)
+        profiled(name, lambda: (run or spin)(node))
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except fatal as error:

@@ -28,8 +28,10 @@ SUBSCRIPTION_DEPTH = 1000
 class RecorderNode(Node):
     """Records topics into a bag (see the module docstring)."""
 
-    def __init__(self, recording: Recording, use_sim_time: bool, discovery_period: float = 1.0,
+    def __init__(self, recording: Recording, use_sim_time: bool, discovery_period: float = 0.1,
                  flush_period: float = 0.2):
+        """`discovery_period` [s, wall]: how often the graph is searched for new topics (rosbag2's default polling
+        interval, 0.1 s: a topic whose publisher is discovered late loses at most that much)."""
         super().__init__("recorder", parameter_overrides=[Parameter("use_sim_time", value=use_sim_time)])
         if discovery_period <= 0 or flush_period <= 0:
             raise RecordingError("discovery and flush periods must be > 0 s")
@@ -44,7 +46,8 @@ class RecorderNode(Node):
     def discover(self) -> None:
         """Subscribe to the chosen topics that have publishers and are not recorded yet."""
         graph = graph_to_dict(self.get_topic_names_and_types())
-        known = set(self.recording.topics) | set(self.recording.unavailable)
+        # Topics already decided (recorded, unavailable, or left out by the selection) are not looked at again.
+        known = set(self.recording.topics) | set(self.recording.unavailable) | set(self.recording.skipped)
         offered: dict[str, list[dict]] = {}
         published: dict[str, list[str]] = {}
         for topic, types in graph.items():
