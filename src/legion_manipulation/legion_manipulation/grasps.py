@@ -115,6 +115,20 @@ class PlanningParameters:
     position error)."""
     max_width: float = 0.075
     """Widest part across the grip [m]: the open hand's thumb-to-finger span less a margin."""
+    finger_reach: float = 0.125
+    """Gripper z of the open fingers' tips [m]: closing, they sweep down from there over the part's far side, so a
+    neighbouring part within this reach along the fingers is struck (bench/bench_grasp.py --neighbours)."""
+    finger_half_width: float = 0.05
+    """Half the width of the band the closing fingers sweep, across the gripper's y [m] (index to little finger, with
+    their thickness)."""
+    neighbour_clearance: float = 0.01
+    """Least horizontal gap left between that sweep and a neighbouring part's footprint circle [m]."""
+    max_heading_turn: float = 1.8
+    """The fingers may be turned at most this far from the preferred heading about the vertical to sweep clear of
+    neighbouring parts [rad] (a box turns by its faces: 1.8 lets a cube yawed 0.2 rad be taken across the face
+    normal 101 degrees off)."""
+    heading_step: float = 0.2618
+    """Step between the headings tried for a round part [rad]."""
     carry_roll: float = 0.0
     """While it carries a part, the hand is turned this much about the gripper's z axis (the fingers) from its grasp
     orientation [rad] (right hand; mirrored for the left). 0: palm down as it picked. A palm-down hand holds the
@@ -190,6 +204,66 @@ def grasp_heading(part: PartGeometry, preferred: float) -> float:
     return wrap_angle(part.yaw + k * quarter)
 
 
+def grasp_offset(part: PartGeometry, side: str, heading: float, params: PlanningParameters) -> np.ndarray:
+    """The part's centre in the gripper frame at the grasp [m] (see `plan_grasp`).  # (3,)"""
+    half = part.half_height
+    # x (down) puts the palm on the top, unless the fingers would then reach the table; y on the fingers' mid-line;
+    # z (along the fingers) just clear of the thumb.
+    depth = max(half + params.top_clearance - params.palm_to_gripper, params.min_support_clearance - half)
+    return np.array([depth, params.lateral if side == "right" else -params.lateral,
+                     params.thumb_wall + params.wall_gap + _half_extent_along(part, heading)])
+
+
+def sweep_clearance(part: PartGeometry, side: str, heading: float, neighbours: Sequence[tuple[np.ndarray, float]],
+                    params: PlanningParameters | None = None) -> float:
+    """Smallest horizontal gap [m] between the band the closing fingers sweep (from the gripper origin to
+    `finger_reach` along the fingers, `finger_half_width` either side of their mid-line) of the grasp of `part` at
+    `heading` and the footprint circles of `neighbours` ((centre in odom, radius) each); inf without neighbours,
+    negative where one overlaps the band."""
+    params = params or PlanningParameters()
+    offset = grasp_offset(part, side, heading, params)
+    along = np.array([math.cos(heading), math.sin(heading)])
+    across = np.array([-along[1], along[0]])
+    gripper = np.asarray(part.position, dtype=float)[:2] - offset[2] * along - offset[1] * across
+    gap = math.inf
+    for centre, radius in neighbours:
+        d = np.asarray(centre, dtype=float)[:2] - gripper
+        u, v = float(d @ along), float(d @ across)
+        du = max(0.0 - u, u - params.finger_reach, 0.0)
+        dv = max(abs(v) - params.finger_half_width, 0.0)
+        gap = min(gap, math.hypot(du, dv) - radius)
+    return gap
+
+
+def candidate_headings(part: PartGeometry, side: str, preferred: float,
+                       neighbours: Sequence[tuple[np.ndarray, float]] = (),
+                       params: PlanningParameters | None = None) -> list[float]:
+    """Finger headings to try for `part` [rad], best first: those whose finger sweep keeps `neighbour_clearance`
+    from every neighbouring part (`sweep_clearance`), the least turned from `preferred` first (within
+    `max_heading_turn`; a box only on its face normals; on a tie, turned towards the other hand's side, across the
+    body); then the others, the clearest first. Without neighbours: the preferred heading alone (as
+    `grasp_heading`)."""
+    params = params or PlanningParameters()
+    first = grasp_heading(part, preferred)
+    if not neighbours:
+        return [first]
+    inward = -1.0 if side == "left" else 1.0
+    if part.shape == "box":
+        quarter = math.pi / 2.0
+        turns = [wrap_angle(first + k * quarter - preferred) for k in range(4)]
+    else:
+        count = int(params.max_heading_turn / params.heading_step + 1e-9) if params.heading_step > 0.0 else 0
+        turns = [sign * k * params.heading_step for k in range(count + 1)
+                 for sign in ((1.0,) if k == 0 else (1.0, -1.0))]
+    turns = [t for t in turns if abs(t) <= params.max_heading_turn + 1e-9]
+    turns.sort(key=lambda t: (round(abs(t), 6), -t * inward))
+    headings = [wrap_angle(preferred + t) for t in turns]
+    gaps = {h: sweep_clearance(part, side, h, neighbours, params) for h in headings}
+    clear = [h for h in headings if gaps[h] >= params.neighbour_clearance]
+    blocked = sorted((h for h in headings if gaps[h] < params.neighbour_clearance), key=lambda h: -gaps[h])
+    return clear + blocked
+
+
 def _half_extent_along(part: PartGeometry, heading: float) -> float:
     """Half the part's extent along the horizontal direction `heading` [m]."""
     if part.shape != "box":
@@ -261,12 +335,7 @@ def plan_grasp(part: PartGeometry, side: str, preferred_heading: float = 0.0,
                            f"{params.max_width:.3f} m")
     heading = grasp_heading(part, preferred_heading)
     rotation = top_down_rotation(heading)
-    half = part.half_height
-    # Part centre in the gripper frame: x (down) puts the palm on the top, unless the fingers would then reach the
-    # table; y on the fingers' mid-line; z (along the fingers) just clear of the thumb.
-    depth = max(half + params.top_clearance - params.palm_to_gripper, params.min_support_clearance - half)
-    offset = np.array([depth, params.lateral if side == "right" else -params.lateral,
-                       params.thumb_wall + params.wall_gap + _half_extent_along(part, heading)])
+    offset = grasp_offset(part, side, heading, params)
     position = np.asarray(part.position, dtype=float)
     grasp = position - rotation @ offset
     up = np.array([0.0, 0.0, 1.0])

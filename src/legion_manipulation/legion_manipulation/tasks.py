@@ -40,7 +40,14 @@ from legion_common.transforms import quaternion_to_matrix, rotation_z, yaw_from_
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_description import DescriptionError, RobotConfig
-from legion_manipulation.grasps import GraspPlan, PartGeometry, PlanningParameters, plan_grasp, shape_from_label
+from legion_manipulation.grasps import (
+    GraspPlan,
+    PartGeometry,
+    PlanningParameters,
+    candidate_headings,
+    plan_grasp,
+    shape_from_label,
+)
 from legion_manipulation.paths import MinimumJerkPath, PathClock, PathLimits
 from legion_manipulation.reach import ArmReach
 from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
@@ -664,14 +671,11 @@ class _PickTask(_Task):
         errors = []
         for side in sides:
             try:
-                plan = plan_grasp(self.geometry, side, heading, owner.planning)
+                plan = self._reachable_plan(owner, inputs, side, heading)
             except ControlError as error:  # too wide for the hand, bad sizes
                 errors.append(str(error))
                 continue
-            if all(
-                owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
-                for point in (plan.pre_grasp, plan.grasp)
-            ):
+            if plan is not None:
                 return side, plan, None
         if errors and len(errors) == len(sides):
             raise TaskError(Code.NO_APPROACH, errors[0])
@@ -685,6 +689,27 @@ class _PickTask(_Task):
 
         standing = owner.reach.standing_pose(side, grasp_at, inputs.q, is_free=owner.is_free)
         return side, None, standing
+
+    def neighbours(self, inputs: Inputs) -> list[tuple[np.ndarray, float]]:
+        """The other perceived parts, as (centre in odom, radius of their footprint circle): what the closing
+        fingers must not sweep onto."""
+        return [(o.position, 0.5 * math.hypot(float(o.size[0]), float(o.size[1])))
+                for o in inputs.objects.values()
+                if o.id != self.part.id and not o.is_container and np.isfinite(o.position).all()
+                and np.isfinite(o.size).all()]
+
+    def _reachable_plan(self, owner: Manipulator, inputs: Inputs, side: str, heading: float) -> GraspPlan | None:
+        """The first grasp of `candidate_headings` (the closing fingers clear of the neighbouring parts, the least
+        turned from `heading` first) whose pre-grasp and grasp poses the `side` hand reaches; None if none does.
+        Raises ControlError for a part the hand cannot take (too wide, bad sizes)."""
+        for candidate in candidate_headings(self.geometry, side, heading, self.neighbours(inputs), owner.planning):
+            plan = plan_grasp(self.geometry, side, candidate, owner.planning)
+            if all(
+                owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
+                for point in (plan.pre_grasp, plan.grasp)
+            ):
+                return plan
+        return None
 
     def _begin(self, inputs: Inputs, plan: GraspPlan) -> None:
         self.plan = plan
@@ -712,11 +737,8 @@ class _PickTask(_Task):
             if part is not None and part.geometry() is not None:
                 self.part, self.geometry = part, part.geometry()
             base = owner._base(inputs.q)
-            plan = plan_grasp(self.geometry, side, yaw_from_matrix(base.rotation), owner.planning)
-            if not all(
-                owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
-                for point in (plan.pre_grasp, plan.grasp)
-            ):
+            plan = self._reachable_plan(owner, inputs, side, yaw_from_matrix(base.rotation))
+            if plan is None:
                 out.result = self.abort(
                     inputs,
                     Code.OUT_OF_REACH,

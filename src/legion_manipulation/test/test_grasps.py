@@ -11,10 +11,12 @@ from legion_control.grasp import GraspMode
 from legion_manipulation.grasps import (
     PartGeometry,
     PlanningParameters,
+    candidate_headings,
     choose_side,
     grasp_heading,
     plan_grasp,
     shape_from_label,
+    sweep_clearance,
     top_down_rotation,
 )
 
@@ -131,3 +133,48 @@ def test_the_carry_turn_is_about_the_fingers_and_mirrored_between_the_hands(roll
     grasp = top_down_rotation(0.4)
     carried = grasp @ right
     assert math.acos(np.clip(carried[:, 0] @ grasp[:, 0], -1.0, 1.0)) == pytest.approx(abs(roll), abs=1e-9)
+
+
+# The sorting cell's near row: a part with another 10 cm behind it (along the robot's heading) and others 15 cm to
+# either side. Closing, the fingers of a grasp along the heading swept down onto the part behind and the hand was
+# levered up off the part it was to pick (the shift's first picks: GRASP_MISSED).
+CYLINDER = part("cylinder", (0.025, 0.08), x=0.43, y=0.0)
+NEAR_ROW = [(np.array([0.53, 0.0, 0.775]), 0.035), (np.array([0.43, 0.15, 0.775]), 0.035),
+            (np.array([0.43, -0.15, 0.77]), 0.028), (np.array([0.53, 0.15, 0.78]), 0.03),
+            (np.array([0.53, -0.15, 0.79]), 0.025)]
+
+
+def test_the_fingers_of_a_grasp_along_the_heading_sweep_onto_the_part_behind():
+    params = PlanningParameters()
+    assert sweep_clearance(CYLINDER, "left", 0.0, NEAR_ROW[:1], params) < 0.0
+    assert sweep_clearance(CYLINDER, "left", 0.0, [(np.array([0.75, 0.0, 0.78]), 0.03)], params) > 0.0
+    assert sweep_clearance(CYLINDER, "left", 0.0, [], params) == math.inf
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_the_heading_turns_so_that_the_closing_fingers_miss_the_neighbouring_parts(side):
+    params = PlanningParameters()
+    headings = candidate_headings(CYLINDER, side, 0.0, NEAR_ROW, params)
+    best = headings[0]
+    assert abs(best) > 0.5 and abs(best) <= params.max_heading_turn
+    assert sweep_clearance(CYLINDER, side, best, NEAR_ROW, params) > 0.0
+    assert sweep_clearance(CYLINDER, side, best, NEAR_ROW, params) == max(
+        sweep_clearance(CYLINDER, side, h, NEAR_ROW, params) for h in headings)
+    plan = plan_grasp(CYLINDER, side, best, params)
+    assert plan.heading == pytest.approx(best)
+
+
+def test_without_neighbours_the_heading_is_the_preferred_one():
+    box = part("box", (0.05, 0.05, 0.05), yaw=0.3)
+    assert candidate_headings(box, "left", 0.0, []) == [pytest.approx(grasp_heading(box, 0.0))]
+    far = [(np.array([0.45, 0.6, 0.775]), 0.035)]
+    assert candidate_headings(CYLINDER, "left", 0.2, far)[0] == pytest.approx(0.2)
+
+
+def test_a_box_turns_by_its_faces_to_miss_a_neighbour():
+    cube = part("box", (0.04, 0.04, 0.04), x=0.43, y=-0.15, yaw=-0.2)
+    neighbours = [(np.array([0.53, -0.15, 0.79]), 0.025), (np.array([0.43, 0.0, 0.79]), 0.025)]
+    best = candidate_headings(cube, "right", 0.0, neighbours)[0]
+    quarter = math.pi / 2.0
+    assert abs(math.remainder(best - cube.yaw, quarter)) < 1e-9
+    assert sweep_clearance(cube, "right", best, neighbours) >= PlanningParameters().neighbour_clearance

@@ -172,3 +172,22 @@ def test_a_hand_held_up_on_its_way_down_backs_off_then_stops_the_pick(manipulato
         backed = first.rotation.T @ (grasps[-1] - first.grasp)
         step = manipulator.planning.regrasp_step
         assert backed == pytest.approx([0.0, 0.0, -(tries - 1) * step], abs=1e-9)
+
+
+def test_a_pick_turns_the_fingers_away_from_the_part_behind_the_one_it_picks(manipulator):
+    """The sorting cell's near row: a cylinder with a cube 10 cm behind it. The fingers of a grasp along the robot's
+    heading closed onto the cube and levered the hand off the cylinder (GRASP_MISSED in the shift)."""
+    cylinder = PerceivedObject("blue_cylinder_1", "blue_cylinder", np.array([0.43, 0.0, 0.79]), 0.0,
+                               np.array([0.05, 0.05, 0.08]))
+    behind = PerceivedObject("red_cube_2", "red_cube", np.array([0.53, 0.0, 0.775]), 0.7, np.full(3, 0.05))
+    state = inputs(manipulator, [cylinder, behind])
+    manipulator.start_pick(state, object_id="blue_cylinder_1")
+    plan = manipulator._task.plan
+    assert plan is not None
+    fingers = plan.rotation[:, 2]
+    reach = manipulator.planning.finger_reach
+    # the cube's centre is well clear of the band the fingers sweep
+    to_cube = behind.position[:2] - plan.grasp[:2]
+    along = float(to_cube @ fingers[:2])
+    across = abs(float(to_cube @ np.array([-fingers[1], fingers[0]])))
+    assert along > reach or across > manipulator.planning.finger_half_width + 0.035
