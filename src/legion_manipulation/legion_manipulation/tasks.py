@@ -47,6 +47,7 @@ from legion_manipulation.grasps import (
     candidate_headings,
     plan_grasp,
     shape_from_label,
+    sweep_clearance,
 )
 from legion_manipulation.paths import MinimumJerkPath, PathClock, PathLimits
 from legion_manipulation.reach import ArmReach
@@ -669,14 +670,17 @@ class _PickTask(_Task):
         base = owner._base(inputs.q)
         heading = yaw_from_matrix(base.rotation)
         errors = []
-        for side in sides:
-            try:
-                plan = self._reachable_plan(owner, inputs, side, heading)
-            except ControlError as error:  # too wide for the hand, bad sizes
-                errors.append(str(error))
-                continue
-            if plan is not None:
-                return side, plan, None
+        # a grasp whose closing fingers miss the neighbouring parts with either hand first, then any reachable one
+        for clear_only in (True, False):
+            for side in sides:
+                try:
+                    plan = self._reachable_plan(owner, inputs, side, heading, clear_only)
+                except ControlError as error:  # too wide for the hand, bad sizes
+                    if clear_only:
+                        errors.append(str(error))
+                    continue
+                if plan is not None:
+                    return side, plan, None
         if errors and len(errors) == len(sides):
             raise TaskError(Code.NO_APPROACH, errors[0])
         side = sides[0]
@@ -698,11 +702,16 @@ class _PickTask(_Task):
                 if o.id != self.part.id and not o.is_container and np.isfinite(o.position).all()
                 and np.isfinite(o.size).all()]
 
-    def _reachable_plan(self, owner: Manipulator, inputs: Inputs, side: str, heading: float) -> GraspPlan | None:
+    def _reachable_plan(self, owner: Manipulator, inputs: Inputs, side: str, heading: float,
+                        clear_only: bool = False) -> GraspPlan | None:
         """The first grasp of `candidate_headings` (the closing fingers clear of the neighbouring parts, the least
-        turned from `heading` first) whose pre-grasp and grasp poses the `side` hand reaches; None if none does.
-        Raises ControlError for a part the hand cannot take (too wide, bad sizes)."""
-        for candidate in candidate_headings(self.geometry, side, heading, self.neighbours(inputs), owner.planning):
+        turned from `heading` first; with `clear_only`, only those) whose pre-grasp and grasp poses the `side` hand
+        reaches; None if none does. Raises ControlError for a part the hand cannot take (too wide, bad sizes)."""
+        neighbours = self.neighbours(inputs)
+        for candidate in candidate_headings(self.geometry, side, heading, neighbours, owner.planning):
+            if clear_only and neighbours and (sweep_clearance(self.geometry, side, candidate, neighbours,
+                                                              owner.planning) < owner.planning.neighbour_clearance):
+                continue
             plan = plan_grasp(self.geometry, side, candidate, owner.planning)
             if all(
                 owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
