@@ -7,9 +7,10 @@ line and exit non-zero, and always clean up.
 A node class may define `close()` (called before `destroy_node()`, e.g. to close a viewer window). `run(node)` replaces
 the default spin (a SingleThreadedExecutor) for nodes that drive their own loop.
 
-Profiling: with `LEGION_PROFILE=<folder>` in the environment, each process runs its main thread under cProfile and
-writes `<folder>/<name>-<pid>.prof` when it ends (read with `python -m pstats`; docs/realtime.md). The executor
-thread of a process that drives its own loop (`spin_in_background`) is not profiled.
+Profiling: with `LEGION_PROFILE=<folder>` in the environment, each process runs its main thread under cProfile, timed
+by the thread's CPU time (not the wall clock, which would count the time the process waits for a core on a busy
+machine), and writes `<folder>/<name>-<pid>.prof` when it ends (read with `python -m pstats`; docs/realtime.md). The
+executor thread of a process that drives its own loop (`spin_in_background`) is not profiled.
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ def profiled(name: str, work: Callable[[], None]) -> None:
         work()
         return
     import cProfile
+    import time
     from pathlib import Path
 
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.thread_time)
     try:
         profile.runcall(work)
     finally:
