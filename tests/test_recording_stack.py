@@ -41,8 +41,11 @@ PERSON_SCENE = {
     "people": [{"id": "worker", "position": [1.5, 0.0], "yaw": math.pi, "height": 1.75,
                 "shirt_colour": "safety_yellow"}],
 }
-RATES = {"/joint_states": 500.0, "/imu/data": 500.0, "/odom": 500.0, "/clock": 200.0}
-"""[Hz] of simulated time, config/stack.yaml."""
+_STACK = yaml.safe_load((Path(__file__).parents[1] / "config" / "stack.yaml").read_text())
+_BRIDGE = _STACK["/**/sim_bridge"]["ros__parameters"]
+RATES = {topic: _BRIDGE["control_rate"] for topic in ("/joint_states", "/imu/data", "/odom")} | {
+    "/clock": _BRIDGE["clock_rate"]}
+"""[Hz] of simulated time, as config/stack.yaml sets them."""
 
 
 @pytest.fixture(scope="module")

@@ -182,7 +182,7 @@ def test_camera_images(sim):
 def test_stands_still_under_a_position_hold(sim):
     probe, _ = sim
     start, _ = base_pose(probe)
-    probe.wait_sim_time(10.0, 300.0)
+    probe.wait_sim_time(5.0, 300.0)
     end, tilt = base_pose(probe)
     assert abs(end[2] - start[2]) < 0.01, f"base height changed by {end[2] - start[2]:.3f} m"
     assert np.linalg.norm(end[:2] - start[:2]) < 0.01
