@@ -49,7 +49,7 @@ def walk_route(scene: str, route: list[tuple[float, float, float]]) -> WalkingLo
 
 def test_sidesteps_right_and_left_in_the_sorting_cell_on_leg_odometry() -> None:
     out_and_back = [(-0.10, 0.72, 0.0), (-0.10, 0.0, 0.0), (-0.10, -0.72, 0.0), (-0.10, 0.0, 0.0)]
-    loop = walk_route("sorting_cell", [(-0.10, 0.0, 0.0), *out_and_back * 2])
+    loop = walk_route("sorting_cell", [(-0.10, 0.0, 0.0), *out_and_back])
     # The estimate no longer reads touch-downs as pushes: the measured DCM stays within the re-anchoring threshold
     # (before: 80 re-anchorings and 30 capture-point steps on the way to the fall).
     assert np.percentile(loop.record.dcm_error, 95) < loop.planner.params.dcm_error_threshold
