@@ -65,21 +65,24 @@ BASE_FOOTPRINT = "base_footprint"
 """REP-120 frame a hand target may be given in (the base on the floor, heading only)."""
 
 
-def hand_target_from_msg(msg: PoseStamped, odom_frame: str) -> HandTarget | None:
+def hand_target_from_msg(msg: PoseStamped, odom_frame: str, footprint_frame: str = BASE_FOOTPRINT
+                         ) -> HandTarget | None:
     """PoseStamped of a gripper frame -> HandTarget, or None (release) for an empty frame_id.
 
-    A target in `base_footprint` (REP-120) moves with the robot: the controller follows it with its own base estimate.
+    A target in `footprint_frame` (REP-120's base_footprint, with the robot's frame prefix) moves with the robot: the
+    controller follows it with its own base estimate.
 
     Raises:
-        ControlError: a frame other than odom or base_footprint.
+        ControlError: a frame other than `odom_frame` or `footprint_frame`.
     """
     frame = msg.header.frame_id.lstrip("/")
     if not frame:
         return None
-    if frame not in (odom_frame, BASE_FOOTPRINT):
-        raise ControlError(f"hand target must be in '{odom_frame}' or '{BASE_FOOTPRINT}', got '{msg.header.frame_id}'")
+    if frame not in (odom_frame, footprint_frame):
+        raise ControlError(f"hand target must be in '{odom_frame}' or '{footprint_frame}', got "
+                           f"'{msg.header.frame_id}'")
     return HandTarget(to_seconds(msg.header.stamp), xyz(msg.pose.position), xyzw(msg.pose.orientation),
-                      in_base_footprint=frame == BASE_FOOTPRINT)
+                      in_base_footprint=frame == footprint_frame)
 
 
 def hand_command_from_msg(msg: HandCommandMsg) -> HandCommand:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from legion_common.frames import frame_prefix_param
 from legion_common.parameters import param
 from legion_common.realtime import RealtimeParameters
 
@@ -229,6 +230,7 @@ class WbcNodeParameters:
     """The node's own parameters (next to those of `WbcParameters`)."""
 
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro).")
+    frame_prefix: str = frame_prefix_param()
     solver: str = param("daqp", "QP solver: daqp (default), proxsuite, or any qpsolvers name that is installed.")
     diagnostics_rate: float = param(2.0, "Rate of `diagnostics`.", unit="Hz", low=0.1, high=50.0)
     realtime: RealtimeParameters = field(default_factory=RealtimeParameters)

@@ -9,7 +9,8 @@ Subscribes:
     `gait/reference` (legion_interfaces/GaitReference): CoM, base orientation, contacts and swing soles; empty
         means balance in place.
     `balance/offset` (legion_interfaces/BalanceOffset): CoM offset for leaning, swaying, squatting.
-    `<side>_hand/target` (geometry_msgs/PoseStamped, e.g. `left_hand/target`): gripper frame pose in `odom`; an empty
+    `<side>_hand/target` (geometry_msgs/PoseStamped, e.g. `left_hand/target`): gripper frame pose in `odom` or
+        `base_footprint` (both with the `frame_prefix`, e.g. `robot_1/odom`, in a multi-robot scene); an empty
         frame_id, a non-finite pose or a target older than `hand.target_timeout` releases the hand task.
     `<side>_hand/command` (legion_interfaces/HandCommand): OPEN / POWER / PINCH with a closure level.
     `<side>_hand/payload` (std_msgs/Float64): the mass [kg] the hand holds (0: none); balance and arm torques carry
@@ -27,9 +28,9 @@ Publishes:
 Services:
     `~/reset` (std_srvs/Trigger): forget references and the fall state; balance in place again.
 Parameters:
-    `legion_control.parameters.WbcNodeParameters` (`robot`, `solver`, `diagnostics_rate`) and every tunable of
-    `legion_control.parameters.WbcParameters` under its dotted name (`com.stiffness`, ...), each with its unit and
-    range.
+    `legion_control.parameters.WbcNodeParameters` (`robot`, `frame_prefix`, `solver`, `diagnostics_rate`) and every
+    tunable of `legion_control.parameters.WbcParameters` under its dotted name (`com.stiffness`, ...), each with its
+    unit and range.
 
 The joint_states callback runs the control cycle (the hardware's state message is the control tick); the other
 callbacks convert, check and store. Errors are caught at the callback boundary and reported on `diagnostics`.
@@ -91,7 +92,8 @@ class WholeBodyControllerNode(Node):
         self.robot_name = node_params.robot
         robot = RobotModel.load(self.robot_name, lock_hands=True)
         self.controller = WholeBodyController(robot, params, node_params.solver)
-        self.odom_frame = robot.config.frames["odom"]
+        self.odom_frame = node_params.frame_prefix + robot.config.frames["odom"]
+        self.footprint_frame = node_params.frame_prefix + conv.BASE_FOOTPRINT
         self.lock = threading.Lock()
         """Guards the controller: in the composed process the tick runs on the process's own loop, the references
         arrive on the executor's thread."""
@@ -156,7 +158,7 @@ class WholeBodyControllerNode(Node):
 
     def on_hand_target(self, side: str, msg: PoseStamped) -> None:
         self._store(f"{side}_hand/target", lambda: self.controller.set_hand_target(
-            side, conv.hand_target_from_msg(msg, self.odom_frame)))
+            side, conv.hand_target_from_msg(msg, self.odom_frame, self.footprint_frame)))
 
     def on_hand_command(self, side: str, msg: HandCommand) -> None:
         self._store(f"{side}_hand/command", lambda: self.controller.set_hand_command(

@@ -1,5 +1,6 @@
 """The node in-process over DDS, without a simulator: it answers each joint state with a command of the same stamp,
-reports on diagnostics, and refuses out-of-range parameters."""
+reports on diagnostics, refuses out-of-range parameters, and takes hand targets in its robot's frames only (a
+multi-robot scene's `frame_prefix`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from geometry_msgs.msg import PoseStamped  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
@@ -139,3 +141,40 @@ def test_an_unavoidable_fall_is_reported_with_its_reason_and_the_fall_posture(wi
     command = dict(zip(w.commands[-1].name, w.commands[-1].stiffness, strict=True))
     posture = robot.config.fall_posture
     assert all(command[n] == posture.gains[n].stiffness for n in robot.config.body_joints)
+
+
+def test_with_a_frame_prefix_hand_targets_are_taken_in_the_robots_frames_only(wired):
+    """A robot of a multi-robot scene (`frame_prefix: robot_2/`): hand targets in `robot_2/odom` and
+    `robot_2/base_footprint` reach the controller, those in the unprefixed frames are rejected."""
+    node = WholeBodyControllerNode(parameter_overrides=[Parameter("frame_prefix", value="robot_2/")])
+    w = wired(node)
+    side = node.controller.sides[0]
+    taken: list = []
+    node.controller.set_hand_target = lambda s, target: taken.append((s, target))  # a spy: the reach is not tested
+    publisher = w.peer.create_publisher(PoseStamped, f"{side}_hand/target", 10)
+    assert spin_until(w.executor, lambda: publisher.get_subscription_count() > 0)
+    for frame in ("robot_2/odom", "robot_2/base_footprint", "odom", "base_footprint", "robot_1/odom"):
+        msg = PoseStamped()
+        msg.header.stamp, msg.header.frame_id = to_stamp(0.0), frame
+        msg.pose.position.x, msg.pose.orientation.w = 0.3, 1.0
+        publisher.publish(msg)
+    topic = f"{side}_hand/target"
+    assert spin_until(w.executor, lambda: len(taken) + node._rejected[topic] == 5)
+    assert [target.in_base_footprint for _, target in taken] == [False, True]
+    assert node._rejected[topic] == 3 and "robot_2/odom" in node._errors[-1]
+
+
+def test_the_composed_control_process_gives_the_frame_prefix_to_both_nodes():
+    """`whole_body_control` (estimator and controller in one process): the launch's `-p frame_prefix:=robot_2/`
+    reaches both nodes (command-line parameters apply to every node of a process)."""
+    from legion_control.control_process import ControlProcess
+
+    rclpy.init(args=["--ros-args", "-p", "frame_prefix:=robot_2/"])
+    try:
+        process = ControlProcess()
+        estimator, controller = process.nodes
+        assert estimator.params.frame_prefix == "robot_2/"
+        assert (controller.odom_frame, controller.footprint_frame) == ("robot_2/odom", "robot_2/base_footprint")
+        process.destroy_node()
+    finally:
+        rclpy.try_shutdown()

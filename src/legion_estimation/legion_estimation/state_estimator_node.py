@@ -39,6 +39,7 @@ from tf2_msgs.msg import TFMessage
 
 from legion_common.decimation import Decimator
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
+from legion_common.frames import frame_prefix_param
 from legion_common.inbox import Inbox
 from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node_main import run_node
@@ -62,8 +63,7 @@ class EstimatorParameters(LegOdometryParameters):
     """The node's parameters: the leg odometry's (`LegOdometryParameters`) plus the robot and the synchronisation."""
 
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml).")
-    frame_prefix: str = param("", "Put before every frame id this node publishes or expects (e.g. `robot_1/` for "
-                              "robot_1 of a multi-robot scene), as robot_state_publisher's `frame_prefix`.")
+    frame_prefix: str = frame_prefix_param()
     sync_tolerance: float = param(0.001, "Largest stamp difference between the measurements of one estimate.",
                                   unit="s", low=0.0, high=0.1)
     decimated_rate: float = param(50.0, "Rate of `odom/decimated` and `joint_states/decimated`, the state for the "

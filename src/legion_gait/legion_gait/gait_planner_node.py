@@ -26,6 +26,7 @@ from std_msgs.msg import Bool
 from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import diagnostics_msg
+from legion_common.frames import frame_prefix_param
 from legion_common.messages import pose_arrays, pose_msg
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
@@ -65,8 +66,7 @@ class NodeParameters:
 
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): sole size, "
                                     "sides, kinematics.")
-    frame_prefix: str = param("", "Put before every frame id this node publishes or expects (e.g. `robot_1/` for "
-                              "robot_1 of a multi-robot scene), as robot_state_publisher's `frame_prefix`.")
+    frame_prefix: str = frame_prefix_param()
     update_rate: float = param(20.0, "Replanning and publication of gait/reference and gait/footsteps.", unit="Hz",
                                low=1.0, high=200.0)
     marker_rate: float = param(5.0, "gait_planner/markers (~/markers) rate, only while subscribed; 0 disables them.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from legion_common.frames import frame_prefix_param
 from legion_common.parameters import param, require
 
 
@@ -190,8 +191,7 @@ class NodeParameters:
 
     robot: str = param("centurion", "Robot name (config/robots/<robot>.yaml, urdf/<robot>.urdf.xacro): camera frame "
                        "and kinematics.")
-    frame_prefix: str = param("", "Put before every frame id this node publishes or expects (e.g. `robot_1/` for "
-                              "robot_1 of a multi-robot scene), as robot_state_publisher's `frame_prefix`.")
+    frame_prefix: str = frame_prefix_param()
     process_rate: float = param(10.0, "Rate of the processing timer; each tick processes the newest new frame.",
                                 unit="Hz", low=0.1, high=100.0)
     sync_tolerance: float = param(0.02, "Largest stamp difference between the colour and depth images of a frame.",
