@@ -8,6 +8,8 @@ follows the robot's state.
 Action servers (one goal at a time; a second is rejected with BUSY in its result):
     `pick` (legion_interfaces/Pick): a part of `perception/objects` by id or label, optionally a hand.
     `place` (legion_interfaces/Place): a part-centre pose in odom, or a container perception reports.
+Every frame is this robot's: with `frame_prefix` (a multi-robot scene, e.g. `robot_1/`) `robot_1/odom` and
+`robot_1/base_footprint`; `perception/objects` and `perception/obstacles` in another frame are ignored.
 Action client: `walk_to` (legion_interfaces/WalkTo) when a part or a target is out of reach.
 
 Subscribes: `joint_states`, `odom` (remapped to the decimated streams), `perception/objects`, `perception/obstacles`
@@ -45,6 +47,7 @@ from visualization_msgs.msg import MarkerArray
 
 from legion_common.decimation import Decimator
 from legion_common.diagnostics import diagnostics_msg
+from legion_common.frames import frame_error, frame_prefix_param
 from legion_common.messages import pose_arrays, xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
@@ -84,6 +87,7 @@ class NodeParameters:
     """The node's own parameters (the manipulator's are those of `ManipulationParameters`, same names)."""
 
     robot: str = param("centurion", "Robot name or robot file: hands, synergies, kinematics.")
+    frame_prefix: str = frame_prefix_param()
     diagnostics_period: float = param(1.0, "Time between diagnostics, of state stamps.", unit="s", low=0.1,
                                       high=60.0)
     state_timeout: float = param(0.5, "odom older than the joint state by more than this is not used.", unit="s",
@@ -102,8 +106,8 @@ class NodeParameters:
 
 
 class ManipulationNode(Node):
-    def __init__(self) -> None:
-        super().__init__("manipulation")
+    def __init__(self, **kwargs) -> None:
+        super().__init__("manipulation", **kwargs)
         self.node_params = declare_parameters(self, NodeParameters)
         params = declare_parameters(self, ManipulationParameters)
         self.robot = RobotModel.load(self.node_params.robot, lock_hands=True)
@@ -117,7 +121,8 @@ class ManipulationNode(Node):
         self.manipulator = Manipulator(self.robot, {side: hand.synergies for side, hand in config.hands.items()},
                                        limits, params, planning_parameters(config))
         self.sides = self.manipulator.sides
-        self.odom_frame = config.frames["odom"]
+        self.odom_frame = self.node_params.frame_prefix + config.frames["odom"]
+        self.footprint_frame = self.node_params.frame_prefix + BASE_FOOTPRINT
 
         self.pub_target = {s: self.create_publisher(PoseStamped, f"{s}_hand/target", INPUT_QOS) for s in self.sides}
         self.pub_command = {s: self.create_publisher(HandCommand, f"{s}_hand/command", INPUT_QOS) for s in self.sides}
@@ -175,7 +180,17 @@ class ManipulationNode(Node):
         if np.isfinite(vector).all():
             self._odometry = (header_seconds(msg), vector)
 
+    def _in_odom(self, msg, what: str) -> bool:
+        """Whether `msg` is in this robot's odom (or says no frame); otherwise it is logged and left out."""
+        error = frame_error(msg.header.frame_id, self.odom_frame, what)
+        if error is not None:
+            self._last_message = f"{error}: ignored"
+            self.get_logger().warning(self._last_message, throttle_duration_sec=5.0)
+        return error is None
+
     def on_objects(self, msg: DetectedObjectArray) -> None:
+        if not self._in_odom(msg, "perception/objects"):
+            return
         objects = {}
         for obj in msg.objects:
             position, orientation = pose_arrays(obj.pose)
@@ -187,6 +202,8 @@ class ManipulationNode(Node):
 
     def on_obstacles(self, msg: OccupancyGrid) -> None:
         info = msg.info
+        if not self._in_odom(msg, "perception/obstacles"):
+            return
         if info.width == 0 or info.height == 0 or len(msg.data) != info.width * info.height:
             return
         origin = info.origin.position
@@ -309,7 +326,7 @@ class ManipulationNode(Node):
     def _send(self, inputs: Inputs, out: Outputs) -> None:
         stamp = to_stamp(inputs.time)
         targets = [(side, pose, self.odom_frame) for side, pose in out.targets.items()]
-        targets += [(side, pose, BASE_FOOTPRINT) for side, pose in out.carried.items()]
+        targets += [(side, pose, self.footprint_frame) for side, pose in out.carried.items()]
         for side, pose, frame in targets:
             if pose is None:
                 self.hand_targets.pop(side, None)
@@ -390,9 +407,9 @@ class ManipulationNode(Node):
         def start(inputs: Inputs) -> None:
             target = None
             if request.target.header.frame_id:
-                if request.target.header.frame_id != self.odom_frame:
-                    raise TaskError(Code.INVALID, f"place targets are in '{self.odom_frame}', not "
-                                    f"'{request.target.header.frame_id}'")
+                error = frame_error(request.target.header.frame_id, self.odom_frame, "place target")
+                if error is not None:
+                    raise TaskError(Code.INVALID, error)
                 position, orientation = pose_arrays(request.target.pose)
                 if not (np.isfinite(position).all() and np.isfinite(orientation).all()):
                     raise TaskError(Code.INVALID, "the target pose is not finite")
