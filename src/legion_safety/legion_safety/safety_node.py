@@ -19,6 +19,7 @@ from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
+from legion_common.frames import frame_error, frame_prefix_param
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_common.stamps import to_stamp
@@ -50,6 +51,7 @@ class SafetyParameters:
 
     robot: str = param("centurion", "Robot name or robot file: its `safety:` block (stopping time and distance, "
                                     "body radius).")
+    frame_prefix: str = frame_prefix_param()
     rate: float = param(20.0, "Zone evaluation and publication of safety/state and safety/speed_scale.", unit="Hz",
                         low=1.0, high=1000.0)
     diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
@@ -69,7 +71,8 @@ class SafetyNode(Node):
     """Speed and separation monitoring of the people perception tracks, and the emergency-stop latch.
 
     Subscribes:
-        `perception/people/tracked` (legion_interfaces/TrackedPersonArray, frame odom, reliable depth 10).
+        `perception/people/tracked` (legion_interfaces/TrackedPersonArray, frame odom, reliable depth 10); people in
+            another frame are not taken (the input then goes stale: a protective stop after `zones.input_timeout`).
         `odom` (nav_msgs/Odometry; remapped to `odom/decimated` by the launch): base position and speed.
         `emergency_stop` (std_msgs/Bool, reliable, transient-local): true from any source latches the stop.
         `hardware/status` (diagnostic_msgs/DiagnosticArray): the hardware's `emergency_stop` key turning true latches
@@ -90,10 +93,11 @@ class SafetyNode(Node):
         `safety/reset` (legion_interfaces/SafetyReset): clears the latched e-stop, given `requested_by` and `reason`
             (both logged); refused while `emergency_stop` is still true. Then calls the hardware's
             `emergency_stop/reset` (std_srvs/Trigger).
+    Every frame is this robot's: with `frame_prefix` (a multi-robot scene, e.g. `robot_1/`) `robot_1/odom`.
     Parameters:
-        `robot`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `separation.*` (T_r, C, Z_d, Z_r),
-        `zones.*` (warning and release margins, resume time, input timeout), `controlled_stop.*` (still speed and
-        time, timeout); docs/safety.md.
+        `robot`, `frame_prefix`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `separation.*` (T_r, C,
+        Z_d, Z_r), `zones.*` (warning and release margins, resume time, input timeout), `controlled_stop.*` (still
+        speed and time, timeout); docs/safety.md.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -101,7 +105,7 @@ class SafetyNode(Node):
         self.params = declare_parameters(self, SafetyParameters)
         config = load_robot_config(self.params.robot)
         self.robot_name = config.name
-        self.odom_frame = config.frames["odom"]
+        self.odom_frame = self.params.frame_prefix + config.frames["odom"]
         self.robot_safety = RobotSafety.from_mapping(config.safety, f"robot '{config.name}' safety")
         self.monitor = SeparationMonitor(self.params.zones, self.params.separation, self.robot_safety)
         self.latch = EmergencyStopLatch()
@@ -143,6 +147,11 @@ class SafetyNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def on_people(self, msg: TrackedPersonArray) -> None:
+        error = frame_error(msg.header.frame_id, self.odom_frame, "perception/people/tracked")
+        if error is not None:  # people it cannot place: not taken, so the people input goes stale (a stop)
+            self._errors.append(error)
+            self.get_logger().warning(f"{error}: ignored", throttle_duration_sec=5.0)
+            return
         self._people = conv.people_from_msg(msg)
 
     def on_odometry(self, msg: Odometry) -> None:

@@ -31,6 +31,8 @@ class World:
     def __init__(self) -> None:
         self.node = Node("safety_test_world")
         self.distance: float | None = None
+        self.frame = "odom"
+        """The frame of the odometry and people published."""
         self.states: list[SafetyState] = []
         self.scales: list[float] = []
         self.pub_odom = self.node.create_publisher(Odometry, "odom", 10)
@@ -48,10 +50,10 @@ class World:
     def publish(self) -> None:
         stamp = self.node.get_clock().now().to_msg()
         odom = Odometry()
-        odom.header.stamp, odom.header.frame_id = stamp, "odom"
+        odom.header.stamp, odom.header.frame_id = stamp, self.frame
         odom.pose.pose.orientation.w = 1.0
         people = TrackedPersonArray()
-        people.header.stamp, people.header.frame_id = stamp, "odom"
+        people.header.stamp, people.header.frame_id = stamp, self.frame
         if self.distance is not None:
             person = TrackedPerson(id="person_1")
             person.position.x, person.position.z = self.distance, 1.6
@@ -61,10 +63,13 @@ class World:
 
 
 @pytest.fixture
-def system():
+def system(request):
+    """The node (with the extra command-line arguments a test gives as the fixture's parameter, e.g. a frame prefix),
+    the world and an executor."""
     if not rclpy.ok():
         rclpy.init()
-    node = SafetyNode(cli_args=["--ros-args", "-p", "zones.resume_time:=0.5"])
+    extra = getattr(request, "param", ())
+    node = SafetyNode(cli_args=["--ros-args", "-p", "zones.resume_time:=0.5", *extra])
     world = World()
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -180,3 +185,20 @@ def test_a_hardware_status_sent_before_the_reset_reached_the_hardware_does_not_l
     report(False)
     report(True)  # the hardware latched anew: so does the node
     spin_until(executor, lambda: newest_zone(world) == SafetyState.EMERGENCY_STOP)
+
+
+@pytest.mark.parametrize("system", [("-p", "frame_prefix:=robot_2/")], indirect=True)
+def test_with_a_frame_prefix_people_are_taken_in_the_robots_odom_only_and_outputs_carry_it(system):
+    """A robot of a multi-robot scene: safety/state and safety/markers in `robot_2/odom`; people in the unprefixed
+    `odom` cannot be placed, so they are not taken: the people input goes stale, a protective stop."""
+    _, world, executor = system
+    world.frame = "robot_2/odom"
+    world.distance = 10.0  # beyond the warning distance
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+    assert world.states[-1].header.frame_id == "robot_2/odom"
+    world.node.create_subscription(MarkerArray, "safety/markers", world.markers.append, LATCHED)
+    spin_until(executor, lambda: any(m.ns == "people" for a in world.markers for m in a.markers))
+    assert {m.header.frame_id for m in world.markers[-1].markers} == {"robot_2/odom"}
+    world.frame = "odom"
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.PROTECTIVE_STOP)
+    assert world.states[-1].reason == "people stale or missing", world.states[-1].reason
