@@ -19,7 +19,11 @@ whole-body controller's `state` = `fallen`; manipulation's `left_holds` / `right
 Publishes: `executive/status` (ExecutiveStatus, `status_rate`), `posture/reference` (JointState: the robot file's
 named posture of a station's `look`; no names: back to standing), `map` (OccupancyGrid of the cell's tables, bins and
 keep-out areas, frame odom, reliable, transient-local; at the start of each job), `diagnostics`.
-Parameters: `robot`, `tick_rate`, `status_rate`, `people_timeout`, `safety_timeout`, `map_resolution`, `map_margin`.
+Every frame is this robot's: with `frame_prefix` (a multi-robot scene, e.g. `robot_1/`) the goals it sends, the map
+and the perception it takes are in `robot_1/odom` (`perception/objects` and `perception/people` in another frame are
+ignored).
+Parameters: `robot`, `frame_prefix`, `tick_rate`, `status_rate`, `people_timeout`, `safety_timeout`,
+`map_resolution`, `map_margin`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
+from legion_common.frames import frame_error, frame_prefix_param
 from legion_common.messages import xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
@@ -67,6 +72,7 @@ class ExecutiveParameters:
     """The node's parameters (`/**/executive` in config/stack.yaml)."""
 
     robot: str = param("centurion", "Robot name or robot file: its named postures (a station's `look`).")
+    frame_prefix: str = frame_prefix_param()
     tick_rate: float = param(10.0, "Behaviour tree ticks per second (node clock).", unit="Hz", low=1.0, high=100.0)
     status_rate: float = param(2.0, "executive/status, run_job feedback and diagnostics rate.", unit="Hz", low=0.1,
                                high=10.0)
@@ -163,8 +169,8 @@ class _Adapter:
 
     # Motion
     def walk_to(self, x: float, y: float, yaw: float) -> ActionHandle:
-        return ActionHandle(self.node.walk_client, conv.walk_goal(WalkTo.Goal, x, y, yaw), "walk_to",
-                            lambda r: (bool(r.success), Outcome(message=r.message)))
+        return ActionHandle(self.node.walk_client, conv.walk_goal(WalkTo.Goal, x, y, yaw, self.node.odom_frame),
+                            "walk_to", lambda r: (bool(r.success), Outcome(message=r.message)))
 
     # Manipulation
     def pick(self, object_id: str, side: str) -> ActionHandle:
@@ -176,7 +182,8 @@ class _Adapter:
                             self.node.manipulation_result)
 
     def put_down(self, position: tuple[float, float, float], side: str) -> ActionHandle:
-        return ActionHandle(self.node.place_client, conv.put_down_goal(Place.Goal, position, side), "place",
+        return ActionHandle(self.node.place_client,
+                            conv.put_down_goal(Place.Goal, position, side, self.node.odom_frame), "place",
                             self.node.manipulation_result)
 
     def holding(self) -> dict[str, str]:
@@ -209,6 +216,8 @@ class ExecutiveNode(Node):
         super().__init__("executive", **kwargs)
         self.params = declare_parameters(self, ExecutiveParameters)
         self.robot_config = load_robot_config(self.params.robot)
+        self.odom_frame = self.params.frame_prefix + self.robot_config.frames["odom"]
+        """The frame of the cell (its stations, the map), of the goals sent and of the perception taken."""
         self.scene = Scene(-math.inf)
         self.people: tuple[float, list[tuple[float, float]]] = (-math.inf, [])
         self.base: tuple[float, float, float] | None = None
@@ -251,11 +260,20 @@ class ExecutiveNode(Node):
         self.get_logger().info(f"executive for '{self.robot_config.name}': run_job ready")
 
     # ------------------------------------------------------------------------------------------------ inputs
+    def _in_odom(self, msg, what: str) -> bool:
+        """Whether `msg` is in this robot's odom (or says no frame); otherwise it is logged and left out."""
+        error = frame_error(msg.header.frame_id, self.odom_frame, what)
+        if error is not None:
+            self.get_logger().warning(f"{error}: ignored", throttle_duration_sec=5.0)
+        return error is None
+
     def on_objects(self, msg: DetectedObjectArray) -> None:
-        self.scene = conv.scene_from_objects(msg)
+        if self._in_odom(msg, "perception/objects"):
+            self.scene = conv.scene_from_objects(msg)
 
     def on_people(self, msg: PoseArray) -> None:
-        self.people = (self._now(), conv.people_from_poses(msg))
+        if self._in_odom(msg, "perception/people"):
+            self.people = (self._now(), conv.people_from_poses(msg))
 
     def on_safety_state(self, msg: SafetyState) -> None:
         self.safety = (self._now(), conv.safety_stop(msg))
@@ -355,7 +373,7 @@ class ExecutiveNode(Node):
 
     def publish_map(self, cell: CellConfig) -> None:
         grid = cell_map(cell, self.params.map_resolution, self.params.map_margin)
-        self.pub_map.publish(conv.grid_msg(grid, self._now(), "odom"))
+        self.pub_map.publish(conv.grid_msg(grid, self._now(), self.odom_frame))
 
     def on_tick(self) -> None:
         try:

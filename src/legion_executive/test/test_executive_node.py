@@ -47,6 +47,10 @@ class FakeRobot:
         self.pub_odom = self.node.create_publisher(Odometry, "odom/decimated", 10)
         self.walk_time = 0.0  # [s] wall: how long a walk takes (a cancel ends it early)
         self.walks_cancelled = 0
+        self.frame = "odom"
+        """The frame of the odometry and objects published."""
+        self.published = 0
+        self.walk_frames: list[str] = []
         ActionServer(self.node, WalkTo, "walk_to", self.walk, cancel_callback=lambda _goal: CancelResponse.ACCEPT)
         ActionServer(self.node, Pick, "pick", self.pick)
         ActionServer(self.node, Place, "place", self.place)
@@ -56,12 +60,12 @@ class FakeRobot:
         stamp = self.node.get_clock().now().to_msg()
         with self.lock:
             odom = Odometry()
-            odom.header.stamp, odom.header.frame_id = stamp, "odom"
+            odom.header.stamp, odom.header.frame_id = stamp, self.frame
             odom.pose.pose.position.x, odom.pose.pose.position.y = self.base[0], self.base[1]
             q = quaternion_from_yaw(self.base[2])
             odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = float(q[2]), float(q[3])
             objects = DetectedObjectArray()
-            objects.header.stamp, objects.header.frame_id = stamp, "odom"
+            objects.header.stamp, objects.header.frame_id = stamp, self.frame
             for object_id, (label, position) in [*self.parts.items(),
                                                  *((i, (i.rsplit("_", 1)[0], p)) for i, p in self.bins.items())]:
                 obj = DetectedObject(id=object_id, label=label, confidence=1.0)
@@ -70,9 +74,11 @@ class FakeRobot:
                 objects.objects.append(obj)
         self.pub_odom.publish(odom)
         self.pub_objects.publish(objects)
+        self.published += 1
 
     def walk(self, goal_handle):
         target = goal_handle.request.target.pose
+        self.walk_frames.append(goal_handle.request.target.header.frame_id)
         end = time.monotonic() + self.walk_time
         while time.monotonic() < end:
             if goal_handle.is_cancel_requested:
@@ -125,11 +131,14 @@ class FakeRobot:
 
 
 @pytest.fixture
-def system():
+def system(request):
+    """The node (with the extra command-line arguments a test gives as the fixture's parameter, e.g. a frame prefix),
+    the fake robot, a run_job client and what the client received."""
     if not rclpy.ok():
         rclpy.init()
     fake = FakeRobot()
-    node = ExecutiveNode(cli_args=["--ros-args", "-r", "odom:=odom/decimated", "-p", "tick_rate:=20.0"])
+    node = ExecutiveNode(cli_args=["--ros-args", "-r", "odom:=odom/decimated", "-p", "tick_rate:=20.0",
+                                   *getattr(request, "param", ())])
     client_node = Node("executive_test_client")
     job = ActionClient(client_node, RunJob, "run_job")
     received: dict[str, list] = {"status": [], "map": []}
@@ -278,3 +287,32 @@ def test_cancelling_the_job_cancels_the_running_walk(system, tmp_path) -> None:
     while fake.walks_cancelled == 0:
         assert time.monotonic() < deadline, "the walk was not cancelled"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("system", [("-p", "frame_prefix:=robot_2/")], indirect=True)
+def test_with_a_frame_prefix_the_job_runs_in_the_robots_odom(system, tmp_path) -> None:
+    """A robot of a multi-robot scene (`frame_prefix: robot_2/`): perception in the unprefixed `odom` is not taken;
+    in `robot_2/odom` it is, and the walk goals and the cell's map are in `robot_2/odom`."""
+    from geometry_msgs.msg import Pose, PoseArray
+
+    node, fake, job, received = system
+    deadline = time.monotonic() + TIMEOUT
+    while fake.published < 10:
+        assert time.monotonic() < deadline, "the fake robot does not publish"
+        time.sleep(0.05)
+    assert node.scene.stamp == -math.inf and node.scene.parts == ()  # objects in `odom`: another robot's frame
+    person = Pose()
+    person.position.x = 0.8
+    people = PoseArray(poses=[person])
+    people.header.frame_id = "odom"
+    node.on_people(people)
+    assert node.executive.clients.perception.people() == []
+    people.header.frame_id = "robot_2/odom"
+    node.on_people(people)
+    assert node.executive.clients.perception.people() == [(0.8, 0.0)]
+    with fake.lock:
+        fake.frame = "robot_2/odom"
+    result = run_job(job, cell_file(tmp_path), max_parts=1)
+    assert result.success and result.sorted == 1, result.message
+    assert fake.walk_frames and set(fake.walk_frames) == {"robot_2/odom"}
+    assert received["map"][-1].header.frame_id == "robot_2/odom"
