@@ -151,7 +151,7 @@ def _simulator(common: dict[str, object], arguments: dict[str, str], namespace: 
 def _robot_plan(name: str, arguments: dict[str, str], share: Path, robot: str, urdf: str, *, simulator: bool,
                 start: tuple[float, float, float] | None = None, frame_prefix: str = "") -> list[NodeSpec]:
     """The nodes of launch `name` for one robot (with the simulator if `simulator`); `frame_prefix` goes to the
-    nodes that publish frames."""
+    nodes that publish or check frame ids (a multi-robot scene's `robot_k/`; empty, none is given)."""
     common = {"robot": robot, "use_sim_time": True}
     framed = {"frame_prefix": frame_prefix} if frame_prefix else {}
     nodes: list[NodeSpec] = []
@@ -167,7 +167,7 @@ def _robot_plan(name: str, arguments: dict[str, str], share: Path, robot: str, u
         # The control path: leg odometry from the IMU, encoders and foot force sensors (`odom`, starting at the
         # scene's robot start pose: in simulation the scene's world frame is `odom`), and the whole-body controller,
         # which answers every joint_states with a joint_commands (lockstep) from the estimator's `odom`, never ground
-        # truth. Composed: both nodes in one process.
+        # truth. Composed: both nodes in one process, and the process's parameters (`frame_prefix`) reach both.
         if _flag(arguments.get("composed", "true")):
             nodes.append(NodeSpec("legion_control", "whole_body_control", "whole_body_control",
                                   parameters=common | estimator,
@@ -176,7 +176,7 @@ def _robot_plan(name: str, arguments: dict[str, str], share: Path, robot: str, u
             nodes.append(NodeSpec("legion_estimation", "state_estimator", "state_estimator",
                                   parameters=common | estimator))
             nodes.append(NodeSpec("legion_control", "whole_body_controller", "whole_body_controller",
-                                  parameters=common))
+                                  parameters=common | framed))
         # The nodes that work at 10-20 Hz take the estimator's decimated state instead of every control tick.
         decimated = (("joint_states", "joint_states/decimated"), ("odom", "odom/decimated"))
         # Footsteps and the CoM / swing-foot reference (gait/reference) from cmd_vel and walk_to.
@@ -185,14 +185,14 @@ def _robot_plan(name: str, arguments: dict[str, str], share: Path, robot: str, u
         nodes.append(NodeSpec("legion_perception", "perception", "perception", parameters=common | framed,
                               remappings=decimated))
         # Pick and place: gripper paths and hand commands to the whole-body controller, walk_to when out of reach.
-        nodes.append(NodeSpec("legion_manipulation", "manipulation", "manipulation", parameters=common,
+        nodes.append(NodeSpec("legion_manipulation", "manipulation", "manipulation", parameters=common | framed,
                               remappings=decimated))
         # Speed and separation monitoring of the tracked people, the e-stop latch: safety/state for the gait
         # planner, manipulation and the executive.
-        nodes.append(NodeSpec("legion_safety", "safety", "safety", parameters=common,
+        nodes.append(NodeSpec("legion_safety", "safety", "safety", parameters=common | framed,
                               remappings=(("odom", "odom/decimated"),)))
         # The task executive: run_job (a sorting shift in a cell file) as a behaviour tree over walk_to, pick, place.
-        nodes.append(NodeSpec("legion_executive", "executive", "executive", parameters=common,
+        nodes.append(NodeSpec("legion_executive", "executive", "executive", parameters=common | framed,
                               remappings=(("odom", "odom/decimated"),)))
         # Liveness of every node above (graph presence, diagnostics freshness) on supervisor/status; while a node
         # work depends on (perception) is gone, supervisor/pause holds walking and manipulation. Not required: the

@@ -191,3 +191,24 @@ def test_viewer_only_when_asked_and_on_the_decimated_state():
     for port in ("0", "70000", "http"):
         with pytest.raises(LaunchError, match="viewer_port"):
             plan("view", resolve_arguments("view", {"viewer_port": port}), SHARE)
+
+
+FRAMED = {"whole_body_control", "state_estimator", "whole_body_controller", "gait_planner", "perception",
+          "manipulation", "safety", "executive", "link_state_publisher", "robot_state_publisher"}
+"""The stack's nodes that publish or check frame ids: in a multi-robot scene each gets its robot's `frame_prefix`."""
+
+
+@pytest.mark.parametrize("composed", ["true", "false"])
+def test_a_multi_robot_stack_gives_every_framed_node_its_robots_prefix(composed):
+    arguments = resolve_arguments("stack", {"scene": "two_robot_cell", "composed": composed})
+    nodes = [n for n in plan("stack", arguments, SHARE) if n.name in FRAMED]
+    by_robot = {ns: {n.name: n.parameters.get("frame_prefix") for n in nodes if n.namespace == ns}
+                for ns in ("robot_1", "robot_2")}
+    for namespace, prefixes in by_robot.items():
+        assert len(prefixes) == (7 if composed == "true" else 8), prefixes  # one of the two state publishers
+        assert set(prefixes.values()) == {f"{namespace}/"}, prefixes
+
+
+def test_a_single_robot_stack_gives_no_frame_prefix():
+    nodes = plan("stack", resolve_arguments("stack", {"scene": "empty"}), SHARE)
+    assert [n.name for n in nodes if "frame_prefix" in n.parameters] == []
