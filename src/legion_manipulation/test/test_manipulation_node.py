@@ -4,7 +4,6 @@ robot's frames. An in-process node test (seconds), not a whole-stack one."""
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import pinocchio as pin
@@ -21,6 +20,7 @@ from legion_interfaces.action import Place, WalkTo
 from legion_interfaces.msg import DetectedObject, DetectedObjectArray
 from legion_manipulation.manipulation_node import ManipulationNode
 from legion_manipulation.tasks import Outputs
+from legion_testing import probe
 
 TIMEOUT = 15.0  # [s] wall
 PREFIX = "robot_2/"
@@ -45,10 +45,7 @@ def system():
 
 
 def spin_until(executor, condition, timeout: float = TIMEOUT) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not met in time"
-        executor.spin_once(timeout_sec=0.02)
+    probe.spin_until(executor, condition, timeout)
 
 
 def objects_in(frame: str) -> DetectedObjectArray:

@@ -20,6 +20,7 @@ from legion_interfaces.msg import SafetyState, TrackedPerson, TrackedPersonArray
 from legion_interfaces.srv import SafetyReset
 from legion_safety.safety_node import SafetyNode
 from legion_safety.separation import protective_separation
+from legion_testing import probe
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 TIMEOUT = 15.0  # [s] wall
@@ -84,10 +85,7 @@ def system(request):
 
 
 def spin_until(executor, condition, timeout: float = TIMEOUT) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not met in time"
-        executor.spin_once(timeout_sec=0.02)
+    probe.spin_until(executor, condition, timeout)
 
 
 def newest_zone(world: World) -> int | None:

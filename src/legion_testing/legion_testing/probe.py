@@ -18,6 +18,15 @@ RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
+def spin_until(executor, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Spin `executor` (an in-process node test's, on this thread) until `condition()`; AssertionError after
+    `timeout` seconds of wall time."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not met in time"
+        executor.spin_once(timeout_sec=0.02)
+
+
 
 class Probe:
     """A node spun on a background thread that keeps the messages of the topics it is asked to record.
