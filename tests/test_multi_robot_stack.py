@@ -1,7 +1,8 @@
 """Two robots in one simulated cell (issue 16), over real DDS: `legion launch stack scene:=two_robot_cell robots:=2`
 in lockstep starts one sim_bridge for both robots and one whole stack per robot under its namespace. Both balance;
 robot_2 alone walks 0.3 m forward on `robot_2/cmd_vel` while robot_1 stands still (ground truth judges); no robot's
-node is wired to the other robot's topics. Prints the CPU cost and the real-time factor of the two stacks."""
+node is wired to the other robot's topics; robot_2's `walk_to` takes a goal in `robot_2/odom` (frame prefix) and
+walks, and refuses one in the unprefixed `odom`. Prints the CPU cost and the real-time factor of the two stacks."""
 
 from __future__ import annotations
 
@@ -165,3 +166,52 @@ def test_both_balance_and_robot_2_alone_walks_0_3_m(cell):
     assert watcher.diagnostic("robot_1", "gait_planner").get("phase") == "standing"
     print(f"robot_2 walked {end_2[0] - start_2[0]:.2f} m in {t1 - t0:.1f} s simulated; robot_1 moved "
           f"{np.linalg.norm(end_1[:2] - start_1[:2]) * 1000:.1f} mm")
+
+
+def test_robot_2_walks_to_a_goal_in_its_own_odom_and_refuses_one_in_plain_odom(cell):
+    """Frames are prefixed (`robot_2/odom`): robot_2's `walk_to` takes a goal 0.25 m ahead in `robot_2/odom` and walks
+    towards it (ground truth judges; each robot's odom is the scene's world frame); the same goal in the unprefixed
+    `odom` is refused."""
+    from rclpy.action import ActionClient
+
+    from legion_common.transforms import quaternion_from_yaw, yaw_from_quaternion
+    from legion_interfaces.action import WalkTo
+
+    probe, _, watcher = cell
+    client = ActionClient(probe.node, WalkTo, "robot_2/walk_to")
+    assert client.wait_for_server(timeout_sec=30.0), "robot_2/walk_to is not offered"
+    # standing still first: no step left of an earlier walk counts as progress towards the goal
+    probe.wait_until(lambda: watcher.diagnostic("robot_2", "gait_planner").get("phase") == "standing",
+                     WALL_PER_SIM_SECOND * 3.0, "robot_2 standing before its walk_to")
+    start, _, t0 = watcher.base("robot_2")
+    yaw = yaw_from_quaternion(xyzw(probe.received("robot_2/ground_truth/odom")[-1].pose.pose.orientation))
+    heading = np.array([np.cos(yaw), np.sin(yaw)])
+    target = start[:2] + 0.25 * heading
+
+    def send(frame: str):
+        goal = WalkTo.Goal()
+        goal.target.header.frame_id = frame
+        goal.target.pose.position.x, goal.target.pose.position.y = (float(v) for v in target)
+        q = quaternion_from_yaw(yaw)
+        goal.target.pose.orientation.z, goal.target.pose.orientation.w = float(q[2]), float(q[3])
+        sent = client.send_goal_async(goal)
+        probe.wait_until(sent.done, 30.0, f"robot_2/walk_to to answer a goal in '{frame}'")
+        return sent.result()
+
+    assert not send("odom").accepted, "robot_2 took a goal in the unprefixed odom"
+    handle = send("robot_2/odom")
+    assert handle.accepted, "robot_2 refused a goal in robot_2/odom"
+
+    def progress() -> float:
+        return float((watcher.base("robot_2")[0][:2] - start[:2]) @ heading)
+
+    try:
+        probe.wait_until(lambda: (not watcher.upright("robot_2") or progress() >= 0.15
+                                  or watcher.base("robot_2")[2] > t0 + 6.0),
+                         WALL_PER_SIM_SECOND * 6.0 + 30.0, "robot_2 to walk towards its walk_to goal")
+    finally:
+        handle.cancel_goal_async()
+    t1 = watcher.base("robot_2")[2]
+    assert watcher.upright("robot_2")
+    assert progress() >= 0.15, f"robot_2 walked only {progress():.2f} m towards the goal in {t1 - t0:.1f} s"
+    print(f"robot_2 walked {progress():.2f} m towards its walk_to goal in robot_2/odom in {t1 - t0:.1f} s simulated")
