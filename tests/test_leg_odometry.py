@@ -94,13 +94,15 @@ def test_bad_measurements_raise_and_keep_the_state(model, corrupt):
 def test_a_sole_that_slides_just_after_touch_down_moves_neither_position_nor_velocity(model, settle_time):
     """The right sole touches down and slides outward for 20 ms (its hip rolls) while the left one stands still:
     settling for 30 ms, the estimate follows the left sole alone, and the right sole is anchored where it stopped
-    (no jump when it starts to count). Anchored at once (settle_time 0), half its slide reads as base motion."""
+    (no jump when it starts to count). Anchored at once (settle_time 0), half its slide reads as base motion. Without
+    the floor plane (`flat_floor`), which levels every anchor: the slide's few tenths of a millimetre of height would
+    move the estimate when the sole starts to count."""
     sim = Simulation.from_names("centurion", "empty", sensor_noise=False)
     sim.step(2)
     positions, _, orientation, _, _ = measure(sim)
     velocities = dict.fromkeys(positions, 0.0)
     gyro = np.zeros(3)
-    estimator = LegOdometry(model, LegOdometryParameters(contact_settle_time=settle_time))
+    estimator = LegOdometry(model, LegOdometryParameters(contact_settle_time=settle_time, flat_floor=False))
     period = 0.002
     stamp = 0.0
     for _ in range(50):  # both feet down and settled
@@ -212,3 +214,53 @@ def test_tracks_the_base_with_a_torso_imu_while_the_waist_turns(torso_imu_config
     assert max(yaw_errors) < 0.005, f"yaw error up to {max(yaw_errors):.4f} rad"
     assert np.median(rate_errors) < 0.02, f"angular velocity error {np.median(rate_errors):.4f} rad/s (median)"
     assert max(position_errors) < 0.01, f"position error up to {max(position_errors):.4f} m"
+
+
+@pytest.mark.parametrize("flat_floor", [True, False])
+def test_steps_with_a_kinematic_height_error_do_not_lift_the_estimate_on_a_flat_floor(model, flat_floor):
+    """Ten steps, each sole landing 2 mm higher in the base frame than it left (a knee reading off by a little, a sole
+    landing on its edge): on a flat floor every anchor is on z = 0 and the height follows the legs; without the floor,
+    each step's error adds up (1.3 cm after ten)."""
+    sim = Simulation.from_names("centurion", "empty", sensor_noise=False)
+    sim.step(2)
+    positions, _, orientation, _, _ = measure(sim)
+    velocities = dict.fromkeys(positions, 0.0)
+    gyro = np.zeros(3)
+    estimator = LegOdometry(model, LegOdometryParameters(flat_floor=flat_floor))
+    stamp, period = 0.0, 0.002
+
+    def run(forces, ticks=30):
+        nonlocal stamp
+        estimate = None
+        for _ in range(ticks):
+            stamp += period
+            estimate = estimator.update(positions, velocities, orientation, gyro, forces, stamp)
+        return estimate
+
+    start = run({"left": 400.0, "right": 400.0})
+    soles = estimator.kinematics.soles_in_base(model.joint_array_of(tuple(positions), np.fromiter(
+        positions.values(), dtype=float), default=model.neutral_configuration()[7:]), ("left", "right"))
+    knee_rate = {}
+    for side, prefix in (("left", "l_"), ("right", "r_")):  # d(sole z in base)/d(knee) by a finite difference
+        moved = dict(positions)
+        moved[prefix + "knee"] += 1e-4
+        joints = model.joint_array_of(tuple(moved), np.fromiter(moved.values(), dtype=float),
+                                      default=model.neutral_configuration()[7:])
+        knee_rate[side] = (estimator.kinematics.soles_in_base(joints, (side,))[side].translation[2]
+                           - soles[side].translation[2]) / 1e-4
+    for step in range(10):
+        side, other = ("right", "left") if step % 2 == 0 else ("left", "right")
+        run({other: 800.0, side: 0.0})  # the side's foot in the air
+        positions[side[0] + "_knee"] += 0.002 / knee_rate[side]  # it lands 2 mm higher in the base frame
+        run({"left": 400.0, "right": 400.0})
+    end = run({"left": 400.0, "right": 400.0})
+    rotation = quaternion_to_matrix(end.orientation)
+    joints = model.joint_array_of(tuple(positions), np.fromiter(positions.values(), dtype=float),
+                                  default=model.neutral_configuration()[7:])
+    soles_now = estimator.kinematics.soles_in_base(joints, ("left", "right"))
+    sole_heights = [end.position[2] + (rotation @ soles_now[s].translation)[2] for s in ("left", "right")]
+    if flat_floor:
+        assert max(abs(h) for h in sole_heights) < 0.0011, sole_heights  # the legs disagree by 2 mm at most
+    else:
+        assert min(sole_heights) > 0.01, sole_heights
+    assert abs(end.position[:2] - start.position[:2]).max() < 1e-6
