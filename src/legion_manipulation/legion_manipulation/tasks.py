@@ -11,7 +11,8 @@ Pick (`start_pick`): find the part (by id, or the nearest of a label); choose th
 reaches the pre-grasp and grasp poses, else ask to walk to a standing pose from which it does (once) or fail
 OUT_OF_REACH with that pose; then the phases
 
-    approach (minimum-jerk path to the pre-grasp pose, hand open) -> pre-shape (settle) -> approach (down to the grasp;
+    approach (minimum-jerk paths to the pre-grasp pose, hand open: a hand lower than it rises straight up first)
+    -> pre-shape (settle) -> approach (down to the grasp;
     a hand held up on the way, its thumb on the part, comes down again backed off) -> close (the grasp's synergy)
     -> verify (the hand's joints: blocked fingers hold, a closed hand missed)
     -> lift (payload set; perception: the part rose) -> retreat (the carry pose, held relative to the base)
@@ -649,6 +650,8 @@ class _PickTask(_Task):
         self.monitor: GraspMonitor | None = None
         self.seen_with_hand = False
         self.rested_z = float(geometry.position[2])
+        self.transit: list[np.ndarray] = []
+        """Gripper positions still to go through before the pre-grasp [m]."""
         side, plan, standing = self._choose(owner, inputs, sides)
         super().__init__(owner, inputs, side)
         if plan is None:
@@ -721,10 +724,16 @@ class _PickTask(_Task):
         return None
 
     def _begin(self, inputs: Inputs, plan: GraspPlan) -> None:
+        """Start the approach: a hand below the pre-grasp height (the arm hanging at the side, level with the table)
+        first rises straight up to it, turning palm down, then moves over to the pre-grasp (`GraspPlan.transit`, as
+        the grasp study measured the grasps). Straight from the side to the pre-grasp, the hand swept over the
+        table's near edge low: it was held there 20 cm behind its path, and pushed the robot back (a fall in the
+        sorting shift)."""
         self.plan = plan
         self.regrasps = 0
         self.enter("approach", inputs)
-        self.move(inputs, pin.SE3(plan.rotation, plan.pre_grasp))
+        self.transit = plan.transit(self.owner.gripper(self.side, inputs.q).translation)
+        self.move(inputs, pin.SE3(plan.rotation, self.transit.pop(0)))
         self.stage = "to_pre_grasp"
 
     def step(self, inputs: Inputs, out: Outputs) -> None:
@@ -763,7 +772,10 @@ class _PickTask(_Task):
             out.commands[side] = (GraspMode.OPEN, 0.0)
         if self.phase == "approach" and self.stage == "to_pre_grasp":
             if self.follow(inputs, out):
-                self.enter("pre-shape", inputs)
+                if self.transit:  # risen above the table: now over to the pre-grasp
+                    self.move(inputs, pin.SE3(plan.rotation, self.transit.pop(0)), self.path.goal)
+                else:
+                    self.enter("pre-shape", inputs)
         elif self.phase == "pre-shape":
             out.targets[side] = pin.SE3(plan.rotation, plan.pre_grasp)
             if inputs.time - self.phase_start >= p.pre_shape_time:
@@ -785,6 +797,7 @@ class _PickTask(_Task):
                     self.regrasps += 1
                     self.plan = plan.backed_off(owner.planning.regrasp_step)
                     self.stage = "to_pre_grasp"
+                    self.transit = []
                     self.move(inputs, pin.SE3(plan.rotation, self.plan.pre_grasp))
                     out.targets[side] = self.path.sample(inputs.time)[0]
                     out.phase, out.side = self.phase, side

@@ -191,3 +191,29 @@ def test_a_pick_turns_the_fingers_away_from_the_part_behind_the_one_it_picks(man
     along = float(to_cube @ fingers[:2])
     across = abs(float(to_cube @ np.array([-fingers[1], fingers[0]])))
     assert along > reach or across > manipulator.planning.finger_half_width + 0.035
+
+
+def test_a_hand_hanging_at_the_side_rises_before_it_moves_over_the_table(manipulator):
+    """From the standing posture the gripper is level with the table top, beside the body: it rises straight up to the
+    pre-grasp height, turning palm down, and only then moves out over the table. Straight to the pre-grasp, the hand
+    swept low over the table's near edge, was held there 20 cm behind its path and pushed the robot back (a fall in
+    the sorting shift)."""
+    state = inputs(manipulator, [CUBE])
+    start = manipulator.gripper("left", state.q).translation
+    manipulator.start_pick(state, label="red_cube", side="left")
+    plan = manipulator._task.plan
+    assert start[2] < plan.pre_grasp[2] - 0.05  # the case: a hand below the pre-grasp height
+    q, time, targets = state.q, state.time, []
+    for _ in range(1000):
+        time += 0.01
+        state = inputs(manipulator, [CUBE], time=time, objects_time=time - 0.05)
+        state.q = q
+        out = manipulator.step(state)
+        if out.phase != "approach":
+            break
+        targets.append(out.targets["left"].translation.copy())
+        q = manipulator.reach.solve("left", q, out.targets["left"]).q
+    assert out.phase == "pre-shape" and out.result is None
+    assert np.allclose(targets[-1], plan.pre_grasp, atol=1e-6)
+    below = [t for t in targets if t[2] < plan.pre_grasp[2] - 0.005]
+    assert below and max(np.linalg.norm(t[:2] - start[:2]) for t in below) < 0.005
