@@ -699,11 +699,15 @@ class _PickTask(_Task):
 
     def neighbours(self, inputs: Inputs) -> list[tuple[np.ndarray, float]]:
         """The other perceived parts, as (centre in odom, radius of their footprint circle): what the closing
-        fingers must not sweep onto."""
+        fingers must not sweep onto. A track centred inside the picked part's footprint is the part itself seen twice
+        (perception kept a second track with another label: a red cube also reported as `red_cylinder_3` in the
+        sorting shift), not a neighbour: with it, every heading would count as blocked."""
+        own = 0.5 * math.hypot(float(self.part.size[0]), float(self.part.size[1]))
         return [(o.position, 0.5 * math.hypot(float(o.size[0]), float(o.size[1])))
                 for o in inputs.objects.values()
                 if o.id != self.part.id and not o.is_container and np.isfinite(o.position).all()
-                and np.isfinite(o.size).all()]
+                and np.isfinite(o.size).all()
+                and float(np.linalg.norm(o.position[:2] - self.part.position[:2])) > own]
 
     def _reachable_plan(self, owner: Manipulator, inputs: Inputs, side: str, heading: float,
                         clear_only: bool = False) -> GraspPlan | None:

@@ -217,3 +217,15 @@ def test_a_hand_hanging_at_the_side_rises_before_it_moves_over_the_table(manipul
     assert np.allclose(targets[-1], plan.pre_grasp, atol=1e-6)
     below = [t for t in targets if t[2] < plan.pre_grasp[2] - 0.005]
     assert below and max(np.linalg.norm(t[:2] - start[:2]) for t in below) < 0.005
+
+
+def test_a_second_track_of_the_picked_part_is_not_a_neighbour(manipulator):
+    """Perception kept a second track of a red cube labelled `red_cylinder_3`, 2 mm from it (the sorting shift): it is
+    the part itself, not a part its fingers must keep clear of; a part 10 cm behind still is."""
+    cube = PerceivedObject("red_cube_2", "red_cube", np.array([0.43, 0.15, 0.775]), 0.3, np.full(3, 0.05))
+    twin = PerceivedObject("red_cylinder_3", "red_cylinder", np.array([0.428, 0.149, 0.775]), 0.0, np.full(3, 0.05))
+    behind = PerceivedObject("yellow_sphere_1", "yellow_sphere", np.array([0.53, 0.15, 0.78]), 0.0, np.full(3, 0.06))
+    state = inputs(manipulator, [cube, twin, behind])
+    manipulator.start_pick(state, object_id="red_cube_2")
+    neighbours = manipulator._task.neighbours(state)
+    assert len(neighbours) == 1 and np.allclose(neighbours[0][0], behind.position)
