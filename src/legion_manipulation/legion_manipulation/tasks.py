@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -284,6 +285,65 @@ def planning_parameters(config: RobotConfig) -> PlanningParameters:
         raise DescriptionError(f"{config.source}: 'grasping' has unknown key(s) {unknown}; expected some of "
                                f"{sorted(known)}")
     return PlanningParameters(**config.grasping)
+
+
+def neighbour_footprints(objects: Iterable[PerceivedObject], part: PerceivedObject) -> list[tuple[np.ndarray, float]]:
+    """The perceived parts other than `part` (no containers, finite poses and sizes), as (centre in odom, radius of
+    their footprint circle: half the diagonal of their x-y extent): what the closing fingers must not sweep onto. A
+    track centred inside the part's own footprint is the part itself seen twice (perception kept a second track with
+    another label: a red cube also reported as `red_cylinder_3` in the sorting shift), not a neighbour: with it, every
+    heading would count as blocked."""
+    own = 0.5 * math.hypot(float(part.size[0]), float(part.size[1]))
+    return [(o.position, 0.5 * math.hypot(float(o.size[0]), float(o.size[1])))
+            for o in objects
+            if o.id != part.id and not o.is_container and np.isfinite(o.position).all()
+            and np.isfinite(o.size).all() and float(np.linalg.norm(o.position[:2] - part.position[:2])) > own]
+
+
+def reachable_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, side: str, heading: float,
+                    neighbours: Sequence[tuple[np.ndarray, float]], planning: PlanningParameters,
+                    clear_only: bool = False) -> GraspPlan | None:
+    """The first grasp of `candidate_headings` (the closing fingers clear of `neighbours`, the least turned from
+    `heading` first; with `clear_only`, only those) whose pre-grasp and grasp poses the `side` hand reaches from
+    configuration `q` (`reach`: inverse kinematics); None if none does.
+
+    Raises:
+        ControlError: a part the hand cannot take (too wide, bad sizes).
+    """
+    for candidate in candidate_headings(part, side, heading, neighbours, planning):
+        if clear_only and neighbours and (sweep_clearance(part, side, candidate, neighbours, planning)
+                                          < planning.neighbour_clearance):
+            continue
+        plan = plan_grasp(part, side, candidate, planning)
+        if all(reach.solve(side, q, pin.SE3(plan.rotation, point)).reachable for point in (plan.pre_grasp, plan.grasp)):
+            return plan
+    return None
+
+
+def choose_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, sides: Sequence[str], heading: float,
+                 neighbours: Sequence[tuple[np.ndarray, float]], planning: PlanningParameters
+                 ) -> tuple[str, GraspPlan] | None:
+    """The pick's hand and grasp, as the manipulation node chooses them: the first of `sides` (in order) with a
+    reachable grasp whose closing fingers miss the neighbouring parts (`reachable_grasp`), else the first with any
+    reachable grasp; None if no hand reaches one from `q`.
+
+    Raises:
+        ControlError: the part is one no hand of `sides` can take (too wide, bad sizes).
+    """
+    errors: list[ControlError] = []
+    for clear_only in (True, False):
+        for side in sides:
+            try:
+                plan = reachable_grasp(reach, q, part, side, heading, neighbours, planning, clear_only)
+            except ControlError as error:
+                if clear_only:
+                    errors.append(error)
+                continue
+            if plan is not None:
+                return side, plan
+    if errors and len(errors) == len(sides):
+        raise errors[0]
+    return None
 
 
 class TaskError(Exception):
@@ -672,22 +732,15 @@ class _PickTask(_Task):
         """The first side whose grasp is reachable; else the nearest side and a standing pose for it."""
         base = owner._base(inputs.q)
         heading = yaw_from_matrix(base.rotation)
-        errors = []
-        # a grasp whose closing fingers miss the neighbouring parts with either hand first, then any reachable one
-        for clear_only in (True, False):
-            for side in sides:
-                try:
-                    plan = self._reachable_plan(owner, inputs, side, heading, clear_only)
-                except ControlError as error:  # too wide for the hand, bad sizes
-                    if clear_only:
-                        errors.append(str(error))
-                    continue
-                if plan is not None:
-                    return side, plan, None
-        if errors and len(errors) == len(sides):
-            raise TaskError(Code.NO_APPROACH, errors[0])
+        try:
+            chosen = choose_grasp(owner.reach, inputs.q, self.geometry, sides, heading, self.neighbours(inputs),
+                                  owner.planning)
+        except ControlError as error:  # too wide for the hand, bad sizes
+            raise TaskError(Code.NO_APPROACH, str(error)) from error
+        if chosen is not None:
+            return chosen[0], chosen[1], None
         side = sides[0]
-        plan = plan_grasp(self.geometry, side, heading, owner.planning)
+        plan_grasp(self.geometry, side, heading, owner.planning)  # a part this hand cannot take raises here
         geometry, planning = self.geometry, owner.planning
 
         def grasp_at(yaw: float) -> pin.SE3:
@@ -699,33 +752,16 @@ class _PickTask(_Task):
 
     def neighbours(self, inputs: Inputs) -> list[tuple[np.ndarray, float]]:
         """The other perceived parts, as (centre in odom, radius of their footprint circle): what the closing
-        fingers must not sweep onto. A track centred inside the picked part's footprint is the part itself seen twice
-        (perception kept a second track with another label: a red cube also reported as `red_cylinder_3` in the
-        sorting shift), not a neighbour: with it, every heading would count as blocked."""
-        own = 0.5 * math.hypot(float(self.part.size[0]), float(self.part.size[1]))
-        return [(o.position, 0.5 * math.hypot(float(o.size[0]), float(o.size[1])))
-                for o in inputs.objects.values()
-                if o.id != self.part.id and not o.is_container and np.isfinite(o.position).all()
-                and np.isfinite(o.size).all()
-                and float(np.linalg.norm(o.position[:2] - self.part.position[:2])) > own]
+        fingers must not sweep onto (`neighbour_footprints`)."""
+        return neighbour_footprints(inputs.objects.values(), self.part)
 
     def _reachable_plan(self, owner: Manipulator, inputs: Inputs, side: str, heading: float,
                         clear_only: bool = False) -> GraspPlan | None:
         """The first grasp of `candidate_headings` (the closing fingers clear of the neighbouring parts, the least
         turned from `heading` first; with `clear_only`, only those) whose pre-grasp and grasp poses the `side` hand
         reaches; None if none does. Raises ControlError for a part the hand cannot take (too wide, bad sizes)."""
-        neighbours = self.neighbours(inputs)
-        for candidate in candidate_headings(self.geometry, side, heading, neighbours, owner.planning):
-            if clear_only and neighbours and (sweep_clearance(self.geometry, side, candidate, neighbours,
-                                                              owner.planning) < owner.planning.neighbour_clearance):
-                continue
-            plan = plan_grasp(self.geometry, side, candidate, owner.planning)
-            if all(
-                owner.reach.solve(side, inputs.q, pin.SE3(plan.rotation, point)).reachable
-                for point in (plan.pre_grasp, plan.grasp)
-            ):
-                return plan
-        return None
+        return reachable_grasp(owner.reach, inputs.q, self.geometry, side, heading, self.neighbours(inputs),
+                               owner.planning, clear_only)
 
     def _begin(self, inputs: Inputs, plan: GraspPlan) -> None:
         """Start the approach: a hand below the pre-grasp height (the arm hanging at the side, level with the table)
