@@ -6,8 +6,17 @@ pose (`legion_manipulation.grasps`), closes with the plan's synergy, lifts, hold
 the planner is the simulator's ground truth offset by a perception-like error. The trial is judged on the ground
 truth: lifted (part centre >= 4 cm above where it rested, after the hold), held (it moved with the hand), robot up.
 
+A trial may have neighbouring parts on the table (`random_layout`: the picked part plus others, seeded, spaced as
+the sorting cell spaces them or closer): the hand and grasp are then chosen as the manipulation node chooses them
+(`legion_manipulation.tasks.choose_grasp`: finger headings whose closing sweep clears the other parts' perceived
+footprints, the least turned first, each checked for reach by inverse kinematics), and the neighbours are judged
+too: moved more than `NEIGHBOUR_TOLERANCE` or tipped over.
+
     result = run_trial(PartSpec("red_cube", "box", (0.05, 0.05, 0.05), 0.1, 0.43, 0.15, 0.3), "left")
     result.success
+    layout = random_layout(np.random.default_rng(3))
+    result = run_trial(layout.part, neighbours=layout.neighbours)
+    result.success, result.heading, result.clear, result.neighbours_disturbed
 """
 
 from __future__ import annotations
@@ -26,9 +35,16 @@ from legion_common.transforms import quaternion_to_matrix, yaw_from_quaternion
 from legion_control import ControllerState, HandTarget
 from legion_control.grasp import GraspMode, HandCommand
 from legion_control.parameters import WbcParameters
-from legion_manipulation.grasps import PartGeometry, PlanningParameters, choose_side, plan_grasp
+from legion_manipulation.grasps import PartGeometry, PlanningParameters, choose_side, plan_grasp, sweep_clearance
 from legion_manipulation.paths import MinimumJerkPath, PathLimits
-from legion_manipulation.tasks import ManipulationParameters, planning_parameters
+from legion_manipulation.reach import ArmReach
+from legion_manipulation.tasks import (
+    ManipulationParameters,
+    PerceivedObject,
+    choose_grasp,
+    neighbour_footprints,
+    planning_parameters,
+)
 from legion_manipulation.verify import GraspMonitor, HandState, VerifyParameters
 
 TABLE_HEIGHT = 0.75
@@ -40,6 +56,11 @@ LIFT_SUCCESS = 0.04
 HELD_TOLERANCE = 0.02
 """A part moved with the hand when its position in the gripper frame changed by less than this from the end of the
 closing to the end of the hold [m]."""
+NEIGHBOUR_TOLERANCE = 0.01
+"""A neighbouring part counts as disturbed when it ends the trial farther than this from where it rested [m] (or
+tipped over)."""
+TIPPED = math.radians(30.0)
+"""A neighbouring box or cylinder counts as tipped over when its axis ends the trial this far from the vertical."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +75,24 @@ class PartSpec:
     y: float
     yaw: float = 0.0
 
-    def scene_entry(self) -> dict:
-        return {"id": "part", "label": self.label, "shape": self.shape, "size": [float(s) for s in self.size],
+    @property
+    def footprint_radius(self) -> float:
+        """Radius of the circle around the part's footprint on the table [m] (box: half its diagonal)."""
+        if self.shape == "box":
+            return 0.5 * math.hypot(self.size[0], self.size[1])
+        return float(self.size[0])
+
+    @property
+    def extent(self) -> tuple[float, float, float]:
+        """Extent along the part's own x, y, z [m], as perception reports a part's size."""
+        if self.shape == "box":
+            return (float(self.size[0]), float(self.size[1]), float(self.size[2]))
+        if self.shape == "cylinder":
+            return (2.0 * self.size[0], 2.0 * self.size[0], float(self.size[1]))
+        return (2.0 * self.size[0],) * 3
+
+    def scene_entry(self, part_id: str = "part") -> dict:
+        return {"id": part_id, "label": self.label, "shape": self.shape, "size": [float(s) for s in self.size],
                 "mass": float(self.mass), "position": [float(self.x), float(self.y)], "yaw": float(self.yaw)}
 
 
@@ -92,10 +129,60 @@ def random_part(rng: np.random.Generator) -> PartSpec:
                     round(rng.uniform(*REACH_X), 3), round(y, 3), round(rng.uniform(-math.pi, math.pi), 3))
 
 
-def write_scene(part: PartSpec, directory: Path) -> Path:
-    """A scene file with the sorting cell's table and only `part` on it; returns its path."""
+LAYOUT_X = (0.40, 0.60)
+"""Range of x of the neighbouring parts of a random layout [m]: the sorting cell's two rows (0.43, 0.53) and a
+little beyond, on the near half of the table."""
+LAYOUT_Y = 0.25
+"""Largest |y| of the neighbouring parts of a random layout [m] (either side of the robot)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A table layout: the part to pick and the others around it."""
+
+    part: PartSpec
+    neighbours: tuple[PartSpec, ...]
+
+
+def spacing_ok(a: PartSpec, b: PartSpec, min_spacing: float, min_gap: float) -> bool:
+    """Whether two parts are far enough apart: centres at least `min_spacing` apart and their footprint circles at
+    least `min_gap` apart [m]."""
+    distance = math.hypot(a.x - b.x, a.y - b.y)
+    return distance >= max(min_spacing, a.footprint_radius + b.footprint_radius + min_gap)
+
+
+def random_layout(rng: np.random.Generator, neighbours: int | tuple[int, int] = (3, 5), min_spacing: float = 0.08,
+                  min_gap: float = 0.03, attempts: int = 200) -> Layout:
+    """The picked part (`random_part`, drawn first: the same part as the single-part study of the same seed) and
+    `neighbours` others (a count, or an inclusive range drawn from) of random classes, sizes, masses and yaws in the
+    same ranges, at x in `LAYOUT_X`, |y| <= `LAYOUT_Y`, each at least `min_spacing` [m] from every other part's
+    centre and `min_gap` [m] between footprint circles (`spacing_ok`; the sorting cell spaces its parts 10-15 cm
+    apart). A neighbour that finds no free place in `attempts` draws is left out (the layout has fewer)."""
+    part = random_part(rng)
+    count = neighbours if isinstance(neighbours, int) else int(rng.integers(neighbours[0], neighbours[1] + 1))
+    placed: list[PartSpec] = []
+    for _ in range(count):
+        drawn = random_part(rng)  # class, size, mass and yaw
+        for _attempt in range(attempts):
+            candidate = replace(drawn, x=round(float(rng.uniform(*LAYOUT_X)), 3),
+                                y=round(float(rng.uniform(-LAYOUT_Y, LAYOUT_Y)), 3))
+            if all(spacing_ok(candidate, other, min_spacing, min_gap) for other in (part, *placed)):
+                placed.append(candidate)
+                break
+    return Layout(part, tuple(placed))
+
+
+def neighbour_id(index: int) -> str:
+    """Scene id of the index-th neighbouring part (the picked part is `part`)."""
+    return f"neighbour_{index}"
+
+
+def write_scene(part: PartSpec, directory: Path, neighbours: Sequence[PartSpec] = ()) -> Path:
+    """A scene file with the sorting cell's table, `part` (id `part`) and the `neighbours` (`neighbour_id`) on it;
+    returns its path."""
     scene = {"name": "grasp_trial", "robot_start": {"x": 0.0, "y": 0.0, "yaw": 0.0}, "floor": {"friction": 0.9},
-             "tables": [dict(TABLE)], "parts": [part.scene_entry()]}
+             "tables": [dict(TABLE)],
+             "parts": [part.scene_entry()] + [p.scene_entry(neighbour_id(i)) for i, p in enumerate(neighbours)]}
     path = directory / "grasp_trial.yaml"
     path.write_text(yaml.safe_dump(scene))
     return path
@@ -134,6 +221,48 @@ class TrialResult:
     """Largest distance of the gripper behind its path on the way down to the grasp [m] (the manipulation node stops
     a pick whose hand lags by more than `ManipulationParameters.blocked_lag`: held up by the part)."""
     note: str = ""
+    neighbours: tuple[PartSpec, ...] = ()
+    """The other parts on the table."""
+    heading: float = math.nan
+    """Direction of the fingers the grasp was planned with about the vertical [rad] (0: the robot's heading)."""
+    sweep_gap: float = math.inf
+    """Least gap between the closing fingers' sweep and the other parts' perceived footprints at that heading [m]
+    (`legion_manipulation.grasps.sweep_clearance`); inf without neighbours."""
+    clear: bool = True
+    """The sweep kept the planner's `neighbour_clearance` from every neighbour (as perceived)."""
+    reachable: bool = True
+    """The chosen grasp passed the node's reach check (`ArmReach`); False: no hand reached one, the trial went on
+    with the robot-heading grasp (the node would have walked)."""
+    neighbour_shift: tuple[float, ...] = ()
+    """Per neighbour, its distance from where it rested at the end of the trial [m] (ground truth)."""
+    neighbour_tipped: tuple[bool, ...] = ()
+    """Per neighbour, whether it ended tipped over (box or cylinder axis more than `TIPPED` from the vertical)."""
+    neighbour_note: str = ""
+    """When a neighbour first moved more than `NEIGHBOUR_TOLERANCE`."""
+
+    @property
+    def neighbours_disturbed(self) -> int:
+        """Neighbours that ended more than `NEIGHBOUR_TOLERANCE` from where they rested or tipped over."""
+        return sum(shift > NEIGHBOUR_TOLERANCE or tipped
+                   for shift, tipped in zip(self.neighbour_shift, self.neighbour_tipped, strict=True))
+
+    @property
+    def failure(self) -> str:
+        """Category of a failed trial ("" if it succeeded): `fall`; `no approach` (held up on every descent);
+        `missed` (the grasp monitor never saw a grip: the node's GRASP_MISSED); `dropped` (seen gripped, not lifted
+        4 cm at the end: SLIPPED); `not lifted` (otherwise below 4 cm); `slid in hand` (lifted, but moved 2 cm or
+        more in the hand)."""
+        if self.success:
+            return ""
+        if self.fallen:
+            return "fall"
+        if self.monitor == "no approach":
+            return "no approach"
+        if self.monitor.startswith("missed"):
+            return "missed"
+        if self.lifted < LIFT_SUCCESS:
+            return "dropped" if self.monitor.startswith("slipped") else "not lifted"
+        return "slid in hand"
 
 
 def _perceived(position: np.ndarray, yaw: float, rng: np.random.Generator, error: float, yaw_error: float,
@@ -149,8 +278,9 @@ def _perceived(position: np.ndarray, yaw: float, rng: np.random.Generator, error
 def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: WbcParameters | None = None,
               planning: PlanningParameters | None = None, sim_options=None, position_error: float = 0.003,
               yaw_error: float = math.radians(3.0), hold_time: float = 2.0, odometry: str = "truth",
-              perception_offset: Sequence[float] | None = None) -> TrialResult:
-    """Pick `part` with the `side` hand (None: the hand on the part's side) and judge it (module docstring).
+              perception_offset: Sequence[float] | None = None, neighbours: Sequence[PartSpec] = ()) -> TrialResult:
+    """Pick `part` with the `side` hand (None: the hand the manipulation node would choose, the one on the part's
+    side first) and judge it (module docstring).
 
     Args:
         seed: seed of the perception error.
@@ -163,18 +293,23 @@ def run_trial(part: PartSpec, side: str | None = None, seed: int = 0, params: Wb
         hold_time: how long the lifted part is held before it is judged [s].
         odometry: the controller's base state, `truth` or `leg` (the stack's leg odometry, one cycle late), as
             `ClosedLoop` takes it. The part pose stays ground truth (plus the perception error) in odom either way.
+        neighbours: other parts on the table (`random_layout`); perceived with the same error as the part.
     """
     from legion_testing.closed_loop import ClosedLoop
 
-    side = side or choose_side((part.x, part.y), (0.0, 0.0), 0.0)
-    result = TrialResult(part, side)
+    if side is None:  # the node's order: the hand whose shoulder is nearer to the part first
+        nearer = choose_side((part.x, part.y), (0.0, 0.0), 0.0)
+        sides: tuple[str, ...] = (nearer, "right" if nearer == "left" else "left")
+    else:
+        sides = (side,)
+    result = TrialResult(part, sides[0], neighbours=tuple(neighbours))
     with tempfile.TemporaryDirectory() as directory:
-        loop = ClosedLoop(params=params, scene=str(write_scene(part, Path(directory))),
+        loop = ClosedLoop(params=params, scene=str(write_scene(part, Path(directory), neighbours)),
                           sim_options=sim_options if sim_options is not None else grasp_sim_options(),
                           odometry=odometry, odometry_delay=1 if odometry == "leg" else 0)
     pick(loop.cycle, loop.period, loop.sim, loop.controller, result, seed, planning, position_error, yaw_error,
-         hold_time, perception_offset)
-    loop.controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))
+         hold_time, perception_offset, sides=sides)
+    loop.controller.set_hand_command(result.side, HandCommand(GraspMode.OPEN, 0.0))
     loop.sim.close()
     return result
 
@@ -194,12 +329,14 @@ class PickedPart:
 def pick(cycle: Callable[[], object], period: float, sim, controller, result: TrialResult, seed: int = 0,
          planning: PlanningParameters | None = None, position_error: float = 0.003,
          yaw_error: float = math.radians(3.0), hold_time: float = 2.0,
-         perception_offset: Sequence[float] | None = None) -> PickedPart:
-    """Pick `result.part` (the scene's body `part`) with the `result.side` hand on a running loop and fill `result`
-    (lifted, slip, balance; `run_trial`'s judgement). `cycle()` runs one control period of `period` [s]
-    (controller + physics, returns the controller's report);
-    `sim` is the loop's `legion_sim.simulation.Simulation`, `controller` its `WholeBodyController`. The hand keeps
-    its grip and its target at the lift pose (re-sent by the caller from then on)."""
+         perception_offset: Sequence[float] | None = None, sides: Sequence[str] | None = None) -> PickedPart:
+    """Pick `result.part` (the scene's body `part`) on a running loop and fill `result` (lifted, slip, balance,
+    neighbours; `run_trial`'s judgement). The hand and grasp are the manipulation node's choice
+    (`legion_manipulation.tasks.choose_grasp`) among `sides` (default: `result.side` alone), with the other parts
+    of `result.neighbours` (the scene's `neighbour_id` bodies) as perceived; `result.side` is set to the hand
+    chosen. `cycle()` runs one control period of `period` [s] (controller + physics, returns the controller's
+    report); `sim` is the loop's `legion_sim.simulation.Simulation`, `controller` its `WholeBodyController`. The
+    hand keeps its grip and its target at the lift pose (re-sent by the caller from then on)."""
     from legion_common.parameters import from_flat, parameter_specs
     from legion_testing.walking_loop import stack_parameters
 
@@ -214,9 +351,13 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     max_regrasps = int(node.get("max_regrasps", defaults.max_regrasps))
 
     rng = np.random.default_rng(seed)
-    part, side = result.part, result.side
+    part = result.part
+    sides = tuple(sides or (result.side,))
+    side = sides[0]
     body = sim.model.body("part").id
     rest = sim.data.xpos[body].copy()
+    others = [sim.model.body(neighbour_id(i)).id for i in range(len(result.neighbours))]
+    others_rest = [sim.data.xpos[b].copy() for b in others]
     gripper = controller.robot.config.sides[side].gripper
     hand_index = [sim.joint_names.index(name) for name in controller.hand_joints[side]]
     monitor: list[GraspMonitor] = []
@@ -236,6 +377,11 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
                 result.monitor = f"{verdict} ({phase[0]}, {sim.time:.2f} s)"
         if not result.note and np.linalg.norm(sim.data.xpos[body] - rest) > 0.005:
             result.note = f"part first moved in {phase[0]}"
+        if not result.neighbour_note:
+            for i, (b, at) in enumerate(zip(others, others_rest, strict=True)):
+                if np.linalg.norm(sim.data.xpos[b] - at) > NEIGHBOUR_TOLERANCE:
+                    result.neighbour_note = f"{neighbour_id(i)} first moved in {phase[0]} ({sim.time:.2f} s)"
+                    break
         result.min_base_height = min(result.min_base_height, float(sim.data.qpos[2]))
         result.max_com_error = max(result.max_com_error, report.task_errors.get("com", 0.0))
         if report.state == ControllerState.FALLEN:
@@ -277,15 +423,44 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
         pose = controller.robot.transform_frame_to_world(gripper)
         return pose.rotation.T @ (sim.data.xpos[body] - pose.translation)
 
-    controller.set_hand_command(side, HandCommand(GraspMode.OPEN, 0.0))  # pre-shape while standing
+    def judge_neighbours() -> None:
+        result.neighbour_shift = tuple(float(np.linalg.norm(sim.data.xpos[b] - at))
+                                       for b, at in zip(others, others_rest, strict=True))
+        result.neighbour_tipped = tuple(
+            spec.shape != "sphere" and float(sim.data.xmat[b].reshape(3, 3)[2, 2]) < math.cos(TIPPED)
+            for b, spec in zip(others, result.neighbours, strict=True))
+
+    def yaw_of(index: int) -> float:
+        w, x, y, z = sim.data.xquat[index]  # MuJoCo's (w, x, y, z)
+        return yaw_from_quaternion((x, y, z, w))
+
+    for hand in sides:
+        controller.set_hand_command(hand, HandCommand(GraspMode.OPEN, 0.0))  # pre-shape while standing
     orientation = None
     hold_for(1.0)  # stand
-    w, x, y, z = sim.data.xquat[body]  # MuJoCo's (w, x, y, z)
-    true_yaw = yaw_from_quaternion((x, y, z, w))
-    seen_position, seen_yaw = _perceived(rest, true_yaw, rng, position_error, yaw_error, perception_offset)
+    seen_position, seen_yaw = _perceived(rest, yaw_of(body), rng, position_error, yaw_error, perception_offset)
     geometry = PartGeometry(part.shape, tuple(part.size), seen_position, seen_yaw)
+    seen_others = []
+    for i, (b, spec) in enumerate(zip(others, result.neighbours, strict=True)):
+        position, yaw = _perceived(sim.data.xpos[b].copy(), yaw_of(b), rng, position_error, yaw_error)
+        seen_others.append(PerceivedObject(neighbour_id(i), spec.label, position, yaw, np.array(spec.extent)))
+    footprints = neighbour_footprints(seen_others, "part")
     planning = planning or planning_parameters(controller.robot.config)
-    plan = plan_grasp(geometry, side, preferred_heading=0.0, params=planning)
+    # the manipulation node's choice of hand and heading, from the robot's configuration as the controller has it
+    q = controller.robot.q.copy()
+    heading = yaw_from_quaternion(q[3:7])
+    chosen = choose_grasp(ArmReach(controller.robot), q, geometry, sides, heading, footprints, planning)
+    if chosen is None:  # no hand reaches a grasp from here (the node would walk): the robot-heading grasp
+        result.reachable = False
+        plan = plan_grasp(geometry, side, preferred_heading=heading, params=planning)
+    else:
+        side, plan = chosen
+    result.side = side
+    gripper = controller.robot.config.sides[side].gripper
+    hand_index = [sim.joint_names.index(name) for name in controller.hand_joints[side]]
+    result.heading = plan.heading
+    result.sweep_gap = sweep_clearance(geometry, side, plan.heading, footprints, planning)
+    result.clear = result.sweep_gap >= planning.neighbour_clearance
     orientation = plan.orientation
     *via, _ = plan.transit(controller.robot.frame_position(gripper))
     for point in via:
@@ -298,6 +473,7 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
             go_to("retreat", plan.pre_grasp, 3.0)
             result.lifted = float(sim.data.xpos[body][2] - rest[2])
             result.fallen = result.fallen or result.min_base_height < 0.7
+            judge_neighbours()
             return PickedPart(np.asarray(orientation, dtype=float), np.asarray(plan.lift, dtype=float),
                               part_in_gripper())
         result.regrasps += 1
@@ -317,6 +493,7 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     result.fallen = result.fallen or result.min_base_height < 0.7
     result.monitor = result.monitor or ("held" if monitor[0].state == HandState.HOLDING else "moving")
     result.success = result.lifted >= LIFT_SUCCESS and result.slip < HELD_TOLERANCE and not result.fallen
+    judge_neighbours()
     return PickedPart(np.asarray(orientation, dtype=float), np.asarray(plan.lift, dtype=float), held)
 
 
