@@ -444,7 +444,8 @@ def pick(cycle: Callable[[], object], period: float, sim, controller, result: Tr
     for i, (b, spec) in enumerate(zip(others, result.neighbours, strict=True)):
         position, yaw = _perceived(sim.data.xpos[b].copy(), yaw_of(b), rng, position_error, yaw_error)
         seen_others.append(PerceivedObject(neighbour_id(i), spec.label, position, yaw, np.array(spec.extent)))
-    footprints = neighbour_footprints(seen_others, "part")
+    footprints = neighbour_footprints(
+        seen_others, PerceivedObject("part", part.label, seen_position, seen_yaw, np.array(part.extent)))
     planning = planning or planning_parameters(controller.robot.config)
     # the manipulation node's choice of hand and heading, from the robot's configuration as the controller has it
     q = controller.robot.q.copy()
