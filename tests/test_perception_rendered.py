@@ -285,6 +285,51 @@ def test_bins_are_tracked_with_stable_ids(tmp_path):
         assert np.linalg.norm(track.position - centre) < 0.02 and np.abs(track.size - size).max() < 0.02
 
 
+def _put(sim, part_id: str, position, quaternion) -> None:
+    """Move a part (kinematically, as `look` moves the robot): centre [m] and orientation (w, x, y, z)."""
+    model, data = sim.model, sim.data
+    address = model.jnt_qposadr[model.joint(f"{part_id}/free").id]
+    data.qpos[address:address + 3] = position
+    data.qpos[address + 3:address + 7] = quaternion
+
+
+def test_a_part_lying_in_or_across_a_bin_of_its_own_colour(tmp_path):
+    """Issue 13: from the blue bin's drop station, with the executive's bin-inspection posture, a blue cylinder
+    lying on its side in the blue bin, or across its rim, leaves the bin reported whole (not occluded: the tracker
+    starts no track from a hidden bin) with its opening's centre and size, and the cylinder is a part where it lies
+    (a lying cylinder's label is not asserted: the shapes are fitted standing)."""
+    scene = sorting_cell()
+    scene["name"] = "part_lying_in_its_bin"
+    scene["parts"].append({"id": "lying", "label": "blue_cylinder", "shape": "cylinder", "colour": "blue",
+                           "size": [0.025, 0.08], "mass": 0.12, "position": [1.5, 1.5]})
+    sim = make_sim(scene, tmp_path, sensor_noise=False)
+    blue_bin = next(b for b in sim.scene.bins if b.name == "blue_bin")
+    centre, size = bin_truth(blue_bin)
+    floor, rim = blue_bin.inner_floor_height, centre[2]
+    along_x = (math.cos(math.pi / 4), 0.0, math.sin(math.pi / 4), 0.0)  # the cylinder's axis along world x
+    along_y = (math.cos(math.pi / 4), math.sin(math.pi / 4), 0.0, 0.0)
+    x, y = centre[:2]
+    placements = {"inside": ((x, y, floor + 0.025), along_x),
+                  "across the far rim": ((x, y + 0.145, rim + 0.025), along_y),
+                  "across the side rim": ((x + 0.145, y, rim + 0.025), along_x)}
+    station = Viewpoint(x=0.35, y=-1.21, yaw=math.pi / 2, neck_pitch=0.9, waist_pitch=0.2)  # blue_drop, inspect_bin
+    try:
+        for name, (position, quaternion) in placements.items():
+            _put(sim, "lying", position, quaternion)
+            _, detections = detect(sim, station, containers=True)
+            bins = [d for d in detections if d.label == "blue_bin"]
+            assert len(bins) == 1, (name, [d.label for d in detections])
+            found = bins[0]
+            assert not found.occluded, name
+            assert np.linalg.norm(found.position - centre) < 0.02, (name, found.position)
+            np.testing.assert_allclose(found.size, size, atol=0.02, err_msg=name)
+            part = truth(sim)["lying"][1]
+            near = [d for d in detections if not d.is_container and np.linalg.norm(d.position - part) < 0.015]
+            assert len(near) == 1, (name, [(d.label, d.position) for d in detections if d.colour == "blue"])
+    finally:
+        sim.close()
+
+
 @pytest.mark.long
 def test_no_phantom_objects_over_100_frames(cell):
     """The tracker's output over 100 frames of a moving head with the robot's depth camera: exactly the six parts,

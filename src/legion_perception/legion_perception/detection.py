@@ -211,6 +211,12 @@ def _relabel_clipped(colours: np.ndarray, hue: np.ndarray, region: np.ndarray, c
 
 CONTAINER_CELL = 0.01
 """[m] side of the floor-plane cells a container's points are counted in to find stray points."""
+RIM_TOLERANCE = 0.015
+"""[m] a container's points this far above its rim (robust level: `PartDetector._rim_level`) are something lying on
+the rim, not its walls."""
+OUTLINE_CLOSING = 2
+"""Iterations of a 3x3 closing of a container's image mask before its holes are filled for the occlusion test: gaps
+of up to about twice this many pixels wide (a part's unlit flank) are not taken for an occluder."""
 CONTAINER_CELL_POINTS = 3
 """A container's point in a cell with fewer points is a stray one (a pixel mixing its colour with the depth of a
 nearer surface), left out of its outline. Its walls are vertical, so many points project into each cell of its
@@ -351,15 +357,27 @@ class PartDetector:
 
     def _container_parts(self, blob: _Blob, whole: _Blob) -> list[PartDetection]:
         """The container (a bin) a large blob is, if it is one, and the parts of the blob's colour standing on its
-        floor, walls and floor removed (the module docstring, step 4). `blob` has the points within the part window
-        of the median depth, `whole` those within `max_container_size`."""
+        floor, walls and floor removed, or lying across its rim (the module docstring, step 4). `blob` has the
+        points within the part window of the median depth, `whole` those within `max_container_size`."""
         cfg = self.config
         found = []
         inside = self._inside(whole)
         if inside is not None:
-            container = self._container(whole, *inside[2:])
-            if container is not None:
-                found.append(container)
+            floor = inside[1]
+            above = whole.points[:, 2] > self._rim_level(whole, floor) + RIM_TOLERANCE
+            if above.any():
+                # Something of the bin's colour lies on its rim: it is no wall (it would raise the rim and widen the
+                # outline), but a part resting on the rim.
+                below = _Blob(whole.colour, whole.u[~above], whole.v[~above], whole.points[~above], whole.pixel_box)
+                inside = self._inside(below)
+                found += self._parts_among(whole, above, self._rim_level(whole, floor))
+                whole, pixels = below, (whole.u, whole.v)
+            else:
+                pixels = (whole.u, whole.v)
+            if inside is not None:
+                container = self._container(whole, *inside[2:], pixels=pixels)
+                if container is not None:
+                    found.insert(0, container)
         inside = self._inside(blob)
         if inside is None:
             return found
@@ -367,25 +385,46 @@ class PartDetector:
         z = blob.points[inner, 2]
         standing = inner.copy()
         standing[inner] = (z > floor + cfg.container_floor_tolerance) & (z < floor + cfg.max_part_size)
-        if standing.sum() < cfg.min_points:
-            return found
-        u, v = blob.u[standing], blob.v[standing]
+        return found + self._parts_among(blob, standing, floor)
+
+    def _parts_among(self, blob: _Blob, selected: np.ndarray, support: float) -> list[PartDetection]:
+        """The parts that the `selected` points (n,) bool of a blob form (connected in the image), resting on a
+        surface at height `support` [m]."""
+        cfg = self.config
+        if selected.sum() < cfg.min_points:
+            return []
+        u, v = blob.u[selected], blob.v[selected]
         u0, v0 = int(u.min()), int(v.min())
         mask = np.zeros((int(v.max()) - v0 + 1, int(u.max()) - u0 + 1), np.uint8)
         mask[v - v0, u - u0] = 1
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        points = blob.points[standing]
-        parts = found
+        points = blob.points[selected]
+        parts = []
         for k in range(1, count):
             if stats[k, cv2.CC_STAT_AREA] < cfg.min_pixels:
                 continue
             member = labels[v - v0, u - u0] == k
             x, y, w, h = (int(q) for q in stats[k, :4])
             sub = _Blob(blob.colour, u[member], v[member], points[member], (x + u0, y + v0, w, h))
-            part = self._estimate(sub, ring_z=None, support=floor)
+            part = self._estimate(sub, ring_z=None, support=support)
             if part is not None:
                 parts.append(part)
         return parts
+
+    @staticmethod
+    def _rim_level(blob: _Blob, floor: float) -> float:
+        """Height of a container's rim [m], robust to a part lying across it: the median, over the floor-plane cells
+        of side CONTAINER_CELL whose highest point is in the upper half between the floor and the blob's top (the
+        walls, seen all round), of that highest point."""
+        z = blob.points[:, 2]
+        cells = np.floor(blob.points[:, :2] / CONTAINER_CELL).astype(np.int64)
+        _, inverse = np.unique(cells, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        highest = np.full(inverse.max() + 1, -np.inf)
+        np.maximum.at(highest, inverse, z)
+        top = float(np.percentile(z, 99.5))
+        high = highest[highest > 0.5 * (floor + top)]
+        return float(np.median(high)) if len(high) else top
 
     def _inside(self, blob: _Blob) -> tuple[np.ndarray, float, float, tuple[float, float], tuple[float, float], float,
                                             np.ndarray] | None:
@@ -414,7 +453,8 @@ class PartDetector:
         return inner, floor, floor, (cx, cy), (lx, ly), angle, xy_mm
 
     def _container(self, blob: _Blob, floor: float, centre: tuple[float, float], extents: tuple[float, float],
-                   angle: float, xy_mm: np.ndarray) -> PartDetection | None:
+                   angle: float, xy_mm: np.ndarray, pixels: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> PartDetection | None:
         """The container a large blob with a floor is (the module docstring, step 4), or None if it is none.
 
         Args:
@@ -422,6 +462,8 @@ class PartDetector:
             floor: height of its floor in `odom` [m].
             centre, extents, angle: its outline, cv2.minAreaRect's (x, y) [m], (width, height) [m] and angle [deg].
             xy_mm: the points projected on the floor plane [mm].  # (n, 2) float32
+            pixels: (u, v) of the whole blob, parts lying on its rim included (they hide none of it); default the
+                blob's.
         """
         cfg = self.config
         rim = float(np.percentile(blob.points[:, 2], 99.5))
@@ -433,10 +475,15 @@ class PartDetector:
         if round((wrapped - yaw) / (math.pi / 2.0)) % 2:
             lx, ly = ly, lx
         fill = cv2.contourArea(cv2.convexHull(xy_mm)) / max(lx * ly * 1e6, 1e-9)
-        # Occluded if something nearer cuts its outline; parts standing in it (holes of the blob) do not count.
-        u0, v0 = int(blob.u.min()), int(blob.v.min())
-        mask = np.zeros((int(blob.v.max()) - v0 + 1, int(blob.u.max()) - u0 + 1), np.uint8)
-        mask[blob.v - v0, blob.u - u0] = 1
+        # Occluded if something nearer cuts its outline; parts standing in it (holes of the blob) or lying on its rim
+        # (`pixels`) do not count.
+        pu, pv = (blob.u, blob.v) if pixels is None else pixels
+        u0, v0 = int(pu.min()), int(pv.min())
+        mask = np.zeros((int(pv.max()) - v0 + 1, int(pu.max()) - u0 + 1), np.uint8)
+        mask[pv - v0, pu - u0] = 1
+        # Closed first: a part lying across the rim has a shaded flank (too dark to have a colour) that runs out
+        # across the outline, a thin gap that no hole-filling closes, and that flank is nearer than the bin past it.
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _KERNEL3, iterations=OUTLINE_CLOSING)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED)
         filled_v, filled_u = np.nonzero(mask)
