@@ -9,7 +9,8 @@ hidden behind something nearer: the caller's `expected_visible`); after `max_mis
 dropped. Parts out of view are kept, so the robot remembers the parts it has looked away from.
 
 Containers (bins, `PartDetection.is_container`) are tracked the same way under their own labels (`red_bin_1`), with
-`container_gate_distance`: they are large and static, and their centres lie far apart.
+`container_gate_distance`: they are large and static, and their centres lie far apart. A container's detection
+never refreshes a part's track, nor a part's a container's, even partly hidden (matched by colour alone).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class PartTracker:
             for di, detection in enumerate(detections):
                 # A partly hidden part may look like another shape of its colour: it matches by colour alone.
                 same = detection.colour == track.colour if detection.occluded else detection.label == track.label
-                if not same:
+                if not same or detection.is_container != track.is_container:  # a bin is never a part, nor back
                     continue
                 distance = float(np.linalg.norm(detection.position - track.position))
                 gate = cfg.container_gate_distance if detection.is_container else cfg.gate_distance

@@ -1,5 +1,7 @@
 """Part tracks: stable ids, confirmation, misses only when a part should be seen."""
 
+import dataclasses
+
 import numpy as np
 
 from legion_perception.config import TrackingConfig
@@ -79,3 +81,25 @@ def test_box_yaw_is_smoothed_modulo_a_quarter_turn():
     for frame, yaw in enumerate([0.78, -0.78, 0.78, -0.78, 0.78, -0.78]):  # +-45 deg is one square orientation
         tracks = tracker.update([detection("red_cube", 0.43, 0.15, yaw=yaw)], frame * 0.1)
     assert abs(abs(tracks[0].yaw) - 0.78) < 0.05
+
+
+def test_a_partly_hidden_bin_never_refreshes_a_part_of_its_colour():
+    """Issue 13: a partly hidden detection matches a track by colour alone, but a bin's never matches a part's track
+    (a blue part held over the blue bin's opening), nor a part's a bin's track."""
+    config = TrackingConfig(max_misses=3)
+    tracker = PartTracker(config)
+    part = detection("blue_cylinder", 0.35, -0.72, 0.66)
+    container = dataclasses.replace(detection("blue_bin", 0.35, -0.72, 0.60), size=np.array([0.3, 0.3, 0.19]))
+    for frame in range(4):
+        tracks = tracker.update([part, container], frame * 0.1)
+    assert [t.id for t in tracks] == ["blue_bin_1", "blue_cylinder_1"]
+    # The part is gone (placed); the bin is seen partly hidden, its centre off by 3 cm: it refreshes its own track.
+    hidden_bin = dataclasses.replace(container, position=np.array([0.35, -0.72, 0.63]), occluded=True)
+    for frame in range(4, 4 + config.max_misses + 1):
+        tracks = tracker.update([hidden_bin], frame * 0.1)
+    assert [t.id for t in tracks] == ["blue_bin_1"]
+    # The bin is gone from view; a partly hidden part near its opening's centre does not keep its track alive.
+    hidden_part = dataclasses.replace(part, position=np.array([0.35, -0.72, 0.62]), occluded=True)
+    for frame in range(10, 10 + config.max_misses + 1):
+        tracks = tracker.update([hidden_part], frame * 0.1)
+    assert tracks == []
