@@ -17,7 +17,10 @@ Pipeline (all in `PartDetector.detect`):
    its floor are parts. If its rim (the highest points) stands at least `min_container_depth` above that floor and
    the outline is at most `max_container_size`, the container itself is reported too (shape `bin`): centre of
    its opening at rim height, yaw and outer extents of the outline, height = rim above its floor (the wall height
-   inside). It has the colour of its blob, so a part and a container never share a label.
+   inside). It has the colour of its blob, so a part and a container never share a label. The rim is read robustly
+   (the median of the walls' tops, `PartDetector._rim_level`): the blob's points more than RIM_TOLERANCE above it
+   are a part of the bin's colour lying across its rim, reported as a part resting on the rim and left out of the
+   container's outline and rim.
 
 A blob cut by the image border gives nothing (neither a part nor a container, nor the parts in it): its extent and
 centre would be wrong. One partly hidden behind something nearer is flagged `occluded` (half the confidence; the
