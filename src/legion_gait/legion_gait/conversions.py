@@ -16,6 +16,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
 
+from legion_common.frames import frame_error
 from legion_common.messages import quaternion_msg, xyz, xyzw
 from legion_common.stamps import header_seconds, to_duration, to_seconds, to_stamp
 from legion_common.transforms import quaternion_from_yaw
@@ -41,9 +42,9 @@ def occupancy_grid_arrays(msg: OccupancyGrid, odom_frame: str) -> tuple[tuple[fl
         ValueError: another frame than `odom_frame`, a rotated or non-finite origin, a non-positive resolution, or a
             data length that is not width x height (the message says which).
     """
-    frame = msg.header.frame_id.lstrip("/")
-    if frame not in ("", odom_frame):
-        raise ValueError(f"grid in frame '{msg.header.frame_id}', expected '{odom_frame}'")
+    error = frame_error(msg.header.frame_id, odom_frame, "grid")
+    if error is not None:
+        raise ValueError(error)
     info = msg.info
     position, orientation = xyz(info.origin.position), xyzw(info.origin.orientation)
     if not (np.all(np.isfinite(position)) and np.all(np.isfinite(orientation))):

@@ -27,7 +27,6 @@ def spin_until(executor, condition: Callable[[], bool], timeout: float = 15.0) -
         executor.spin_once(timeout_sec=0.02)
 
 
-
 class Probe:
     """A node spun on a background thread that keeps the messages of the topics it is asked to record.
 
