@@ -11,7 +11,8 @@ What the builder adds to the URDF:
 - per actuated joint (every joint of the RobotConfig): a `motor` actuator with ctrlrange = +-the URDF effort limit, a
   small passive damping and a rotor armature by joint group (armature keeps the explicit servo damping stable on
   light links such as fingers and feet);
-- contacts: robot geoms collide with the world but never with each other (contype/conaffinity bits); each foot's
+- contacts: robot geoms collide with the world and with other robots' geoms, never with geoms of their own robot
+  (contype/conaffinity bits, one robot bit per robot of the world); each foot's
   contact is a box of the sole size under the sole frame (the foot link's own collision geoms are turned off);
   palm and finger geoms get condim 4 and friction ~1 so they can hold a part;
 - sensors: orientation, gyro and accelerometer at the IMU site, force/torque at the ankle sites;
@@ -40,7 +41,20 @@ from legion_sim.scene import Scene
 WORLD_BIT = 1
 """contype/conaffinity bit of world geoms (floor, furniture, parts)."""
 ROBOT_BIT = 2
-"""contype bit of robot geoms. Robot geoms have conaffinity WORLD_BIT only, so robot-robot pairs never collide."""
+"""contype bit of the geoms of the first robot of a world; robot k (from 0) has `robot_bit(k)` = ROBOT_BIT << k."""
+MAX_ROBOTS = 30
+"""Robots one world can hold: one contype bit each, after WORLD_BIT, in MuJoCo's 32-bit masks (sign bit unused)."""
+ROBOT_MASK = ((1 << MAX_ROBOTS) - 1) << 1
+"""Every robot bit: the conaffinity of world geoms, which every robot touches."""
+
+
+def robot_bit(index: int) -> int:
+    """contype of robot `index`'s geoms. Its conaffinity is WORLD_BIT and every other robot's bit, so a robot collides
+    with the world and with other robots (contype_a & conaffinity_b) but not with itself: its own links overlap at
+    the joints, and self-collision is not modelled."""
+    if not 0 <= index < MAX_ROBOTS:
+        raise SimError(f"a world holds at most {MAX_ROBOTS} robots (robot index {index})")
+    return ROBOT_BIT << index
 HIDDEN_GROUP = 3
 """Geom group of collision-only geoms (not rendered by the camera when the link has visual geoms)."""
 SITE_GROUP = 5
@@ -277,8 +291,11 @@ def _pose_in_ancestor(body: mujoco.MjsBody, ancestor: mujoco.MjsBody) -> tuple[n
     return pos, quat
 
 
-def _add_robot(spec: mujoco.MjSpec, config: RobotConfig, options: SimOptions) -> dict[str, mujoco.MjsBody]:
-    """Everything the builder adds to the robot; returns side -> foot (moving) body."""
+def _add_robot(spec: mujoco.MjSpec, config: RobotConfig, options: SimOptions,
+               index: int = 0) -> dict[str, mujoco.MjsBody]:
+    """Everything the builder adds to the robot (robot `index` of its world); returns side -> foot (moving) body."""
+    own = robot_bit(index)
+    affinity = WORLD_BIT | (ROBOT_MASK & ~own)
     root, joints = _robot_checks(spec, config)
     robot_bodies = _subtree(root)
     for body in robot_bodies:
@@ -289,7 +306,7 @@ def _add_robot(spec: mujoco.MjSpec, config: RobotConfig, options: SimOptions) ->
         has_visual = any(not _is_collision(g) for g in body.geoms)
         for geom in body.geoms:
             if _is_collision(geom):
-                geom.contype, geom.conaffinity = ROBOT_BIT, WORLD_BIT
+                geom.contype, geom.conaffinity = own, affinity
                 if has_visual:
                     geom.group = HIDDEN_GROUP
 
@@ -314,7 +331,7 @@ def _add_robot(spec: mujoco.MjSpec, config: RobotConfig, options: SimOptions) ->
                         geom.contype = geom.conaffinity = 0
         half = [config.sole_length / 2.0, config.sole_width / 2.0, options.sole_thickness / 2.0]
         sole.add_geom(name=f"{sole.name}_contact", type=mujoco.mjtGeom.mjGEOM_BOX, size=half,
-                      pos=[0.0, 0.0, half[2]], contype=ROBOT_BIT, conaffinity=WORLD_BIT, condim=3,
+                      pos=[0.0, 0.0, half[2]], contype=own, conaffinity=affinity, condim=3,
                       friction=[options.foot_friction, 0.005, 0.0001], group=HIDDEN_GROUP, density=0.0,
                       rgba=[0.2, 0.2, 0.2, 1.0])
         feet[side] = foot
@@ -373,7 +390,7 @@ def _add_robot(spec: mujoco.MjSpec, config: RobotConfig, options: SimOptions) ->
 def _static_geom(body: mujoco.MjsBody, name: str, geom_type: mujoco.mjtGeom, size: list[float], pos: list[float],
                  rgba: tuple[float, ...], friction: float) -> None:
     body.add_geom(name=name, type=geom_type, size=size, pos=pos, rgba=list(rgba), contype=WORLD_BIT,
-                  conaffinity=WORLD_BIT | ROBOT_BIT, condim=3, friction=[friction, 0.005, 0.0001])
+                  conaffinity=WORLD_BIT | ROBOT_MASK, condim=3, friction=[friction, 0.005, 0.0001])
 
 
 def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
@@ -384,7 +401,7 @@ def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
     floor_material = spec.add_material(name="floor", texrepeat=[20.0, 20.0], reflectance=0.0)
     floor_material.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "floor_checker"
     world.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[20.0, 20.0, 0.05], material="floor",
-                   contype=WORLD_BIT, conaffinity=WORLD_BIT | ROBOT_BIT, condim=3, priority=1,
+                   contype=WORLD_BIT, conaffinity=WORLD_BIT | ROBOT_MASK, condim=3, priority=1,
                    friction=[scene.floor.friction, 0.005, 0.0001])
     world.add_light(name="sun", type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL, pos=[0.0, 0.0, 4.0],
                     dir=[0.3, 0.2, -1.0], diffuse=[0.6, 0.6, 0.6], specular=[0.1, 0.1, 0.1], castshadow=False)
@@ -463,7 +480,7 @@ def _add_scene(spec: mujoco.MjSpec, scene: Scene, options: SimOptions) -> None:
         body.iquat = [1.0, 0.0, 0.0, 0.0]
         body.inertia = inertia
         body.add_geom(name=part.id, type=geom_type, size=size, rgba=list(part.colour), contype=WORLD_BIT,
-                      conaffinity=WORLD_BIT | ROBOT_BIT, condim=condim,
+                      conaffinity=WORLD_BIT | ROBOT_MASK, condim=condim,
                       friction=[options.part_friction, 0.005, 0.0005], density=0.0)
 
 
@@ -563,13 +580,14 @@ class BuiltWorld:
     robots: tuple[BuiltModel, ...]
 
 
-def _robot_spec(robot: RobotInWorld, options: SimOptions) -> tuple[mujoco.MjSpec, dict[str, mujoco.MjsBody]]:
+def _robot_spec(robot: RobotInWorld, options: SimOptions,
+                index: int = 0) -> tuple[mujoco.MjSpec, dict[str, mujoco.MjsBody]]:
     """The robot's URDF as an MjSpec with everything `_add_robot` adds (names not yet prefixed)."""
     try:
         spec = mujoco.MjSpec.from_string(_compiler_settings(robot.urdf))
     except ValueError as error:
         raise SimError(f"robot description of '{robot.config.name}' does not load into MuJoCo: {error}") from error
-    return spec, _add_robot(spec, robot.config, options)
+    return spec, _add_robot(spec, robot.config, options, index)
 
 
 def build_world(robots: list[RobotInWorld] | tuple[RobotInWorld, ...], scene: Scene,
@@ -579,7 +597,7 @@ def build_world(robots: list[RobotInWorld] | tuple[RobotInWorld, ...], scene: Sc
     A single robot without a prefix is the robot's own URDF spec with the scene added to it (element names exactly
     as in the URDF). Several robots are each built as such a spec and attached to an empty world spec
     (`MjSpec.attach` with the robot's prefix), so robot k's joint `l_knee` is `robot_k/l_knee` in the model. Robot
-    geoms never collide with robot geoms (contype/conaffinity bits), of the same robot or another.
+    geoms collide with the world and with other robots' geoms, never with their own robot's (`robot_bit`).
 
     Raises:
         SimError: no robot, duplicate prefixes, a URDF that does not parse or load, lacks a joint or frame that its
@@ -588,6 +606,8 @@ def build_world(robots: list[RobotInWorld] | tuple[RobotInWorld, ...], scene: Sc
     options = options or SimOptions()
     if not robots:
         raise SimError("build_world needs at least one robot")
+    if len(robots) > MAX_ROBOTS:
+        raise SimError(f"a world holds at most {MAX_ROBOTS} robots, got {len(robots)}")
     prefixes = [robot.prefix for robot in robots]
     if len(set(prefixes)) != len(prefixes) or (len(robots) > 1 and "" in prefixes):
         raise SimError(f"robots in one world need distinct, non-empty name prefixes, got {prefixes}")
@@ -606,8 +626,8 @@ def build_world(robots: list[RobotInWorld] | tuple[RobotInWorld, ...], scene: Sc
         spec.compiler.fusestatic = True
         spec.modelname = f"{len(robots)}_robots_{scene.name}"
         robot_names = set()
-        for robot in robots:
-            child, robot_feet = _robot_spec(robot, options)
+        for index, robot in enumerate(robots):
+            child, robot_feet = _robot_spec(robot, options, index)
             feet.append({side: body.name for side, body in robot_feet.items()})  # attach renames the child's bodies
             robot_names |= {robot.prefix + b.name for b in child.bodies}
             spec.attach(child, prefix=robot.prefix, frame=spec.worldbody.add_frame())

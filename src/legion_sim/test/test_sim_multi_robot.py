@@ -147,3 +147,47 @@ def test_two_centurions_stand_for_three_seconds():
             assert robot.status()["protective_stop"] is False
     finally:
         sim.close()
+
+
+def _robot_of_geom(model, geom: int) -> str:
+    name = model.body(model.geom_bodyid[geom]).name
+    return name.split("/", 1)[0] if "/" in name else ""
+
+
+def test_robots_collide_with_each_other_but_not_with_themselves(two_tiny):
+    """Robot geoms of different robots make contacts; a robot's own geoms never do (contype/conaffinity)."""
+    import mujoco
+
+    sim = two_tiny
+    model, data = sim.model, sim.data
+    robot_geoms = {name: [g for g in range(model.ngeom) if _robot_of_geom(model, g) == name
+                          and (model.geom_contype[g] or model.geom_conaffinity[g])] for name in ("robot_1", "robot_2")}
+    assert robot_geoms["robot_1"] and robot_geoms["robot_2"]
+
+    def collide(a: int, b: int) -> bool:
+        types, affinities = model.geom_contype, model.geom_conaffinity
+        return bool(types[a] & affinities[b] or types[b] & affinities[a])
+
+    for name, geoms in robot_geoms.items():
+        assert not any(collide(a, b) for a in geoms for b in geoms), name
+    assert all(collide(a, b) for a in robot_geoms["robot_1"] for b in robot_geoms["robot_2"])
+    try:
+        # Robot 2 moved onto robot 1 (5 cm ahead, 5 cm higher): the collision pass reports robot-robot contacts.
+        second = sim.robots[1]
+        adr = model.jnt_qposadr[model.body_jntadr[second._built.root_body]]
+        data.qpos[adr:adr + 3] = [0.05, 0.0, data.qpos[adr + 2] + 0.05]
+        mujoco.mj_forward(model, data)
+        pairs = {(_robot_of_geom(model, c.geom1), _robot_of_geom(model, c.geom2)) for c in data.contact[:data.ncon]}
+        assert ("robot_1", "robot_2") in pairs or ("robot_2", "robot_1") in pairs
+        assert ("robot_1", "robot_1") not in pairs and ("robot_2", "robot_2") not in pairs
+    finally:
+        sim.reset()
+
+
+def test_a_world_holds_at_most_thirty_robots():
+    from legion_sim.model_builder import MAX_ROBOTS, robot_bit
+
+    assert robot_bit(0) == 2 and robot_bit(MAX_ROBOTS - 1) == 1 << MAX_ROBOTS
+    assert robot_bit(MAX_ROBOTS - 1) < 2 ** 31
+    with pytest.raises(SimError, match="at most 30 robots"):
+        robot_bit(MAX_ROBOTS)
