@@ -215,3 +215,24 @@ def test_robot_2_walks_to_a_goal_in_its_own_odom_and_refuses_one_in_plain_odom(c
     assert watcher.upright("robot_2")
     assert progress() >= 0.15, f"robot_2 walked only {progress():.2f} m towards the goal in {t1 - t0:.1f} s"
     print(f"robot_2 walked {progress():.2f} m towards its walk_to goal in robot_2/odom in {t1 - t0:.1f} s simulated")
+
+
+def test_the_cells_fleet_coordinator_gives_a_station_to_one_robot_at_a_time(cell):
+    """The launch's one fleet coordinator (root namespace) answers both robots: robot_1 is granted a station,
+    robot_2 is told it is busy (held by robot_1) until robot_1 releases it."""
+    from legion_interfaces.srv import Release, Reserve
+
+    probe, launched, _ = cell
+    assert "fleet_coordinator" in launched.processes
+
+    def reserve(robot: str):
+        return probe.call(Reserve, "/fleet/reserve", Reserve.Request(robot=robot, resources=["station/shared"],
+                                                                     lease=30.0))
+
+    assert reserve("robot_1").code == Reserve.Response.GRANTED
+    busy = reserve("robot_2")
+    assert busy.code == Reserve.Response.BUSY and list(busy.holders) == ["robot_1"]
+    released = probe.call(Release, "/fleet/release", Release.Request(robot="robot_1", resources=[]))
+    assert list(released.released) == ["station/shared"]
+    assert reserve("robot_2").code == Reserve.Response.GRANTED
+    probe.call(Release, "/fleet/release", Release.Request(robot="robot_2", resources=[]))

@@ -135,7 +135,15 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         robot_nodes = _robot_plan(name, arguments, share, robot_file, robot_urdf, simulator=False,
                                   start=(entry.start.x, entry.start.y, entry.start.yaw),
                                   frame_prefix=f"{entry.name}/")
-        nodes += [replace(node, namespace=entry.name) for node in robot_nodes]
+        # Each executive reserves the areas the robots share at the cell's fleet coordinator (below).
+        fleet = {"fleet_coordinator": "/" + arguments.get("namespace", "").strip("/"), "fleet_robot": entry.name}
+        nodes += [replace(node, namespace=entry.name,
+                          parameters=node.parameters | fleet if node.name == "executive" else node.parameters)
+                  for node in robot_nodes]
+    if name == "stack":
+        # One per cell, beside the simulator: leased reservations of the areas and bins the robots share.
+        nodes.append(NodeSpec("legion_fleet", "fleet_coordinator", "fleet_coordinator",
+                              parameters={"use_sim_time": True}, namespace=""))
     return nodes
 
 

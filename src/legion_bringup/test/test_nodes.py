@@ -77,7 +77,8 @@ def test_stack_yaml_keys_name_nodes_of_the_plan():
 
     root = Path(__file__).resolve().parents[3]
     keys = yaml.safe_load((root / "config" / "stack.yaml").read_text()).keys()
-    planned = {node for name in LAUNCHES for n in plan(name, resolve_arguments(name, {}), SHARE)
+    launches = [(name, {}) for name in LAUNCHES] + [("stack", {"scene": "two_robot_cell"})]  # + fleet_coordinator
+    planned = {node for name, given in launches for n in plan(name, resolve_arguments(name, given), SHARE)
                for node in (n.name, *n.composed)}
     for key in keys:
         assert key.removeprefix("/**/") in planned, key
@@ -212,3 +213,22 @@ def test_a_multi_robot_stack_gives_every_framed_node_its_robots_prefix(composed)
 def test_a_single_robot_stack_gives_no_frame_prefix():
     nodes = plan("stack", resolve_arguments("stack", {"scene": "empty"}), SHARE)
     assert [n.name for n in nodes if "frame_prefix" in n.parameters] == []
+
+
+@pytest.mark.parametrize("namespace", ["", "fleet"])
+def test_a_multi_robot_stack_has_one_fleet_coordinator_that_every_executive_uses(namespace):
+    arguments = resolve_arguments("stack", {"scene": "two_robot_cell", "namespace": namespace})
+    nodes = plan("stack", arguments, SHARE)
+    (coordinator,) = [n for n in nodes if n.name == "fleet_coordinator"]
+    assert coordinator.namespace == "" and coordinator.full_namespace(namespace) == namespace
+    executives = {n.namespace: n.parameters for n in nodes if n.name == "executive"}
+    assert set(executives) == {"robot_1", "robot_2"}
+    for robot, parameters in executives.items():
+        assert parameters["fleet_coordinator"] == "/" + namespace and parameters["fleet_robot"] == robot
+
+
+def test_a_single_robot_stack_has_no_fleet_coordinator():
+    nodes = plan("stack", resolve_arguments("stack", {"scene": "sorting_cell"}), SHARE)
+    assert "fleet_coordinator" not in [n.name for n in nodes]
+    (executive,) = [n for n in nodes if n.name == "executive"]
+    assert "fleet_coordinator" not in executive.parameters

@@ -220,6 +220,66 @@ class WalkToStation(ShiftBehaviour):
         return Status.FAILURE
 
 
+class Reserve(ShiftBehaviour):
+    """Reserve, at the fleet coordinator, what the robots of the cell share before going there (`resources(shift)`:
+    names such as `station/red_drop`). Succeeds at once without a fleet (`clients.reservations` is None) or when
+    nothing is to be reserved; RUNNING while another robot holds it (the robot waits where it is, queued); FAILURE
+    after `policy.reservation_timeout` of waiting or when the coordinator refuses or does not answer."""
+
+    def __init__(self, name: str, namespace: str, clients: Clients, resources, needed=lambda shift: True) -> None:
+        super().__init__(name, namespace, clients)
+        self.resources = resources
+        self.needed = needed
+        self.started = math.nan
+        self.names: tuple[str, ...] = ()
+
+    def initialise(self) -> None:
+        self.handle = None
+        fleet = self.clients.reservations
+        self.names = tuple(self.resources(self.shift)) if self.needed(self.shift) else ()
+        if fleet is None or not self.names:
+            return
+        self.started = self.now()
+        self.handle = fleet.reserve(self.names)
+
+    def update(self) -> Status:
+        if self.handle is None:
+            return Status.SUCCESS
+        progress = self.handle.progress
+        if progress == Progress.SUCCEEDED:
+            self.shift.decide(f"reserved {', '.join(self.names)}")
+            self.handle = None
+            return Status.SUCCESS
+        if progress == Progress.FAILED:
+            self.shift.last_failure = f"reservation of {', '.join(self.names)} failed: {self.handle.outcome.message}"
+            self.shift.decide(self.shift.last_failure)
+            self.handle = None
+            return Status.FAILURE
+        waited = self.now() - self.started
+        holders = sorted({h for h in getattr(self.handle, "holders", ()) if h})
+        self.shift.phase = f"waiting for {', '.join(self.names)}" + (f" (held by {', '.join(holders)})"
+                                                                      if holders else "")
+        if waited > self.shift.cell.policy.reservation_timeout:
+            self.handle.cancel()
+            self.handle = None
+            self.shift.last_failure = (f"waited {waited:.0f} s for {', '.join(self.names)}"
+                                       + (f", held by {', '.join(holders)}" if holders else ""))
+            self.shift.decide(self.shift.last_failure)
+            return Status.FAILURE
+        return Status.RUNNING
+
+
+class ReleaseReservations(ShiftBehaviour):
+    """Release everything this robot holds at the fleet coordinator (the robot has left the shared area)."""
+
+    def update(self) -> Status:
+        fleet = self.clients.reservations
+        if fleet is not None and fleet.held:
+            fleet.release_all()
+            self.shift.decide("left the shared area: reservations released")
+        return Status.SUCCESS
+
+
 class Look(ShiftBehaviour):
     """At a station: take its `look` posture, wait policy.look_time, then read perception (a report newer than the
     settle time). Succeeds at once if the newest look was taken there and nothing has happened since."""

@@ -145,6 +145,9 @@ class Policy:
     check_bins_first: bool = False
     """Check every bin from its station before the first part (a walk to each); else each bin is checked when the
     robot first arrives at its station with a part for it."""
+    reservation_timeout: float = 120.0
+    """[s] in a cell shared with other robots: how long the robot waits for a bin's station another robot holds
+    (fleet coordinator) before the part counts as failed (and is put back)."""
 
 
 ORDERS = ("closest_first",)

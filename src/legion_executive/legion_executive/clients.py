@@ -148,6 +148,25 @@ class Clock(Protocol):
         ...
 
 
+class Reservations(Protocol):
+    """The fleet coordinator, for a robot that shares its cell (legion_executive.fleet.FleetReservations)."""
+
+    held: dict[str, float]
+    """Resource -> [s] when its grant lapses, for what this robot holds."""
+
+    def reserve(self, resources: tuple[str, ...]) -> Handle:
+        """Ask for all of `resources` (RUNNING while another robot holds one; SUCCEEDED once granted)."""
+        ...
+
+    def release_all(self) -> None:
+        """Give back everything this robot holds."""
+        ...
+
+    def poll(self, now: float) -> None:
+        """Re-ask what is queued, renew what is held (called at each tick)."""
+        ...
+
+
 @dataclass
 class Clients:
     """Everything the tree needs from the robot."""
@@ -158,3 +177,5 @@ class Clients:
     posture: Posture
     robot: Robot
     clock: Clock
+    reservations: Reservations | None = None
+    """The fleet coordinator of a cell shared with other robots; None: the robot works alone."""

@@ -8,7 +8,9 @@ Action server: `run_job` (legion_interfaces/RunJob): a shift in a cell (name or 
 `max_parts`; one job at a time (another ends BUSY); cancellable; feedback: the status at `status_rate`. A cell file
 that is missing or invalid, or whose look postures the robot file lacks, ends INVALID with the file and key.
 Action clients: `walk_to` (WalkTo), `pick` (Pick), `place` (Place). Service client: `perception/clear_obstacles`
-(std_srvs/Trigger; before a failed walk is retried).
+(std_srvs/Trigger; before a failed walk is retried). In a cell shared with other robots (`fleet_coordinator` set):
+`<fleet_coordinator>/fleet/reserve` and `/fleet/release` (legion_fleet: a bin's station is reserved before the walk
+to it, renewed while held, released back at the table and when the shift ends).
 
 Subscribes: `perception/objects` (DetectedObjectArray: parts and `<colour>_bin` containers in odom),
 `perception/people` (PoseArray in odom; forgotten after `people_timeout`), `safety/state` (SafetyState,
@@ -23,7 +25,7 @@ Every frame is this robot's: with `frame_prefix` (a multi-robot scene, e.g. `rob
 and the perception it takes are in `robot_1/odom` (`perception/objects` and `perception/people` in another frame are
 ignored).
 Parameters: `robot`, `frame_prefix`, `tick_rate`, `status_rate`, `people_timeout`, `safety_timeout`,
-`map_resolution`, `map_margin`.
+`map_resolution`, `map_margin`, `fleet_coordinator`, `fleet_robot`, `fleet_lease`.
 """
 
 from __future__ import annotations
@@ -54,10 +56,12 @@ from legion_executive import conversions as conv
 from legion_executive.cell import CellConfig, CellError, load_cell
 from legion_executive.cell_map import cell_map
 from legion_executive.clients import Clients, Outcome, Progress, Scene
+from legion_executive.fleet import FleetReservations
 from legion_executive.shift import State
 from legion_executive.tree import SortingExecutive
 from legion_interfaces.action import Pick, Place, RunJob, WalkTo
 from legion_interfaces.msg import DetectedObjectArray, ExecutiveStatus, SafetyState
+from legion_interfaces.srv import Release, Reserve
 
 INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -83,6 +87,13 @@ class ExecutiveParameters:
     map_resolution: float = param(0.05, "Cell size of the cell's map (topic map).", unit="m", low=0.01, high=1.0)
     map_margin: float = param(1.0, "Free border of the map around the cell's areas and stations.", unit="m",
                               low=0.0, high=20.0)
+    fleet_coordinator: str = param("", "Namespace of the fleet coordinator's services (`/` for the root: "
+                                       "/fleet/reserve, /fleet/release) in a cell shared with other robots; empty: "
+                                       "the robot works alone, nothing is reserved.")
+    fleet_robot: str = param("", "This robot's name at the fleet coordinator; empty: the node's namespace "
+                                 "(robot_1).")
+    fleet_lease: float = param(30.0, "Lease of a reservation; renewed while held, so a robot that stops ticking "
+                                     "loses its reservations after it.", unit="s", low=1.0, high=600.0)
 
     def validated(self) -> ExecutiveParameters:
         require(bool(self.robot), "robot must not be empty")
@@ -250,14 +261,48 @@ class ExecutiveNode(Node):
                                        cancel_callback=lambda _goal: CancelResponse.ACCEPT, callback_group=group)
 
         adapter = _Adapter(self)
-        self.executive = SortingExecutive(Clients(adapter, adapter, adapter, adapter, adapter, adapter),
-                                          self.on_decision)
+        self.executive = SortingExecutive(Clients(adapter, adapter, adapter, adapter, adapter, adapter,
+                                                  reservations=self._fleet(adapter, group)), self.on_decision)
         self.cell: CellConfig | None = None
         self._goal = None
         self._future: Future | None = None
         self.create_timer(1.0 / self.params.tick_rate, self.on_tick)
         self.create_timer(1.0 / self.params.status_rate, self.on_status_timer)
         self.get_logger().info(f"executive for '{self.robot_config.name}': run_job ready")
+
+    def _fleet(self, adapter: _Adapter, group) -> FleetReservations | None:
+        """The fleet coordinator's services as `FleetReservations`, or None for a robot alone."""
+        coordinator = self.params.fleet_coordinator.strip()
+        if not coordinator:
+            return None
+        robot = self.params.fleet_robot or self.get_namespace().strip("/")
+        if not robot:
+            raise ParameterError("fleet_robot: a robot in a shared cell needs a name (fleet_robot, or a namespace)")
+        base = "/" + coordinator.strip("/") if coordinator.strip("/") else ""
+        reserve = self.create_client(Reserve, f"{base}/fleet/reserve", callback_group=group)
+        release = self.create_client(Release, f"{base}/fleet/release", callback_group=group)
+
+        def send_reserve(resources, lease, answer) -> None:
+            if not reserve.service_is_ready():
+                self.get_logger().warning(f"fleet coordinator {base}/fleet/reserve not available",
+                                          throttle_duration_sec=5.0)
+                return  # no answer: the request fails after FleetReservations.answer_timeout
+            future = reserve.call_async(Reserve.Request(robot=robot, resources=list(resources), lease=lease))
+
+            def done(f: Future) -> None:
+                result = f.result()
+                if result is not None:
+                    answer(int(result.code), tuple(result.holders), result.message)
+
+            future.add_done_callback(done)
+
+        def send_release(resources) -> None:
+            if release.service_is_ready():
+                release.call_async(Release.Request(robot=robot, resources=list(resources)))
+
+        self.get_logger().info(f"shared cell: reservations at {base}/fleet/reserve as '{robot}'")
+        return FleetReservations(send_reserve, send_release, adapter.now, lease=self.params.fleet_lease,
+                                 log=lambda line: self.get_logger().info(f"fleet: {line}"))
 
     # ------------------------------------------------------------------------------------------------ inputs
     def _in_odom(self, msg, what: str) -> bool:

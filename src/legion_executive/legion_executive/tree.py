@@ -8,12 +8,13 @@
         │                                  Sequence[Retry(walk), look, CheckBins], BinsUnusable]
         └── until done (Selector)
             ├── Repeat(forever) part cycle (Sequence, memory)
-            │   ├── table view:      Retry(walk to the table station), Look
+            │   ├── table view:      Retry(walk to the table station), ReleaseReservations (left the bins), Look
             │   ├── ChoosePart       (FAILURE when none is left, or every hand holds a part: ends the Repeat)
             │   ├── FailureIsSuccess(steps (Sequence, memory)):
             │   │     Selector[Retry(walk to the part's station), EndCycle(skipped)]
             │   │     Selector[Retry(max_attempts, Sequence[Look, Pick]), EndCycle(skipped)]
-            │   │     Selector[Retry(walk to the bin's station, carrying), EndCycle(failed, bin unreachable)]
+            │   │     Selector[Sequence[Reserve(the bin's station: fleet coordinator, in a shared cell),
+            │   │                       Retry(walk to the bin's station, carrying)], EndCycle(failed, bin unreachable)]
             │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
             │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
             │   ├── hands free: Selector[HandsFree (the part is not in a hand), Sequence[Retry(walk back to the
@@ -24,6 +25,9 @@
 The guards interrupt the shift branch (py_trees stops it, each running behaviour cancels its request); the shift
 branch then restarts from its first child, and the record in `ShiftState` makes every finished step succeed at once,
 so the interrupted step is the first one redone. The executive reads the clock only through `clients.clock`.
+
+In a cell shared with other robots (`clients.reservations`: the fleet coordinator) a bin's station is reserved before
+the walk to it and released once the robot is back at its table (and when the shift ends); a robot alone skips both.
 """
 
 from __future__ import annotations
@@ -102,7 +106,10 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
                 b.Pick("pick", ns, c)]), policy.max_attempts),
             b.EndCycle("pick failed", ns, c, "skipped")]),
         Selector("carry", memory=True, children=[
-            walk("walk to the bin's station", bin_station, carrying=True, needed=b.needs_carry),
+            Sequence("reserve and walk", memory=True, children=[
+                b.Reserve("reserve the bin's station", ns, c, lambda shift: (f"station/{bin_station_name(shift)}",),
+                          needed=b.needs_carry),
+                walk("walk to the bin's station", bin_station, carrying=True, needed=b.needs_carry)]),
             b.EndCycle("bin station unreachable", ns, c, "failed", bin_unreachable=True)]),
         Selector("place", memory=True, children=[
             Sequence("check the bin and place", memory=True, children=[
@@ -120,6 +127,7 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
         Sequence("table view", memory=True, children=[
             walk("walk to the table station", part_station, needed=lambda shift: shift.current is None
                  or b.needs_pick(shift)),
+            b.ReleaseReservations("release the shared areas", ns, c),
             _LookIfPicking("look at the table", ns, c, part_station, always=True)]),
         b.ChoosePart("choose part", ns, c),
         FailureIsSuccess("part done either way", steps),
@@ -203,12 +211,16 @@ class SortingExecutive:
         """One tick of the tree; the state after it."""
         if not self.active or self.tree is None:
             return self.state
+        fleet = self.clients.reservations
+        if fleet is not None:
+            fleet.poll(self.clients.clock.now())
         try:
             self.tree.tick()
         except Exception as error:  # a fault in a behaviour or a client: the shift fails, the caller goes on
             self.tree.root.stop(Status.INVALID)
             self.state, self.message = State.FAILED, f"internal error: {type(error).__name__}: {error}"
             self.shift.decide(f"shift failed: {self.message}")
+            self._release()
             return self.state
         root = self.tree.root
         guard = root.current_child
@@ -222,7 +234,16 @@ class SortingExecutive:
             self.state = State.PAUSED
         else:
             self.state = State.RUNNING
+        if not self.active:
+            self._release()
         return self.state
+
+    def _release(self) -> None:
+        """Give back the shared areas this robot holds (the shift has ended)."""
+        fleet = self.clients.reservations
+        if fleet is not None and fleet.held:
+            fleet.release_all()
+            self.shift.decide("shift over: reservations released")
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Stop the shift: every running request is cancelled, the robot goes back to standing."""
@@ -230,6 +251,7 @@ class SortingExecutive:
             return
         self.tree.root.stop(Status.INVALID)
         self.clients.posture.neutral()
+        self._release()
         self.state, self.message = State.CANCELLED, reason
         self.shift.phase = "cancelled"
         self.shift.decide(f"shift cancelled: {reason}")
