@@ -282,11 +282,11 @@ class ExecutiveNode(Node):
         reserve = self.create_client(Reserve, f"{base}/fleet/reserve", callback_group=group)
         release = self.create_client(Release, f"{base}/fleet/release", callback_group=group)
 
-        def send_reserve(resources, lease, answer) -> None:
+        def send_reserve(resources, lease, answer) -> bool:
             if not reserve.service_is_ready():
                 self.get_logger().warning(f"fleet coordinator {base}/fleet/reserve not available",
                                           throttle_duration_sec=5.0)
-                return  # no answer: the request fails after FleetReservations.answer_timeout
+                return False  # asked again after the retry; the behaviour's reservation_timeout bounds the wait
             future = reserve.call_async(Reserve.Request(robot=robot, resources=list(resources), lease=lease))
 
             def done(f: Future) -> None:
@@ -295,6 +295,7 @@ class ExecutiveNode(Node):
                     answer(int(result.code), tuple(result.holders), result.message)
 
             future.add_done_callback(done)
+            return True
 
         def send_release(resources) -> None:
             if release.service_is_ready():

@@ -5,9 +5,10 @@ answer (the ROS adapter wraps the `fleet/reserve` and `fleet/release` services w
 `legion_fleet.reservations.ReservationTable`), and keeps what it was granted alive:
 
 - `reserve(resources)` returns a `clients.Handle`: RUNNING while the coordinator answers BUSY (asked again every
-  `retry` seconds: the robot keeps its place in the queue), SUCCEEDED once GRANTED, FAILED on INVALID or when the
-  coordinator does not answer within `answer_timeout` (FAILED: the executive does not walk into a shared area
-  without a grant). WOULD_DEADLOCK: everything this robot holds is released, then it asks again.
+  `retry` seconds: the robot keeps its place in the queue; also while the coordinator's service is not there),
+  SUCCEEDED once GRANTED, FAILED on INVALID or when the coordinator does not answer a request it took within
+  `answer_timeout` (FAILED: the executive does not walk into a shared area without a grant). WOULD_DEADLOCK:
+  everything this robot holds is released, then it asks again.
 - `poll(now)` (at each tick of the tree) sends the re-asks that are due and renews every held resource a third of a
   lease before it lapses, so a robot that stops ticking (dead, hung) loses its grants after one lease.
 - `release_all()` when the robot has left the shared area, and at the end of a shift.
@@ -26,8 +27,9 @@ GRANTED, BUSY, WOULD_DEADLOCK, INVALID = 0, 1, 2, 3
 
 Answer = Callable[[int, tuple[str, ...], str], None]
 """(code, holders, message) of a reserve request."""
-SendReserve = Callable[[tuple[str, ...], float, Answer], None]
-"""Send a reserve request (resources, lease [s]); call the answer back when it comes (or never)."""
+SendReserve = Callable[[tuple[str, ...], float, Answer], bool]
+"""Send a reserve request (resources, lease [s]); call the answer back when it comes (or never). False: not sent
+(the coordinator is not there yet): it is tried again after `retry`."""
 SendRelease = Callable[[tuple[str, ...]], None]
 """Send a release (resources; empty: all this robot holds)."""
 
@@ -111,9 +113,11 @@ class FleetReservations:
             self.send_release(waiting)
 
     def _send(self, request: Reservation, now: float) -> None:
-        request.asked, request.pending = now, True
-        self.send_reserve(request.resources, self.lease,
-                          lambda code, holders, message: self._answered(request, now, code, holders, message))
+        request.asked, request.pending = now, True  # (an answer may come back within the call)
+        sent = self.send_reserve(request.resources, self.lease,
+                                 lambda code, holders, message: self._answered(request, now, code, holders, message))
+        if not sent:
+            request.pending = False
 
     def _answered(self, request: Reservation, sent: float, code: int, holders: tuple[str, ...], message: str) -> None:
         request.pending = False
@@ -138,6 +142,7 @@ class FleetReservations:
             request.outcome = Outcome(code="INVALID", message=message)
 
     def _renew(self, resources: tuple[str, ...], now: float) -> None:
+        before = {resource: self.held[resource] for resource in resources}
         for resource in resources:
             self.held[resource] = now + self.lease  # not renewed twice while the answer is on its way
 
@@ -147,4 +152,5 @@ class FleetReservations:
                     self.held.pop(resource, None)
                 self.log(f"renewal of {', '.join(resources)} refused: {message}")
 
-        self.send_reserve(resources, self.lease, answered)
+        if not self.send_reserve(resources, self.lease, answered):
+            self.held.update(before)  # not sent: tried again at the next poll

@@ -24,13 +24,17 @@ class Coordinator:
         self.table = ReservationTable(queue_timeout=5.0)
         self.requests: list[tuple[str, tuple[str, ...]]] = []
         self.answering = True
+        """It takes requests and answers them (False: it takes them and never answers: hung)."""
+        self.present = True
+        """Its service is there (False: requests are not sent)."""
 
     def fleet(self, robot: str, **options) -> FleetReservations:
         def send_reserve(resources, lease, answer):
             self.requests.append((robot, tuple(resources)))
-            if self.answering:
+            if self.present and self.answering:
                 reply = self.table.reserve(robot, list(resources), lease, self.world.time)
                 answer(int(reply.code), reply.holders, reply.message)
+            return self.present
 
         def send_release(resources):
             self.table.release(robot, list(resources), self.world.time)
@@ -152,3 +156,28 @@ def test_a_would_be_deadlock_releases_what_the_robot_holds_and_asks_again():
     world.step(1.0)
     fleet.poll(world.time)
     assert handle.progress == Progress.SUCCEEDED and sorted(fleet.held) == ["station/a", "station/b"]
+
+
+def test_requests_wait_for_a_coordinator_that_is_not_there_yet():
+    world = make_world()
+    coordinator = Coordinator(world)
+    coordinator.present = False
+    fleet = coordinator.fleet("robot_1", retry=1.0, answer_timeout=2.0)
+    handle = fleet.reserve((RED_DROP,))
+    for _ in range(50):  # 5 s: not sent, never timed out, asked again every second
+        world.step(0.1)
+        fleet.poll(world.time)
+    assert handle.progress == Progress.RUNNING and len(coordinator.requests) >= 5
+    coordinator.present = True
+    world.step(1.0)
+    fleet.poll(world.time)
+    assert handle.progress == Progress.SUCCEEDED
+
+
+def test_a_shift_waits_out_a_missing_coordinator_then_fails_the_part_only():
+    world, coordinator, run = shared_run(reservation_timeout=10.0)
+    coordinator.present = False
+    assert run.run() in (State.SUCCEEDED, State.FAILED)
+    record = run.record("red_cube_1")
+    assert record.outcome == "failed" and "waited" in record.reason
+    assert world.parts["red_cube_1"].where == "table" and not at_red_drop(world)

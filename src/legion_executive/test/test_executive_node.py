@@ -316,3 +316,36 @@ def test_with_a_frame_prefix_the_job_runs_in_the_robots_odom(system, tmp_path) -
     assert result.success and result.sorted == 1, result.message
     assert fake.walk_frames and set(fake.walk_frames) == {"robot_2/odom"}
     assert received["map"][-1].header.frame_id == "robot_2/odom"
+
+
+@pytest.mark.parametrize("system", [["-p", "fleet_coordinator:=/", "-p", "fleet_robot:=robot_1"]], indirect=True)
+def test_in_a_shared_cell_each_bin_station_is_reserved_at_the_fleet_coordinator(system, tmp_path) -> None:
+    """With `fleet_coordinator` set, the node reserves each bin's station through fleet/reserve before walking to it
+    and releases it at the table (legion_fleet's node over DDS); the job succeeds and nothing stays held."""
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    from legion_fleet.fleet_node import FleetCoordinator
+
+    _, _, job, _ = system
+    coordinator = FleetCoordinator(cli_args=["--ros-args", "-p", "publish_rate:=20.0"])
+    seen: set[tuple[str, str]] = set()
+    coordinator.create_subscription(
+        DiagnosticArray, "fleet/reservations",
+        lambda msg: seen.update((s.name, {kv.key: kv.value for kv in s.values}["holder"]) for s in msg.status), 10)
+    executor = SingleThreadedExecutor()
+    executor.add_node(coordinator)
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05) for _ in iter(stop.is_set, True)],
+                              daemon=True)
+    thread.start()
+    try:
+        result = run_job(job, cell_file(tmp_path))
+        assert result.success and result.sorted == 2, result.message
+        assert {("station/red_drop", "robot_1"), ("station/blue_drop", "robot_1")} <= seen, seen
+        assert coordinator.table.held_by("robot_1") == []
+    finally:
+        stop.set()
+        thread.join(timeout=5.0)
+        executor.remove_node(coordinator)
+        coordinator.destroy_node()
+        executor.shutdown()
