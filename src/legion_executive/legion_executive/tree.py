@@ -13,7 +13,8 @@
             │   ├── FailureIsSuccess(steps (Sequence, memory)):
             │   │     Selector[Retry(walk to the part's station), EndCycle(skipped)]
             │   │     Selector[Retry(max_attempts, Sequence[Look, Pick]), EndCycle(skipped)]
-            │   │     Selector[Sequence[Reserve(the bin's station: fleet coordinator, in a shared cell),
+            │   │     Selector[Sequence[Selector[Reserve(the bin's station: the fleet coordinator, in a shared
+            │   │                                        cell), EndCycle(failed, busy)],
             │   │                       Retry(walk to the bin's station, carrying)], EndCycle(failed, bin unreachable)]
             │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
             │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
@@ -107,8 +108,10 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             b.EndCycle("pick failed", ns, c, "skipped")]),
         Selector("carry", memory=True, children=[
             Sequence("reserve and walk", memory=True, children=[
-                b.Reserve("reserve the bin's station", ns, c, lambda shift: (f"station/{bin_station_name(shift)}",),
-                          needed=b.needs_carry),
+                Selector("reserve", memory=True, children=[  # a busy station fails the part, not the bin
+                    b.Reserve("reserve the bin's station", ns, c,
+                              lambda shift: (f"station/{bin_station_name(shift)}",), needed=b.needs_carry),
+                    b.EndCycle("bin station busy", ns, c, "failed")]),
                 walk("walk to the bin's station", bin_station, carrying=True, needed=b.needs_carry)]),
             b.EndCycle("bin station unreachable", ns, c, "failed", bin_unreachable=True)]),
         Selector("place", memory=True, children=[

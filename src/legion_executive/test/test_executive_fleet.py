@@ -99,6 +99,7 @@ def test_a_station_held_too_long_fails_the_part_which_goes_back_on_the_table():
     assert run.run() in (State.SUCCEEDED, State.FAILED)
     record = run.record("red_cube_1")
     assert record.outcome == "failed" and "held by robot_2" in record.reason
+    assert "no longer used" not in record.reason and not run.executive.shift.bin_problems  # busy, not unreachable
     assert world.parts["red_cube_1"].where == "table"  # put back where it was seen
     assert not at_red_drop(world)
     assert coordinator.table.held_by("robot_1") == []
