@@ -2,7 +2,8 @@
 in lockstep starts one sim_bridge for both robots and one whole stack per robot under its namespace. Both balance;
 robot_2 alone walks 0.3 m forward on `robot_2/cmd_vel` while robot_1 stands still (ground truth judges); no robot's
 node is wired to the other robot's topics; robot_2's `walk_to` takes a goal in `robot_2/odom` (frame prefix) and
-walks, and refuses one in the unprefixed `odom`. Prints the CPU cost and the real-time factor of the two stacks."""
+walks, and refuses one in the unprefixed `odom`; each safety node monitors the other robot; the fleet coordinator
+gives a shared station to one robot at a time. Prints the CPU cost and the real-time factor of the two stacks."""
 
 from __future__ import annotations
 
@@ -218,12 +219,17 @@ def test_robot_2_walks_to_a_goal_in_its_own_odom_and_refuses_one_in_plain_odom(c
 
 
 def test_the_cells_fleet_coordinator_gives_a_station_to_one_robot_at_a_time(cell):
-    """The launch's one fleet coordinator (root namespace) answers both robots: robot_1 is granted a station,
-    robot_2 is told it is busy (held by robot_1) until robot_1 releases it."""
+    """Each robot's safety node sees the other robot; the launch's one fleet coordinator (root namespace) answers
+    both robots: robot_1 is granted a station, robot_2 is told it is busy (held by robot_1) until robot_1 releases
+    it."""
     from legion_interfaces.srv import Release, Reserve
 
-    probe, launched, _ = cell
+    probe, launched, watcher = cell
     assert "fleet_coordinator" in launched.processes
+    # Each robot's safety node monitors the other robot like a person (2 m apart: it is the nearest one).
+    for robot, other in (ROBOTS, ROBOTS[::-1]):
+        probe.wait_until(lambda r=robot: watcher.diagnostic(r, "safety").get("person"), 30.0, f"{robot}'s safety")
+        assert watcher.diagnostic(robot, "safety")["person"] == f"robot {other}", watcher.diagnostic(robot, "safety")
 
     def reserve(robot: str):
         return probe.call(Reserve, "/fleet/reserve", Reserve.Request(robot=robot, resources=["station/shared"],

@@ -135,10 +135,15 @@ def plan(name: str, arguments: dict[str, str], share: Path) -> list[NodeSpec]:
         robot_nodes = _robot_plan(name, arguments, share, robot_file, robot_urdf, simulator=False,
                                   start=(entry.start.x, entry.start.y, entry.start.yaw),
                                   frame_prefix=f"{entry.name}/")
-        # Each executive reserves the areas the robots share at the cell's fleet coordinator (below).
-        fleet = {"fleet_coordinator": "/" + arguments.get("namespace", "").strip("/"), "fleet_robot": entry.name}
-        nodes += [replace(node, namespace=entry.name,
-                          parameters=node.parameters | fleet if node.name == "executive" else node.parameters)
+        # Each executive reserves the areas the robots share at the cell's fleet coordinator (below); each safety
+        # node monitors the other robots like people, from their odometry (every robot's odom is the scene's world
+        # frame, so theirs coincide).
+        launch_namespace = arguments.get("namespace", "").strip("/")
+        shared = {
+            "executive": {"fleet_coordinator": "/" + launch_namespace, "fleet_robot": entry.name},
+            "safety": {"other_robots": ["/" + "/".join(p for p in (launch_namespace, other.name) if p)
+                                        + "/odom/decimated" for other in robots if other.name != entry.name]}}
+        nodes += [replace(node, namespace=entry.name, parameters=node.parameters | shared.get(node.name, {}))
                   for node in robot_nodes]
     if name == "stack":
         # One per cell, beside the simulator: leased reservations of the areas and bins the robots share.

@@ -225,6 +225,10 @@ def test_a_multi_robot_stack_has_one_fleet_coordinator_that_every_executive_uses
     assert set(executives) == {"robot_1", "robot_2"}
     for robot, parameters in executives.items():
         assert parameters["fleet_coordinator"] == "/" + namespace and parameters["fleet_robot"] == robot
+    # each robot's safety node monitors the other robot from its decimated odometry
+    safety = {n.namespace: n.parameters["other_robots"] for n in nodes if n.name == "safety"}
+    prefix = f"/{namespace}" if namespace else ""
+    assert safety == {"robot_1": [f"{prefix}/robot_2/odom/decimated"], "robot_2": [f"{prefix}/robot_1/odom/decimated"]}
 
 
 def test_a_single_robot_stack_has_no_fleet_coordinator():
@@ -232,3 +236,5 @@ def test_a_single_robot_stack_has_no_fleet_coordinator():
     assert "fleet_coordinator" not in [n.name for n in nodes]
     (executive,) = [n for n in nodes if n.name == "executive"]
     assert "fleet_coordinator" not in executive.parameters
+    (safety,) = [n for n in nodes if n.name == "safety"]
+    assert "other_robots" not in safety.parameters

@@ -11,7 +11,9 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from legion_common.diagnostics import diagnostic_values
 from legion_common.markers import line_strip, marker, marker_array, text_marker
+from legion_common.messages import xyzw
 from legion_common.stamps import header_seconds, to_stamp
+from legion_common.transforms import yaw_from_quaternion
 from legion_interfaces.msg import SafetyState
 from legion_safety.zones import Assessment, TrackedPerson, Zone
 
@@ -38,6 +40,38 @@ def odometry_from_msg(msg: Any) -> tuple[float, np.ndarray, float]:
     twist = msg.twist.twist.linear
     speed = math.hypot(twist.x, twist.y)
     return header_seconds(msg), np.array([pose.x, pose.y], dtype=float), speed if math.isfinite(speed) else math.nan
+
+
+def other_robot_from_odometry(msg: Any, name: str) -> TrackedPerson | None:
+    """Another robot's nav_msgs/Odometry -> it as a tracked person at its base, with its horizontal velocity turned
+    from its base frame into odom; None for a non-finite pose (a non-finite velocity is taken as zero)."""
+    pose = msg.pose.pose
+    position = np.array([pose.position.x, pose.position.y], dtype=float)
+    yaw = yaw_from_quaternion(xyzw(pose.orientation))
+    if not (np.all(np.isfinite(position)) and math.isfinite(yaw)):
+        return None
+    twist = msg.twist.twist.linear
+    local = np.array([twist.x, twist.y], dtype=float)
+    c, s = math.cos(yaw), math.sin(yaw)
+    velocity = np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
+    if not np.all(np.isfinite(velocity)):
+        velocity = np.zeros(2)
+    return TrackedPerson(name, position, velocity)
+
+
+def nearest_points(robots: list[TrackedPerson], base_xy: Any, radius: float) -> list[TrackedPerson]:
+    """Each robot moved from its base towards `base_xy` (this robot's base) by `radius`, the nearest point of its
+    body (never past the base); unchanged without a base."""
+    if base_xy is None or not np.all(np.isfinite(base_xy)):
+        return list(robots)
+    out = []
+    for robot in robots:
+        offset = np.asarray(base_xy, dtype=float)[:2] - robot.position
+        distance = float(np.hypot(*offset))
+        step = min(radius, distance)
+        point = robot.position + (offset / distance * step if distance > 1e-9 else np.zeros(2))
+        out.append(TrackedPerson(robot.id, point, robot.velocity))
+    return out
 
 
 def hardware_emergency_stop(msg: Any) -> bool | None:

@@ -35,6 +35,7 @@ from legion_safety.zones import (
     ControlledStopParameters,
     EmergencyStopLatch,
     SeparationMonitor,
+    TrackedPerson,
     Zone,
     ZoneParameters,
 )
@@ -55,6 +56,9 @@ class SafetyParameters:
     rate: float = param(20.0, "Zone evaluation and publication of safety/state and safety/speed_scale.", unit="Hz",
                         low=1.0, high=1000.0)
     diagnostics_rate: float = param(1.0, "diagnostics rate.", unit="Hz", low=0.1, high=10.0)
+    other_robots: tuple[str, ...] = param(("",), "Odometry topics of the other robots of a shared cell (a multi-robot "
+                                                 "launch sets them, e.g. /robot_2/odom/decimated): each robot is "
+                                                 "monitored like a person; empty strings are ignored.")
     marker_rate: float = param(5.0, "Rate of `safety/markers` (distance rings, people, their velocity, the zone), "
                                "published only while subscribed; 0 disables them.", unit="Hz", low=0.0, high=50.0)
     separation: SeparationParameters = field(default_factory=SeparationParameters)
@@ -74,6 +78,8 @@ class SafetyNode(Node):
         `perception/people/tracked` (legion_interfaces/TrackedPersonArray, frame odom, reliable depth 10); people in
             another frame are not taken (the input then goes stale: a protective stop after `zones.input_timeout`).
         `odom` (nav_msgs/Odometry; remapped to `odom/decimated` by the launch): base position and speed.
+        each topic of `other_robots` (nav_msgs/Odometry): another robot of a shared cell, monitored like a person at
+            the nearest point of its body (its base less this robot's `body_radius`).
         `emergency_stop` (std_msgs/Bool, reliable, transient-local): true from any source latches the stop.
         `hardware/status` (diagnostic_msgs/DiagnosticArray): the hardware's `emergency_stop` key turning true latches
             it too.
@@ -95,7 +101,7 @@ class SafetyNode(Node):
             `emergency_stop/reset` (std_srvs/Trigger).
     Every frame is this robot's: with `frame_prefix` (a multi-robot scene, e.g. `robot_1/`) `robot_1/odom`.
     Parameters:
-        `robot`, `frame_prefix`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `separation.*` (T_r, C,
+        `robot`, `frame_prefix`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `other_robots`, `separation.*` (T_r, C,
         Z_d, Z_r), `zones.*` (warning and release margins, resume time, input timeout), `controlled_stop.*` (still
         speed and time, timeout); docs/safety.md.
     """
@@ -130,6 +136,10 @@ class SafetyNode(Node):
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.create_subscription(TrackedPersonArray, "perception/people/tracked", self.on_people, INPUT_QOS)
         self.create_subscription(Odometry, "odom", self.on_odometry, INPUT_QOS)
+        self._others: dict[str, TrackedPerson] = {}
+        """Odometry topic -> the other robot as a person (its body's nearest point to this robot's base)."""
+        for topic in (t for t in self.params.other_robots if t):
+            self.create_subscription(Odometry, topic, lambda msg, t=topic: self.on_other_robot(t, msg), INPUT_QOS)
         self.create_subscription(Bool, "emergency_stop", self.on_emergency_stop, LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "hardware/status", self.on_hardware_status, INPUT_QOS)
         self.create_subscription(Bool, "safety/emergency_stop", self.on_controlled_stop, LATCHED_QOS)
@@ -156,6 +166,15 @@ class SafetyNode(Node):
 
     def on_odometry(self, msg: Odometry) -> None:
         self._odometry = conv.odometry_from_msg(msg)
+
+    def on_other_robot(self, topic: str, msg: Odometry) -> None:
+        """Another robot of the cell, from its odometry. Its `odom` is taken as this robot's: a multi-robot scene
+        starts every state estimator at its robot's start pose in the scene's world frame, so their odom frames
+        coincide (a shared localisation frame would be needed on real robots). Its body is taken as this robot's
+        `body_radius` around its base; a non-finite pose is left out (the last good one is kept)."""
+        robot = conv.other_robot_from_odometry(msg, f"robot {topic.strip('/').split('/')[0]}")
+        if robot is not None:
+            self._others[topic] = robot
 
     def on_emergency_stop(self, msg: Bool) -> None:
         self.latch.asserted = bool(msg.data)
@@ -266,7 +285,9 @@ class SafetyNode(Node):
         else:
             odom_stamp, base, speed = self._odometry
         people_stamp, people = self._people
-        assessment = self.monitor.update(now, base, speed, people, people_stamp, odom_stamp)
+        assessment = self.monitor.update(now, base, speed, people, people_stamp, odom_stamp,
+                                         conv.nearest_points(list(self._others.values()), base,
+                                                             self.robot_safety.body_radius))
         if self.latch.latched:
             return Assessment(Zone.EMERGENCY_STOP, f"emergency stop latched by {self.latch.source} at "
                               f"{self.latch.since:.3f} s; safety/reset to clear", 0.0, assessment.nearest_distance,

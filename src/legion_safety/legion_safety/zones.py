@@ -101,9 +101,11 @@ class SeparationMonitor:
     last: Assessment | None = field(default=None)
 
     def update(self, now: float, base_xy: np.ndarray | None, robot_speed: float, people: list[TrackedPerson],
-               people_stamp: float, odom_stamp: float) -> Assessment:
+               people_stamp: float, odom_stamp: float, others: list[TrackedPerson] | tuple = ()) -> Assessment:
         """The zone at `now` [s]: `base_xy` (x, y) [m] in odom and `robot_speed` [m/s] from odometry stamped
-        `odom_stamp` [s]; `people` from the report stamped `people_stamp` [s]."""
+        `odom_stamp` [s]; `people` from the report stamped `people_stamp` [s]; `others`: the other robots of a shared
+        cell, each monitored like a person wherever perception's people input stands (their position the nearest
+        point of their body)."""
         z = self.zones
         stale = []
         if base_xy is None or not now - odom_stamp <= z.input_timeout or not np.all(np.isfinite(base_xy)):
@@ -119,6 +121,7 @@ class SeparationMonitor:
             return self.last
         if not math.isfinite(robot_speed):
             robot_speed = 0.0
+        people = [*people, *others]
         worst: tuple[float, float, float, str] | None = None  # margin, distance, S_p from the base, id
         for person in people:
             offset = np.asarray(person.position, dtype=float)[:2] - base_xy[:2]

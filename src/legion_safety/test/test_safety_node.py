@@ -200,3 +200,36 @@ def test_with_a_frame_prefix_people_are_taken_in_the_robots_odom_only_and_output
     world.frame = "odom"
     spin_until(executor, lambda: newest_zone(world) == SafetyState.PROTECTIVE_STOP)
     assert world.states[-1].reason == "people stale or missing", world.states[-1].reason
+
+
+@pytest.mark.parametrize("system", [["-p", "other_robots:=['/robot_2/odom/decimated', '']"]], indirect=True)
+def test_another_robot_of_the_cell_is_monitored_like_a_person(system):
+    """`other_robots`: robot_2's odometry (its odom coincides with this robot's in a multi-robot scene); nobody
+    else around. Far, the zone is clear; inside S_p plus both bodies, a protective stop naming the robot; a NaN pose
+    is left out (the last good one counts); gone far again, clear."""
+    node, world, executor = system
+    other = world.node.create_publisher(Odometry, "/robot_2/odom/decimated", 10)
+    where = {"x": 6.0}
+
+    def publish_other() -> None:
+        odom = Odometry()
+        odom.header.stamp, odom.header.frame_id = world.node.get_clock().now().to_msg(), "robot_2/odom"
+        odom.pose.pose.position.x, odom.pose.pose.orientation.w = where["x"], 1.0
+        other.publish(odom)
+
+    world.node.create_timer(0.05, publish_other)
+    radius = node.robot_safety.body_radius
+    s_p = protective_separation(node.params.separation, node.robot_safety, 0.0).protective_distance + radius
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
+    where["x"] = s_p + radius - 0.2  # its body's nearest point 0.2 m inside S_p
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.PROTECTIVE_STOP)
+    state = world.states[-1]
+    assert "robot robot_2" in state.reason, state.reason
+    assert state.nearest_person_distance == pytest.approx(s_p - 0.2, abs=1e-6)
+    where["x"] = float("nan")
+    until = time.monotonic() + 0.5
+    spin_until(executor, lambda: time.monotonic() > until)
+    assert world.states[-1].zone == SafetyState.PROTECTIVE_STOP
+    assert world.states[-1].nearest_person_distance == pytest.approx(s_p - 0.2, abs=1e-6)
+    where["x"] = 6.0
+    spin_until(executor, lambda: newest_zone(world) == SafetyState.CLEAR)
