@@ -101,9 +101,9 @@ class SafetyNode(Node):
             `emergency_stop/reset` (std_srvs/Trigger).
     Every frame is this robot's: with `frame_prefix` (a multi-robot scene, e.g. `robot_1/`) `robot_1/odom`.
     Parameters:
-        `robot`, `frame_prefix`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `other_robots`, `separation.*` (T_r, C,
-        Z_d, Z_r), `zones.*` (warning and release margins, resume time, input timeout), `controlled_stop.*` (still
-        speed and time, timeout); docs/safety.md.
+        `robot`, `frame_prefix`, `rate` [Hz], `diagnostics_rate` [Hz], `marker_rate` [Hz], `other_robots`,
+        `separation.*` (T_r, C, Z_d, Z_r), `zones.*` (warning and release margins, resume time, input timeout),
+        `controlled_stop.*` (still speed and time, timeout); docs/safety.md.
     """
 
     def __init__(self, **kwargs) -> None:
