@@ -215,3 +215,35 @@ def test_controlled_stop_holds_once_still_or_after_its_timeout():
     assert stop.update(12.9, 0.3) == "" and stop.update(13.0, 0.3) == "timeout"
     stop.start(20.0)
     assert stop.update(20.5, math.nan) == "" and stop.update(23.0, math.nan) == "timeout"  # no odometry: timeout
+
+
+def test_other_robots_count_even_where_people_reports_are_not_required():
+    """Another robot of the cell comes from its odometry, not from perception: with the people input stale and not
+    required (camera off) perception's people are dropped, the robot still stops near the other robot."""
+    zones = ZoneParameters(people_required=False, resume_time=0.0)
+    other = TrackedPerson("robot robot_2", np.array([0.8, 0.0]), np.zeros(2))
+    for others, zone in (((), Zone.CLEAR), ((other,), Zone.PROTECTIVE_STOP)):
+        m = monitor(zones)
+        m.update(0.0, np.zeros(2), 0.0, [], -math.inf, 0.0, others)
+        assessment = m.update(0.1, np.zeros(2), 0.0, [], -math.inf, 0.1, others)
+        assert assessment.zone == zone, assessment.reason
+    assert "robot robot_2" in assessment.reason
+
+
+def test_another_robots_odometry_becomes_the_nearest_point_of_its_body_moving_as_it_does():
+    from nav_msgs.msg import Odometry
+
+    from legion_safety.conversions import nearest_points, other_robot_from_odometry
+
+    msg = Odometry()
+    msg.pose.pose.position.x, msg.pose.pose.position.y = 3.0, 0.0
+    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(math.pi / 4), math.cos(math.pi / 4)  # +y
+    msg.twist.twist.linear.x = 0.5  # forward in its base frame: +y in odom
+    robot = other_robot_from_odometry(msg, "robot robot_2")
+    assert robot.position == pytest.approx([3.0, 0.0]) and robot.velocity == pytest.approx([0.0, 0.5], abs=1e-12)
+    (near,) = nearest_points([robot], np.array([0.0, 0.0]), 0.4)
+    assert near.position == pytest.approx([2.6, 0.0]) and near.id == "robot robot_2"
+    (close,) = nearest_points([robot], np.array([2.9, 0.0]), 0.4)  # never past this robot's base
+    assert close.position == pytest.approx([2.9, 0.0])
+    msg.pose.pose.position.x = float("nan")
+    assert other_robot_from_odometry(msg, "robot robot_2") is None
