@@ -16,6 +16,8 @@
             │   │     Selector[Retry(walk to the bin's station, carrying), EndCycle(failed, bin unreachable)]
             │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
             │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
+            │   ├── RecheckBin       (a place that released the part without confirming it inside its bin: look
+            │   │                      into the bin again; more parts of its colour there than sorted into it: sorted)
             │   ├── hands free: Selector[HandsFree (the part is not in a hand), Sequence[Retry(walk back to the
             │   │     part's station, carrying), PutBack (where it was seen)], KeepHolding (the other hand goes on)]
             │   └── FinishPart
@@ -123,6 +125,7 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             _LookIfPicking("look at the table", ns, c, part_station, always=True)]),
         b.ChoosePart("choose part", ns, c),
         FailureIsSuccess("part done either way", steps),
+        b.RecheckBin("look into the bin again", ns, c),
         Selector("hands free", memory=True, children=[
             b.HandsFree("part out of the hands?", ns, c),
             Sequence("put it back", memory=True, children=[
