@@ -18,7 +18,7 @@ from py_trees.common import Access, Status
 from legion_common.transforms import wrap_angle
 from legion_executive.cell import Station
 from legion_executive.clients import Clients, Handle, Progress
-from legion_executive.shift import CurrentPart, PartRecord, Phase, ShiftState
+from legion_executive.shift import SAME_PART_DISTANCE, CurrentPart, PartRecord, Phase, ShiftState
 
 DROP_CODES = ("SLIPPED", "GRASP_MISSED")
 """Place result codes that mean the part is no longer in the hand."""
@@ -558,7 +558,7 @@ def parts_in_bin(scene, bin_position: tuple[float, float, float], size: tuple[fl
                  colour: str) -> list:
     """The parts of `scene` of `colour` inside a bin whose opening centre perception puts at `bin_position` (odom),
     of the cell's outer `size` and `yaw`: within its outline grown by RECHECK_MARGIN, no higher than RECHECK_RIM
-    above its rim."""
+    above its rim; tracks closer together than SAME_PART_DISTANCE count once."""
     c, s = math.cos(yaw), math.sin(yaw)
     found = []
     for part in scene.parts:
@@ -567,8 +567,9 @@ def parts_in_bin(scene, bin_position: tuple[float, float, float], size: tuple[fl
         dx, dy = part.position[0] - bin_position[0], part.position[1] - bin_position[1]
         local_x, local_y = c * dx + s * dy, -s * dx + c * dy
         if (abs(local_x) <= size[0] / 2 + RECHECK_MARGIN and abs(local_y) <= size[1] / 2 + RECHECK_MARGIN
-                and part.position[2] <= bin_position[2] + RECHECK_RIM):
-            found.append(part)
+                and part.position[2] <= bin_position[2] + RECHECK_RIM
+                and all(math.dist(part.position, other.position) > SAME_PART_DISTANCE for other in found)):
+            found.append(part)  # two tracks closer than SAME_PART_DISTANCE are one part (a track kept and a new one)
     return found
 
 

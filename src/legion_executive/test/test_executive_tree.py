@@ -320,10 +320,11 @@ def test_parts_in_a_bin_are_those_of_its_colour_within_its_outline_below_its_rim
 
     rim = (0.70, 0.72, 0.60)
     parts = (PerceivedObject("a", "blue_box", (0.70, 0.85, 0.45)),          # a cylinder on its side by the wall
-             PerceivedObject("b", "blue_cylinder", (0.70, 0.89, 0.46)),     # its centre just past the outline
+             PerceivedObject("b", "blue_cylinder", (0.80, 0.89, 0.46)),     # its centre just past the outline
              PerceivedObject("c", "blue_cylinder", (0.70, 0.72, 0.66)),     # above the rim: held, or on it
              PerceivedObject("d", "blue_cylinder", (0.70, 0.50, 0.45)),     # beside the bin
-             PerceivedObject("e", "red_cube", (0.70, 0.72, 0.45)))          # another colour
+             PerceivedObject("e", "red_cube", (0.70, 0.72, 0.45)),          # another colour
+             PerceivedObject("f", "blue_cylinder", (0.71, 0.86, 0.45)))     # a second track of part a
     found = parts_in_bin(Scene(1.0, parts), rim, (0.30, 0.30), 0.0, "blue")
     assert [p.id for p in found] == ["a", "b"]
 
