@@ -14,8 +14,8 @@
             │   │     Selector[Retry(walk to the part's station), EndCycle(skipped)]
             │   │     Selector[Retry(max_attempts, Sequence[Look, Pick]), EndCycle(skipped)]
             │   │     Selector[Retry(walk to the bin's station, carrying), EndCycle(failed, bin unreachable)]
-            │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
-            │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
+            │   │     Selector[Sequence[bin checked (look and CheckBins at the bin's station, at every
+            │   │                        arrival), BinUsable, Retry(2, Place)], EndCycle(failed)]
             │   ├── RecheckBin       (a place that released the part without confirming it inside its bin: look
             │   │                      into the bin again; more parts of its colour there than sorted into it: sorted)
             │   ├── hands free: Selector[HandsFree (the part is not in a hand), Sequence[Retry(walk back to the
@@ -108,8 +108,9 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             b.EndCycle("bin station unreachable", ns, c, "failed", bin_unreachable=True)]),
         Selector("place", memory=True, children=[
             Sequence("check the bin and place", memory=True, children=[
+                # looked into at every arrival (not only the first): perception tracks a bin only while it is in
+                # view, and its id may change between visits (the place names the bin by that id)
                 Selector("bin checked", memory=True, children=[
-                    b.StationChecked("bin checked?", ns, c, bin_station_name),
                     Sequence("check the bin", memory=True, children=[
                         b.Look("look into the bin", ns, c, bin_station),
                         b.CheckBins("check the bin", ns, c, bin_station_name)]),

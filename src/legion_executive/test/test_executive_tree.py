@@ -314,6 +314,19 @@ def test_a_part_released_without_confirmation_is_counted_sorted_when_a_second_lo
     assert world.postures.count("inspect_bin") >= 4  # each bin looked at before its place and again after
 
 
+def test_a_bin_perception_tracks_anew_between_two_visits_is_looked_up_again_before_the_next_place() -> None:
+    # issue 13 (the measured shift): the second red cube's place named 'red_bin_1', which perception no longer
+    # tracked (the station's bins were checked only on the first visit): NOT_FOUND twice, the cube put back.
+    world = make_world([("red_cube_1", "red_cube", 0.50, 0.10), ("red_cube_2", "red_cube", 0.45, 0.25)])
+    run = Run(world)
+    run.run(until=lambda r: r.record("red_cube_1").outcome == "sorted" if "red_cube_1" in
+            r.executive.shift.records else False)
+    world.bins["red_bin_2"] = world.bins.pop("red_bin_1")
+    assert run.run() == State.SUCCEEDED
+    assert run.record("red_cube_2").outcome == "sorted"
+    assert world.places[-1][0] == "red_bin_2"
+
+
 def test_parts_in_a_bin_are_those_of_its_colour_within_its_outline_below_its_rim() -> None:
     from legion_executive.behaviours import parts_in_bin
     from legion_executive.clients import PerceivedObject, Scene
