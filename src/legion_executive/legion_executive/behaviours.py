@@ -18,7 +18,7 @@ from py_trees.common import Access, Status
 from legion_common.transforms import wrap_angle
 from legion_executive.cell import Station
 from legion_executive.clients import Clients, Handle, Progress
-from legion_executive.shift import CurrentPart, PartRecord, Phase, ShiftState
+from legion_executive.shift import SAME_PART_DISTANCE, CurrentPart, PartRecord, Phase, ShiftState
 
 DROP_CODES = ("SLIPPED", "GRASP_MISSED")
 """Place result codes that mean the part is no longer in the hand."""
@@ -587,16 +587,113 @@ class Place(ShiftBehaviour):
             else:
                 current.outcome = "failed"
                 current.reason = "released over the bin but perception did not see it inside"
+                current.recheck = True
                 shift.decide(f"placed '{record.id}' but not verified: {current.reason}")
             return Status.SUCCESS
         if outcome.code in DROP_CODES or not self.holds(record.track):
             current.phase, current.outcome = Phase.DONE, "dropped"
             current.reason = f"fell during the place: {outcome.code}: {outcome.message}"
+            current.recheck = True  # it left the hand over its bin: it may have fallen in
             shift.decide(f"dropped '{record.id}': {current.reason}; the shift goes on")
             return Status.FAILURE
         shift.last_failure = f"place into '{record.bin}' failed: {outcome.code}: {outcome.message}"
         shift.decide(shift.last_failure)
         return Status.FAILURE
+
+
+RECHECK_MARGIN = 0.03
+"""[m] a part seen this far outside a bin's outline (its centre: a part against a wall is partly hidden by it, so
+its visible part's centre is off) still counts as inside on the second look."""
+RECHECK_RIM = 0.02
+"""[m] ... and no higher than this above the bin's rim (higher: resting on the rim or held)."""
+
+
+def colour_of(label: str) -> str:
+    """The colour of a part class (`blue_cylinder` -> `blue`): a part lying in a bin may read as another shape (a
+    cylinder on its side shows a rectangle from above), never another colour."""
+    return label.rsplit("_", 1)[0]
+
+
+def parts_in_bin(scene, bin_position: tuple[float, float, float], size: tuple[float, float], yaw: float,
+                 colour: str) -> list:
+    """The parts of `scene` of `colour` inside a bin whose opening centre perception puts at `bin_position` (odom),
+    of the cell's outer `size` and `yaw`: within its outline grown by RECHECK_MARGIN, no higher than RECHECK_RIM
+    above its rim; tracks closer together than SAME_PART_DISTANCE count once."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    found = []
+    for part in scene.parts:
+        if colour_of(part.label) != colour:
+            continue
+        dx, dy = part.position[0] - bin_position[0], part.position[1] - bin_position[1]
+        local_x, local_y = c * dx + s * dy, -s * dx + c * dy
+        if (abs(local_x) <= size[0] / 2 + RECHECK_MARGIN and abs(local_y) <= size[1] / 2 + RECHECK_MARGIN
+                and part.position[2] <= bin_position[2] + RECHECK_RIM
+                and all(math.dist(part.position, other.position) > SAME_PART_DISTANCE for other in found)):
+            found.append(part)  # two tracks closer than SAME_PART_DISTANCE are one part (a track kept and a new one)
+    return found
+
+
+class RecheckBin(ShiftBehaviour):
+    """After a place that released the part over its bin without confirming it inside (perception did not see it
+    there within the place's verify time, or it slipped at the release), look into the bin again from its station
+    (the `look` posture, policy.look_time, a perception report newer than that) and count the part sorted if more
+    parts of its colour lie in the bin (`parts_in_bin`) than parts already sorted into it. Perception only, never
+    the simulator's truth. Always SUCCESS (the outcome stays as the place left it when the look does not confirm)."""
+
+    def initialise(self) -> None:
+        self.started = math.nan
+        shift = self.shift
+        current = shift.current
+        if current is None or not current.recheck or current.outcome not in ("failed", "dropped"):
+            return
+        if self.holds(current.record.track):
+            current.recheck = False
+            return
+        station = shift.cell.station(shift.cell.bin(current.record.bin).station)
+        self.started = self.now()
+        shift.phase = f"looking into {current.record.bin} again"
+        if station.look:
+            self.clients.posture.look(station.look)
+        else:
+            self.clients.posture.neutral()
+
+    def update(self) -> Status:
+        shift = self.shift
+        current = shift.current
+        if math.isnan(self.started) or current is None:
+            return Status.SUCCESS
+        settled = self.started + shift.cell.policy.look_time
+        now = self.now()
+        if now < settled:
+            return Status.RUNNING
+        scene = self.clients.perception.scene()
+        if scene.stamp < settled:
+            if now <= settled + PERCEPTION_TIMEOUT:
+                return Status.RUNNING
+            current.recheck = False
+            shift.decide(f"no perception report to look into '{current.record.bin}' again")
+            return Status.SUCCESS
+        current.recheck = False
+        shift.invalidate_view()
+        record = current.record
+        cell_bin = shift.cell.bin(record.bin)
+        bin_id = shift.bin_ids.get(record.bin, record.bin)
+        seen_bin = next((b for b in scene.bins if b.id == bin_id), None)
+        if seen_bin is None:
+            shift.decide(f"'{record.bin}' not seen on the second look: '{record.id}' stays {current.outcome}")
+            return Status.SUCCESS
+        inside = parts_in_bin(scene, seen_bin.position, cell_bin.size, cell_bin.yaw, colour_of(record.label))
+        before = sum(1 for r in shift.records.values() if r is not record and r.outcome == "sorted"
+                     and r.bin == record.bin and colour_of(r.label) == colour_of(record.label))
+        if len(inside) > before:
+            was = current.outcome
+            current.outcome, current.reason = "sorted", ""
+            shift.decide(f"'{record.id}' seen inside '{record.bin}' on a second look ({len(inside)} "
+                         f"{colour_of(record.label)} part(s) there, {before} sorted before; the place said {was})")
+        else:
+            shift.decide(f"'{record.id}' not seen inside '{record.bin}' on a second look ({len(inside)} "
+                         f"{colour_of(record.label)} part(s) there, {before} sorted before): stays {current.outcome}")
+        return Status.SUCCESS
 
 
 class EndCycle(ShiftBehaviour):

@@ -243,6 +243,14 @@ class _Manipulation:
                 code = failures.pop(0)
                 if code == "SLIPPED":
                     w.parts[held].where, w.parts[held].position = "floor", (w.base[0] + 0.3, w.base[1], 0.02)
+                if code in ("SLIPPED_INTO_BIN", "UNSEEN"):
+                    # it slipped at the release but fell into the bin / it went in, but the place did not see it
+                    x, y, z = w.bins[container]
+                    w.parts[held].where, w.parts[held].position = f"bin:{container}", (x + 0.13, y, z - 0.15)
+                    if code == "UNSEEN":
+                        return True, Outcome(code="SUCCEEDED", message="released, not seen inside", side=side,
+                                             holds=w.holding(), verified=False)
+                    code = "SLIPPED"
                 return False, Outcome(code=code, message=f"scripted {code}", side=side, holds=w.holding())
             if container not in w.bins:
                 return False, Outcome(code="NOT_FOUND", message=f"no container '{container}'", side=side)

@@ -102,6 +102,9 @@ class CurrentPart:
     reason: str = ""
     returned: bool = False
     """Its cycle ended with it in a hand and it has been put back (or the attempt to has ended)."""
+    recheck: bool = False
+    """It left the hand over its bin but the place could not confirm it inside (not seen there, or it slipped at
+    the release): a second look into the bin decides (`RecheckBin`)."""
 
 
 @dataclass

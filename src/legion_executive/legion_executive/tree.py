@@ -16,8 +16,10 @@
             │   │     Selector[Sequence[Selector[Reserve(the bin's station: the fleet coordinator, in a shared
             │   │                                        cell), EndCycle(failed, busy)],
             │   │                       Retry(walk to the bin's station, carrying)], EndCycle(failed, bin unreachable)]
-            │   │     Selector[Sequence[bin checked (as above, at the bin's station, the first time it is
-            │   │                        reached), BinUsable, Retry(2, Place)], EndCycle(failed)]
+            │   │     Selector[Sequence[bin checked (look and CheckBins at the bin's station, at every
+            │   │                        arrival), BinUsable, Retry(2, Place)], EndCycle(failed)]
+            │   ├── RecheckBin       (a place that released the part without confirming it inside its bin: look
+            │   │                      into the bin again; more parts of its colour there than sorted into it: sorted)
             │   ├── hands free: Selector[HandsFree (the part is not in a hand), Sequence[Retry(walk back to the
             │   │     part's station, carrying), PutBack (where it was seen)], KeepHolding (the other hand goes on)]
             │   └── FinishPart
@@ -116,8 +118,9 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             b.EndCycle("bin station unreachable", ns, c, "failed", bin_unreachable=True)]),
         Selector("place", memory=True, children=[
             Sequence("check the bin and place", memory=True, children=[
+                # looked into at every arrival (not only the first): perception tracks a bin only while it is in
+                # view, and its id may change between visits (the place names the bin by that id)
                 Selector("bin checked", memory=True, children=[
-                    b.StationChecked("bin checked?", ns, c, bin_station_name),
                     Sequence("check the bin", memory=True, children=[
                         b.Look("look into the bin", ns, c, bin_station),
                         b.CheckBins("check the bin", ns, c, bin_station_name)]),
@@ -134,6 +137,7 @@ def build_tree(cell: CellConfig, clients: Clients, namespace: str) -> py_trees.b
             _LookIfPicking("look at the table", ns, c, part_station, always=True)]),
         b.ChoosePart("choose part", ns, c),
         FailureIsSuccess("part done either way", steps),
+        b.RecheckBin("look into the bin again", ns, c),
         Selector("hands free", memory=True, children=[
             b.HandsFree("part out of the hands?", ns, c),
             Sequence("put it back", memory=True, children=[

@@ -295,6 +295,53 @@ def test_a_part_that_slips_during_the_place_is_dropped() -> None:
     assert len([p for p in world.places if p[0] == "red_bin_1"]) == 1  # not placed again
 
 
+def test_a_part_released_without_confirmation_is_counted_sorted_when_a_second_look_sees_it_in_its_bin() -> None:
+    # issue 13: a cube slipped at the release but fell into its bin (the place said SLIPPED), a cylinder against
+    # the bin's wall went unseen within the place's verify time: both were in their bins, the executive counted
+    # neither. A second look into the bin counts them (perception only); a part that fell outside stays dropped.
+    world = make_world([("red_cube_1", "red_cube", 0.50, 0.10), ("green_cube_1", "green_cube", 0.60, -0.20),
+                        ("red_cube_2", "red_cube", 0.45, 0.25)])
+    world.place_failures["red_cube_1"] = ["SLIPPED_INTO_BIN"]
+    world.place_failures["green_cube_1"] = ["UNSEEN"]
+    world.place_failures["red_cube_2"] = ["SLIPPED"]
+    run = Run(world)
+    assert run.run() == State.SUCCEEDED
+    assert run.record("red_cube_1").outcome == "sorted" and run.record("green_cube_1").outcome == "sorted"
+    assert run.logged("seen inside 'red_bin' on a second look")
+    # the red bin holds red_cube_1 (sorted before): red_cube_2, on the floor, is not counted by it
+    assert world.parts["red_cube_2"].where == "floor" and run.record("red_cube_2").outcome == "dropped"
+    assert run.executive.status().counts["sorted"] == 2
+    assert world.postures.count("inspect_bin") >= 4  # each bin looked at before its place and again after
+
+
+def test_a_bin_perception_tracks_anew_between_two_visits_is_looked_up_again_before_the_next_place() -> None:
+    # issue 13 (the measured shift): the second red cube's place named 'red_bin_1', which perception no longer
+    # tracked (the station's bins were checked only on the first visit): NOT_FOUND twice, the cube put back.
+    world = make_world([("red_cube_1", "red_cube", 0.50, 0.10), ("red_cube_2", "red_cube", 0.45, 0.25)])
+    run = Run(world)
+    run.run(until=lambda r: r.record("red_cube_1").outcome == "sorted" if "red_cube_1" in
+            r.executive.shift.records else False)
+    world.bins["red_bin_2"] = world.bins.pop("red_bin_1")
+    assert run.run() == State.SUCCEEDED
+    assert run.record("red_cube_2").outcome == "sorted"
+    assert world.places[-1][0] == "red_bin_2"
+
+
+def test_parts_in_a_bin_are_those_of_its_colour_within_its_outline_below_its_rim() -> None:
+    from legion_executive.behaviours import parts_in_bin
+    from legion_executive.clients import PerceivedObject, Scene
+
+    rim = (0.70, 0.72, 0.60)
+    parts = (PerceivedObject("a", "blue_box", (0.70, 0.85, 0.45)),          # a cylinder on its side by the wall
+             PerceivedObject("b", "blue_cylinder", (0.80, 0.89, 0.46)),     # its centre just past the outline
+             PerceivedObject("c", "blue_cylinder", (0.70, 0.72, 0.66)),     # above the rim: held, or on it
+             PerceivedObject("d", "blue_cylinder", (0.70, 0.50, 0.45)),     # beside the bin
+             PerceivedObject("e", "red_cube", (0.70, 0.72, 0.45)),          # another colour
+             PerceivedObject("f", "blue_cylinder", (0.71, 0.86, 0.45)))     # a second track of part a
+    found = parts_in_bin(Scene(1.0, parts), rim, (0.30, 0.30), 0.0, "blue")
+    assert [p.id for p in found] == ["a", "b"]
+
+
 def test_a_failed_place_is_retried_once_then_the_part_fails() -> None:
     world = make_world()
     world.place_failures["red_cube_1"] = ["OUT_OF_REACH", "OUT_OF_REACH"]

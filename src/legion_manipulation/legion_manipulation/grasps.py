@@ -135,6 +135,20 @@ class PlanningParameters:
     part by friction alone, with nothing under it; turned palm up, the part rests in the palm and the fingers close
     over it."""
 
+    carry_heading: float | None = None
+    """While it carries a part, the fingers point this far from the robot's heading about the vertical [rad] (right
+    hand, positive towards the body's middle; mirrored for the left), whatever heading they picked at: the hand turns
+    about the vertical (still palm down) as it retreats to the carry pose. None: as they picked. A grasp turned away
+    from the robot's heading (to sweep clear of a neighbouring part) kept at the carry pose pushed the wrist to its
+    pitch limit, and the place then found no arm pose over a bin ahead of the robot."""
+
+    def carry_fingers(self, side: str) -> float | None:
+        """The fingers' heading relative to the base while carrying with the `side` hand [rad], or None (`carry_heading`
+        mirrored for the left hand)."""
+        if self.carry_heading is None:
+            return None
+        return self.carry_heading if side == "right" else -self.carry_heading
+
     def carry_rotation(self, side: str) -> np.ndarray:
         """The carry's turn of the hand in the gripper frame: carry orientation = grasp orientation @ this.  # (3, 3)"""
         angle = self.carry_roll if side == "right" else -self.carry_roll

@@ -38,7 +38,7 @@ import numpy as np
 import pinocchio as pin
 
 from legion_common.parameters import param
-from legion_common.transforms import quaternion_to_matrix, rotation_z, yaw_from_matrix
+from legion_common.transforms import quaternion_to_matrix, rotation_z, wrap_angle, yaw_from_matrix
 from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_description import DescriptionError, RobotConfig
@@ -260,17 +260,23 @@ class ManipulationParameters:
 
 
 def carry_pose(reach: ArmReach, params: ManipulationParameters, side: str, base: pin.SE3, held: pin.SE3,
-               turn: np.ndarray | None = None) -> pin.SE3:
+               turn: np.ndarray | None = None, fingers: float | None = None) -> pin.SE3:
     """Where a hand carries a part (odom): close in front of its shoulder (`carry_reach` x the arm's length ahead
     of it, in line with it), `carry_up` above where it is now (`held`, the gripper pose in odom): inside the circle
     the robot's front sweeps when it turns, so that walking does not sweep the part over a table it stands at. The
-    hand is turned by `turn` in the gripper frame (`PlanningParameters.carry_rotation`; None: as it is). `base` is
-    base_footprint in odom."""
+    hand is first turned about the vertical so that its fingers (gripper z) point `fingers` from the base's heading
+    (`PlanningParameters.carry_fingers`; None: as they are), then by `turn` in the gripper frame
+    (`PlanningParameters.carry_rotation`; None: not). `base` is base_footprint in odom."""
     shoulder = reach.shoulder_in_base[side]
     ahead = shoulder[0] + params.carry_reach * reach.arm_length[side]
     position = base.act(np.array([ahead, shoulder[1], 0.0]))
     position[2] = held.translation[2] + params.carry_up
-    return pin.SE3(held.rotation if turn is None else held.rotation @ turn, position)
+    rotation = held.rotation
+    if fingers is not None:
+        along = base.rotation.T @ rotation[:, 2]
+        if math.hypot(along[0], along[1]) > 1e-6:  # fingers pointing straight up or down have no heading to turn
+            rotation = rotation_z(wrap_angle(fingers - math.atan2(along[1], along[0]))) @ rotation
+    return pin.SE3(rotation if turn is None else rotation @ turn, position)
 
 
 def planning_parameters(config: RobotConfig) -> PlanningParameters:
@@ -616,7 +622,8 @@ class Manipulator:
 
     def carry_pose(self, side: str, q: np.ndarray, held: pin.SE3) -> pin.SE3:
         """Where a hand carries a part (odom), from configuration q: `carry_pose`."""
-        return carry_pose(self.reach, self.params, side, self._base(q), held, self.planning.carry_rotation(side))
+        return carry_pose(self.reach, self.params, side, self._base(q), held, self.planning.carry_rotation(side),
+                          self.planning.carry_fingers(side))
 
     def commanded_posture(self, side: str, mode: GraspMode, closure: float) -> np.ndarray:
         """The hand posture a command leads to (as the whole-body controller's grasp controller computes it)."""

@@ -1,5 +1,6 @@
 """The pick and place state machines without ROS or a simulator: goals that cannot start, and their codes."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -134,6 +135,83 @@ def test_the_carry_pose_is_in_front_of_the_shoulder_above_the_lift_and_turned_by
     assert pose.translation[2] == pytest.approx(0.85 + params.carry_up)
     assert np.allclose(pose.rotation, lift.rotation @ turn)
     assert np.allclose(carry_pose(reach, params, side, base, lift).rotation, lift.rotation)
+
+
+# Grasp headings the pick may take (the robot file's max_heading_turn either way of the robot's heading).
+_HEADINGS = np.linspace(-1.8, 1.8, 13)
+
+
+def _wrist_margin(manipulator, side, q):
+    """The least distance of the side's wrist joints from their position limits in q [rad]."""
+    model = manipulator.robot.model
+    margins = []
+    for name in manipulator.robot.config.joints("arms", side):
+        if "wrist" in name:
+            index = model.joints[model.getJointId(name)].idx_q
+            margins.append(min(q[index] - model.lowerPositionLimit[index], model.upperPositionLimit[index] - q[index]))
+    return min(margins)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_the_carry_pose_turns_the_fingers_to_the_robot_file_heading_and_keeps_the_wrist_inside_its_limits(
+        manipulator, side):
+    # issue 13: the hand kept the heading it picked at; fingers turned 0.3 rad outwards put the wrist pitch at its
+    # limit (the arm's solution clamped 0.05 inside it) and the part slipped in the hand on the way to the bin
+    from legion_manipulation.grasps import top_down_rotation
+
+    planning = manipulator.planning
+    assert planning.carry_heading is not None  # the robot file sets it
+    q = manipulator.robot.standing_configuration()
+    base = manipulator._base(q)
+    for heading in _HEADINGS:
+        lift = pin.SE3(top_down_rotation(heading), np.array([0.45, 0.0, 0.85]))
+        pose = manipulator.carry_pose(side, q, lift)
+        fingers = base.rotation.T @ pose.rotation[:, 2]
+        assert math.atan2(fingers[1], fingers[0]) == pytest.approx(planning.carry_fingers(side), abs=1e-9)
+        assert np.allclose(pose.rotation[:, 0], [0.0, 0.0, -1.0])  # still palm down
+        solution = manipulator.reach.solve(side, q, pose)
+        assert solution.reachable
+        assert _wrist_margin(manipulator, side, solution.q) > 0.15, heading
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("station_x", [0.35, 0.70])
+@pytest.mark.parametrize("facing", [-1.0, 1.0])
+def test_a_part_carried_from_any_grasp_heading_is_placed_into_a_bin_ahead_without_walking(
+        manipulator, side, station_x, facing):
+    # issue 13: the green cube, picked by the right hand with its fingers turned 1.77 rad outwards (clear of the
+    # cylinder behind it), carried so, ended OUT_OF_REACH at its bin station ("no standing pose facing the target
+    # brings it within reach"). A station as the sorting cell's: 0.49 m behind a 0.30 m bin whose rim is at 0.60 m.
+    from legion_manipulation.grasps import PartGeometry, plan_grasp
+    from legion_manipulation.tasks import _Held
+    from legion_manipulation.verify import HandState
+
+    class Holding:  # the grip's watch: the hand keeps the part
+        def update(self, *_args):
+            return HandState.HOLDING
+
+    start = manipulator.robot.standing_configuration()
+    yaw = -facing * math.pi / 2
+    at_bin = start.copy()
+    at_bin[:2] = station_x, facing * 1.21
+    at_bin[3:7] = pin.Quaternion(pin.exp3(np.array([0.0, 0.0, yaw]))).coeffs()
+    bin_ = PerceivedObject("green_bin_1", "green_bin", np.array([station_x, facing * 0.72, 0.60]), 0.0,
+                           np.array([0.30, 0.30, 0.20]))
+    for heading in _HEADINGS:
+        cube = PartGeometry("box", (0.04, 0.04, 0.04), np.array([0.43, -0.15, 0.77]), heading)
+        plan = plan_grasp(cube, side, heading, manipulator.planning)
+        grip = pin.SE3(plan.rotation, plan.grasp)
+        held = _Held("green_cube_1", "green_cube", cube, grip.actInv(cube.position), 0.06, Holding())
+        manipulator.held = {side: held}
+        carried = manipulator.carry_pose(side, start, pin.SE3(plan.rotation, plan.lift))
+        manipulator.carry = {side: manipulator._base(start).actInv(carried)}
+        state = dataclasses.replace(inputs(manipulator, [bin_]), q=at_bin)
+        manipulator.start_place(state, container="green_bin_1", side=side)
+        out = manipulator.step(state)
+        assert out.walk_to is None and out.result is None and out.phase == "transport", heading
+        manipulator.cancel(state)
+        manipulator.held.clear()
+        manipulator.carry.clear()
 
 
 @pytest.mark.parametrize("held_up_at", [None, 0.04])

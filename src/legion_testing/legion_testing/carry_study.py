@@ -176,7 +176,8 @@ def run_carry(part: PartSpec, side: str, seed: int = 0, motions: tuple[Motion, .
 
     # To the carry pose, as the pick task's retreat: a minimum-jerk path in odom, then held in base_footprint.
     lift = pin.SE3(quaternion_to_matrix(picked.orientation), picked.lift)
-    goal = carry_pose(ArmReach(robot), params, side, footprint(), lift, planning.carry_rotation(side))
+    goal = carry_pose(ArmReach(robot), params, side, footprint(), lift, planning.carry_rotation(side),
+                      planning.carry_fingers(side))
     path = MinimumJerkPath(gripper_pose(), goal, sim.time, params.paths)
     while sim.time < path.start_time + path.duration + 0.5:
         along = path.sample(sim.time)[0]
