@@ -96,3 +96,14 @@ def test_a_part_with_a_neighbour_behind_it_is_picked_with_the_fingers_turned_awa
     assert result.clear and abs(result.heading) > 0.1, result
     assert result.success, result
     assert result.neighbours_disturbed == 0, result
+
+
+def test_neighbour_footprints_carry_the_perceived_top_of_each_neighbour():
+    from legion_manipulation.tasks import PerceivedObject, neighbour_footprints
+
+    part = PerceivedObject("p", "red_cube", np.array([0.5, 0.0, 0.77]), 0.0, np.array([0.04, 0.04, 0.04]))
+    tall = PerceivedObject("n", "blue_cylinder", np.array([0.4, 0.1, 0.80]), 0.0, np.array([0.05, 0.05, 0.10]))
+    [(centre, radius, top)] = neighbour_footprints([part, tall], part)
+    assert np.allclose(centre, tall.position)
+    assert radius == pytest.approx(0.5 * math.hypot(0.05, 0.05))
+    assert top == pytest.approx(0.85)
