@@ -107,3 +107,29 @@ def test_neighbour_footprints_carry_the_perceived_top_of_each_neighbour():
     assert np.allclose(centre, tall.position)
     assert radius == pytest.approx(0.5 * math.hypot(0.05, 0.05))
     assert top == pytest.approx(0.85)
+
+
+class _HeadingReach:
+    """A stand-in for `ArmReach`: the `left` hand reaches only grasps with the fingers along the robot's heading
+    (x), the `right` one any."""
+
+    def solve(self, side, q, pose):
+        from types import SimpleNamespace
+
+        heading = math.atan2(pose.rotation[1, 2], pose.rotation[0, 2])
+        return SimpleNamespace(reachable=side == "right" or abs(heading) < 1e-6)
+
+
+def test_with_no_clear_heading_the_clearest_reachable_grasp_of_either_hand_is_taken():
+    from legion_manipulation.grasps import PartGeometry, PlanningParameters, sweep_clearance
+    from legion_manipulation.tasks import choose_grasp
+
+    planning = PlanningParameters()
+    part = PartGeometry("cylinder", (0.025, 0.07), np.array([0.5, 0.0, 0.785]))
+    # small tall parts all round it: every heading of either hand is blocked; a big one straight ahead (x): worst
+    ring = [(np.array([0.5 + 0.085 * math.cos(a), 0.085 * math.sin(a), 0.80]), 0.015, 0.85)
+            for a in np.linspace(0.0, 2.0 * math.pi, 12, endpoint=False)] + [(np.array([0.58, 0.0, 0.8]), 0.05, 0.85)]
+    side, plan = choose_grasp(_HeadingReach(), np.zeros(7), part, ["left", "right"], 0.0, ring, planning)
+    left_gap = sweep_clearance(part, "left", 0.0, ring, planning)
+    assert left_gap < planning.neighbour_clearance
+    assert side == "right" and sweep_clearance(part, "right", plan.heading, ring, planning) > left_gap

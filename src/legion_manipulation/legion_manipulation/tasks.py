@@ -327,13 +327,15 @@ def choose_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, sides: Sequ
                  neighbours: Sequence[tuple], planning: PlanningParameters
                  ) -> tuple[str, GraspPlan] | None:
     """The pick's hand and grasp, as the manipulation node chooses them: the first of `sides` (in order) with a
-    reachable grasp whose closing fingers miss the neighbouring parts (`reachable_grasp`), else the first with any
-    reachable grasp; None if no hand reaches one from `q`.
+    reachable grasp whose hand misses the neighbouring parts (`reachable_grasp`); else, of every side's clearest
+    reachable grasp, the clearest (`sweep_clearance`; the first of `sides` on a tie); None if no hand reaches one
+    from `q`.
 
     Raises:
         ControlError: the part is one no hand of `sides` can take (too wide, bad sizes).
     """
     errors: list[ControlError] = []
+    best: tuple[float, str, GraspPlan] | None = None
     for clear_only in (True, False):
         for side in sides:
             try:
@@ -342,8 +344,15 @@ def choose_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, sides: Sequ
                 if clear_only:
                     errors.append(error)
                 continue
-            if plan is not None:
+            if plan is None:
+                continue
+            if clear_only:
                 return side, plan
+            gap = sweep_clearance(part, side, plan.heading, neighbours, planning)
+            if best is None or gap > best[0]:
+                best = (gap, side, plan)
+    if best is not None:
+        return best[1], best[2]
     if errors and len(errors) == len(sides):
         raise errors[0]
     return None
