@@ -96,3 +96,40 @@ def test_a_part_with_a_neighbour_behind_it_is_picked_with_the_fingers_turned_awa
     assert result.clear and abs(result.heading) > 0.1, result
     assert result.success, result
     assert result.neighbours_disturbed == 0, result
+
+
+def test_neighbour_footprints_carry_the_perceived_top_of_each_neighbour():
+    from legion_manipulation.tasks import PerceivedObject, neighbour_footprints
+
+    part = PerceivedObject("p", "red_cube", np.array([0.5, 0.0, 0.77]), 0.0, np.array([0.04, 0.04, 0.04]))
+    tall = PerceivedObject("n", "blue_cylinder", np.array([0.4, 0.1, 0.80]), 0.0, np.array([0.05, 0.05, 0.10]))
+    [(centre, radius, top)] = neighbour_footprints([part, tall], part)
+    assert np.allclose(centre, tall.position)
+    assert radius == pytest.approx(0.5 * math.hypot(0.05, 0.05))
+    assert top == pytest.approx(0.85)
+
+
+class _HeadingReach:
+    """A stand-in for `ArmReach`: the `left` hand reaches only grasps with the fingers along the robot's heading
+    (x), the `right` one any."""
+
+    def solve(self, side, q, pose):
+        from types import SimpleNamespace
+
+        heading = math.atan2(pose.rotation[1, 2], pose.rotation[0, 2])
+        return SimpleNamespace(reachable=side == "right" or abs(heading) < 1e-6)
+
+
+def test_with_no_clear_heading_the_clearest_reachable_grasp_of_either_hand_is_taken():
+    from legion_manipulation.grasps import PartGeometry, PlanningParameters, sweep_clearance
+    from legion_manipulation.tasks import choose_grasp
+
+    planning = PlanningParameters()
+    part = PartGeometry("cylinder", (0.025, 0.07), np.array([0.5, 0.0, 0.785]))
+    # small tall parts all round it: every heading of either hand is blocked; a big one straight ahead (x): worst
+    ring = [(np.array([0.5 + 0.085 * math.cos(a), 0.085 * math.sin(a), 0.80]), 0.015, 0.85)
+            for a in np.linspace(0.0, 2.0 * math.pi, 12, endpoint=False)] + [(np.array([0.58, 0.0, 0.8]), 0.05, 0.85)]
+    side, plan = choose_grasp(_HeadingReach(), np.zeros(7), part, ["left", "right"], 0.0, ring, planning)
+    left_gap = sweep_clearance(part, "left", 0.0, ring, planning)
+    assert left_gap < planning.neighbour_clearance
+    assert side == "right" and sweep_clearance(part, "right", plan.heading, ring, planning) > left_gap

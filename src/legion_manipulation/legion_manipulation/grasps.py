@@ -123,6 +123,15 @@ class PlanningParameters:
     their thickness)."""
     neighbour_clearance: float = 0.01
     """Least horizontal gap left between that sweep and a neighbouring part's footprint circle [m]."""
+    hand_back_reach: float = 0.12
+    """How far behind the gripper origin, back along the fingers, the opposed thumb, the palm and the wrist reach at
+    the grasp [m]: a neighbouring part standing within this band (`finger_half_width` either side of the fingers'
+    mid-line) and reaching above `hand_back_floor` holds the hand up on its way down (bench/bench_grasp.py
+    --neighbours: the thumb and the wrist pitch link on a taller cylinder 9-12 cm behind the part)."""
+    hand_back_floor: float = 0.02
+    """Height above the gripper origin at the grasp of the lowest point of the hand in that band [m]: a neighbour
+    whose perceived top is below it passes under the thumb's base and the wrist (the palm is `palm_to_gripper` above
+    the origin, level with the picked part's top; the thumb's base links hang a little below it)."""
     max_heading_turn: float = 1.8
     """The fingers may be turned at most this far from the preferred heading about the vertical to sweep clear of
     neighbouring parts [rad] (a box turns by its faces: 1.8 lets a cube yawed 0.2 rad be taken across the face
@@ -228,29 +237,37 @@ def grasp_offset(part: PartGeometry, side: str, heading: float, params: Planning
                      params.thumb_wall + params.wall_gap + _half_extent_along(part, heading)])
 
 
-def sweep_clearance(part: PartGeometry, side: str, heading: float, neighbours: Sequence[tuple[np.ndarray, float]],
+def sweep_clearance(part: PartGeometry, side: str, heading: float, neighbours: Sequence[tuple],
                     params: PlanningParameters | None = None) -> float:
-    """Smallest horizontal gap [m] between the band the closing fingers sweep (from the gripper origin to
-    `finger_reach` along the fingers, `finger_half_width` either side of their mid-line) of the grasp of `part` at
-    `heading` and the footprint circles of `neighbours` ((centre in odom, radius) each); inf without neighbours,
-    negative where one overlaps the band."""
+    """Smallest horizontal gap [m] between the hand of the grasp of `part` at `heading` and the footprint circles of
+    `neighbours` ((centre in odom, radius) or (centre, radius, top height in odom) each, as `neighbour_footprints`
+    gives them); inf without neighbours, negative where one overlaps the hand. The hand is two bands
+    `finger_half_width` either side of the fingers' mid-line: the closing fingers' sweep, from the gripper origin
+    to `finger_reach` along the fingers, which strikes any neighbour; and behind the origin, back to
+    `hand_back_reach`, the thumb, the palm and the wrist, which strike a neighbour whose top is above
+    `hand_back_floor` over the gripper origin at the grasp (a neighbour of unknown height: always)."""
     params = params or PlanningParameters()
     offset = grasp_offset(part, side, heading, params)
     along = np.array([math.cos(heading), math.sin(heading)])
     across = np.array([-along[1], along[0]])
     gripper = np.asarray(part.position, dtype=float)[:2] - offset[2] * along - offset[1] * across
+    # the gripper origin's height at the grasp: offset[0] is the part's centre below it (gripper x points down)
+    floor = float(np.asarray(part.position, dtype=float)[2]) + offset[0] + params.hand_back_floor
     gap = math.inf
-    for centre, radius in neighbours:
+    for neighbour in neighbours:
+        centre, radius = neighbour[0], neighbour[1]
+        top = float(neighbour[2]) if len(neighbour) > 2 else math.inf
+        back = params.hand_back_reach if top > floor else 0.0
         d = np.asarray(centre, dtype=float)[:2] - gripper
         u, v = float(d @ along), float(d @ across)
-        du = max(0.0 - u, u - params.finger_reach, 0.0)
+        du = max(-back - u, u - params.finger_reach, 0.0)
         dv = max(abs(v) - params.finger_half_width, 0.0)
         gap = min(gap, math.hypot(du, dv) - radius)
     return gap
 
 
 def candidate_headings(part: PartGeometry, side: str, preferred: float,
-                       neighbours: Sequence[tuple[np.ndarray, float]] = (),
+                       neighbours: Sequence[tuple] = (),
                        params: PlanningParameters | None = None) -> list[float]:
     """Finger headings to try for `part` [rad], best first: those whose finger sweep keeps `neighbour_clearance`
     from every neighbouring part (`sweep_clearance`), the least turned from `preferred` first (within

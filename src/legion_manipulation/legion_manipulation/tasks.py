@@ -293,21 +293,24 @@ def planning_parameters(config: RobotConfig) -> PlanningParameters:
     return PlanningParameters(**config.grasping)
 
 
-def neighbour_footprints(objects: Iterable[PerceivedObject], part: PerceivedObject) -> list[tuple[np.ndarray, float]]:
+def neighbour_footprints(objects: Iterable[PerceivedObject], part: PerceivedObject
+                         ) -> list[tuple[np.ndarray, float, float]]:
     """The perceived parts other than `part` (no containers, finite poses and sizes), as (centre in odom, radius of
-    their footprint circle: half the diagonal of their x-y extent): what the closing fingers must not sweep onto. A
-    track centred inside the part's own footprint is the part itself seen twice (perception kept a second track with
-    another label: a red cube also reported as `red_cylinder_3` in the sorting shift), not a neighbour: with it, every
-    heading would count as blocked."""
+    their footprint circle: half the diagonal of their x-y extent, height of their top in odom: centre plus half
+    their z extent): what the closing fingers, and for a part reaching above the hand's underside the thumb and the
+    wrist, must not strike (`grasps.sweep_clearance`). A track centred inside the part's own footprint is the part
+    itself seen twice (perception kept a second track with another label: a red cube also reported as
+    `red_cylinder_3` in the sorting shift), not a neighbour: with it, every heading would count as blocked."""
     own = 0.5 * math.hypot(float(part.size[0]), float(part.size[1]))
-    return [(o.position, 0.5 * math.hypot(float(o.size[0]), float(o.size[1])))
+    return [(o.position, 0.5 * math.hypot(float(o.size[0]), float(o.size[1])),
+             float(o.position[2]) + 0.5 * float(o.size[2]))
             for o in objects
             if o.id != part.id and not o.is_container and np.isfinite(o.position).all()
             and np.isfinite(o.size).all() and float(np.linalg.norm(o.position[:2] - part.position[:2])) > own]
 
 
 def reachable_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, side: str, heading: float,
-                    neighbours: Sequence[tuple[np.ndarray, float]], planning: PlanningParameters,
+                    neighbours: Sequence[tuple], planning: PlanningParameters,
                     clear_only: bool = False) -> GraspPlan | None:
     """The first grasp of `candidate_headings` (the closing fingers clear of `neighbours`, the least turned from
     `heading` first; with `clear_only`, only those) whose pre-grasp and grasp poses the `side` hand reaches from
@@ -327,16 +330,18 @@ def reachable_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, side: st
 
 
 def choose_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, sides: Sequence[str], heading: float,
-                 neighbours: Sequence[tuple[np.ndarray, float]], planning: PlanningParameters
+                 neighbours: Sequence[tuple], planning: PlanningParameters
                  ) -> tuple[str, GraspPlan] | None:
     """The pick's hand and grasp, as the manipulation node chooses them: the first of `sides` (in order) with a
-    reachable grasp whose closing fingers miss the neighbouring parts (`reachable_grasp`), else the first with any
-    reachable grasp; None if no hand reaches one from `q`.
+    reachable grasp whose hand misses the neighbouring parts (`reachable_grasp`); else, of every side's clearest
+    reachable grasp, the clearest (`sweep_clearance`; the first of `sides` on a tie); None if no hand reaches one
+    from `q`.
 
     Raises:
         ControlError: the part is one no hand of `sides` can take (too wide, bad sizes).
     """
     errors: list[ControlError] = []
+    best: tuple[float, str, GraspPlan] | None = None
     for clear_only in (True, False):
         for side in sides:
             try:
@@ -345,8 +350,15 @@ def choose_grasp(reach: ArmReach, q: np.ndarray, part: PartGeometry, sides: Sequ
                 if clear_only:
                     errors.append(error)
                 continue
-            if plan is not None:
+            if plan is None:
+                continue
+            if clear_only:
                 return side, plan
+            gap = sweep_clearance(part, side, plan.heading, neighbours, planning)
+            if best is None or gap > best[0]:
+                best = (gap, side, plan)
+    if best is not None:
+        return best[1], best[2]
     if errors and len(errors) == len(sides):
         raise errors[0]
     return None
@@ -757,7 +769,7 @@ class _PickTask(_Task):
         standing = owner.reach.standing_pose(side, grasp_at, inputs.q, is_free=owner.is_free)
         return side, None, standing
 
-    def neighbours(self, inputs: Inputs) -> list[tuple[np.ndarray, float]]:
+    def neighbours(self, inputs: Inputs) -> list[tuple[np.ndarray, float, float]]:
         """The other perceived parts, as (centre in odom, radius of their footprint circle): what the closing
         fingers must not sweep onto (`neighbour_footprints`)."""
         return neighbour_footprints(inputs.objects.values(), self.part)

@@ -139,9 +139,10 @@ def test_the_carry_turn_is_about_the_fingers_and_mirrored_between_the_hands(roll
 # either side. Closing, the fingers of a grasp along the heading swept down onto the part behind and the hand was
 # levered up off the part it was to pick (the shift's first picks: GRASP_MISSED).
 CYLINDER = part("cylinder", (0.025, 0.08), x=0.43, y=0.0)
-NEAR_ROW = [(np.array([0.53, 0.0, 0.775]), 0.035), (np.array([0.43, 0.15, 0.775]), 0.035),
-            (np.array([0.43, -0.15, 0.77]), 0.028), (np.array([0.53, 0.15, 0.78]), 0.03),
-            (np.array([0.53, -0.15, 0.79]), 0.025)]
+NEAR_ROW = [(np.array([0.53, 0.0, 0.775]), 0.035, 0.80), (np.array([0.43, 0.15, 0.775]), 0.035, 0.80),
+            (np.array([0.43, -0.15, 0.77]), 0.028, 0.79), (np.array([0.53, 0.15, 0.78]), 0.03, 0.81),
+            (np.array([0.53, -0.15, 0.79]), 0.025, 0.83)]
+"""(centre, footprint radius, top) as `tasks.neighbour_footprints` gives them: parts no taller than the cylinder."""
 
 
 def test_the_fingers_of_a_grasp_along_the_heading_sweep_onto_the_part_behind():
@@ -173,8 +174,28 @@ def test_without_neighbours_the_heading_is_the_preferred_one():
 
 def test_a_box_turns_by_its_faces_to_miss_a_neighbour():
     cube = part("box", (0.04, 0.04, 0.04), x=0.43, y=-0.15, yaw=-0.2)
-    neighbours = [(np.array([0.53, -0.15, 0.79]), 0.025), (np.array([0.43, 0.0, 0.79]), 0.025)]
+    # two parts no taller than the hand's underside (centre, footprint radius, top)
+    neighbours = [(np.array([0.53, -0.15, 0.775]), 0.025, 0.80), (np.array([0.43, 0.0, 0.775]), 0.025, 0.80)]
     best = candidate_headings(cube, "right", 0.0, neighbours)[0]
     quarter = math.pi / 2.0
     assert abs(math.remainder(best - cube.yaw, quarter)) < 1e-9
     assert sweep_clearance(cube, "right", best, neighbours) >= PlanningParameters().neighbour_clearance
+
+
+def test_a_neighbour_taller_than_the_hand_s_underside_behind_the_gripper_blocks_the_thumb_and_wrist():
+    # a short cylinder; a tall one 10 cm behind it along the fingers (the thumb and the wrist pass over it)
+    params = PlanningParameters()
+    short = part("cylinder", (0.025, 0.07), x=0.50, y=0.0)
+    behind = np.array([0.40, 0.0, TABLE + 0.05])
+    radius = 0.025 * math.sqrt(2.0)
+    grasp_z = plan_grasp(short, "right", 0.0, params).grasp[2]
+    tall, low = (behind, radius, TABLE + 0.10), (behind, radius, grasp_z - 0.005)
+    assert sweep_clearance(short, "right", 0.0, [tall], params) < 0.0
+    assert sweep_clearance(short, "right", 0.0, [low], params) > params.neighbour_clearance  # under the hand
+    assert sweep_clearance(short, "right", 0.0, [(behind, radius)], params) < 0.0  # height unknown: tall
+    # without the back band (as before) the tall one was clear: only the fingers' sweep was checked
+    assert sweep_clearance(short, "right", 0.0, [tall], PlanningParameters(hand_back_reach=0.0)) > 0.0
+    # turned, the hand's back clears it
+    best = candidate_headings(short, "right", 0.0, [tall], params)[0]
+    assert abs(best) > 0.0
+    assert sweep_clearance(short, "right", best, [tall], params) >= params.neighbour_clearance
