@@ -215,6 +215,12 @@ class WholeBodyController:
         self.standing_com_offset = rotation_z(-_heading_of([sole.rotation for sole in soles])) @ (com - middle)
         """CoM of the standing posture from the soles' midpoint, in their heading frame [m]: where balancing in
         place puts the CoM."""
+        base_standing = robot.transform_frame_to_world(config.frames["base"])
+        self.free_gripper_offset = {
+            side: base_standing.actInv(robot.transform_frame_to_world(frame)).translation
+            for side, frame in self.gripper_frames.items()}
+        """Side -> the gripper's position in the base (pelvis) frame in the standing posture [m]: where a free hand is
+        held while the other hand works."""
         self._reach_limit = {side: self._reach(side) for side in self.sides}
         self._payload: dict[str, float] = {}
         """Side -> the mass its hand holds [kg] (`set_payload`)."""
@@ -669,9 +675,11 @@ class WholeBodyController:
         hand = params.hand
         hand_weight = None
         footprint = self._footprint() if any(self.references.hand_tracks.values()) else None
+        free = []
         for side in self.sides:
             track = self.references.hand_reference(side, dt, self._now, footprint)
             if track is None:
+                free.append(side)
                 continue
             if hand_weight is None:
                 hand_weight = np.array([hand.position_weight] * 3 + [hand.orientation_weight] * 3)
@@ -684,6 +692,9 @@ class WholeBodyController:
                 f"{side}_hand", pin.getFrameJacobian(model, data, frame_id, LWA),
                 hand.stiffness * error + hand.damping * (track.velocity - velocity) - drift, hand_weight))
             report.task_errors[f"{side}_hand"] = _norm(track.position - pose.translation)
+        if hand_weight is not None and hand.free_weight > 0.0:
+            for side in free:
+                tasks.append(self._free_hand_task(side, J_base, omega, report))
 
         # Angular momentum about the CoM.
         momentum = params.angular_momentum
@@ -745,6 +756,35 @@ class WholeBodyController:
         block[4, :na] = damping
         block[4, na:] = grasp.damping_scale * self._hand_damping
         return JointCommandArrays(self.command_names, block[0], block[1], block[2], block[3], block[4])
+
+    def _free_hand_task(self, side: str, J_base_angular: np.ndarray, omega: np.ndarray, report: CycleReport
+                        ) -> AccelerationTask:
+        """Holds a free gripper at its standing place relative to the base (pelvis) while the other hand works: the
+        relative position of the gripper and that point of the base, so the arm makes up for what the waist and the
+        base do (reaching, leaning), and the posture task alone does not let the QP swing the arm as a counterweight
+        into the work. Position only; the posture task keeps the wrist."""
+        model, data = self.model, self.data
+        hand = self.params.hand
+        base = data.oMf[self._base_id]
+        target = base.act(self.free_gripper_offset[side])
+        lever = target - base.translation
+        J_base = pin.getFrameJacobian(model, data, self._base_id, LWA)
+        base_velocity = pin.getFrameVelocity(model, data, self._base_id, LWA).linear
+        base_drift = pin.getFrameClassicalAcceleration(model, data, self._base_id, LWA)
+        # The point of the base at the target: velocity v + w x r, drift a + alpha x r + w x (w x r).
+        J_point = J_base[:3] - pin.skew(lever) @ J_base_angular
+        point_velocity = base_velocity + np.cross(omega, lever)
+        point_drift = base_drift.linear + np.cross(base_drift.angular, lever) + np.cross(omega, np.cross(omega, lever))
+        frame_id = self._gripper_ids[side]
+        position = data.oMf[frame_id].translation
+        velocity = pin.getFrameVelocity(model, data, frame_id, LWA).linear
+        drift = pin.getFrameClassicalAcceleration(model, data, frame_id, LWA).linear
+        error = target - position
+        report.task_errors[f"{side}_hand_free"] = _norm(error)
+        return AccelerationTask(
+            f"{side}_hand_free", pin.getFrameJacobian(model, data, frame_id, LWA)[:3] - J_point,
+            hand.stiffness * error + hand.damping * (point_velocity - velocity) - (drift - point_drift),
+            hand.free_weight)
 
     def _hold_command(self, posture: np.ndarray, hand_targets: Mapping[str, np.ndarray]) -> JointCommandArrays:
         """Hold a posture with the robot's position-hold gains and no feed-forward (waiting for odom: the standing
