@@ -6,6 +6,8 @@
                                                  # per tick and of both together (the composed control process)
     python bench/bench_control.py --solvers      # the same QPs solved by every installed QP solver
     python bench/bench_control.py --push         # largest 0.2 s pelvis push survived without a step, front and side
+    python bench/bench_control.py --hands        # per-cycle time with both hand tasks (--one-hand: one, the other
+                                                 # hand held by the free-hand task)
 
 Cycle times come from the controller's own timers (time.perf_counter; and time.thread_time for the CPU time, which
 leaves out time other processes took the core) over a run of standing then swaying +-5 cm at 0.5 Hz (so the QP's
@@ -94,9 +96,9 @@ def bench_cycle(args: argparse.Namespace) -> None:
     reports, estimator_cpu = [], []
     t_sway = loop.sim.time + args.duration / 2.0
     hands = {}
-    if args.hands:  # both hand tasks held 15 cm ahead of and above where the grippers are, each with 0.5 kg
+    if args.hands or args.one_hand:  # hand tasks held 15 cm ahead of and above where the grippers are, 0.5 kg each
         controller = loop.controller
-        for side in controller.sides:
+        for side in controller.sides[:1] if args.one_hand else controller.sides:  # one hand: the other is free
             pose = controller.data.oMf[controller._gripper_ids[side]]
             hands[side] = (pose.translation + np.array([0.15, 0.0, 0.15]), pin.SE3ToXYZQUAT(pose)[3:])
             controller.set_payload(side, 0.5)
@@ -111,7 +113,8 @@ def bench_cycle(args: argparse.Namespace) -> None:
     estimator_cpu = [cpu for cpu, r in zip(estimator_cpu, reports, strict=True)
                      if r.state == ControllerState.BALANCING]
     print(f"# whole_body_controller cycle, {len(balancing)} cycles ({args.duration:.0f} s: standing, then swaying"
-          f"{'; both hand tasks and 0.5 kg payloads' if args.hands else ''}), "
+          f"{'; both hand tasks and 0.5 kg payloads' if args.hands else ''}"
+          f"{'; one hand task, 0.5 kg, the other hand held free' if args.one_hand else ''}), "
           f"odometry={odometry} one cycle late, solver=daqp, nv={loop.robot.nv}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.2f}, "
@@ -294,6 +297,8 @@ def main() -> None:
     parser.add_argument("--push", action="store_true", help="find the largest survived push, front and side")
     parser.add_argument("--behaviours", action="store_true", help="stand, sway, squat and reach figures")
     parser.add_argument("--hands", action="store_true", help="time the cycle with both hand tasks and payloads")
+    parser.add_argument("--one-hand", action="store_true",
+                        help="time the cycle with one hand task and payload (the other hand's free-hand task)")
     parser.add_argument("--stand", type=float, default=60.0, help="standing time of --behaviours [s]")
     parser.add_argument("--odometry", choices=("leg", "truth"), default=None,
                         help="base state, one cycle late: legion_estimation's leg odometry (default for --push) or "

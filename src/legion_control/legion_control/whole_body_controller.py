@@ -643,7 +643,8 @@ class WholeBodyController:
         # Base orientation.
         gains = params.base_orientation
         base = data.oMf[self._base_id]
-        J_base = pin.getFrameJacobian(model, data, self._base_id, LWA)[3:]
+        J_base_full = pin.getFrameJacobian(model, data, self._base_id, LWA)
+        J_base = J_base_full[3:]
         omega = pin.getFrameVelocity(model, data, self._base_id, LWA).angular
         base_drift = pin.getFrameClassicalAcceleration(model, data, self._base_id, LWA).angular
         orientation_error = pin.log3(base_rot_ref @ base.rotation.T)
@@ -694,7 +695,7 @@ class WholeBodyController:
             report.task_errors[f"{side}_hand"] = _norm(track.position - pose.translation)
         if hand_weight is not None and hand.free_weight > 0.0:
             for side in free:
-                tasks.append(self._free_hand_task(side, J_base, omega, report))
+                tasks.append(self._free_hand_task(side, J_base_full, omega, report))
 
         # Angular momentum about the CoM.
         momentum = params.angular_momentum
@@ -757,7 +758,7 @@ class WholeBodyController:
         block[4, na:] = grasp.damping_scale * self._hand_damping
         return JointCommandArrays(self.command_names, block[0], block[1], block[2], block[3], block[4])
 
-    def _free_hand_task(self, side: str, J_base_angular: np.ndarray, omega: np.ndarray, report: CycleReport
+    def _free_hand_task(self, side: str, J_base: np.ndarray, omega: np.ndarray, report: CycleReport
                         ) -> AccelerationTask:
         """Holds a free gripper at its standing place relative to the base (pelvis) while the other hand works: the
         relative position of the gripper and that point of the base, so the arm makes up for what the waist and the
@@ -768,11 +769,10 @@ class WholeBodyController:
         base = data.oMf[self._base_id]
         target = base.act(self.free_gripper_offset[side])
         lever = target - base.translation
-        J_base = pin.getFrameJacobian(model, data, self._base_id, LWA)
         base_velocity = pin.getFrameVelocity(model, data, self._base_id, LWA).linear
         base_drift = pin.getFrameClassicalAcceleration(model, data, self._base_id, LWA)
         # The point of the base at the target: velocity v + w x r, drift a + alpha x r + w x (w x r).
-        J_point = J_base[:3] - pin.skew(lever) @ J_base_angular
+        J_point = J_base[:3] - pin.skew(lever) @ J_base[3:]
         point_velocity = base_velocity + np.cross(omega, lever)
         point_drift = base_drift.linear + np.cross(base_drift.angular, lever) + np.cross(omega, np.cross(omega, lever))
         frame_id = self._gripper_ids[side]
