@@ -108,8 +108,9 @@ class PersonInZone(ShiftBehaviour):
         if self.clients.robot.safety_stop():
             self.last_seen, self.distance = now, math.nan
         if now - self.last_seen < policy.resume_after:
-            self.feedback_message = ("safety protective stop" if math.isnan(self.distance)
-                                     else f"person at {self.distance:.2f} m")
+            self.feedback_message = ("the safety node's protective stop" if math.isnan(self.distance)
+                                     else f"a person at {self.distance:.2f} m")
+            self.shift.pause_reason = self.feedback_message
             return Status.SUCCESS
         return Status.FAILURE
 
@@ -121,8 +122,9 @@ class HoldPaused(ShiftBehaviour):
     def initialise(self) -> None:
         shift = self.shift
         shift.phase = "paused (person in the protective zone)"
-        shift.decide(f"paused: a person is within {shift.cell.policy.protective_zone:.1f} m of the robot; motion "
-                     f"cancelled, resuming {shift.cell.policy.resume_after:.1f} s after the zone is clear")
+        shift.decide(f"paused ({shift.pause_reason}; the protective zone is "
+                     f"{shift.cell.policy.protective_zone:.1f} m): motion cancelled, resuming "
+                     f"{shift.cell.policy.resume_after:.1f} s after it is clear")
 
     def update(self) -> Status:
         return Status.RUNNING
@@ -270,10 +272,14 @@ class Reserve(ShiftBehaviour):
 
 
 class ReleaseReservations(ShiftBehaviour):
-    """Release everything this robot holds at the fleet coordinator (the robot has left the shared area)."""
+    """Release everything this robot holds at the fleet coordinator (the robot has left the shared area), unless the
+    current part is still on its way to its bin: a cycle resumed after a pause comes through here on its way back to
+    the bin's station, whose reservation it still needs."""
 
     def update(self) -> Status:
         fleet = self.clients.reservations
+        if self.shift.current is not None and not needs_pick(self.shift):
+            return Status.SUCCESS
         if fleet is not None and fleet.held:
             fleet.release_all()
             self.shift.decide("left the shared area: reservations released")
@@ -320,9 +326,13 @@ class Look(ShiftBehaviour):
                 return Status.FAILURE
             return Status.RUNNING
         shift.view, shift.view_station, shift.view_valid = scene, self.station.name, True
-        on_tables = [p for p in scene.parts if shift.cell.table_at(p.position[0], p.position[1])]
-        shift.note_seen(on_tables)
-        shift.decide(f"looked from '{self.station.name}': {len(on_tables)} parts on the table, "
+        # Parts are counted from a station that faces their table: perception keeps reporting parts it saw before
+        # (at the place it saw them, with the odometry of then), so a look from a bin's station would count a part
+        # seen again from there, a little off, as another.
+        faced = [p for p in scene.parts if (table := shift.cell.table_at(p.position[0], p.position[1])) is not None
+                 and table.name in self.station.faces]
+        shift.note_seen(faced)
+        shift.decide(f"looked from '{self.station.name}': {len(faced)} parts on the table it faces, "
                      f"{len(scene.bins)} bins in view")
         return Status.SUCCESS
 

@@ -297,9 +297,12 @@ class ExecutiveNode(Node):
             future.add_done_callback(done)
             return True
 
-        def send_release(resources) -> None:
-            if release.service_is_ready():
-                release.call_async(Release.Request(robot=robot, resources=list(resources)))
+        def send_release(resources, answered) -> bool:
+            if not release.service_is_ready():
+                return False
+            future = release.call_async(Release.Request(robot=robot, resources=list(resources)))
+            future.add_done_callback(lambda _f: answered())
+            return True
 
         self.get_logger().info(f"shared cell: reservations at {base}/fleet/reserve as '{robot}'")
         return FleetReservations(send_reserve, send_release, adapter.now, lease=self.params.fleet_lease,

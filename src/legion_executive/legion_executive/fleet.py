@@ -11,7 +11,9 @@ answer (the ROS adapter wraps the `fleet/reserve` and `fleet/release` services w
   everything this robot holds is released, then it asks again.
 - `poll(now)` (at each tick of the tree) sends the re-asks that are due and renews every held resource a third of a
   lease before it lapses, so a robot that stops ticking (dead, hung) loses its grants after one lease.
-- `release_all()` when the robot has left the shared area, and at the end of a shift.
+- `release_all()` when the robot has left the shared area, and at the end of a shift. No reserve or renewal is sent
+  until the coordinator has answered the release (or `answer_timeout` has passed): the two services are separate, so a
+  reserve sent right after a release could be answered first and its grant then freed by the release.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ Answer = Callable[[int, tuple[str, ...], str], None]
 SendReserve = Callable[[tuple[str, ...], float, Answer], bool]
 """Send a reserve request (resources, lease [s]); call the answer back when it comes (or never). False: not sent
 (the coordinator is not there yet): it is tried again after `retry`."""
-SendRelease = Callable[[tuple[str, ...]], None]
-"""Send a release (resources; empty: all this robot holds)."""
+SendRelease = Callable[[tuple[str, ...], Callable[[], None]], bool]
+"""Send a release (resources; empty: all this robot holds) and call the second argument back once the coordinator
+has answered it. False: not sent (the coordinator is not there)."""
 
 
 @dataclass
@@ -71,6 +74,8 @@ class FleetReservations:
         self.requests: list[Reservation] = []
         self.held: dict[str, float] = {}
         """Resource -> [s] when its grant lapses (as this side counts it, from when the request was sent)."""
+        self.releasing_since = -math.inf
+        """[s] when the newest release was sent, until its answer (-inf: none in flight)."""
 
     def reserve(self, resources: tuple[str, ...] | list[str]) -> Reservation:
         request = Reservation(tuple(resources), on_cancel=self._cancelled)
@@ -86,7 +91,7 @@ class FleetReservations:
         if self.held:
             self.log(f"released {', '.join(sorted(self.held))}")
         self.held.clear()
-        self.send_release(())
+        self._send_release(())
 
     def holds(self, resource: str) -> bool:
         return resource in self.held
@@ -110,9 +115,28 @@ class FleetReservations:
     def _cancelled(self, request: Reservation) -> None:
         waiting = tuple(r for r in request.resources if r not in self.held)
         if waiting:
-            self.send_release(waiting)
+            self._send_release(waiting)
+
+    def _releasing(self, now: float) -> bool:
+        """A release is on its way (reserves and renewals wait for its answer, at most `answer_timeout`)."""
+        if now - self.releasing_since > self.answer_timeout:
+            self.releasing_since = -math.inf
+        return math.isfinite(self.releasing_since)
+
+    def _send_release(self, resources: tuple[str, ...]) -> None:
+        sent_at = self.clock()
+
+        def answered() -> None:
+            if self.releasing_since == sent_at:  # not a newer release's
+                self.releasing_since = -math.inf
+
+        self.releasing_since = sent_at
+        if not self.send_release(resources, answered):
+            self.releasing_since = -math.inf
 
     def _send(self, request: Reservation, now: float) -> None:
+        if self._releasing(now):  # sent at a poll once the release is answered (asked is left as it was)
+            return
         request.asked, request.pending = now, True  # (an answer may come back within the call)
         sent = self.send_reserve(request.resources, self.lease,
                                  lambda code, holders, message: self._answered(request, now, code, holders, message))
@@ -125,7 +149,7 @@ class FleetReservations:
             if code == GRANTED and not request.cancelled:
                 return
             if code == GRANTED:
-                self.send_release(request.resources)
+                self._send_release(request.resources)
             return
         request.holders = tuple(holders)
         if code == GRANTED:
@@ -136,12 +160,14 @@ class FleetReservations:
             self.log(f"reservation of {', '.join(request.resources)} would deadlock ({message}): releasing "
                      f"{', '.join(sorted(self.held)) or 'nothing'} and asking again")
             self.held.clear()
-            self.send_release(())
+            self._send_release(())
         elif code != BUSY:
             request.progress = Progress.FAILED
             request.outcome = Outcome(code="INVALID", message=message)
 
     def _renew(self, resources: tuple[str, ...], now: float) -> None:
+        if self._releasing(now):
+            return
         before = {resource: self.held[resource] for resource in resources}
         for resource in resources:
             self.held[resource] = now + self.lease  # not renewed twice while the answer is on its way

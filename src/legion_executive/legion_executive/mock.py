@@ -94,6 +94,9 @@ class MockWorld:
     places: list[tuple[str, str]] = field(default_factory=list)
     put_downs: list[tuple[tuple[float, float, float], str]] = field(default_factory=list)
     cancels: int = 0
+    remembered_offset: float = 0.0
+    """[m] table parts are reported this much farther along +x while the robot is more than 0.3 m from where it
+    started (perception's memory of parts out of view, placed with the odometry of when they were seen)."""
 
     # --------------------------------------------------------------------------------------------- simulation
     def step(self, dt: float) -> None:
@@ -160,8 +163,10 @@ class _Perception:
 
     def scene(self) -> Scene:
         w = self.world
-        parts = tuple(PerceivedObject(p.id, p.label, p.position) for p in w.parts.values()
-                      if not p.where.startswith("hand:"))
+        away = w.remembered_offset if math.hypot(w.base[0], w.base[1]) > 0.3 else 0.0
+        parts = tuple(PerceivedObject(p.id, p.label,
+                                      (p.position[0] + away, *p.position[1:]) if p.where == "table" else p.position)
+                      for p in w.parts.values() if not p.where.startswith("hand:"))
         bins = tuple(PerceivedObject(i, i.rsplit("_", 1)[0], pos) for i, pos in w.bins.items())
         return Scene(w.time, parts, bins)
 

@@ -133,6 +133,8 @@ class ShiftState:
     phase: str = "idle"
     """What the robot is doing (free text for the status)."""
     last_decision: str = ""
+    pause_reason: str = ""
+    """Why the shift paused last: a person at a distance, or the safety node's protective stop."""
     last_failure: str = ""
     obstacles_cleared: float = -math.inf
     """[s] when perception's obstacle grid was last cleared (a walk's recovery)."""

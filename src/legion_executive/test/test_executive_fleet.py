@@ -36,8 +36,13 @@ class Coordinator:
                 answer(int(reply.code), reply.holders, reply.message)
             return self.present
 
-        def send_release(resources):
+        def send_release(resources, answered):
+            if not self.present:
+                return False
             self.table.release(robot, list(resources), self.world.time)
+            if self.answering:
+                answered()
+            return True
 
         return FleetReservations(send_reserve, send_release, lambda: self.world.time, log=lambda _line: None,
                                  **options)
@@ -182,3 +187,64 @@ def test_a_shift_waits_out_a_missing_coordinator_then_fails_the_part_only():
     record = run.record("red_cube_1")
     assert record.outcome == "failed" and "waited" in record.reason
     assert world.parts["red_cube_1"].where == "table" and not at_red_drop(world)
+
+
+def test_a_pause_on_the_way_to_the_shared_station_keeps_its_reservation_from_the_robot_queued_behind():
+    """A person (or the other robot, as safety sees it) pauses the robot while it carries its part to the bin's
+    station; the resumed cycle passes the table view's release on its way back there and must not give the station to
+    the robot queued for it."""
+    world, coordinator, run = shared_run()
+    run.run(until=lambda r: coordinator.table.held_by("robot_1") == [RED_DROP])
+    assert coordinator.table.reserve("robot_2", [RED_DROP], lease=30.0, now=world.time).code == 1  # queued
+
+    def robot_2_asks(_r=None) -> bool:  # a queued robot keeps asking (else it leaves the queue)
+        coordinator.table.reserve("robot_2", [RED_DROP], lease=30.0, now=world.time)
+        return False
+
+    world.people_at.append((world.base[0] + 1.0, world.base[1]))
+    assert run.run(until=lambda r: robot_2_asks() or r.executive.state == State.PAUSED, limit=1.0) == State.PAUSED
+    run.run(until=robot_2_asks, limit=3.0)
+    red = sorting_cell().station("red_drop").pose
+
+    def walks_to_red_drop() -> int:
+        return sum(abs(x - red[0]) < 1e-6 and abs(y - red[1]) < 1e-6 for x, y, _ in world.walks)
+
+    walks = walks_to_red_drop()
+    world.people_at.clear()
+    assert run.run(until=lambda r: robot_2_asks() or walks_to_red_drop() > walks, limit=30.0) == State.RUNNING
+    assert coordinator.table.held_by("robot_1") == [RED_DROP]
+    assert coordinator.table.held_by("robot_2") == []
+    assert not run.logged("left the shared area")
+
+
+def test_a_reserve_sent_after_a_release_waits_for_the_coordinator_to_answer_the_release():
+    """The coordinator's reserve and release are two services: a reserve sent before the release is answered could be
+    granted first and then freed by that release."""
+    world = make_world()
+    table = ReservationTable()
+    sent, pending_releases = [], []
+
+    def send_reserve(resources, lease, answer):
+        sent.append(tuple(resources))
+        reply = table.reserve("robot_1", list(resources), lease, world.time)
+        answer(int(reply.code), reply.holders, reply.message)
+        return True
+
+    def send_release(resources, answered):  # answered later, as a slow service would
+        pending_releases.append((tuple(resources), answered))
+        return True
+
+    fleet = FleetReservations(send_reserve, send_release, lambda: world.time, log=lambda _line: None)
+    assert fleet.reserve((RED_DROP,)).progress == Progress.SUCCEEDED
+    fleet.release_all()
+    handle = fleet.reserve((RED_DROP,))
+    world.step(2.0)
+    fleet.poll(world.time)
+    assert sent == [(RED_DROP,)] and handle.progress == Progress.RUNNING  # held back
+    resources, answered = pending_releases.pop()
+    table.release("robot_1", list(resources), world.time)
+    answered()
+    world.step(0.1)
+    fleet.poll(world.time)
+    assert sent == [(RED_DROP,), (RED_DROP,)] and handle.progress == Progress.SUCCEEDED
+    assert table.held_by("robot_1") == [RED_DROP]
