@@ -58,7 +58,7 @@ class HandTaskParameters:
     max_payload: float = param(5.0, "Heaviest mass a hand may be told it holds (`<side>_hand/payload`).", unit="kg",
                                low=0.0, high=100.0)
     free_weight: float = param(100.0, "Cost weight of the task that holds a free gripper (no target) where the "
-                                      "standing posture has it relative to the pelvis while the other hand has a "
+                                      "standing posture has it relative to the torso while the other hand has a "
                                       "target, so the free arm stays clear of the work (0: off).", low=0.0, high=1e6)
 
 

@@ -215,12 +215,14 @@ class WholeBodyController:
         self.standing_com_offset = rotation_z(-_heading_of([sole.rotation for sole in soles])) @ (com - middle)
         """CoM of the standing posture from the soles' midpoint, in their heading frame [m]: where balancing in
         place puts the CoM."""
-        base_standing = robot.transform_frame_to_world(config.frames["base"])
+        free_frame = config.frames.get("torso") or config.frames["base"]
+        self._free_frame_id = robot.frame_id(free_frame)
+        torso_standing = robot.transform_frame_to_world(free_frame)
         self.free_gripper_offset = {
-            side: base_standing.actInv(robot.transform_frame_to_world(frame)).translation
+            side: torso_standing.actInv(robot.transform_frame_to_world(frame)).translation
             for side, frame in self.gripper_frames.items()}
-        """Side -> the gripper's position in the base (pelvis) frame in the standing posture [m]: where a free hand is
-        held while the other hand works."""
+        """Side -> the gripper's position in the torso frame (the base's for a robot file without a torso frame) in
+        the standing posture [m]: where a free hand is held while the other hand works."""
         self._reach_limit = {side: self._reach(side) for side in self.sides}
         self._payload: dict[str, float] = {}
         """Side -> the mass its hand holds [kg] (`set_payload`)."""
@@ -643,8 +645,7 @@ class WholeBodyController:
         # Base orientation.
         gains = params.base_orientation
         base = data.oMf[self._base_id]
-        J_base_full = pin.getFrameJacobian(model, data, self._base_id, LWA)
-        J_base = J_base_full[3:]
+        J_base = pin.getFrameJacobian(model, data, self._base_id, LWA)[3:]
         omega = pin.getFrameVelocity(model, data, self._base_id, LWA).angular
         base_drift = pin.getFrameClassicalAcceleration(model, data, self._base_id, LWA).angular
         orientation_error = pin.log3(base_rot_ref @ base.rotation.T)
@@ -695,7 +696,7 @@ class WholeBodyController:
             report.task_errors[f"{side}_hand"] = _norm(track.position - pose.translation)
         if hand_weight is not None and hand.free_weight > 0.0:
             for side in free:
-                tasks.append(self._free_hand_task(side, J_base_full, omega, report))
+                tasks.append(self._free_hand_task(side, report))
 
         # Angular momentum about the CoM.
         momentum = params.angular_momentum
@@ -758,31 +759,34 @@ class WholeBodyController:
         block[4, na:] = grasp.damping_scale * self._hand_damping
         return JointCommandArrays(self.command_names, block[0], block[1], block[2], block[3], block[4])
 
-    def _free_hand_task(self, side: str, J_base: np.ndarray, omega: np.ndarray, report: CycleReport
-                        ) -> AccelerationTask:
-        """Holds a free gripper at its standing place relative to the base (pelvis) while the other hand works: the
-        relative position of the gripper and that point of the base, so the arm makes up for what the waist and the
-        base do (reaching, leaning), and the posture task alone does not let the QP swing the arm as a counterweight
-        into the work. Position only; the posture task keeps the wrist."""
+    def _free_hand_task(self, side: str, report: CycleReport) -> AccelerationTask:
+        """Holds a free gripper at its standing place relative to the torso while the other hand works: the relative
+        position of the gripper and that point of the torso, so that the QP does not swing the free arm as a
+        counterweight into the work (a weak posture task let it, 40 cm). Relative to the torso, not the pelvis: the
+        waist stays free for the working hand's reach. Position only; the posture task keeps the wrist."""
         model, data = self.model, self.data
         hand = self.params.hand
-        base = data.oMf[self._base_id]
-        target = base.act(self.free_gripper_offset[side])
-        lever = target - base.translation
-        base_velocity = pin.getFrameVelocity(model, data, self._base_id, LWA).linear
-        base_drift = pin.getFrameClassicalAcceleration(model, data, self._base_id, LWA)
-        # The point of the base at the target: velocity v + w x r, drift a + alpha x r + w x (w x r).
-        J_point = J_base[:3] - pin.skew(lever) @ J_base[3:]
-        point_velocity = base_velocity + np.cross(omega, lever)
-        point_drift = base_drift.linear + np.cross(base_drift.angular, lever) + np.cross(omega, np.cross(omega, lever))
-        frame_id = self._gripper_ids[side]
-        position = data.oMf[frame_id].translation
-        velocity = pin.getFrameVelocity(model, data, frame_id, LWA).linear
-        drift = pin.getFrameClassicalAcceleration(model, data, frame_id, LWA).linear
+        frame_id = self._free_frame_id
+        torso = data.oMf[frame_id]
+        target = torso.act(self.free_gripper_offset[side])
+        lever = target - torso.translation
+        J_torso = pin.getFrameJacobian(model, data, frame_id, LWA)
+        torso_velocity = pin.getFrameVelocity(model, data, frame_id, LWA)
+        torso_drift = pin.getFrameClassicalAcceleration(model, data, frame_id, LWA)
+        omega = torso_velocity.angular
+        # The point of the torso at the target: velocity v + w x r, drift a + alpha x r + w x (w x r).
+        J_point = J_torso[:3] - pin.skew(lever) @ J_torso[3:]
+        point_velocity = torso_velocity.linear + np.cross(omega, lever)
+        point_drift = torso_drift.linear + np.cross(torso_drift.angular, lever) + np.cross(omega,
+                                                                                            np.cross(omega, lever))
+        gripper_id = self._gripper_ids[side]
+        position = data.oMf[gripper_id].translation
+        velocity = pin.getFrameVelocity(model, data, gripper_id, LWA).linear
+        drift = pin.getFrameClassicalAcceleration(model, data, gripper_id, LWA).linear
         error = target - position
         report.task_errors[f"{side}_hand_free"] = _norm(error)
         return AccelerationTask(
-            f"{side}_hand_free", pin.getFrameJacobian(model, data, frame_id, LWA)[:3] - J_point,
+            f"{side}_hand_free", pin.getFrameJacobian(model, data, gripper_id, LWA)[:3] - J_point,
             hand.stiffness * error + hand.damping * (point_velocity - velocity) - (drift - point_drift),
             hand.free_weight)
 
