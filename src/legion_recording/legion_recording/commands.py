@@ -30,6 +30,8 @@ SCENE_QUERY_TIMEOUT = 8.0
 lockstep on a loaded machine took more than 3 s to answer; a real robot has none: give them on the command line)."""
 CLOCK_DISCOVERY_TIMEOUT = 5.0
 """[s] how long `legion record --clock auto` looks for a `clock` topic (DDS discovery of a late joiner: 2.5-3 s)."""
+FLUSH_TIMEOUT = 2.0
+"""[s] `legion play` waits this long at most for reliable subscribers to acknowledge the last messages."""
 
 
 
@@ -200,6 +202,9 @@ def play(options: argparse.Namespace) -> int:
             if delay > 0:
                 time.sleep(delay)
             node.play(event)
+        if not node.flush(FLUSH_TIMEOUT):
+            print(f"legion play: not every subscriber acknowledged the last messages within {FLUSH_TIMEOUT:g} s",
+                  file=sys.stderr)
         print(f"legion play: {node.published} messages of {len(topics)} topics from {options.bag}", flush=True)
         return 0
     finally:

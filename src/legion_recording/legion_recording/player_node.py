@@ -8,6 +8,7 @@ Node `player` (started by `legion play`):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from rclpy.node import Node
@@ -47,6 +48,18 @@ class PlayerNode(Node):
         name = "/" + topic.lstrip("/")
         publisher = self._clock if name == "/clock" else self._topic_publishers.get(name)
         return 0 if publisher is None else publisher.get_subscription_count()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every reliable subscriber has acknowledged what was published (at most `timeout` [s] in all), so
+        that leaving right after the last message does not lose it in flight. True if all was acknowledged."""
+        from rclpy.duration import Duration
+
+        deadline = time.monotonic() + timeout
+        done = True
+        for publisher in (*self._topic_publishers.values(), self._clock):
+            left = max(0.0, deadline - time.monotonic())
+            done = publisher.wait_for_all_acked(Duration(nanoseconds=int(left * 1e9))) and done
+        return done
 
     def play(self, event: Event) -> None:
         if event.message is None:
