@@ -175,15 +175,15 @@ def main() -> int:
         node.destroy_node()
         rclpy.try_shutdown()
 
-    sorted_parts = [f.id for f in fates if f.correct]
     figures.update({
-        "parts": len(scene.parts), "sorted": len(sorted_parts),
+        "parts": len(scene.parts), "sorted": sum(f.correct for f in fates),
         "unsorted": {f.id: f.place for f in fates if not f.correct},
         "makespan_sim_s": round(makespan, 1), "wall_s": round(time.monotonic() - wall_start, 1),
         "closest_bases_m": round(closest[0], 2), "closest_at_s": round(closest[1], 1), "fell": fell})
     for robot in ROBOTS:
         span = spans.get(robot, [math.nan, math.nan])
-        waits = [p for p in phases[robot] if p.startswith("waiting for")]
+        # a wait behind another robot (not the moment a request is on its way, which shows `waiting for` alone)
+        waits = [p for p in phases[robot] if p.startswith("waiting for") and "held by" in p]
         figures["robots"][robot] = {"result": results.get(robot, ""), "shift_sim_s": round(span[1] - span[0], 1),
                                     "waits": len(waits), "cell": cells[robot], "decisions": decisions[robot]}
     print(f"[fleet] {figures['mode']}: {figures['sorted']} of {figures['parts']} parts in their bins; makespan "

@@ -11,7 +11,8 @@ import pytest
 from legion_common.parameters import from_flat, parameter_specs
 from legion_description import load_robot_config
 from legion_executive.cell import load_cell
-from legion_safety.separation import RobotSafety, SeparationParameters, protective_separation
+from legion_safety.safety_node import SafetyParameters
+from legion_safety.separation import RobotSafety, protective_separation
 from legion_sim.scene import load_scene
 from legion_testing.walking_loop import stack_parameters
 
@@ -57,13 +58,11 @@ def test_no_station_puts_a_robot_inside_the_others_protective_stop_and_none_slow
     a robot is beyond S_p + both body radii from it, and in the slow-down zone above it (`zones.warning_margin`) no
     deeper than half: the speed scale is at least 0.5 (0.75 at the shared station, 1 at the others)."""
     _, cells = layout
-    safety = stack_parameters("safety")
-    separation = from_flat(SeparationParameters, {k.removeprefix("separation."): v for k, v in safety.items()
-                                                  if k in {s.name for s in parameter_specs(SeparationParameters,
-                                                                                           "separation.")}})
+    names = {spec.name for spec in parameter_specs(SafetyParameters)}
+    safety = from_flat(SafetyParameters, {k: v for k, v in stack_parameters("safety").items() if k in names})
     robot = RobotSafety.from_mapping(dict(load_robot_config("centurion").safety))
-    stop = protective_separation(separation, robot, 0.0).protective_distance + 2 * robot.body_radius
-    margin = float(safety["zones.warning_margin"])
+    stop = protective_separation(safety.separation, robot, 0.0).protective_distance + 2 * robot.body_radius
+    margin = safety.zones.warning_margin
     for name, cell in cells.items():
         other = next(c for n, c in cells.items() if n != name)
         (table,) = other.work_stations

@@ -95,8 +95,9 @@ class MockWorld:
     put_downs: list[tuple[tuple[float, float, float], str]] = field(default_factory=list)
     cancels: int = 0
     remembered_offset: float = 0.0
-    """[m] table parts are reported this much farther along +x while the robot is more than 0.3 m from where it
-    started (perception's memory of parts out of view, placed with the odometry of when they were seen)."""
+    """[m] table parts are reported this much farther along +x while the robot's base is more than 0.3 m from the
+    origin, where it starts (perception's memory of parts out of view, placed with the odometry of when they were
+    seen)."""
 
     # --------------------------------------------------------------------------------------------- simulation
     def step(self, dt: float) -> None:
