@@ -68,3 +68,27 @@ def test_a_lone_message_stamped_in_the_past_does_not_restart_the_estimate(estima
     assert resets == [True] and estimator.last_stamp == -1.0
     _feed_set(estimator, 0.004)
     assert len(estimates) == 7 and estimator.last_stamp == pytest.approx(0.004)
+
+
+def test_odom_goes_out_as_the_bytes_of_its_message_and_the_listener_gets_the_same_estimate(estimator) -> None:
+    """odom is published pre-serialized: the bytes read back as the Odometry message of the estimate (frames, stamp,
+    pose, twist), and the in-process listener (composed control process) is handed that stamp and estimate."""
+    from nav_msgs.msg import Odometry
+    from rclpy.serialization import deserialize_message
+
+    from legion_estimation.state_estimator_node import StateListener
+
+    published, handed = [], []
+    estimator.pub_odom.publish = published.append
+    estimator.listener = StateListener(joint_states=lambda msg: None,
+                                       odom=lambda stamp, estimate: handed.append((stamp, estimate)))
+    for t in (1.0, 1.002, 1.004):
+        _feed_set(estimator, t)
+    assert len(published) == len(handed) == 3 and all(isinstance(data, bytes) for data in published)
+    for data, (stamp, estimate) in zip(published, handed, strict=True):
+        msg = deserialize_message(data, Odometry)
+        assert msg == estimator._odometry_msg(to_stamp(stamp), estimate)
+        assert msg.header.frame_id == estimator.config.frames["odom"]
+        assert msg.child_frame_id == estimator.config.frames["base"]
+        assert abs(msg.pose.pose.position.z - estimate.position[2]) == 0.0 and msg.pose.pose.position.z > 0.5
+    assert [stamp for stamp, _ in handed] == [1.0, 1.002, 1.004]

@@ -50,7 +50,7 @@ class ControlProcess:
         # process's loop takes the first measurements (`_spin`), so the listener is attached in time.
         estimator = StateEstimator(own_loop=True, parameter_overrides=NO_CLOCK)
         controller = WholeBodyControllerNode(subscribe_state=False, parameter_overrides=NO_CLOCK)
-        estimator.listener = StateListener(joint_states=controller.on_joint_states, odom=controller.on_odometry)
+        estimator.listener = StateListener(joint_states=controller.on_joint_states, odom=controller.on_base_estimate)
         self.nodes = [estimator, controller]
         controller.get_logger().info("composed with state_estimator: joint_states and odom handed over in-process; "
                                      "running on the hardware's stamps (no clock subscription)")

@@ -61,6 +61,7 @@ from legion_common.stamps import to_seconds
 from legion_control import conversions as conv
 from legion_control.errors import ControlError
 from legion_control.parameters import WbcNodeParameters, WbcParameters
+from legion_control.references import BaseState
 from legion_control.whole_body_controller import ControllerState, CycleReport, FallResponse, WholeBodyController
 from legion_interfaces.msg import BalanceOffset, GaitReference, HandCommand, JointCommand
 
@@ -116,6 +117,8 @@ class WholeBodyControllerNode(Node):
         self.create_service(Trigger, "~/reset", self.on_reset)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "diagnostics", INPUT_QOS)
         self.pub_command = self.create_publisher(JointCommand, "joint_commands", STATE_QOS)
+        self._command_bytes = conv.JointCommandBytes()
+        """The command goes out pre-serialized: the same bytes as `conv.joint_command_msg`'s message, built cheaper."""
 
         self.diagnostics_period = 1.0 / node_params.diagnostics_rate
         self._next_diagnostics = 0.0
@@ -146,6 +149,12 @@ class WholeBodyControllerNode(Node):
 
     def on_odometry(self, msg: Odometry) -> None:
         self._store("odom", lambda: self.controller.set_base_state(conv.base_state_from_odometry(msg)))
+
+    def on_base_estimate(self, stamp: float, estimate) -> None:
+        """The composed process's odom, handed over in-process by the state estimator (its `StateListener`): the
+        stamp [s] and the estimate the odom message carries (position, orientation xyzw, twist in base_link)."""
+        self._store("odom", lambda: self.controller.set_base_state(BaseState(
+            stamp, estimate.position, estimate.orientation, estimate.linear_velocity, estimate.angular_velocity)))
 
     def on_gait_reference(self, msg: GaitReference) -> None:
         self._store("gait/reference", lambda: self.controller.set_gait_reference(conv.gait_samples_from_msg(msg)))
@@ -185,7 +194,7 @@ class WholeBodyControllerNode(Node):
             self._errors.append(f"joint_states: {error}")
             self.get_logger().error(f"cannot control from this joint state: {error}", throttle_duration_sec=1.0)
             return
-        self.pub_command.publish(conv.joint_command_msg(msg.header.stamp, command))
+        self.pub_command.publish(self._command_bytes(msg.header.stamp, command))
         self._cycles += 1
         self._qp_failures += int(report.qp_status not in ("", "optimal", "soft_optimal") and not report.qp_relaxed)
         self._qp_relaxed += int(report.qp_relaxed)

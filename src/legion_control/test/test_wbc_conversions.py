@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
+from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import JointState
 
 from legion_common.stamps import to_stamp
@@ -12,7 +13,7 @@ from legion_control.errors import ControlError
 from legion_control.grasp import GraspMode
 from legion_control.references import GaitSample, SoleReference
 from legion_control.whole_body_controller import JointCommandArrays
-from legion_interfaces.msg import GaitReference, HandCommand
+from legion_interfaces.msg import GaitReference, HandCommand, JointCommand
 
 
 def test_odometry_to_base_state():
@@ -80,3 +81,17 @@ def test_joint_command_message():
     stamp = to_stamp(0.124)
     msg = conv.joint_command_msg(stamp, arrays)
     assert msg.header.stamp == stamp and list(msg.name) == ["a", "b"] and list(msg.effort) == [5.0, -5.0]
+
+
+def test_joint_command_bytes_are_the_message_and_follow_a_change_of_joints():
+    """The pre-serialized command reads back as the message `joint_command_msg` builds, for several commands in a
+    row (the layout is reused) and after the joint names change (a new layout)."""
+    to_bytes = conv.JointCommandBytes()
+    rng = np.random.default_rng(3)
+    for names in (tuple(f"joint_{i}" for i in range(30)), tuple(f"joint_{i}" for i in range(30)), ("a", "bb", "ccc")):
+        n = len(names)
+        arrays = JointCommandArrays(names, *(rng.normal(size=n) for _ in range(5)))
+        stamp = to_stamp(float(rng.uniform(0.0, 5000.0)))
+        data = to_bytes(stamp, arrays)
+        expected = conv.joint_command_msg(stamp, arrays)
+        assert isinstance(data, bytes) and deserialize_message(data, JointCommand) == expected

@@ -29,6 +29,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
@@ -44,9 +46,10 @@ from legion_common.inbox import Inbox
 from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
+from legion_common.serialized import SerializedState, header_stamp, set_quaternion, set_vector
 from legion_common.stamps import header_seconds
 from legion_estimation.conversions import FOOTPRINT_FRAME, odom_transforms_msg
-from legion_estimation.leg_odometry import EstimationError, LegOdometry, LegOdometryParameters
+from legion_estimation.leg_odometry import BaseEstimate, EstimationError, LegOdometry, LegOdometryParameters
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
 TICK_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
@@ -79,10 +82,11 @@ class EstimatorParameters(LegOdometryParameters):
 @dataclass(frozen=True)
 class StateListener:
     """In-process consumers of the estimator's input and output (the composed control process): `joint_states` is
-    called with every joint_states message as it arrives, `odom` with every odom message as it is published."""
+    called with every joint_states message as it arrives, `odom` with the stamp [s] and the estimate of every odom
+    message as it is published (what the message carries: position, orientation, twist in base_link)."""
 
     joint_states: Callable[[JointState], None]
-    odom: Callable[[Odometry], None]
+    odom: Callable[[float, BaseEstimate], None]
 
 
 class StateEstimator(Node):
@@ -105,6 +109,8 @@ class StateEstimator(Node):
         self.rejected = 0
         self.contacts: tuple[str, ...] = ()
         self.pub_odom = self.create_publisher(Odometry, "odom", QOS)
+        self._odom_bytes = self._serialized_odometry()
+        """odom goes out pre-serialized (legion_common.serialized): the bytes of `_odometry_msg`'s message, cheaper."""
         # The state at a lower rate for the nodes that do not need every control tick: odom and the joint states it
         # was computed from, with the same stamps.
         self.decimator = Decimator(self.params.decimated_rate)
@@ -184,22 +190,39 @@ class StateEstimator(Node):
             self.get_logger().warning(f"measurement dropped: {error}", throttle_duration_sec=2.0)
             return
         self.contacts = estimate.contacts
+        header = joints.header.stamp
+        data = self._odom_bytes.serialize(header.sec, header.nanosec, estimate.position, estimate.orientation,
+                                          estimate.linear_velocity, estimate.angular_velocity)
+        self.pub_odom.publish(data)
+        stamp = header_seconds(joints)
+        if self.listener is not None:
+            self.listener.odom(stamp, estimate)
+        if self.decimator.due(stamp):
+            self.pub_odom_decimated.publish(data)
+            self.pub_joints_decimated.publish(joints)
+        if self.tf_due.due(stamp):
+            self.pub_tf.publish(odom_transforms_msg(self._odometry_msg(header, estimate),
+                                                    self.params.frame_prefix + FOOTPRINT_FRAME))
+
+    def _odometry_msg(self, stamp, estimate: BaseEstimate) -> Odometry:
+        """The odom message of an estimate: odom -> base_link, the twist in base_link, no covariance."""
         msg = Odometry()
-        msg.header.stamp = joints.header.stamp
+        msg.header.stamp = stamp
         msg.header.frame_id = self.params.frame_prefix + self.config.frames["odom"]
         msg.child_frame_id = self.params.frame_prefix + self.config.frames["base"]
         msg.pose.pose = pose_msg(estimate.position, estimate.orientation)
         msg.twist.twist.linear = vector3_msg(estimate.linear_velocity)
         msg.twist.twist.angular = vector3_msg(estimate.angular_velocity)
-        self.pub_odom.publish(msg)
-        if self.listener is not None:
-            self.listener.odom(msg)
-        stamp = header_seconds(joints)
-        if self.decimator.due(stamp):
-            self.pub_odom_decimated.publish(msg)
-            self.pub_joints_decimated.publish(joints)
-        if self.tf_due.due(stamp):
-            self.pub_tf.publish(odom_transforms_msg(msg, self.params.frame_prefix + FOOTPRINT_FRAME))
+        return msg
+
+    def _serialized_odometry(self) -> SerializedState:
+        """`_odometry_msg`'s message as CDR bytes: serialize(sec, nanosec, position, orientation xyzw, linear and
+        angular velocity)."""
+        template = self._odometry_msg(Time(), BaseEstimate(np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3),
+                                                           np.zeros(3), ()))
+        return SerializedState(template, header_stamp, [
+            (3, set_vector(lambda m: m.pose.pose.position)), (4, set_quaternion(lambda m: m.pose.pose.orientation)),
+            (3, set_vector(lambda m: m.twist.twist.linear)), (3, set_vector(lambda m: m.twist.twist.angular))])
 
     def publish_diagnostics(self, stamp) -> None:
         self.pub_diagnostics.publish(diagnostics_msg(

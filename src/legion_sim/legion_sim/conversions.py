@@ -3,26 +3,25 @@
 Stamps, poses, vectors, images and diagnostics are built with `legion_common` (stamps, messages, diagnostics).
 
 The control-rate state (`clock`, `joint_states`, `imu/data`, foot wrenches: 500 messages each per simulated second) is
-published pre-serialized (`SerializedState`): each message type's CDR bytes are laid out once, from the message the
-functions below build, and each publish writes only the stamp and the numbers into them; the bytes are exactly those
-`rclpy.serialization.serialize_message` gives for the same message (unit-tested).
+published pre-serialized (`legion_common.serialized.SerializedState`): each message type's CDR bytes are laid out
+once, from the message the functions below build, and each publish writes only the stamp and the numbers into them;
+the bytes are exactly those `rclpy.serialization.serialize_message` gives for the same message (unit-tested).
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseArray, WrenchStamped
 from nav_msgs.msg import Odometry
-from rclpy.serialization import serialize_message
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Imu, JointState
 
 from legion_common.messages import pose_msg, quaternion_msg, vector3_msg
+from legion_common.serialized import SerializedState, header_stamp, set_array, set_quaternion, set_vector
 from legion_common.transforms import quaternion_from_yaw
 from legion_interfaces.msg import DetectedObject, DetectedObjectArray, JointCommand
 
@@ -114,69 +113,6 @@ def people_msg(stamp: Time, frame_id: str, people: Sequence[tuple[str, np.ndarra
     return msg
 
 
-class SerializedState:
-    """One message type of fixed layout as CDR bytes, for `Publisher.publish(bytes)`: a template message (its strings
-    and sequence lengths fixed) is serialized once; `serialize(sec, nanosec, *runs)` writes the stamp and runs of
-    float64 fields into a copy of it.
-
-    Args:
-        message: the template, with every constant field set (frame ids, joint names, sequence lengths).
-        stamp: sets the template's stamp: `stamp(message, sec, nanosec)`.
-        runs: per run of consecutive float64 fields, `(length, assign)` with `assign(message, values)` setting them
-            on the template; the runs are found in the bytes by serializing distinct marker values.
-    """
-
-    def __init__(self, message: Any, stamp: Callable[[Any, int, int], None],
-                 runs: Sequence[tuple[int, Callable[[Any, list[float]], None]]] = ()):
-        markers = []
-        for index, (length, assign) in enumerate(runs):
-            values = [float.fromhex(f"0x1.5e7a{index:02x}{k:04x}p-977") for k in range(length)]
-            assign(message, values)
-            markers.append(np.array(values, dtype="<f8").tobytes())
-        stamp(message, 0x5E7A5E7A, 0x3B5E7A5E)
-        template = serialize_message(message)
-        self._stamp_offset = self._find(template, struct.pack("<iI", 0x5E7A5E7A, 0x3B5E7A5E))
-        self._buffer = bytearray(template)
-        self._runs = [np.ndarray((len(marker) // 8,), dtype="<f8", buffer=self._buffer,
-                                 offset=self._find(template, marker)) for marker in markers]
-        for run in self._runs:
-            run[:] = 0.0
-
-    @staticmethod
-    def _find(template: bytes, marker: bytes) -> int:
-        offset = template.find(marker)
-        if offset < 0 or template.find(marker, offset + 1) >= 0:
-            raise ValueError("SerializedState: a field's marker is not found exactly once in the serialized template")
-        return offset
-
-    def serialize(self, sec: int, nanosec: int, *runs: Sequence[float] | np.ndarray) -> bytes:
-        """The message's CDR bytes with this stamp and these values (one sequence per run, each of its length)."""
-        struct.pack_into("<iI", self._buffer, self._stamp_offset, sec, nanosec)
-        for view, values in zip(self._runs, runs, strict=True):
-            view[:] = values
-        return bytes(self._buffer)
-
-
-def _header_stamp(message: Any, sec: int, nanosec: int) -> None:
-    message.header.stamp.sec, message.header.stamp.nanosec = sec, nanosec
-
-
-def _set_array(field: str) -> Callable[[Any, list[float]], None]:
-    return lambda message, values: setattr(message, field, values)
-
-
-def _set_vector(path: Callable[[Any], Any]) -> Callable[[Any, list[float]], None]:
-    def assign(message: Any, values: list[float]) -> None:
-        target = path(message)
-        target.x, target.y, target.z = values
-    return assign
-
-
-def _set_quaternion(message: Any, values: list[float]) -> None:
-    q = message.orientation
-    q.x, q.y, q.z, q.w = values
-
-
 def serialized_clock() -> SerializedState:
     """`clock`: serialize(sec, nanosec)."""
     def stamp(message: Any, sec: int, nanosec: int) -> None:
@@ -189,8 +125,8 @@ def serialized_joint_state(names: Sequence[str]) -> SerializedState:
     message = JointState()
     message.name = list(names)
     n = len(names)
-    return SerializedState(message, _header_stamp, [(n, _set_array("position")), (n, _set_array("velocity")),
-                                                    (n, _set_array("effort"))])
+    return SerializedState(message, header_stamp, [(n, set_array("position")), (n, set_array("velocity")),
+                                                    (n, set_array("effort"))])
 
 
 def serialized_imu(frame_id: str) -> SerializedState:
@@ -198,14 +134,14 @@ def serialized_imu(frame_id: str) -> SerializedState:
     linear_acceleration)."""
     message = Imu()
     message.header.frame_id = frame_id
-    return SerializedState(message, _header_stamp, [(4, _set_quaternion),
-                                                    (3, _set_vector(lambda m: m.angular_velocity)),
-                                                    (3, _set_vector(lambda m: m.linear_acceleration))])
+    return SerializedState(message, header_stamp, [(4, set_quaternion(lambda m: m.orientation)),
+                                                    (3, set_vector(lambda m: m.angular_velocity)),
+                                                    (3, set_vector(lambda m: m.linear_acceleration))])
 
 
 def serialized_wrench(frame_id: str) -> SerializedState:
     """A foot wrench as `wrench_msg` builds it: serialize(sec, nanosec, force, torque)."""
     message = WrenchStamped()
     message.header.frame_id = frame_id
-    return SerializedState(message, _header_stamp, [(3, _set_vector(lambda m: m.wrench.force)),
-                                                    (3, _set_vector(lambda m: m.wrench.torque))])
+    return SerializedState(message, header_stamp, [(3, set_vector(lambda m: m.wrench.force)),
+                                                    (3, set_vector(lambda m: m.wrench.torque))])
