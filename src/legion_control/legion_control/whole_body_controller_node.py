@@ -47,13 +47,13 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node, spin
 from legion_common.parameters import ParameterError, declare_parameters
 from legion_common.realtime import configure_realtime_from
@@ -72,7 +72,7 @@ INPUT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=Re
 """References and odometry."""
 
 
-class WholeBodyControllerNode(Node):
+class WholeBodyControllerNode(LegionNode):
     """The whole-body controller node (see the module docstring for topics, services and parameters)."""
 
     def __init__(self, subscribe_state: bool = True, **node_options) -> None:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from tf2_msgs.msg import TFMessage
 
 from legion_common.decimation import Decimator
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
 from legion_common.stamps import header_seconds
@@ -49,7 +49,7 @@ class LinkStateParameters:
                               "`frame_prefix`.")
 
 
-class LinkStatePublisher(Node):
+class LinkStatePublisher(LegionNode):
     """Link transforms from robot_description and joint_states (see the module docstring)."""
 
     def __init__(self, **node_options) -> None:

@@ -34,7 +34,6 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import WrenchStamped
 from nav_msgs.msg import Odometry
-from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
 from tf2_msgs.msg import TFMessage
@@ -44,6 +43,7 @@ from legion_common.diagnostics import OK, WARN, diagnostics_msg
 from legion_common.frames import frame_prefix_param
 from legion_common.inbox import Inbox
 from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
 from legion_common.serialized import SerializedState, header_stamp, set_quaternion, set_vector
@@ -89,7 +89,7 @@ class StateListener:
     odom: Callable[[float, BaseEstimate], None]
 
 
-class StateEstimator(Node):
+class StateEstimator(LegionNode):
     """Leg-odometry state estimator node (see the module docstring)."""
 
     def __init__(self, listener: StateListener | None = None, own_loop: bool = False, **node_options) -> None:

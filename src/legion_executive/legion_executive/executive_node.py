@@ -38,7 +38,6 @@ from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
@@ -47,6 +46,7 @@ from std_srvs.srv import Trigger
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.frames import frame_error, frame_prefix_param
 from legion_common.messages import xyzw
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_common.stamps import header_seconds, to_stamp
@@ -222,7 +222,7 @@ class _Adapter:
         return self.node.fallen
 
 
-class ExecutiveNode(Node):
+class ExecutiveNode(LegionNode):
     def __init__(self, **kwargs) -> None:
         super().__init__("executive", **kwargs)
         self.params = declare_parameters(self, ExecutiveParameters)

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param
 from legion_fleet.reservations import Code, ReservationError, ReservationTable
@@ -42,7 +42,7 @@ class FleetParameters:
                                 unit="Hz", low=0.1, high=50.0)
 
 
-class FleetCoordinator(Node):
+class FleetCoordinator(LegionNode):
     """Serves fleet/reserve and fleet/release; publishes fleet/reservations and diagnostics."""
 
     def __init__(self, **node_options) -> None:

@@ -18,7 +18,6 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
@@ -28,6 +27,7 @@ from visualization_msgs.msg import MarkerArray
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.frames import frame_prefix_param
 from legion_common.messages import pose_arrays, pose_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_common.stamps import header_seconds, to_stamp
@@ -86,7 +86,7 @@ class NodeParameters:
         return self
 
 
-class GaitPlannerNode(Node):
+class GaitPlannerNode(LegionNode):
     """Footsteps and the CoM / swing-foot reference that make the robot walk on command.
 
     Subscribes (reliable, depth 10):

@@ -38,7 +38,6 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
@@ -49,6 +48,7 @@ from legion_common.decimation import Decimator
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.frames import frame_error, frame_prefix_param
 from legion_common.messages import pose_arrays, xyzw
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.stamps import header_seconds, to_stamp
@@ -105,7 +105,7 @@ class NodeParameters:
         return self
 
 
-class ManipulationNode(Node):
+class ManipulationNode(LegionNode):
     def __init__(self, **kwargs) -> None:
         super().__init__("manipulation", **kwargs)
         self.node_params = declare_parameters(self, NodeParameters)

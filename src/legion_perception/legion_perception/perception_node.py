@@ -16,7 +16,6 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid, Odometry
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_srvs.srv import Trigger
@@ -24,6 +23,7 @@ from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.messages import EncodingError, image_to_depth, image_to_rgb, rgb_image_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters
 from legion_common.stamps import header_seconds, to_stamp
@@ -104,7 +104,7 @@ class _Schedule:
         self.last = now
 
 
-class Perception(Node):
+class Perception(LegionNode):
     """Parts, obstacles and people from the head RGB-D camera, in `odom`, with faces anonymised in every image out.
 
     Subscribes (reliable; images and infos depth 2, states depth 100):

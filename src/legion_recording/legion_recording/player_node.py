@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 
+from legion_common.node import LegionNode
 from legion_recording.conversions import clock_msg, make_qos, message_class, subscription_policies
 from legion_recording.errors import RecordingError
 from legion_recording.playback import Event
@@ -22,7 +22,7 @@ from legion_recording.playback import Event
 PUBLISHER_DEPTH = 100
 
 
-class PlayerNode(Node):
+class PlayerNode(LegionNode):
     """Publishes a recording (see the module docstring)."""
 
     def __init__(self, topics: Mapping[str, str], offered_qos: Mapping[str, list[dict]]):

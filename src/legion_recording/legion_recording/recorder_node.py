@@ -14,9 +14,9 @@ from __future__ import annotations
 from functools import partial
 
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 
+from legion_common.node import LegionNode
 from legion_recording.conversions import graph_to_dict, make_qos, message_class, qos_to_dict, subscription_policies
 from legion_recording.errors import RecordingError
 from legion_recording.recording import Recording
@@ -25,7 +25,7 @@ SUBSCRIPTION_DEPTH = 1000
 """Messages a subscription queues before the oldest are dropped (the executor falls behind under load)."""
 
 
-class RecorderNode(Node):
+class RecorderNode(LegionNode):
     """Records topics into a bag (see the module docstring)."""
 
     def __init__(self, recording: Recording, use_sim_time: bool, discovery_period: float = 0.1,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
@@ -20,6 +19,7 @@ from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
 from legion_common.frames import frame_error, frame_prefix_param
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_common.stamps import to_stamp
@@ -71,7 +71,7 @@ class SafetyParameters:
         return self
 
 
-class SafetyNode(Node):
+class SafetyNode(LegionNode):
     """Speed and separation monitoring of the people perception tracks, and the emergency-stop latch.
 
     Subscribes:

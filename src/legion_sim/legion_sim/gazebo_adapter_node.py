@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import WrenchStamped
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray
@@ -37,6 +36,7 @@ from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.messages import xyz, xyzw
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param, require
 from legion_interfaces.msg import JointCommand
@@ -86,7 +86,7 @@ def build_adapter(params: AdapterParameters):
     return JointCommandAdapter(config, robot)
 
 
-class GazeboJointCommandAdapter(Node):
+class GazeboJointCommandAdapter(LegionNode):
     """The Gazebo hardware adapter node (see the module docstring)."""
 
     def __init__(self, adapter_factory=None, **node_options) -> None:

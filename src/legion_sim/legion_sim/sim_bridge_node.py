@@ -46,7 +46,6 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseArray, WrenchStamped
 from nav_msgs.msg import Odometry
 from rclpy.event_handler import PublisherEventCallbacks
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -57,6 +56,7 @@ from std_srvs.srv import Trigger
 from legion_common.diagnostics import diagnostics_msg
 from legion_common.inbox import Inbox
 from legion_common.messages import depth_image_msg, rgb_image_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node, spin_in_background
 from legion_common.parameters import declare_parameters, param, require
 from legion_common.realtime import RealtimeParameters, configure_realtime_from
@@ -195,7 +195,7 @@ class RobotPorts:
         self.latency.reset()
 
 
-class SimBridge(Node):
+class SimBridge(LegionNode):
     """The simulated robot hardware node (see module docstring)."""
 
     def __init__(self, simulation_factory=None) -> None:

@@ -23,11 +23,11 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters
 from legion_supervisor.supervisor import (
@@ -46,7 +46,7 @@ PAUSE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=Rel
 """supervisor/pause: a node that (re)joins late gets the current pause."""
 
 
-class SupervisorNode(Node):
+class SupervisorNode(LegionNode):
     """Watches the nodes of the launch; publishes supervisor/status, supervisor/pause and diagnostics."""
 
     def __init__(self, **node_options) -> None:

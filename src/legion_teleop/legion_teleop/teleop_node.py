@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from legion_common.diagnostics import ERROR, OK, WARN, diagnostics_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_description import DescriptionError
@@ -73,7 +73,7 @@ class TeleopNodeParameters:
         return self
 
 
-class TeleopNode(Node):
+class TeleopNode(LegionNode):
     def __init__(self, clock: Callable[[], float] = time.monotonic, **kwargs) -> None:
         super().__init__("teleop", **kwargs)
         self.params = declare_parameters(self, TeleopNodeParameters)

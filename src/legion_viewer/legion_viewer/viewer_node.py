@@ -27,13 +27,13 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
 from legion_common.diagnostics import OK, WARN, diagnostics_msg
+from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import ParameterError, declare_parameters, param, require
 from legion_interfaces.msg import DetectedObjectArray, ExecutiveStatus, FootstepPlan
@@ -81,7 +81,7 @@ class ViewerParameters:
         return self
 
 
-class ViewerNode(Node):
+class ViewerNode(LegionNode):
     def __init__(self, **kwargs) -> None:
         super().__init__("viewer", **kwargs)
         self.params = declare_parameters(self, ViewerParameters).validated()
