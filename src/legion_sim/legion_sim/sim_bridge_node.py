@@ -378,17 +378,26 @@ class SimBridge(LegionNode):
 
     def publish_ground_truth(self, now: float) -> None:
         """Per robot: its base in its `odom` (the world frame, as its state estimator starts at its scene start), and
-        the scene's parts and people in the same frame."""
+        the scene's parts and people in the same frame. Each only while something subscribes to it (tests,
+        benchmarks, the job's report judge by it; nothing of the stack does): building the messages in Python took 12 %
+        of the bridge's CPU time in a cProfile of it (`LEGION_PROFILE`, lockstep, camera off)."""
         stamp = to_stamp(now)
-        objects = [(o.id, o.label, o.position, o.orientation, o.size) for o in self.sim.ground_truth_objects()]
-        people = self.sim.ground_truth_people() if self.sim.scene.people else None
+        objects = people = None
         for port in self.ports:
             odom = port.frames["odom"]
-            base = port.robot.ground_truth_base()
-            port.pub_odom.publish(conv.odometry_msg(stamp, odom, port.frames["base"], base.position,
-                                                    base.orientation, base.linear_velocity, base.angular_velocity))
-            port.pub_objects.publish(conv.objects_msg(stamp, odom, objects))
-            if people is not None:
+            if port.pub_odom.get_subscription_count() > 0:
+                base = port.robot.ground_truth_base()
+                port.pub_odom.publish(conv.odometry_msg(stamp, odom, port.frames["base"], base.position,
+                                                        base.orientation, base.linear_velocity,
+                                                        base.angular_velocity))
+            if port.pub_objects.get_subscription_count() > 0:
+                if objects is None:
+                    objects = [(o.id, o.label, o.position, o.orientation, o.size)
+                               for o in self.sim.ground_truth_objects()]
+                port.pub_objects.publish(conv.objects_msg(stamp, odom, objects))
+            if self.sim.scene.people and port.pub_people.get_subscription_count() > 0:
+                if people is None:
+                    people = self.sim.ground_truth_people()
                 port.pub_people.publish(conv.people_msg(stamp, odom, people))
 
     def publish_camera(self, port: RobotPorts, frame) -> None:
