@@ -92,3 +92,28 @@ def test_odom_goes_out_as_the_bytes_of_its_message_and_the_listener_gets_the_sam
         assert msg.child_frame_id == estimator.config.frames["base"]
         assert abs(msg.pose.pose.position.z - estimate.position[2]) == 0.0 and msg.pose.pose.position.z > 0.5
     assert [stamp for stamp, _ in handed] == [1.0, 1.002, 1.004]
+
+
+def test_raw_imu_and_wrench_bytes_read_in_place_give_the_messages_readings(estimator) -> None:
+    """The composed process takes the IMU and the wrenches as CDR bytes: read in place they give the same Reading as
+    the message; bytes of another layout come back as the message (checked as any message is)."""
+    from rclpy.serialization import serialize_message
+
+    from legion_estimation.state_estimator_node import Reading, imu_reading, wrench_reading
+
+    read_imu, read_wrench = estimator._raw_reader(Imu), estimator._raw_reader(WrenchStamped)
+    for k in range(3):
+        imu = Imu()
+        imu.header.stamp, imu.header.frame_id = to_stamp(2.0 + 0.002 * k), "imu_link"
+        imu.orientation.z, imu.orientation.w = 0.1 * k, 1.0
+        imu.angular_velocity.x, imu.linear_acceleration.z = 0.3 * k, 9.8 + k
+        got, expected = read_imu(serialize_message(imu)), imu_reading(imu)
+        assert isinstance(got, Reading) and got.stamp == pytest.approx(expected.stamp, abs=1e-9)
+        assert all((a == b).all() for a, b in zip(got.values[:2], expected.values, strict=True))
+        wrench = WrenchStamped()
+        wrench.header.stamp, wrench.header.frame_id = to_stamp(2.0 + 0.002 * k), "l_sole"
+        wrench.wrench.force.z, wrench.wrench.torque.y = 300.0 + k, 0.5 * k
+        got = read_wrench(serialize_message(wrench))
+        assert isinstance(got, Reading) and list(got.values[0]) == list(wrench_reading(wrench).values[0])
+    wrench.header.frame_id = "another_frame"
+    assert isinstance(read_wrench(serialize_message(wrench)), WrenchStamped)

@@ -58,9 +58,10 @@ class Inbox:
         self._wait_set = None
         self._group = TakenByTheOwner()
 
-    def subscribe(self, msg_type: type, topic: str, qos: Any) -> Any:
-        """A subscription of the node whose messages `take` returns (its callback never runs)."""
-        subscription = self.node.create_subscription(msg_type, topic, _never_called, qos, callback_group=self._group)
+    def subscribe(self, msg_type: type, topic: str, qos: Any, raw: bool = False) -> Any:
+        """A subscription of the node whose messages `take` returns (its callback never runs); `raw`: as CDR bytes."""
+        subscription = self.node.create_subscription(msg_type, topic, _never_called, qos, callback_group=self._group,
+                                                     raw=raw)
         self.subscriptions.append(subscription)
         self._wait_set = _rclpy.WaitSet(len(self.subscriptions), 1, 0, 0, 0, 0, self.node.context.handle)
         return subscription
