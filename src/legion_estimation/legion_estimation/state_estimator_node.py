@@ -46,7 +46,7 @@ from legion_common.messages import pose_msg, vector3_msg, xyz, xyzw
 from legion_common.node import LegionNode
 from legion_common.node_main import run_node
 from legion_common.parameters import declare_parameters, param
-from legion_common.serialized import SerializedState, header_stamp, set_quaternion, set_vector
+from legion_common.serialized import SerializedReader, SerializedState, header_stamp, set_quaternion, set_vector
 from legion_common.stamps import header_seconds
 from legion_estimation.conversions import FOOTPRINT_FRAME, odom_transforms_msg
 from legion_estimation.leg_odometry import BaseEstimate, EstimationError, LegOdometry, LegOdometryParameters
@@ -96,7 +96,8 @@ class Reading:
     stamp: float
     """[s]"""
     values: tuple[np.ndarray, ...]
-    """IMU: (orientation xyzw (4,), angular velocity (3,)); foot wrench: (force (3,),)."""
+    """IMU: (orientation xyzw (4,), angular velocity (3,), ...); foot wrench: (force (3,), ...): the estimate uses
+    the first two of the IMU and the force (read in place, the linear acceleration and the torque follow)."""
 
 
 def imu_reading(msg: Imu) -> Reading:
@@ -176,8 +177,6 @@ class StateEstimator(LegionNode):
         """CDR bytes of an IMU or foot-wrench message -> its Reading (the message itself when the bytes cannot be read
         in place: it is then checked as any message is)."""
         from rclpy.serialization import deserialize_message
-
-        from legion_common.serialized import SerializedReader, header_stamp, set_quaternion, set_vector
 
         if kind is Imu:
             # Every field that changes between messages is a run (the linear acceleration too, though unused).
